@@ -1,0 +1,17 @@
+//! Types shared by the Osiris contracts and the off-chain code that talks to them.
+//!
+//! Everything a contract stores, emits or returns is defined here once: the
+//! contracts compile it to Wasm, and the CLI, indexer and gateway compile it
+//! natively to encode calls and decode events with the very same SCALE layout.
+//! ink! 5 event signature topics are derived from these definitions (see
+//! `ink::env::Event::SIGNATURE_TOPIC`), so renaming a field type here changes
+//! the topic the indexer looks for.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod escrow;
+pub mod ids;
+pub mod registry;
+
+pub use ids::*;
