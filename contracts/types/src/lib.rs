@@ -15,3 +15,6 @@ pub mod ids;
 pub mod registry;
 
 pub use ids::*;
+/// The ink! crate these types are built with, for off-chain users that need its
+/// `Event` trait or `LangError` without depending on ink! themselves.
+pub use ink;

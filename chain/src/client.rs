@@ -1,0 +1,244 @@
+//! [`Chain`]: a subxt client that calls contracts the careful way: dry-run
+//! first (runtime API `ContractsApi_call`) for gas and for the contract's typed
+//! error, then submit and wait for finality.
+
+use crate::{
+    account::account_of,
+    contract::{decode_return, ContractEvent},
+    contracts_api::{CallRequest, Code, ContractResult, DispatchError, ExecReturnValue, InstantiateRequest, InstantiateReturnValue},
+    node::runtime::{self, runtime_types},
+    AccountId, Balance, ChainError, ContractError, Signer,
+};
+use parity_scale_codec::{Decode, Encode};
+use serde::Serialize;
+use subxt::{utils::MultiAddress, OnlineClient, PolkadotConfig};
+
+/// pallet-contracts' return flag that says the contract reverted (returned `Err`).
+const FLAG_REVERT: u32 = 1;
+
+/// Computational and storage-proof weight, as pallet-contracts measures gas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Weight {
+    /// Picoseconds of reference execution time.
+    pub ref_time: u64,
+    /// Bytes of storage proof.
+    pub proof_size: u64,
+}
+
+/// What a dry run of a message said.
+#[derive(Debug, Clone)]
+pub struct DryRun {
+    /// Gas to give the real call.
+    pub gas_required: Weight,
+    /// The message's SCALE-encoded return (`Result<R, LangError>`).
+    pub data: Vec<u8>,
+    /// Whether the contract reverted (its message returned `Err`).
+    pub reverted: bool,
+}
+
+/// A finalized successful contract call.
+#[derive(Debug, Clone)]
+pub struct CallOutcome<T> {
+    /// The message's return value as the dry run computed it.
+    pub value: T,
+    /// Gas the call was given (the dry run's `gas_required`).
+    pub gas: Weight,
+    /// Number of the finalized block that holds the extrinsic.
+    pub block_number: u64,
+    /// Events contracts emitted in this extrinsic, in order.
+    pub events: Vec<ContractEvent>,
+}
+
+/// A connection to a node.
+#[derive(Clone)]
+pub struct Chain {
+    api: OnlineClient<PolkadotConfig>,
+    url: String,
+}
+
+impl Chain {
+    /// Connects to a node's RPC (`ws://` on loopback or `wss://`).
+    pub async fn connect(url: &str) -> Result<Self, ChainError> {
+        let api = if url.starts_with("ws://") || url.starts_with("http://") {
+            OnlineClient::<PolkadotConfig>::from_insecure_url(url).await
+        } else {
+            OnlineClient::<PolkadotConfig>::from_url(url).await
+        }
+        .map_err(|e| ChainError::Rpc(format!("cannot connect to {url}: {e}")))?;
+        Ok(Self { api, url: url.to_string() })
+    }
+
+    /// The underlying subxt client.
+    pub fn api(&self) -> &OnlineClient<PolkadotConfig> {
+        &self.api
+    }
+
+    /// The URL this client connected to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The chain's genesis hash, 0x-hex.
+    pub async fn genesis_hash(&self) -> Result<String, ChainError> {
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        let hash = at.genesis_hash().ok_or_else(|| ChainError::Rpc("no genesis hash".into()))?;
+        Ok(format!("{hash:?}"))
+    }
+
+    /// Number of the latest finalized block.
+    pub async fn block_number(&self) -> Result<u64, ChainError> {
+        Ok(self.api.at_current_block().await.map_err(ChainError::rpc)?.block_number())
+    }
+
+    /// Free balance of an account in planck (0 if the account does not exist).
+    pub async fn free_balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        let query = runtime::storage().system().account();
+        let info = at.storage().try_fetch(query, (account.clone(),)).await.map_err(ChainError::rpc)?;
+        match info {
+            Some(value) => Ok(value.decode().map_err(|e| ChainError::Decode { what: "account info", reason: e.to_string() })?.data.free),
+            None => Ok(0),
+        }
+    }
+
+    /// Dry-runs message `data` on `contract` as `origin` sending `value` planck.
+    /// Fails only if the runtime refuses it (trap, unknown contract, …); a contract `Err` is `reverted`.
+    pub async fn dry_run(&self, origin: &AccountId, contract: &AccountId, value: Balance, data: Vec<u8>) -> Result<DryRun, ChainError> {
+        let request = CallRequest {
+            origin: origin.clone(),
+            dest: contract.clone(),
+            value,
+            gas_limit: None,
+            storage_deposit_limit: None,
+            input_data: data,
+        };
+        let result: ContractResult<ExecReturnValue> = self.runtime_api("ContractsApi_call", request.encode()).await?;
+        let gas_required = Weight { ref_time: result.gas_required.ref_time, proof_size: result.gas_required.proof_size };
+        match result.result {
+            Ok(ret) => Ok(DryRun { gas_required, data: ret.data, reverted: ret.flags & FLAG_REVERT != 0 }),
+            Err(e) => Err(ChainError::Dispatch(self.describe_dispatch_error(e).await)),
+        }
+    }
+
+    /// Reads a message's return value without submitting anything (origin: the zero account).
+    pub async fn query<R: Decode>(&self, contract: &AccountId, data: Vec<u8>, what: &'static str) -> Result<R, ChainError> {
+        let dry = self.dry_run(&AccountId::from([0u8; 32]), contract, 0, data).await?;
+        decode_return(&dry.data, what)
+    }
+
+    /// Calls a message that returns `Result<T, E>`: dry-runs it (a contract `Err` is returned as
+    /// [`ChainError::Contract`] and nothing is submitted), then submits it with the dry run's gas
+    /// and waits until it is in a finalized block.
+    pub async fn call<T: Decode, E: Decode + Into<ContractError>>(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        value: Balance,
+        data: Vec<u8>,
+        what: &'static str,
+    ) -> Result<CallOutcome<T>, ChainError> {
+        let dry = self.dry_run(&account_of(signer), contract, value, data.clone()).await?;
+        let result: Result<T, E> = decode_return(&dry.data, what)?;
+        let value_out = result.map_err(|e| ChainError::Contract(e.into()))?;
+        let gas = dry.gas_required;
+        let tx = runtime::transactions().contracts().call(
+            MultiAddress::Id(contract.clone()),
+            value,
+            runtime_types::sp_weights::weight_v2::Weight { ref_time: gas.ref_time, proof_size: gas.proof_size },
+            None,
+            data,
+        );
+        let (block_number, events) = self.submit(signer, &tx).await?;
+        Ok(CallOutcome { value: value_out, gas, block_number, events })
+    }
+
+    /// Uploads `code` and instantiates it with constructor call `data`; returns the new contract's
+    /// account and the block number. Dry-runs first like [`Chain::call`].
+    pub async fn instantiate(&self, signer: &Signer, code: Vec<u8>, data: Vec<u8>, salt: Vec<u8>) -> Result<(AccountId, u64), ChainError> {
+        let request = InstantiateRequest {
+            origin: account_of(signer),
+            value: 0,
+            gas_limit: None,
+            storage_deposit_limit: None,
+            code: Code::Upload(code.clone()),
+            data: data.clone(),
+            salt: salt.clone(),
+        };
+        let dry: ContractResult<InstantiateReturnValue> = self.runtime_api("ContractsApi_instantiate", request.encode()).await?;
+        let gas = dry.gas_required;
+        match dry.result {
+            Err(e) => return Err(ChainError::Dispatch(self.describe_dispatch_error(e).await)),
+            Ok(ret) if ret.result.flags & FLAG_REVERT != 0 => {
+                return Err(ChainError::Dispatch("the constructor reverted".into()))
+            }
+            Ok(_) => {}
+        }
+        let tx = runtime::transactions().contracts().instantiate_with_code(
+            0,
+            runtime_types::sp_weights::weight_v2::Weight { ref_time: gas.ref_time, proof_size: gas.proof_size },
+            None,
+            code,
+            data,
+            salt,
+        );
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        let progress = at.transactions().sign_and_submit_then_watch_default(&tx, signer).await.map_err(ChainError::rpc)?;
+        let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
+        let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
+        let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();
+        let instantiated = events
+            .find_first::<runtime::contracts::events::Instantiated>()
+            .ok_or(ChainError::MissingEvent("Contracts::Instantiated"))?
+            .map_err(ChainError::rpc)?;
+        Ok((instantiated.contract, block_number))
+    }
+
+    /// Signs and submits `tx`, waits until it is in a finalized block and succeeded;
+    /// returns the block number and the contract events of the extrinsic.
+    async fn submit<Call: subxt::transactions::Payload>(&self, signer: &Signer, tx: &Call) -> Result<(u64, Vec<ContractEvent>), ChainError> {
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        let progress = at.transactions().sign_and_submit_then_watch_default(tx, signer).await.map_err(ChainError::rpc)?;
+        let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
+        let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
+        let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();
+        let mut emitted = Vec::new();
+        for event in events.iter() {
+            let event = event.map_err(ChainError::rpc)?;
+            if let Some(e) = event.decode_fields_as::<runtime::contracts::events::ContractEmitted>() {
+                let e = e.map_err(ChainError::rpc)?;
+                let topics = event.topics().iter().map(|t| t.0).collect();
+                emitted.push(ContractEvent { contract: e.contract, topics, data: e.data });
+            }
+        }
+        Ok((block_number, emitted))
+    }
+
+    /// Calls runtime API `function` with SCALE-encoded `args` at the current block and decodes the answer.
+    async fn runtime_api<R: Decode>(&self, function: &'static str, args: Vec<u8>) -> Result<R, ChainError> {
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        let bytes = at.runtime_apis().call_raw(function, Some(&args)).await.map_err(ChainError::rpc)?;
+        R::decode(&mut &bytes[..]).map_err(|e| ChainError::Decode { what: function, reason: e.to_string() })
+    }
+
+    /// A readable name for a runtime dispatch error: `Pallet::Error` for module errors
+    /// (e.g. `Contracts::ContractTrapped`), the variant otherwise.
+    async fn describe_dispatch_error(&self, error: DispatchError) -> String {
+        match error {
+            DispatchError::Module { pallet, error } => {
+                let named = self.api.at_current_block().await.ok().and_then(|at| {
+                    let metadata = at.metadata();
+                    let p = metadata.pallet_by_error_index(pallet)?;
+                    Some(format!("{}::{}", p.name(), p.error_variant_by_index(error)?.name))
+                });
+                named.unwrap_or_else(|| format!("Module {{ pallet: {pallet}, error: {error} }}"))
+            }
+            DispatchError::Other(name) => name.to_string(),
+        }
+    }
+
+    /// Transfers `amount` planck of free balance (to fund fresh accounts in tests and demos).
+    pub async fn transfer(&self, signer: &Signer, to: &AccountId, amount: Balance) -> Result<(), ChainError> {
+        let tx = runtime::transactions().balances().transfer_keep_alive(MultiAddress::Id(to.clone()), amount);
+        self.submit(signer, &tx).await.map(|_| ())
+    }
+}

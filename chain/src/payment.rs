@@ -1,0 +1,142 @@
+//! Payment-channel authorizations, signed and verified off-chain exactly as the
+//! escrow contract verifies them on chain.
+//!
+//! An authorization for (escrow, channel id, nonce, cumulative amount in planck)
+//! is a 65-byte recoverable secp256k1 signature `r || s || v` (v = 0 or 1, low-s)
+//! over the 32-byte digest `blake2_256(payment_message(..))`; see
+//! `osiris_contract_types::escrow::payment_message` for the exact bytes.
+
+use crate::{account::to_ink, contract::blake2_256, AccountId, Balance, ChainError, ChannelId, Nonce};
+use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
+use osiris_contract_types::{escrow::payment_message, PaymentSignature, SignerKey};
+
+/// The digest a channel signer signs: blake2-256 of the SCALE encoding of
+/// `("osiris/escrow/v1", escrow, channel_id, nonce, amount)`.
+pub fn payment_digest(escrow: &AccountId, channel_id: ChannelId, nonce: Nonce, amount: Balance) -> [u8; 32] {
+    blake2_256(&payment_message(&to_ink(escrow), channel_id, nonce, amount))
+}
+
+/// A channel signer's secret key (secp256k1).
+#[derive(Clone)]
+pub struct PaymentKey(SigningKey);
+
+impl PaymentKey {
+    /// From the 32-byte secret scalar. Errors if it is zero or not below the curve order.
+    pub fn from_bytes(secret: &[u8; 32]) -> Result<Self, ChainError> {
+        SigningKey::from_bytes(secret.into()).map(Self).map_err(|e| ChainError::InvalidKey(e.to_string()))
+    }
+
+    /// From 64 hex digits, with or without `0x`.
+    pub fn from_hex(text: &str) -> Result<Self, ChainError> {
+        let bytes = hex::decode(text.trim().trim_start_matches("0x")).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
+        let secret: [u8; 32] =
+            bytes.try_into().map_err(|_| ChainError::InvalidKey("a secret key is 32 bytes".into()))?;
+        Self::from_bytes(&secret)
+    }
+
+    /// A fresh random key from the operating system's generator.
+    pub fn generate() -> Self {
+        Self(SigningKey::random(&mut k256::elliptic_curve::rand_core::OsRng))
+    }
+
+    /// The 32-byte secret as hex without `0x` (for storing in a key file).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.to_bytes())
+    }
+
+    /// The compressed public key that a channel is opened with as its `signer`.
+    pub fn signer_key(&self) -> SignerKey {
+        compressed(self.0.verifying_key())
+    }
+
+    /// Signs the authorization of `amount` planck (cumulative) at `nonce` of `channel_id` in `escrow`.
+    pub fn sign(&self, escrow: &AccountId, channel_id: ChannelId, nonce: Nonce, amount: Balance) -> PaymentSignature {
+        self.sign_digest(&payment_digest(escrow, channel_id, nonce, amount))
+    }
+
+    /// Signs a 32-byte digest directly (RFC 6979 deterministic, low-s).
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> PaymentSignature {
+        let (signature, recovery_id) = self.0.sign_prehash_recoverable(digest).expect("a 32-byte digest is always signable");
+        let mut out = [0u8; 65];
+        out[..64].copy_from_slice(&signature.to_bytes());
+        out[64] = recovery_id.to_byte();
+        out
+    }
+}
+
+fn compressed(key: &VerifyingKey) -> SignerKey {
+    key.to_encoded_point(true).as_bytes().try_into().expect("a compressed point is 33 bytes")
+}
+
+/// The compressed public key that produced `signature` over `digest`.
+///
+/// Errors: [`ChainError::InvalidKey`] if the recovery id is not 0 or 1 or the signature is malformed.
+pub fn recover_signer(signature: &PaymentSignature, digest: &[u8; 32]) -> Result<SignerKey, ChainError> {
+    let recovery_id = RecoveryId::from_byte(signature[64])
+        .filter(|id| id.to_byte() <= 1)
+        .ok_or_else(|| ChainError::InvalidKey("recovery id must be 0 or 1".into()))?;
+    let sig = Signature::from_slice(&signature[..64]).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
+    let key = VerifyingKey::recover_from_prehash(digest, &sig, recovery_id).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
+    Ok(compressed(&key))
+}
+
+/// Whether `signature` authorizes `amount` at `nonce` of `channel_id` in `escrow` for `signer`:
+/// the same check the escrow contract makes at claim time.
+pub fn is_authorized(
+    signature: &PaymentSignature,
+    signer: &SignerKey,
+    escrow: &AccountId,
+    channel_id: ChannelId,
+    nonce: Nonce,
+    amount: Balance,
+) -> bool {
+    recover_signer(signature, &payment_digest(escrow, channel_id, nonce, amount)).is_ok_and(|k| k == *signer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vector pinned on chain too (contracts/escrow/src/tests.rs, `payment_authorization_test_vector`).
+    #[test]
+    fn payment_authorization_test_vector() {
+        let escrow = AccountId::from([0x42; 32]);
+        let digest = payment_digest(&escrow, 7, 3, 1_000_000_000_000);
+        assert_eq!(hex::encode(digest), "50585ff13e71df926965a60764ca9b33de406ba5e598fdc9ff9b73f1c00226e1");
+        let key = PaymentKey::from_bytes(&[0x11; 32]).unwrap();
+        let signature = key.sign(&escrow, 7, 3, 1_000_000_000_000);
+        assert_eq!(
+            hex::encode(signature),
+            "f1a55e3360d7817c8f96ba8abd2822dd340d91a87b85f5bd55ee8d7e3e34ebea23dba13e3de41998166a3a0ce2177faf2b9b4b74e9cfbb25b138c4b4bce1a39301"
+        );
+        assert_eq!(hex::encode(key.signer_key()), "034f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa");
+    }
+
+    /// The probe vector of ../shared/FIELD-NOTES.md, verified against the node's `ecdsa_recover`.
+    #[test]
+    fn field_notes_probe_vector() {
+        let key = PaymentKey::from_bytes(&[0x11; 32]).unwrap();
+        let digest = blake2_256(b"osiris probe");
+        let signature = key.sign_digest(&digest);
+        assert_eq!(hex::encode(signature), "ca35e67524537a18aae3e86edf7ad6df9bc8f55518e2f923cef4a834c1502d975ad95e574f6de6446502e2fdc055ac27450ad02c1e9f5dc5566982a0157cfee500");
+        assert_eq!(recover_signer(&signature, &digest).unwrap(), key.signer_key());
+    }
+
+    #[test]
+    fn authorizations_bind_every_field() {
+        let key = PaymentKey::generate();
+        let escrow = AccountId::from([1; 32]);
+        let sig = key.sign(&escrow, 1, 2, 300);
+        assert!(is_authorized(&sig, &key.signer_key(), &escrow, 1, 2, 300));
+        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, 1, 2, 301));
+        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, 1, 3, 300));
+        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, 2, 2, 300));
+        assert!(!is_authorized(&sig, &key.signer_key(), &AccountId::from([2; 32]), 1, 2, 300));
+        assert!(!is_authorized(&sig, &PaymentKey::generate().signer_key(), &escrow, 1, 2, 300));
+        let mut bad = sig;
+        bad[64] = 4;
+        assert!(recover_signer(&bad, &payment_digest(&escrow, 1, 2, 300)).is_err());
+        assert_eq!(PaymentKey::from_hex(&key.to_hex()).unwrap().signer_key(), key.signer_key());
+        assert!(PaymentKey::from_hex("00").is_err());
+    }
+}
