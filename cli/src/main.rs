@@ -1,1 +1,73 @@
-fn main(){}
+//! `osiris`: deploy and drive the Osiris contracts from the command line.
+//!
+//! Every state-changing command dry-runs first, so a refusal prints the
+//! contract's typed error and submits nothing. Output is text, or JSON with
+//! `--json`; accounts print as SS58 and amounts as integers in planck.
+
+mod commands;
+mod context;
+mod output;
+
+use clap::{Parser, Subcommand};
+use context::GlobalArgs;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "osiris", version, about = "Sell and buy services for on-chain money: deploy, register, deposit, open and claim payment channels.")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build (if needed) and deploy the registry and escrow contracts, then write the deployment file.
+    Deploy(commands::deploy::DeployArgs),
+    /// Show an account: SS58 id, free balance and escrow balance.
+    Account(commands::account::AccountArgs),
+    /// Organizations in the registry.
+    #[command(subcommand)]
+    Org(commands::org::OrgCommand),
+    /// Services and their instance groups in the registry.
+    #[command(subcommand)]
+    Service(commands::service::ServiceCommand),
+    /// Escrow balances: deposit, withdraw, transfer.
+    #[command(subcommand)]
+    Escrow(commands::escrow::EscrowCommand),
+    /// Payment channels: open, fund, extend, claim.
+    #[command(subcommand)]
+    Channel(commands::channel::ChannelCommand),
+    /// Payment signer keys (secp256k1).
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
+    /// Sign a payment authorization for a channel.
+    Sign(commands::key::SignArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.global.json;
+    let result = match cli.command {
+        Command::Deploy(args) => commands::deploy::run(&cli.global, args).await,
+        Command::Account(args) => commands::account::run(&cli.global, args).await,
+        Command::Org(cmd) => commands::org::run(&cli.global, cmd).await,
+        Command::Service(cmd) => commands::service::run(&cli.global, cmd).await,
+        Command::Escrow(cmd) => commands::escrow::run(&cli.global, cmd).await,
+        Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
+        Command::Key(cmd) => commands::key::run(cmd),
+        Command::Sign(args) => commands::key::sign(&cli.global, args).await,
+    };
+    match result {
+        Ok(report) => {
+            report.print(json);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            output::print_error(&error, json);
+            ExitCode::FAILURE
+        }
+    }
+}

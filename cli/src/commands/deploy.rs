@@ -1,0 +1,34 @@
+//! `osiris deploy`
+
+use crate::{context::GlobalArgs, output::Report};
+use anyhow::Result;
+use clap::Args;
+use osiris_chain::artifacts;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct DeployArgs {
+    /// The contracts/ directory to build from (default: this source tree's, or OSIRIS_CONTRACTS_DIR).
+    #[arg(long)]
+    contracts_dir: Option<PathBuf>,
+}
+
+pub async fn run(global: &GlobalArgs, args: DeployArgs) -> Result<Report> {
+    let chain = global.chain().await?;
+    let signer = global.signer()?;
+    let dir = args.contracts_dir.unwrap_or_else(artifacts::contracts_dir);
+    let deployment = artifacts::deploy_all(&chain, &signer, &dir).await?;
+    deployment.save(&global.deployment)?;
+    let text = format!(
+        "registry {} (code {}, block #{})\nescrow   {} (code {}, block #{})\nwrote {}",
+        deployment.registry.address,
+        deployment.registry.code_hash,
+        deployment.registry.block,
+        deployment.escrow.address,
+        deployment.escrow.code_hash,
+        deployment.escrow.block,
+        global.deployment.display()
+    );
+    Ok(Report::new(text, json!({ "deployment": deployment, "file": global.deployment })))
+}
