@@ -140,7 +140,21 @@ impl Chain {
         let dry = self.dry_run(&account_of(signer), contract, value, data.clone()).await?;
         let result: Result<T, E> = decode_return(&dry.data, what)?;
         let value_out = result.map_err(|e| ChainError::Contract(e.into()))?;
-        let gas = dry.gas_required;
+        let CallOutcome { gas, block_number, events, .. } = self.submit_with_gas(signer, contract, value, data, dry.gas_required).await?;
+        Ok(CallOutcome { value: value_out, gas, block_number, events })
+    }
+
+    /// Submits message `data` to `contract` without refusing on the dry run's answer (the dry run
+    /// only supplies the gas), so that the contract itself decides on chain. A contract that
+    /// returns `Err` makes the extrinsic fail with `Contracts::ContractReverted`
+    /// ([`ChainError::Dispatch`]) and its state changes are rolled back. For tests and audits.
+    pub async fn submit_call(&self, signer: &Signer, contract: &AccountId, value: Balance, data: Vec<u8>) -> Result<CallOutcome<()>, ChainError> {
+        let gas = self.dry_run(&account_of(signer), contract, value, data.clone()).await?.gas_required;
+        self.submit_with_gas(signer, contract, value, data, gas).await
+    }
+
+    /// Submits a `Contracts::call` extrinsic with gas limit `gas` (no storage deposit limit).
+    async fn submit_with_gas(&self, signer: &Signer, contract: &AccountId, value: Balance, data: Vec<u8>, gas: Weight) -> Result<CallOutcome<()>, ChainError> {
         let tx = runtime::transactions().contracts().call(
             MultiAddress::Id(contract.clone()),
             value,
@@ -149,7 +163,13 @@ impl Chain {
             data,
         );
         let (block_number, events) = self.submit(signer, &tx).await?;
-        Ok(CallOutcome { value: value_out, gas, block_number, events })
+        Ok(CallOutcome { value: (), gas, block_number, events })
+    }
+
+    /// The chain's existential deposit in planck: the part of an account's free balance it cannot spend.
+    pub async fn existential_deposit(&self) -> Result<Balance, ChainError> {
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        at.constants().entry(runtime::constants().balances().existential_deposit()).map_err(ChainError::rpc)
     }
 
     /// Uploads `code` and instantiates it with constructor call `data`; returns the new contract's

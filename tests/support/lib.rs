@@ -1,1 +1,24 @@
+//! # Test harness
+//!
+//! End-to-end tests run against the real thing: a `substrate-contracts-node --dev`
+//! of their own on free ports, the Osiris contracts deployed to it, and a fresh
+//! PostgreSQL database of their own. Everything is torn down when the handle is
+//! dropped, also when the test fails; processes also die with the test process.
+//!
+//! ```no_run
+//! # async fn story() {
+//! let osiris = osiris_e2e::Osiris::start().await;
+//! let bob = osiris_e2e::actor("//Bob");
+//! osiris.escrow().deposit(&bob, 1_000).await.unwrap();
+//! # }
+//! ```
 
+mod chain;
+mod db;
+mod process;
+mod world;
+
+pub use chain::TestChain;
+pub use db::TestDatabase;
+pub use process::free_port;
+pub use world::{actor, Osiris, UNIT};

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what Osiris needs, skipping whatever is already there at the pinned version:
+# Debian packages, Rust 1.86.0 for the contracts, cargo-contract 5.0.3 and
+# substrate-contracts-node 0.42.0. Safe to run again and again.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# --- Debian packages ---
+packages=(protobuf-compiler clang libclang-dev postgresql zstd curl python3)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- Rust for the contracts ---
+command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
+if ! rustup toolchain list | grep -q "^$CONTRACTS_RUST"; then
+  say "installing Rust $CONTRACTS_RUST for the contracts (about a minute)"
+  rustup toolchain install "$CONTRACTS_RUST" --profile minimal >/dev/null
+fi
+installed=$(rustup component list --toolchain "$CONTRACTS_RUST" --installed)
+for c in rust-src clippy rustfmt; do
+  grep -q "^$c" <<<"$installed" || rustup component add "$c" --toolchain "$CONTRACTS_RUST" >/dev/null
+done
+rustup target list --toolchain "$CONTRACTS_RUST" --installed | grep -q wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown --toolchain "$CONTRACTS_RUST" >/dev/null
+
+# Cargo installs run from / so that contracts/rust-toolchain.toml does not apply to them.
+cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+export PATH="$cargo_bin:$PATH"
+
+# --- cargo-contract ---
+if ! cargo-contract --version 2>/dev/null | grep -q " $CARGO_CONTRACT_VERSION"; then
+  say "building cargo-contract $CARGO_CONTRACT_VERSION from source: about 30 minutes on 2 cores"
+  (cd / && cargo install cargo-contract --version "$CARGO_CONTRACT_VERSION" --locked --force)
+fi
+
+# --- the dev chain ---
+if ! substrate-contracts-node --version 2>/dev/null | grep -q " $CONTRACTS_NODE_VERSION"; then
+  say "building substrate-contracts-node $CONTRACTS_NODE_VERSION from source: about 75 minutes on 2 cores"
+  registry_src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/index.crates.io-* 2>/dev/null | head -n1)
+  registry_src=${registry_src:-${CARGO_HOME:-$HOME/.cargo}/registry/src/index.crates.io-1949cf8c6b5b557f}
+  # The runtime's Wasm builder must use the crate's own Cargo.lock, and Rust 1.86 for the runtime Wasm
+  # (../shared/TOOLCHAIN.md, "Building contracts-node from crates.io").
+  (cd / && WASM_BUILD_WORKSPACE_HINT="$registry_src/contracts-node-$CONTRACTS_NODE_VERSION" \
+     WASM_BUILD_TOOLCHAIN="$CONTRACTS_RUST" \
+     cargo install contracts-node --version "$CONTRACTS_NODE_VERSION" --locked --force)
+fi
+
+[ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
+say "set-up complete: cargo-contract $CARGO_CONTRACT_VERSION, substrate-contracts-node $CONTRACTS_NODE_VERSION, Rust $CONTRACTS_RUST, PostgreSQL in $PG_BIN"

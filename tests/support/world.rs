@@ -1,0 +1,49 @@
+//! `Osiris`: a chain with the contracts deployed, and the named actors of a story.
+
+use crate::chain::TestChain;
+use osiris_chain::{
+    account::signer_from_uri, artifacts, escrow::Escrow, registry::Registry, Balance, Chain, Deployment, Signer,
+};
+use std::sync::Mutex;
+
+/// One unit of the dev chain's token in planck (10^12).
+pub const UNIT: Balance = 1_000_000_000_000;
+
+/// Building the contracts is done once per test process, not by every test at once.
+static BUILD: Mutex<()> = Mutex::new(());
+
+/// A signer for a dev account: `//Alice`, `//Bob`, `//Charlie`, `//Dave`, `//Eve`, `//Ferdie`.
+pub fn actor(uri: &str) -> Signer {
+    signer_from_uri(uri).expect("a valid dev URI")
+}
+
+/// A fresh chain with the registry and escrow deployed by //Alice.
+pub struct Osiris {
+    pub chain: Chain,
+    pub deployment: Deployment,
+    /// Keeps the node alive; dropped last.
+    pub node: TestChain,
+}
+
+impl Osiris {
+    pub async fn start() -> Self {
+        let (node, chain) = TestChain::start().await;
+        let dir = artifacts::contracts_dir();
+        {
+            let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+            for name in ["registry", "escrow"] {
+                artifacts::load_or_build(&dir, name).expect("contracts build");
+            }
+        }
+        let deployment = artifacts::deploy_all(&chain, &actor("//Alice"), &dir).await.expect("contracts deploy");
+        Self { chain, deployment, node }
+    }
+
+    pub fn escrow(&self) -> Escrow {
+        Escrow::new(self.chain.clone(), self.deployment.escrow.address.clone())
+    }
+
+    pub fn registry(&self) -> Registry {
+        Registry::new(self.chain.clone(), self.deployment.registry.address.clone())
+    }
+}
