@@ -5,7 +5,9 @@
 use crate::{
     account::account_of,
     contract::{decode_return, ContractEvent},
-    contracts_api::{CallRequest, Code, ContractResult, DispatchError, ExecReturnValue, InstantiateRequest, InstantiateReturnValue},
+    contracts_api::{
+        CallRequest, Code, ContractResult, DispatchError, ExecReturnValue, InstantiateRequest, InstantiateReturnValue,
+    },
     node::runtime::{self, runtime_types},
     AccountId, Balance, ChainError, ContractError, Signer,
 };
@@ -96,14 +98,24 @@ impl Chain {
         let query = runtime::storage().system().account();
         let info = at.storage().try_fetch(query, (account.clone(),)).await.map_err(ChainError::rpc)?;
         match info {
-            Some(value) => Ok(value.decode().map_err(|e| ChainError::Decode { what: "account info", reason: e.to_string() })?.data.free),
+            Some(value) => Ok(value
+                .decode()
+                .map_err(|e| ChainError::Decode { what: "account info", reason: e.to_string() })?
+                .data
+                .free),
             None => Ok(0),
         }
     }
 
     /// Dry-runs message `data` on `contract` as `origin` sending `value` planck.
     /// Fails only if the runtime refuses it (trap, unknown contract, …); a contract `Err` is `reverted`.
-    pub async fn dry_run(&self, origin: &AccountId, contract: &AccountId, value: Balance, data: Vec<u8>) -> Result<DryRun, ChainError> {
+    pub async fn dry_run(
+        &self,
+        origin: &AccountId,
+        contract: &AccountId,
+        value: Balance,
+        data: Vec<u8>,
+    ) -> Result<DryRun, ChainError> {
         let request = CallRequest {
             origin: origin.clone(),
             dest: contract.clone(),
@@ -113,7 +125,8 @@ impl Chain {
             input_data: data,
         };
         let result: ContractResult<ExecReturnValue> = self.runtime_api("ContractsApi_call", request.encode()).await?;
-        let gas_required = Weight { ref_time: result.gas_required.ref_time, proof_size: result.gas_required.proof_size };
+        let gas_required =
+            Weight { ref_time: result.gas_required.ref_time, proof_size: result.gas_required.proof_size };
         match result.result {
             Ok(ret) => Ok(DryRun { gas_required, data: ret.data, reverted: ret.flags & FLAG_REVERT != 0 }),
             Err(e) => Err(ChainError::Dispatch(self.describe_dispatch_error(e).await)),
@@ -121,7 +134,12 @@ impl Chain {
     }
 
     /// Reads a message's return value without submitting anything (origin: the zero account).
-    pub async fn query<R: Decode>(&self, contract: &AccountId, data: Vec<u8>, what: &'static str) -> Result<R, ChainError> {
+    pub async fn query<R: Decode>(
+        &self,
+        contract: &AccountId,
+        data: Vec<u8>,
+        what: &'static str,
+    ) -> Result<R, ChainError> {
         let dry = self.dry_run(&AccountId::from([0u8; 32]), contract, 0, data).await?;
         decode_return(&dry.data, what)
     }
@@ -140,7 +158,8 @@ impl Chain {
         let dry = self.dry_run(&account_of(signer), contract, value, data.clone()).await?;
         let result: Result<T, E> = decode_return(&dry.data, what)?;
         let value_out = result.map_err(|e| ChainError::Contract(e.into()))?;
-        let CallOutcome { gas, block_number, events, .. } = self.submit_with_gas(signer, contract, value, data, dry.gas_required).await?;
+        let CallOutcome { gas, block_number, events, .. } =
+            self.submit_with_gas(signer, contract, value, data, dry.gas_required).await?;
         Ok(CallOutcome { value: value_out, gas, block_number, events })
     }
 
@@ -148,13 +167,26 @@ impl Chain {
     /// only supplies the gas), so that the contract itself decides on chain. A contract that
     /// returns `Err` makes the extrinsic fail with `Contracts::ContractReverted`
     /// ([`ChainError::Dispatch`]) and its state changes are rolled back. For tests and audits.
-    pub async fn submit_call(&self, signer: &Signer, contract: &AccountId, value: Balance, data: Vec<u8>) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn submit_call(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        value: Balance,
+        data: Vec<u8>,
+    ) -> Result<CallOutcome<()>, ChainError> {
         let gas = self.dry_run(&account_of(signer), contract, value, data.clone()).await?.gas_required;
         self.submit_with_gas(signer, contract, value, data, gas).await
     }
 
     /// Submits a `Contracts::call` extrinsic with gas limit `gas` (no storage deposit limit).
-    async fn submit_with_gas(&self, signer: &Signer, contract: &AccountId, value: Balance, data: Vec<u8>, gas: Weight) -> Result<CallOutcome<()>, ChainError> {
+    async fn submit_with_gas(
+        &self,
+        signer: &Signer,
+        contract: &AccountId,
+        value: Balance,
+        data: Vec<u8>,
+        gas: Weight,
+    ) -> Result<CallOutcome<()>, ChainError> {
         let tx = runtime::transactions().contracts().call(
             MultiAddress::Id(contract.clone()),
             value,
@@ -174,7 +206,13 @@ impl Chain {
 
     /// Uploads `code` and instantiates it with constructor call `data`; returns the new contract's
     /// account and the block number. Dry-runs first like [`Chain::call`].
-    pub async fn instantiate(&self, signer: &Signer, code: Vec<u8>, data: Vec<u8>, salt: Vec<u8>) -> Result<(AccountId, u64), ChainError> {
+    pub async fn instantiate(
+        &self,
+        signer: &Signer,
+        code: Vec<u8>,
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> Result<(AccountId, u64), ChainError> {
         let request = InstantiateRequest {
             origin: account_of(signer),
             value: 0,
@@ -184,7 +222,8 @@ impl Chain {
             data: data.clone(),
             salt: salt.clone(),
         };
-        let dry: ContractResult<InstantiateReturnValue> = self.runtime_api("ContractsApi_instantiate", request.encode()).await?;
+        let dry: ContractResult<InstantiateReturnValue> =
+            self.runtime_api("ContractsApi_instantiate", request.encode()).await?;
         let gas = dry.gas_required;
         match dry.result {
             Err(e) => return Err(ChainError::Dispatch(self.describe_dispatch_error(e).await)),
@@ -202,7 +241,8 @@ impl Chain {
             salt,
         );
         let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
-        let progress = at.transactions().sign_and_submit_then_watch_default(&tx, signer).await.map_err(ChainError::rpc)?;
+        let progress =
+            at.transactions().sign_and_submit_then_watch_default(&tx, signer).await.map_err(ChainError::rpc)?;
         let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
         let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
         let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();
@@ -215,9 +255,14 @@ impl Chain {
 
     /// Signs and submits `tx`, waits until it is in a finalized block and succeeded;
     /// returns the block number and the contract events of the extrinsic.
-    async fn submit<Call: subxt::transactions::Payload>(&self, signer: &Signer, tx: &Call) -> Result<(u64, Vec<ContractEvent>), ChainError> {
+    async fn submit<Call: subxt::transactions::Payload>(
+        &self,
+        signer: &Signer,
+        tx: &Call,
+    ) -> Result<(u64, Vec<ContractEvent>), ChainError> {
         let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
-        let progress = at.transactions().sign_and_submit_then_watch_default(tx, signer).await.map_err(ChainError::rpc)?;
+        let progress =
+            at.transactions().sign_and_submit_then_watch_default(tx, signer).await.map_err(ChainError::rpc)?;
         let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
         let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
         let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();

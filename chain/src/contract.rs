@@ -30,7 +30,8 @@ pub fn message(name: &str, args: impl Encode) -> Vec<u8> {
 
 /// Decodes a message's return bytes as `Result<R, LangError>` and unwraps the `LangError` layer.
 pub fn decode_return<R: Decode>(mut data: &[u8], what: &'static str) -> Result<R, ChainError> {
-    let result = Result::<R, LangError>::decode(&mut data).map_err(|e| ChainError::Decode { what, reason: e.to_string() })?;
+    let result =
+        Result::<R, LangError>::decode(&mut data).map_err(|e| ChainError::Decode { what, reason: e.to_string() })?;
     result.map_err(|e| ChainError::Lang(format!("{e:?}")))
 }
 

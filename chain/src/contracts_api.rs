@@ -90,8 +90,21 @@ pub enum DispatchError {
 }
 
 const DISPATCH_ERROR_VARIANTS: [&str; 15] = [
-    "Other", "CannotLookup", "BadOrigin", "Module", "ConsumerRemaining", "NoProviders", "TooManyConsumers", "Token",
-    "Arithmetic", "Transactional", "Exhausted", "Corruption", "Unavailable", "RootNotAllowed", "Trie",
+    "Other",
+    "CannotLookup",
+    "BadOrigin",
+    "Module",
+    "ConsumerRemaining",
+    "NoProviders",
+    "TooManyConsumers",
+    "Token",
+    "Arithmetic",
+    "Transactional",
+    "Exhausted",
+    "Corruption",
+    "Unavailable",
+    "RootNotAllowed",
+    "Trie",
 ];
 
 impl Decode for DispatchError {
@@ -108,7 +121,9 @@ impl Decode for DispatchError {
                 input.read_byte()?;
                 Ok(DispatchError::Other(DISPATCH_ERROR_VARIANTS[variant as usize]))
             }
-            v if (v as usize) < DISPATCH_ERROR_VARIANTS.len() => Ok(DispatchError::Other(DISPATCH_ERROR_VARIANTS[v as usize])),
+            v if (v as usize) < DISPATCH_ERROR_VARIANTS.len() => {
+                Ok(DispatchError::Other(DISPATCH_ERROR_VARIANTS[v as usize]))
+            }
             _ => Err("unknown DispatchError variant".into()),
         }
     }

@@ -61,7 +61,8 @@ mod tests {
     fn round_trips_through_a_file_with_ss58_addresses() {
         let dir = std::env::temp_dir().join(format!("osiris-deployment-{}", std::process::id()));
         let path = dir.join("deployment.json");
-        let contract = |b| DeployedContract { address: AccountId::from([b; 32]), code_hash: "0x00".into(), block: b as u64 };
+        let contract =
+            |b| DeployedContract { address: AccountId::from([b; 32]), code_hash: "0x00".into(), block: b as u64 };
         let deployment = Deployment {
             genesis_hash: "0xab".into(),
             node_url: "ws://127.0.0.1:9944".into(),

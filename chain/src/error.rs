@@ -5,10 +5,56 @@ use osiris_contract_types::{escrow::EscrowError, registry::RegistryError};
 /// A contract refused a message with its typed error (found by the dry run, nothing was submitted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ContractError {
-    #[error("escrow refused: {0:?}")]
+    #[error("escrow refused: {0:?} ({desc})", desc = escrow_error_text(*.0))]
     Escrow(EscrowError),
-    #[error("registry refused: {0:?}")]
+    #[error("registry refused: {0:?} ({desc})", desc = registry_error_text(*.0))]
     Registry(RegistryError),
+}
+
+/// What an escrow error means, in a user's words.
+pub fn escrow_error_text(e: EscrowError) -> &'static str {
+    use EscrowError::*;
+    match e {
+        InsufficientBalance => "the escrow balance is lower than the amount",
+        ZeroAmount => "the amount must be positive",
+        Overflow => "an amount would overflow",
+        TransferFailed => "the chain refused the transfer (is the amount above the existential deposit?)",
+        ChannelNotFound => "no channel with this id",
+        NotChannelSender => "only the channel's sender may do this",
+        NotChannelRecipient => "only the channel's recipient may claim",
+        ExpirationInPast => "the expiration must be a block after the current one",
+        ExpirationDecrease => "a channel's expiration can only move later",
+        InvalidSignature => "the signature is not the channel signer's for this amount at the current nonce: forged, for another amount, or already claimed",
+        InvalidSignerKey => "the signer must be a compressed secp256k1 public key (33 bytes starting 02 or 03)",
+        AmountExceedsChannelValue => "the signed amount is more than the channel holds",
+        ActualExceedsPlanned => "the claimed amount is more than the signed amount",
+        ChannelNotExpired => "the channel has not reached its expiration block",
+        InvalidGroupId => "group ids are 1 to 64 characters of a-z 0-9 . _ -",
+        DuplicateChannel => "a channel appears twice in one multi-channel claim",
+        InvalidClaimCount => "a multi-channel claim holds 1 to 64 claims",
+    }
+}
+
+/// What a registry error means, in a user's words.
+pub fn registry_error_text(e: RegistryError) -> &'static str {
+    use RegistryError::*;
+    match e {
+        InvalidId => "ids are 1 to 64 characters of a-z 0-9 . _ -",
+        InvalidMetadata => "a name (max 128 bytes), URI or endpoint (max 256 bytes, not empty) is invalid",
+        OrganizationExists => "an organization with this id exists",
+        OrganizationNotFound => "no organization with this id",
+        NotAuthorized => "the signer is not the organization's owner (or member, where members may act)",
+        MemberExists => "the account is already the owner or a member",
+        MemberNotFound => "the account is not a member",
+        ServiceExists => "a service with this id exists in the organization",
+        ServiceNotFound => "no service with this id in the organization",
+        GroupExists => "a group with this id exists in the service",
+        GroupNotFound => "no group with this id in the service",
+        LastGroup => "a service needs at least one group",
+        EndpointExists => "the endpoint is already in the group",
+        EndpointNotFound => "the endpoint is not in the group",
+        TooMany => "a limit on members, services, groups or endpoints would be exceeded",
+    }
 }
 
 impl From<EscrowError> for ContractError {

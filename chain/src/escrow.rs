@@ -3,7 +3,7 @@
 //! submits nothing), then waits until its block is finalized.
 
 use crate::{
-    account::{from_ink, to_ink},
+    account::to_ink,
     client::CallOutcome,
     contract::{find_event, message},
     AccountId, Balance, BlockNumber, Chain, ChainError, ChannelId, Signer,
@@ -20,9 +20,6 @@ pub struct Escrow {
     address: AccountId,
 }
 
-/// A channel as the escrow stores it, with SS58-able account ids.
-pub type ChannelState = Channel;
-
 impl Escrow {
     pub fn new(chain: Chain, address: AccountId) -> Self {
         Self { chain, address }
@@ -33,7 +30,13 @@ impl Escrow {
         &self.address
     }
 
-    async fn call(&self, signer: &Signer, value: Balance, data: Vec<u8>, what: &'static str) -> Result<CallOutcome<()>, ChainError> {
+    async fn call(
+        &self,
+        signer: &Signer,
+        value: Balance,
+        data: Vec<u8>,
+        what: &'static str,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.chain.call::<(), EscrowError>(signer, &self.address, value, data, what).await
     }
 
@@ -48,7 +51,12 @@ impl Escrow {
     }
 
     /// Moves `amount` planck of escrow balance from the signer to `to`.
-    pub async fn transfer(&self, signer: &Signer, to: &AccountId, amount: Balance) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn transfer(
+        &self,
+        signer: &Signer,
+        to: &AccountId,
+        amount: Balance,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(signer, 0, message("transfer", (to_ink(to), amount)), "transfer").await
     }
 
@@ -79,23 +87,37 @@ impl Escrow {
         expiration: BlockNumber,
     ) -> Result<CallOutcome<ChannelId>, ChainError> {
         let data = message("deposit_and_open_channel", (signer_key, to_ink(recipient), group_id, expiration));
-        let outcome = self.chain.call::<ChannelId, EscrowError>(sender, &self.address, value, data, "deposit_and_open_channel").await?;
+        let outcome = self
+            .chain
+            .call::<ChannelId, EscrowError>(sender, &self.address, value, data, "deposit_and_open_channel")
+            .await?;
         self.with_opened_channel(outcome)
     }
 
     fn with_opened_channel(&self, mut outcome: CallOutcome<ChannelId>) -> Result<CallOutcome<ChannelId>, ChainError> {
-        let opened: ChannelOpened = find_event(&outcome.events, &self.address).ok_or(ChainError::MissingEvent("ChannelOpened"))?;
+        let opened: ChannelOpened =
+            find_event(&outcome.events, &self.address).ok_or(ChainError::MissingEvent("ChannelOpened"))?;
         outcome.value = opened.channel_id;
         Ok(outcome)
     }
 
     /// Adds `amount` planck from the sender's escrow balance to the channel.
-    pub async fn channel_add_funds(&self, sender: &Signer, channel_id: ChannelId, amount: Balance) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn channel_add_funds(
+        &self,
+        sender: &Signer,
+        channel_id: ChannelId,
+        amount: Balance,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(sender, 0, message("channel_add_funds", (channel_id, amount)), "channel_add_funds").await
     }
 
     /// Moves the channel's expiration to block `expiration`.
-    pub async fn channel_extend(&self, sender: &Signer, channel_id: ChannelId, expiration: BlockNumber) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn channel_extend(
+        &self,
+        sender: &Signer,
+        channel_id: ChannelId,
+        expiration: BlockNumber,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(sender, 0, message("channel_extend", (channel_id, expiration)), "channel_extend").await
     }
 
@@ -126,12 +148,20 @@ impl Escrow {
     }
 
     /// Several claims in one extrinsic; all or none.
-    pub async fn multi_channel_claim(&self, recipient: &Signer, claims: Vec<ChannelClaim>) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn multi_channel_claim(
+        &self,
+        recipient: &Signer,
+        claims: Vec<ChannelClaim>,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(recipient, 0, message("multi_channel_claim", (claims,)), "multi_channel_claim").await
     }
 
     /// The sender takes back what is left in an expired channel.
-    pub async fn channel_claim_timeout(&self, sender: &Signer, channel_id: ChannelId) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn channel_claim_timeout(
+        &self,
+        sender: &Signer,
+        channel_id: ChannelId,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(sender, 0, message("channel_claim_timeout", (channel_id,)), "channel_claim_timeout").await
     }
 
@@ -149,9 +179,4 @@ impl Escrow {
     pub async fn next_channel_id(&self) -> Result<ChannelId, ChainError> {
         self.chain.query(&self.address, message("next_channel_id", ()), "next_channel_id").await
     }
-}
-
-/// The sender of a channel as an SS58-printable account id.
-pub fn sender_of(channel: &Channel) -> AccountId {
-    from_ink(&channel.sender)
 }

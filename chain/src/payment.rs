@@ -28,7 +28,8 @@ impl PaymentKey {
 
     /// From 64 hex digits, with or without `0x`.
     pub fn from_hex(text: &str) -> Result<Self, ChainError> {
-        let bytes = hex::decode(text.trim().trim_start_matches("0x")).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
+        let bytes =
+            hex::decode(text.trim().trim_start_matches("0x")).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
         let secret: [u8; 32] =
             bytes.try_into().map_err(|_| ChainError::InvalidKey("a secret key is 32 bytes".into()))?;
         Self::from_bytes(&secret)
@@ -56,7 +57,8 @@ impl PaymentKey {
 
     /// Signs a 32-byte digest directly (RFC 6979 deterministic, low-s).
     pub fn sign_digest(&self, digest: &[u8; 32]) -> PaymentSignature {
-        let (signature, recovery_id) = self.0.sign_prehash_recoverable(digest).expect("a 32-byte digest is always signable");
+        let (signature, recovery_id) =
+            self.0.sign_prehash_recoverable(digest).expect("a 32-byte digest is always signable");
         let mut out = [0u8; 65];
         out[..64].copy_from_slice(&signature.to_bytes());
         out[64] = recovery_id.to_byte();
@@ -76,7 +78,8 @@ pub fn recover_signer(signature: &PaymentSignature, digest: &[u8; 32]) -> Result
         .filter(|id| id.to_byte() <= 1)
         .ok_or_else(|| ChainError::InvalidKey("recovery id must be 0 or 1".into()))?;
     let sig = Signature::from_slice(&signature[..64]).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
-    let key = VerifyingKey::recover_from_prehash(digest, &sig, recovery_id).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
+    let key = VerifyingKey::recover_from_prehash(digest, &sig, recovery_id)
+        .map_err(|e| ChainError::InvalidKey(e.to_string()))?;
     Ok(compressed(&key))
 }
 

@@ -1,7 +1,9 @@
 //! Typed client of the registry contract (dry-run first, like [`crate::escrow`]).
 
 use crate::{account::to_ink, client::CallOutcome, contract::message, AccountId, Chain, ChainError, Signer};
-use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, Organization, RegistryError, Service, ServiceMetadata};
+use osiris_contract_types::registry::{
+    InstanceGroup, OrgMetadata, Organization, RegistryError, Service, ServiceMetadata,
+};
 
 /// The registry contract at `address`.
 #[derive(Clone)]
@@ -24,25 +26,51 @@ impl Registry {
         self.chain.call::<(), RegistryError>(signer, &self.address, 0, data, what).await
     }
 
-    pub async fn create_org(&self, signer: &Signer, org_id: &str, metadata: OrgMetadata, members: &[AccountId]) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn create_org(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        metadata: OrgMetadata,
+        members: &[AccountId],
+    ) -> Result<CallOutcome<()>, ChainError> {
         let members: Vec<_> = members.iter().map(to_ink).collect();
         self.call(signer, message("create_org", (org_id, metadata, members)), "create_org").await
     }
 
-    pub async fn update_org_metadata(&self, signer: &Signer, org_id: &str, metadata: OrgMetadata) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn update_org_metadata(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        metadata: OrgMetadata,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(signer, message("update_org_metadata", (org_id, metadata)), "update_org_metadata").await
     }
 
-    pub async fn change_org_owner(&self, signer: &Signer, org_id: &str, new_owner: &AccountId) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn change_org_owner(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        new_owner: &AccountId,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(signer, message("change_org_owner", (org_id, to_ink(new_owner))), "change_org_owner").await
     }
 
-    pub async fn add_org_members(&self, signer: &Signer, org_id: &str, members: &[AccountId]) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn add_org_members(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        members: &[AccountId],
+    ) -> Result<CallOutcome<()>, ChainError> {
         let members: Vec<_> = members.iter().map(to_ink).collect();
         self.call(signer, message("add_org_members", (org_id, members)), "add_org_members").await
     }
 
-    pub async fn remove_org_members(&self, signer: &Signer, org_id: &str, members: &[AccountId]) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn remove_org_members(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        members: &[AccountId],
+    ) -> Result<CallOutcome<()>, ChainError> {
         let members: Vec<_> = members.iter().map(to_ink).collect();
         self.call(signer, message("remove_org_members", (org_id, members)), "remove_org_members").await
     }
@@ -69,14 +97,27 @@ impl Registry {
         service_id: &str,
         metadata: ServiceMetadata,
     ) -> Result<CallOutcome<()>, ChainError> {
-        self.call(signer, message("update_service_metadata", (org_id, service_id, metadata)), "update_service_metadata").await
+        self.call(signer, message("update_service_metadata", (org_id, service_id, metadata)), "update_service_metadata")
+            .await
     }
 
-    pub async fn add_group(&self, signer: &Signer, org_id: &str, service_id: &str, group: InstanceGroup) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn add_group(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        service_id: &str,
+        group: InstanceGroup,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(signer, message("add_group", (org_id, service_id, group)), "add_group").await
     }
 
-    pub async fn remove_group(&self, signer: &Signer, org_id: &str, service_id: &str, group_id: &str) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn remove_group(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        service_id: &str,
+        group_id: &str,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(signer, message("remove_group", (org_id, service_id, group_id)), "remove_group").await
     }
 
@@ -99,10 +140,16 @@ impl Registry {
         group_id: &str,
         endpoints: Vec<String>,
     ) -> Result<CallOutcome<()>, ChainError> {
-        self.call(signer, message("remove_endpoints", (org_id, service_id, group_id, endpoints)), "remove_endpoints").await
+        self.call(signer, message("remove_endpoints", (org_id, service_id, group_id, endpoints)), "remove_endpoints")
+            .await
     }
 
-    pub async fn delete_service(&self, signer: &Signer, org_id: &str, service_id: &str) -> Result<CallOutcome<()>, ChainError> {
+    pub async fn delete_service(
+        &self,
+        signer: &Signer,
+        org_id: &str,
+        service_id: &str,
+    ) -> Result<CallOutcome<()>, ChainError> {
         self.call(signer, message("delete_service", (org_id, service_id)), "delete_service").await
     }
 

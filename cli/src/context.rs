@@ -38,7 +38,9 @@ impl GlobalArgs {
     /// The signing account from --suri-file or --suri.
     pub fn signer(&self) -> Result<Signer> {
         let uri = match &self.suri_file {
-            Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading secret URI file {}", path.display()))?,
+            Some(path) => {
+                std::fs::read_to_string(path).with_context(|| format!("reading secret URI file {}", path.display()))?
+            }
             None => self.suri.clone(),
         };
         Ok(signer_from_uri(&uri)?)
@@ -46,7 +48,8 @@ impl GlobalArgs {
 
     /// The deployment file, checked against the chain's genesis hash.
     pub async fn deployment(&self, chain: &Chain) -> Result<Deployment> {
-        let deployment = Deployment::load(&self.deployment).context("run `osiris deploy` first, or pass --deployment")?;
+        let deployment =
+            Deployment::load(&self.deployment).context("run `osiris deploy` first, or pass --deployment")?;
         let genesis = chain.genesis_hash().await?;
         anyhow::ensure!(
             deployment.genesis_hash == genesis,

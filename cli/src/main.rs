@@ -13,7 +13,11 @@ use context::GlobalArgs;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "osiris", version, about = "Sell and buy services for on-chain money: deploy, register, deposit, open and claim payment channels.")]
+#[command(
+    name = "osiris",
+    version,
+    about = "Sell and buy services for on-chain money: deploy, register, deposit, open and claim payment channels."
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,

@@ -46,10 +46,8 @@ fn gas(w: &Weight) -> Value {
 /// Prints an error to stderr: `error: …` with its causes, or `{"error": …}` with `--json`.
 /// A contract refusal also carries its typed error name.
 pub fn print_error(error: &anyhow::Error, json: bool) {
-    let contract_error = error
-        .downcast_ref::<osiris_chain::ChainError>()
-        .and_then(|e| e.contract_error())
-        .map(|e| match e {
+    let contract_error =
+        error.downcast_ref::<osiris_chain::ChainError>().and_then(|e| e.contract_error()).map(|e| match e {
             osiris_chain::ContractError::Escrow(e) => format!("{e:?}"),
             osiris_chain::ContractError::Registry(e) => format!("{e:?}"),
         });

@@ -44,7 +44,11 @@ impl TestChain {
             if started.elapsed() > START_TIMEOUT {
                 let tail = std::fs::read_to_string(&log).unwrap_or_default();
                 let tail: Vec<&str> = tail.lines().rev().take(20).collect();
-                panic!("the dev chain did not answer at {} within {START_TIMEOUT:?}; log tail:\n{}", this.url, tail.join("\n"));
+                panic!(
+                    "the dev chain did not answer at {} within {START_TIMEOUT:?}; log tail:\n{}",
+                    this.url,
+                    tail.join("\n")
+                );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

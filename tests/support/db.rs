@@ -60,7 +60,8 @@ fn start_private_cluster() -> String {
     );
     let status = as_postgres(&script).status().expect("run initdb/pg_ctl");
     if !status.success() {
-        let log = std::fs::read_to_string(dir.join("server.log")).or_else(|_| std::fs::read_to_string(dir.join("initdb.log")));
+        let log = std::fs::read_to_string(dir.join("server.log"))
+            .or_else(|_| std::fs::read_to_string(dir.join("initdb.log")));
         panic!("private PostgreSQL cluster did not start in {d}: {}", log.unwrap_or_default());
     }
     // The reaper: waits for this test process to end, then stops the cluster and removes it.
@@ -83,7 +84,8 @@ fn start_private_cluster() -> String {
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let (server, _) = base.rsplit_once('/').filter(|(s, _)| s.contains("://") && !s.ends_with('/')).unwrap_or((base, ""));
+    let (server, _) =
+        base.rsplit_once('/').filter(|(s, _)| s.contains("://") && !s.ends_with('/')).unwrap_or((base, ""));
     match query {
         Some(q) => format!("{server}/{name}?{q}"),
         None => format!("{server}/{name}"),
@@ -142,7 +144,10 @@ mod tests {
     #[test]
     fn database_names_are_swapped_in_urls() {
         assert_eq!(with_database("postgres://u@h:5/postgres", "t1"), "postgres://u@h:5/t1");
-        assert_eq!(with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"), "postgres://u@h:5/t1?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"),
+            "postgres://u@h:5/t1?sslmode=disable"
+        );
         assert_eq!(with_database("postgres://u@h:5", "t1"), "postgres://u@h:5/t1");
     }
 }

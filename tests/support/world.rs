@@ -31,7 +31,7 @@ impl Osiris {
         let dir = artifacts::contracts_dir();
         {
             let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-            for name in ["registry", "escrow"] {
+            for name in artifacts::CONTRACTS {
                 artifacts::load_or_build(&dir, name).expect("contracts build");
             }
         }

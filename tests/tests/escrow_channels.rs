@@ -30,8 +30,12 @@ async fn assert_escrow_invariant(osiris: &Osiris, accounts: &[AccountId]) {
     for id in 0..escrow.next_channel_id().await.unwrap() {
         liabilities += escrow.channel(id).await.unwrap().unwrap().value;
     }
-    let held = osiris.chain.free_balance(escrow.address()).await.unwrap() - osiris.chain.existential_deposit().await.unwrap();
-    assert_eq!(held, liabilities, "contract balance (less the existential deposit) equals escrow balances + channel values");
+    let held =
+        osiris.chain.free_balance(escrow.address()).await.unwrap() - osiris.chain.existential_deposit().await.unwrap();
+    assert_eq!(
+        held, liabilities,
+        "contract balance (less the existential deposit) equals escrow balances + channel values"
+    );
 }
 
 fn refused(result: Result<impl std::fmt::Debug, ChainError>) -> EscrowError {
@@ -82,13 +86,29 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
     // A second channel, then one multi-channel claim settles both.
     let second = escrow.open_channel(&bob, key.signer_key(), &provider, GROUP, UNIT, expiration).await.unwrap().value;
     let claims = vec![
-        ChannelClaim { channel_id, actual_amount: UNIT, plan_amount: UNIT, signature: key.sign(escrow.address(), channel_id, 1, UNIT), is_sendback: false },
-        ChannelClaim { channel_id: second, actual_amount: UNIT / 2, plan_amount: UNIT / 2, signature: key.sign(escrow.address(), second, 0, UNIT / 2), is_sendback: true },
+        ChannelClaim {
+            channel_id,
+            actual_amount: UNIT,
+            plan_amount: UNIT,
+            signature: key.sign(escrow.address(), channel_id, 1, UNIT),
+            is_sendback: false,
+        },
+        ChannelClaim {
+            channel_id: second,
+            actual_amount: UNIT / 2,
+            plan_amount: UNIT / 2,
+            signature: key.sign(escrow.address(), second, 0, UNIT / 2),
+            is_sendback: true,
+        },
     ];
     escrow.multi_channel_claim(&charlie, claims).await.unwrap();
     assert_eq!(escrow.balance_of(&provider).await.unwrap(), 3 * UNIT + UNIT / 2);
     assert_eq!(escrow.channel(second).await.unwrap().unwrap().value, 0);
-    assert_eq!(escrow.balance_of(&consumer).await.unwrap(), 3 * UNIT + UNIT / 2, "the second channel's rest went back to Bob");
+    assert_eq!(
+        escrow.balance_of(&consumer).await.unwrap(),
+        3 * UNIT + UNIT / 2,
+        "the second channel's rest went back to Bob"
+    );
     assert_escrow_invariant(&osiris, &[consumer.clone(), provider.clone()]).await;
 
     // Charlie withdraws his earnings to his free balance.
@@ -98,10 +118,15 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
     assert!(gained > 3 * UNIT - UNIT / 10 && gained <= 3 * UNIT, "3 units less fees, got {gained}");
 
     // A short channel expires; Bob takes back what is left.
-    let short = escrow.open_channel(&bob, key.signer_key(), &provider, GROUP, UNIT, now(&osiris.chain).await + 3).await.unwrap().value;
+    let short = escrow
+        .open_channel(&bob, key.signer_key(), &provider, GROUP, UNIT, now(&osiris.chain).await + 3)
+        .await
+        .unwrap()
+        .value;
     assert_eq!(refused(escrow.channel_claim_timeout(&bob, short).await), EscrowError::ChannelNotExpired);
     while now(&osiris.chain).await < escrow.channel(short).await.unwrap().unwrap().expiration {
-        osiris.chain.transfer(&actor("//Alice"), &account("//Ferdie"), UNIT).await.unwrap(); // one block per extrinsic
+        osiris.chain.transfer(&actor("//Alice"), &account("//Ferdie"), UNIT).await.unwrap();
+        // one block per extrinsic
     }
     let before = escrow.balance_of(&consumer).await.unwrap();
     escrow.channel_claim_timeout(&bob, short).await.unwrap();
@@ -129,7 +154,11 @@ async fn bad_claims_are_refused_with_their_typed_errors_and_change_nothing() {
     let key = PaymentKey::generate();
     escrow.deposit(&bob, 5 * UNIT).await.unwrap();
     let expiration = now(&osiris.chain).await + 1_000;
-    let channel_id = escrow.open_channel(&bob, key.signer_key(), &account("//Charlie"), GROUP, 2 * UNIT, expiration).await.unwrap().value;
+    let channel_id = escrow
+        .open_channel(&bob, key.signer_key(), &account("//Charlie"), GROUP, 2 * UNIT, expiration)
+        .await
+        .unwrap()
+        .value;
     let good = key.sign(escrow.address(), channel_id, 0, UNIT);
     escrow.channel_claim(&charlie, channel_id, UNIT, UNIT, good, false).await.unwrap();
     let before = snapshot(&osiris.chain, &escrow, channel_id).await;
@@ -139,15 +168,41 @@ async fn bad_claims_are_refused_with_their_typed_errors_and_change_nothing() {
     let over = key.sign(escrow.address(), channel_id, 1, 3 * UNIT);
     let fair = key.sign(escrow.address(), channel_id, 1, UNIT / 2);
     let cases: Vec<(&str, osiris_chain::Signer, Vec<u8>, EscrowError)> = vec![
-        ("a forged signature", charlie.clone(), message("channel_claim", (channel_id, UNIT, UNIT, forged, false)), EscrowError::InvalidSignature),
-        ("a replayed nonce", charlie.clone(), message("channel_claim", (channel_id, UNIT, UNIT, good, false)), EscrowError::InvalidSignature),
-        ("more than the channel holds", charlie.clone(), message("channel_claim", (channel_id, 3 * UNIT, 3 * UNIT, over, false)), EscrowError::AmountExceedsChannelValue),
-        ("a stranger's claim", eve.clone(), message("channel_claim", (channel_id, UNIT / 2, UNIT / 2, fair, false)), EscrowError::NotChannelRecipient),
-        ("a timeout claim before expiry", bob.clone(), message("channel_claim_timeout", (channel_id,)), EscrowError::ChannelNotExpired),
+        (
+            "a forged signature",
+            charlie.clone(),
+            message("channel_claim", (channel_id, UNIT, UNIT, forged, false)),
+            EscrowError::InvalidSignature,
+        ),
+        (
+            "a replayed nonce",
+            charlie.clone(),
+            message("channel_claim", (channel_id, UNIT, UNIT, good, false)),
+            EscrowError::InvalidSignature,
+        ),
+        (
+            "more than the channel holds",
+            charlie.clone(),
+            message("channel_claim", (channel_id, 3 * UNIT, 3 * UNIT, over, false)),
+            EscrowError::AmountExceedsChannelValue,
+        ),
+        (
+            "a stranger's claim",
+            eve.clone(),
+            message("channel_claim", (channel_id, UNIT / 2, UNIT / 2, fair, false)),
+            EscrowError::NotChannelRecipient,
+        ),
+        (
+            "a timeout claim before expiry",
+            bob.clone(),
+            message("channel_claim_timeout", (channel_id,)),
+            EscrowError::ChannelNotExpired,
+        ),
     ];
     for (story, who, data, expected) in cases {
         // The client's dry run names the contract's typed error and submits nothing …
-        let dry = osiris.chain.dry_run(&who.public_key().to_account_id(), escrow.address(), 0, data.clone()).await.unwrap();
+        let dry =
+            osiris.chain.dry_run(&who.public_key().to_account_id(), escrow.address(), 0, data.clone()).await.unwrap();
         assert!(dry.reverted, "{story}: the contract reverts");
         let decoded: Result<(), EscrowError> = osiris_chain::contract::decode_return(&dry.data, "claim").unwrap();
         assert_eq!(decoded, Err(expected), "{story}");
@@ -161,8 +216,14 @@ async fn bad_claims_are_refused_with_their_typed_errors_and_change_nothing() {
     }
 
     // The typed client surfaces the same errors without submitting.
-    assert_eq!(refused(escrow.channel_claim(&charlie, channel_id, UNIT, UNIT, good, false).await), EscrowError::InvalidSignature);
-    assert_eq!(refused(escrow.channel_claim(&eve, channel_id, UNIT / 2, UNIT / 2, fair, false).await), EscrowError::NotChannelRecipient);
+    assert_eq!(
+        refused(escrow.channel_claim(&charlie, channel_id, UNIT, UNIT, good, false).await),
+        EscrowError::InvalidSignature
+    );
+    assert_eq!(
+        refused(escrow.channel_claim(&eve, channel_id, UNIT / 2, UNIT / 2, fair, false).await),
+        EscrowError::NotChannelRecipient
+    );
     assert_eq!(refused(escrow.channel_claim_timeout(&bob, channel_id).await), EscrowError::ChannelNotExpired);
     assert_eq!(snapshot(&osiris.chain, &escrow, channel_id).await, before);
 }

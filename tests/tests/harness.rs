@@ -13,7 +13,8 @@ async fn each_test_gets_its_own_empty_database_which_is_gone_afterwards() {
     let mut conn = PgConnection::connect(&first.url).await.expect("connect to the test database");
     sqlx::query("CREATE TABLE story (line TEXT)").execute(&mut conn).await.unwrap();
     sqlx::query("INSERT INTO story VALUES ('once upon a time')").execute(&mut conn).await.unwrap();
-    let row = sqlx::query("SELECT current_database() AS db, count(*) AS n FROM story").fetch_one(&mut conn).await.unwrap();
+    let row =
+        sqlx::query("SELECT current_database() AS db, count(*) AS n FROM story").fetch_one(&mut conn).await.unwrap();
     assert_eq!(row.get::<String, _>("db"), first.name());
     assert_eq!(row.get::<i64, _>("n"), 1);
 
@@ -31,6 +32,11 @@ async fn each_test_gets_its_own_empty_database_which_is_gone_afterwards() {
     let admin_url = second.url.clone();
     drop(first);
     let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-    let left: i64 = sqlx::query("SELECT count(*) FROM pg_database WHERE datname = $1").bind(&name).fetch_one(&mut admin).await.unwrap().get(0);
+    let left: i64 = sqlx::query("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(left, 0, "the dropped test database {name} is gone");
 }

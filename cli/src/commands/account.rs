@@ -1,6 +1,9 @@
 //! `osiris account`
 
-use crate::{context::GlobalArgs, output::{planck, Report}};
+use crate::{
+    context::GlobalArgs,
+    output::{planck, Report},
+};
 use anyhow::Result;
 use clap::Args;
 use osiris_chain::account::account_of;

@@ -1,7 +1,10 @@
 //! `osiris channel …`
 
 use super::{key::read_key, parse_account};
-use crate::{context::GlobalArgs, output::{planck, Report}};
+use crate::{
+    context::GlobalArgs,
+    output::{planck, Report},
+};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use osiris_chain::types::escrow::{Channel, ChannelClaim};
@@ -108,7 +111,13 @@ fn parse_claim(text: &str) -> Result<ChannelClaim, String> {
     };
     let channel_id = channel.parse().map_err(|e| format!("channel {channel:?}: {e}"))?;
     let amount: Balance = amount.parse().map_err(|e| format!("amount {amount:?}: {e}"))?;
-    Ok(ChannelClaim { channel_id, actual_amount: amount, plan_amount: amount, signature: parse_signature(signature)?, is_sendback: false })
+    Ok(ChannelClaim {
+        channel_id,
+        actual_amount: amount,
+        plan_amount: amount,
+        signature: parse_signature(signature)?,
+        is_sendback: false,
+    })
 }
 
 pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> Result<Report> {
@@ -120,20 +129,28 @@ pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> Result<Report>
             let key = read_key(&key_file)?;
             let expiration = expiry.block(&connected.chain).await?;
             let outcome = if deposit {
-                escrow.deposit_and_open_channel(&signer()?, key.signer_key(), &recipient, &group, value, expiration).await?
+                escrow
+                    .deposit_and_open_channel(&signer()?, key.signer_key(), &recipient, &group, value, expiration)
+                    .await?
             } else {
                 escrow.open_channel(&signer()?, key.signer_key(), &recipient, &group, value, expiration).await?
             };
             let id = outcome.value;
             Report::call(
-                format!("opened channel {id}: {value} planck to {recipient} group {group}, expires at block {expiration}"),
+                format!(
+                    "opened channel {id}: {value} planck to {recipient} group {group}, expires at block {expiration}"
+                ),
                 &outcome,
                 json!({ "channel_id": id, "expiration": expiration }),
             )
         }
         ChannelCommand::AddFunds { channel_id, amount } => {
             let outcome = escrow.channel_add_funds(&signer()?, channel_id, amount).await?;
-            Report::call(format!("added {amount} planck to channel {channel_id}"), &outcome, json!({ "channel_id": channel_id }))
+            Report::call(
+                format!("added {amount} planck to channel {channel_id}"),
+                &outcome,
+                json!({ "channel_id": channel_id }),
+            )
         }
         ChannelCommand::Extend { channel_id, expiry, add } => {
             let expiration = expiry.block(&connected.chain).await?;
@@ -165,7 +182,11 @@ pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> Result<Report>
         }
         ChannelCommand::ClaimTimeout { channel_id } => {
             let outcome = escrow.channel_claim_timeout(&signer()?, channel_id).await?;
-            Report::call(format!("took back what was left of channel {channel_id}"), &outcome, json!({ "channel_id": channel_id }))
+            Report::call(
+                format!("took back what was left of channel {channel_id}"),
+                &outcome,
+                json!({ "channel_id": channel_id }),
+            )
         }
         ChannelCommand::Show { channel_id } => {
             let Some(channel) = escrow.channel(channel_id).await? else { bail!("no channel {channel_id}") };

@@ -1,6 +1,9 @@
 //! `osiris escrow …`
 
-use crate::{context::GlobalArgs, output::{planck, Report}};
+use crate::{
+    context::GlobalArgs,
+    output::{planck, Report},
+};
 use anyhow::Result;
 use clap::Subcommand;
 use osiris_chain::{account::account_of, AccountId, Balance};
@@ -33,21 +36,36 @@ pub async fn run(global: &GlobalArgs, command: EscrowCommand) -> Result<Report> 
         EscrowCommand::Deposit { amount } => {
             let outcome = escrow.deposit(&signer, amount).await?;
             let balance = escrow.balance_of(&me).await?;
-            Report::call(format!("deposited {amount} planck; escrow balance {balance}"), &outcome, json!({ "balance": planck(balance) }))
+            Report::call(
+                format!("deposited {amount} planck; escrow balance {balance}"),
+                &outcome,
+                json!({ "balance": planck(balance) }),
+            )
         }
         EscrowCommand::Withdraw { amount } => {
             let outcome = escrow.withdraw(&signer, amount).await?;
             let balance = escrow.balance_of(&me).await?;
-            Report::call(format!("withdrew {amount} planck; escrow balance {balance}"), &outcome, json!({ "balance": planck(balance) }))
+            Report::call(
+                format!("withdrew {amount} planck; escrow balance {balance}"),
+                &outcome,
+                json!({ "balance": planck(balance) }),
+            )
         }
         EscrowCommand::Transfer { to, amount } => {
             let outcome = escrow.transfer(&signer, &to, amount).await?;
-            Report::call(format!("transferred {amount} planck to {to}"), &outcome, json!({ "to": to, "amount": planck(amount) }))
+            Report::call(
+                format!("transferred {amount} planck to {to}"),
+                &outcome,
+                json!({ "to": to, "amount": planck(amount) }),
+            )
         }
         EscrowCommand::Balance { account } => {
             let account = account.unwrap_or(me);
             let balance = escrow.balance_of(&account).await?;
-            Report::new(format!("{account}: {balance} planck in escrow"), json!({ "account": account, "balance": planck(balance) }))
+            Report::new(
+                format!("{account}: {balance} planck in escrow"),
+                json!({ "account": account, "balance": planck(balance) }),
+            )
         }
     })
 }

@@ -1,6 +1,9 @@
 //! `osiris key …` and `osiris sign`: payment signer keys and authorizations.
 
-use crate::{context::GlobalArgs, output::{planck, Report}};
+use crate::{
+    context::GlobalArgs,
+    output::{planck, Report},
+};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use osiris_chain::{payment::PaymentKey, Balance, ChannelId, Nonce};
@@ -38,7 +41,10 @@ pub fn run(command: KeyCommand) -> Result<Report> {
         KeyCommand::Show { key_file } => (read_key(&key_file)?, key_file),
     };
     let public = hex::encode(key.signer_key());
-    Ok(Report::new(format!("signer key 0x{public} ({})", path.display()), json!({ "signer_key": format!("0x{public}"), "file": path })))
+    Ok(Report::new(
+        format!("signer key 0x{public} ({})", path.display()),
+        json!({ "signer_key": format!("0x{public}"), "file": path }),
+    ))
 }
 
 fn write_secret(path: &Path, secret: &str) -> Result<()> {

@@ -4,8 +4,8 @@ use super::{parse_account, parse_hash};
 use crate::{context::GlobalArgs, output::Report};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use osiris_chain::{account::from_ink, AccountId};
 use osiris_chain::types::registry::{OrgMetadata, Organization};
+use osiris_chain::{account::from_ink, AccountId};
 use serde_json::{json, Value};
 
 #[derive(Args)]
@@ -84,15 +84,27 @@ pub async fn run(global: &GlobalArgs, command: OrgCommand) -> Result<Report> {
         }
         OrgCommand::ChangeOwner { org_id, new_owner } => {
             let outcome = registry.change_org_owner(&signer()?, &org_id, &new_owner).await?;
-            Report::call(format!("{org_id} is now owned by {new_owner}"), &outcome, json!({ "org_id": org_id, "owner": new_owner }))
+            Report::call(
+                format!("{org_id} is now owned by {new_owner}"),
+                &outcome,
+                json!({ "org_id": org_id, "owner": new_owner }),
+            )
         }
         OrgCommand::AddMembers { org_id, members } => {
             let outcome = registry.add_org_members(&signer()?, &org_id, &members).await?;
-            Report::call(format!("added {} member(s) to {org_id}", members.len()), &outcome, json!({ "org_id": org_id }))
+            Report::call(
+                format!("added {} member(s) to {org_id}", members.len()),
+                &outcome,
+                json!({ "org_id": org_id }),
+            )
         }
         OrgCommand::RemoveMembers { org_id, members } => {
             let outcome = registry.remove_org_members(&signer()?, &org_id, &members).await?;
-            Report::call(format!("removed {} member(s) from {org_id}", members.len()), &outcome, json!({ "org_id": org_id }))
+            Report::call(
+                format!("removed {} member(s) from {org_id}", members.len()),
+                &outcome,
+                json!({ "org_id": org_id }),
+            )
         }
         OrgCommand::Delete { org_id } => {
             let outcome = registry.delete_org(&signer()?, &org_id).await?;

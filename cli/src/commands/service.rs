@@ -1,11 +1,17 @@
 //! `osiris service …`
 
 use super::{parse_account, parse_hash};
-use crate::{context::GlobalArgs, output::{planck, Report}};
+use crate::{
+    context::GlobalArgs,
+    output::{planck, Report},
+};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use osiris_chain::types::registry::{InstanceGroup, Service, ServiceMetadata};
-use osiris_chain::{account::{from_ink, to_ink}, AccountId, Balance};
+use osiris_chain::{
+    account::{from_ink, to_ink},
+    AccountId, Balance,
+};
 use serde_json::{json, Value};
 
 #[derive(Args)]
@@ -105,43 +111,81 @@ pub async fn run(global: &GlobalArgs, command: ServiceCommand) -> Result<Report>
     let signer = || global.signer();
     Ok(match command {
         ServiceCommand::Create { org_id, service_id, metadata, group } => {
-            let outcome = registry.create_service(&signer()?, &org_id, &service_id, metadata.into(), vec![group.into()]).await?;
-            Report::call(format!("created service {org_id}/{service_id}"), &outcome, json!({ "org_id": org_id, "service_id": service_id }))
+            let outcome =
+                registry.create_service(&signer()?, &org_id, &service_id, metadata.into(), vec![group.into()]).await?;
+            Report::call(
+                format!("created service {org_id}/{service_id}"),
+                &outcome,
+                json!({ "org_id": org_id, "service_id": service_id }),
+            )
         }
         ServiceCommand::Update { org_id, service_id, metadata } => {
             let outcome = registry.update_service_metadata(&signer()?, &org_id, &service_id, metadata.into()).await?;
-            Report::call(format!("updated service {org_id}/{service_id}"), &outcome, json!({ "org_id": org_id, "service_id": service_id }))
+            Report::call(
+                format!("updated service {org_id}/{service_id}"),
+                &outcome,
+                json!({ "org_id": org_id, "service_id": service_id }),
+            )
         }
         ServiceCommand::AddGroup { org_id, service_id, group } => {
             let group_id = group.group_id.clone();
             let outcome = registry.add_group(&signer()?, &org_id, &service_id, group.into()).await?;
-            Report::call(format!("added group {group_id} to {org_id}/{service_id}"), &outcome, json!({ "group_id": group_id }))
+            Report::call(
+                format!("added group {group_id} to {org_id}/{service_id}"),
+                &outcome,
+                json!({ "group_id": group_id }),
+            )
         }
         ServiceCommand::RemoveGroup { org_id, service_id, group_id } => {
             let outcome = registry.remove_group(&signer()?, &org_id, &service_id, &group_id).await?;
-            Report::call(format!("removed group {group_id} from {org_id}/{service_id}"), &outcome, json!({ "group_id": group_id }))
+            Report::call(
+                format!("removed group {group_id} from {org_id}/{service_id}"),
+                &outcome,
+                json!({ "group_id": group_id }),
+            )
         }
         ServiceCommand::AddEndpoints { org_id, service_id, group_id, endpoints } => {
-            let outcome = registry.add_endpoints(&signer()?, &org_id, &service_id, &group_id, endpoints.clone()).await?;
-            Report::call(format!("added {} endpoint(s) to group {group_id}", endpoints.len()), &outcome, json!({ "endpoints": endpoints }))
+            let outcome =
+                registry.add_endpoints(&signer()?, &org_id, &service_id, &group_id, endpoints.clone()).await?;
+            Report::call(
+                format!("added {} endpoint(s) to group {group_id}", endpoints.len()),
+                &outcome,
+                json!({ "endpoints": endpoints }),
+            )
         }
         ServiceCommand::RemoveEndpoints { org_id, service_id, group_id, endpoints } => {
-            let outcome = registry.remove_endpoints(&signer()?, &org_id, &service_id, &group_id, endpoints.clone()).await?;
-            Report::call(format!("removed {} endpoint(s) from group {group_id}", endpoints.len()), &outcome, json!({ "endpoints": endpoints }))
+            let outcome =
+                registry.remove_endpoints(&signer()?, &org_id, &service_id, &group_id, endpoints.clone()).await?;
+            Report::call(
+                format!("removed {} endpoint(s) from group {group_id}", endpoints.len()),
+                &outcome,
+                json!({ "endpoints": endpoints }),
+            )
         }
         ServiceCommand::Delete { org_id, service_id } => {
             let outcome = registry.delete_service(&signer()?, &org_id, &service_id).await?;
-            Report::call(format!("deleted service {org_id}/{service_id}"), &outcome, json!({ "org_id": org_id, "service_id": service_id }))
+            Report::call(
+                format!("deleted service {org_id}/{service_id}"),
+                &outcome,
+                json!({ "org_id": org_id, "service_id": service_id }),
+            )
         }
         ServiceCommand::Show { org_id, service_id } => {
-            let service = registry.get_service(&org_id, &service_id).await?.with_context(|| format!("no service {org_id}/{service_id}"))?;
+            let service = registry
+                .get_service(&org_id, &service_id)
+                .await?
+                .with_context(|| format!("no service {org_id}/{service_id}"))?;
             let json = service_json(&service);
             Report::new(serde_json::to_string_pretty(&json)?, json)
         }
         ServiceCommand::List { org_id } => {
-            let services = registry.list_services(&org_id).await?.with_context(|| format!("no organization {org_id:?}"))?;
+            let services =
+                registry.list_services(&org_id).await?.with_context(|| format!("no organization {org_id:?}"))?;
             let json: Vec<Value> = services.iter().map(service_json).collect();
-            let text = services.iter().map(|s| format!("{}/{} {} planck/call", s.org_id, s.id, s.metadata.price_per_call)).collect::<Vec<_>>();
+            let text = services
+                .iter()
+                .map(|s| format!("{}/{} {} planck/call", s.org_id, s.id, s.metadata.price_per_call))
+                .collect::<Vec<_>>();
             Report::new(text.join("\n"), json!(json))
         }
     })

@@ -32,13 +32,27 @@ impl Escrow {
         let channel = Channel { sender, recipient, signer, group_id: group_id.clone(), value, nonce: 0, expiration };
         self.channels.insert(channel_id, &channel);
         self.next_channel_id = next;
-        self.env().emit_event(ChannelOpened { channel_id, sender, recipient, signer, group_id, value, nonce: 0, expiration });
+        self.env().emit_event(ChannelOpened {
+            channel_id,
+            sender,
+            recipient,
+            signer,
+            group_id,
+            value,
+            nonce: 0,
+            expiration,
+        });
         Ok(channel_id)
     }
 
     /// Adds `amount` from the sender's escrow balance and, if given, moves the expiration.
     /// `amount` may be 0 only when extending.
-    pub(crate) fn do_fund_channel(&mut self, channel_id: ChannelId, expiration: Option<BlockNumber>, amount: Balance) -> Result<()> {
+    pub(crate) fn do_fund_channel(
+        &mut self,
+        channel_id: ChannelId,
+        expiration: Option<BlockNumber>,
+        amount: Balance,
+    ) -> Result<()> {
         let mut channel = self.channels.get(channel_id).ok_or(EscrowError::ChannelNotFound)?;
         if channel.sender != self.env().caller() {
             return Err(EscrowError::NotChannelSender);
@@ -57,7 +71,12 @@ impl Escrow {
         ledger.debit(self, channel.sender, amount)?;
         ledger.commit(self);
         self.channels.insert(channel_id, &channel);
-        self.env().emit_event(ChannelFunded { channel_id, added: amount, value: channel.value, expiration: channel.expiration });
+        self.env().emit_event(ChannelFunded {
+            channel_id,
+            added: amount,
+            value: channel.value,
+            expiration: channel.expiration,
+        });
         Ok(())
     }
 }

@@ -57,7 +57,8 @@ impl Escrow {
         if claim.actual_amount > claim.plan_amount {
             return Err(EscrowError::ActualExceedsPlanned);
         }
-        let digest = signature::payment_digest(&self.env().account_id(), claim.channel_id, channel.nonce, claim.plan_amount);
+        let digest =
+            signature::payment_digest(&self.env().account_id(), claim.channel_id, channel.nonce, claim.plan_amount);
         if !signature::is_signed_by(&claim.signature, &digest, &channel.signer) {
             return Err(EscrowError::InvalidSignature);
         }
@@ -82,7 +83,12 @@ impl Escrow {
         ledger.credit(self, channel.sender, amount)?;
         ledger.commit(self);
         self.channels.insert(channel_id, &channel);
-        self.env().emit_event(ChannelTimeoutClaimed { channel_id, sender: channel.sender, amount, new_nonce: channel.nonce });
+        self.env().emit_event(ChannelTimeoutClaimed {
+            channel_id,
+            sender: channel.sender,
+            amount,
+            new_nonce: channel.nonce,
+        });
         Ok(())
     }
 }

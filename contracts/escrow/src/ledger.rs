@@ -15,11 +15,7 @@ pub(crate) struct Ledger {
 impl Ledger {
     /// The account's balance as staged, or as stored.
     pub(crate) fn balance(&self, escrow: &Escrow, account: AccountId) -> Balance {
-        self.staged
-            .iter()
-            .find(|(a, _)| *a == account)
-            .map(|(_, b)| *b)
-            .unwrap_or_else(|| escrow.balance_of(account))
+        self.staged.iter().find(|(a, _)| *a == account).map(|(_, b)| *b).unwrap_or_else(|| escrow.balance_of(account))
     }
 
     fn set(&mut self, account: AccountId, balance: Balance) {

@@ -113,7 +113,12 @@ mod escrow {
 
         /// Both of the above in one call. Sender only.
         #[ink(message)]
-        pub fn channel_extend_and_add_funds(&mut self, channel_id: ChannelId, expiration: BlockNumber, amount: Balance) -> Result<()> {
+        pub fn channel_extend_and_add_funds(
+            &mut self,
+            channel_id: ChannelId,
+            expiration: BlockNumber,
+            amount: Balance,
+        ) -> Result<()> {
             self.do_fund_channel(channel_id, Some(expiration), amount)
         }
 

@@ -1,11 +1,16 @@
 //! Checking a payment authorization on chain.
 
-use osiris_contract_types::{escrow::payment_message, AccountId, Balance, ChannelId, Nonce, PaymentSignature, SignerKey};
+use osiris_contract_types::{
+    escrow::payment_message, AccountId, Balance, ChannelId, Nonce, PaymentSignature, SignerKey,
+};
 
 /// blake2-256 of [`payment_message`]: the 32-byte digest a channel signer signs.
 pub(crate) fn payment_digest(escrow: &AccountId, channel_id: ChannelId, nonce: Nonce, amount: Balance) -> [u8; 32] {
     let mut digest = [0u8; 32];
-    ink::env::hash_bytes::<ink::env::hash::Blake2x256>(&payment_message(escrow, channel_id, nonce, amount), &mut digest);
+    ink::env::hash_bytes::<ink::env::hash::Blake2x256>(
+        &payment_message(escrow, channel_id, nonce, amount),
+        &mut digest,
+    );
     digest
 }
 

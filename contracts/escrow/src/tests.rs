@@ -2,7 +2,9 @@
 
 use crate::{escrow::Escrow, signature, ChannelClaim, EscrowError};
 use ink::env::{test, DefaultEnvironment as Env};
-use osiris_contract_types::{escrow::*, AccountId, Balance, BlockNumber, ChannelId, Nonce, PaymentSignature, SignerKey};
+use osiris_contract_types::{
+    escrow::*, AccountId, Balance, BlockNumber, ChannelId, Nonce, PaymentSignature, SignerKey,
+};
 use secp256k1::{Message, PublicKey, SecretKey, SECP256K1};
 
 const CONTRACT: [u8; 32] = [0xEE; 32];
@@ -80,7 +82,13 @@ fn with_channel(value: Balance) -> (Escrow, SecretKey) {
     (escrow, sk)
 }
 
-fn claim(channel_id: ChannelId, actual: Balance, plan: Balance, signature: PaymentSignature, is_sendback: bool) -> ChannelClaim {
+fn claim(
+    channel_id: ChannelId,
+    actual: Balance,
+    plan: Balance,
+    signature: PaymentSignature,
+    is_sendback: bool,
+) -> ChannelClaim {
     ChannelClaim { channel_id, actual_amount: actual, plan_amount: plan, signature, is_sendback }
 }
 
@@ -125,6 +133,22 @@ fn deposit_of_nothing_is_refused() {
     act_as(alice());
     assert_eq!(escrow.deposit(), Err(EscrowError::ZeroAmount));
     assert_eq!(event_count(), 0);
+}
+
+#[ink::test]
+fn balances_that_would_overflow_are_refused() {
+    let mut escrow = setup();
+    act_as(alice());
+    // The value is only declared, not moved: enough to drive the escrow balance to its limit.
+    test::set_value_transferred::<Env>(Balance::MAX);
+    escrow.deposit().unwrap();
+    test::set_value_transferred::<Env>(1);
+    assert_eq!(escrow.deposit(), Err(EscrowError::Overflow));
+    act_as(bob());
+    test::set_value_transferred::<Env>(1);
+    escrow.deposit().unwrap();
+    assert_eq!(escrow.transfer(alice(), 1), Err(EscrowError::Overflow));
+    assert_eq!((escrow.balance_of(alice()), escrow.balance_of(bob())), (Balance::MAX, 1));
 }
 
 #[ink::test]
@@ -173,11 +197,28 @@ fn open_channel_locks_funds_and_numbers_channels() {
     let channel = escrow.channel(0).unwrap();
     assert_eq!(
         channel,
-        Channel { sender: alice(), recipient: bob(), signer: signer_key(&sk), group_id: GROUP.into(), value: 300, nonce: 0, expiration: 100 }
+        Channel {
+            sender: alice(),
+            recipient: bob(),
+            signer: signer_key(&sk),
+            group_id: GROUP.into(),
+            value: 300,
+            nonce: 0,
+            expiration: 100
+        }
     );
     assert_eq!(
         last_event::<ChannelOpened>(),
-        ChannelOpened { channel_id: 0, sender: alice(), recipient: bob(), signer: signer_key(&sk), group_id: GROUP.into(), value: 300, nonce: 0, expiration: 100 }
+        ChannelOpened {
+            channel_id: 0,
+            sender: alice(),
+            recipient: bob(),
+            signer: signer_key(&sk),
+            group_id: GROUP.into(),
+            value: 300,
+            nonce: 0,
+            expiration: 100
+        }
     );
     assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), 100, 50), Ok(1));
     assert_eq!(escrow.next_channel_id(), 2);
@@ -259,7 +300,15 @@ fn recipient_claims_a_signed_amount_and_the_nonce_moves_on() {
     assert_eq!((channel.value, channel.nonce), (180, 1));
     assert_eq!(
         last_event::<ChannelClaimed>(),
-        ChannelClaimed { channel_id: 0, recipient: bob(), nonce: 0, amount: 120, sent_back: 0, value: 180, new_nonce: 1 }
+        ChannelClaimed {
+            channel_id: 0,
+            recipient: bob(),
+            nonce: 0,
+            amount: 120,
+            sent_back: 0,
+            value: 180,
+            new_nonce: 1
+        }
     );
     // The consumer continues at nonce 1 with a fresh cumulative amount.
     assert_eq!(escrow.channel_claim(0, 30, 40, sign(&sk, 0, 1, 40), false), Ok(()));
@@ -289,9 +338,15 @@ fn bad_claims_are_refused_and_change_nothing() {
     let events = event_count();
     assert_eq!(escrow.channel_claim(0, 100, 100, forged, false), Err(EscrowError::InvalidSignature));
     assert_eq!(escrow.channel_claim(0, 100, 100, bad_recovery_id, false), Err(EscrowError::InvalidSignature));
-    assert_eq!(escrow.channel_claim(0, 100, 100, sign(&secret(0x33), 0, 0, 100), false), Err(EscrowError::InvalidSignature));
+    assert_eq!(
+        escrow.channel_claim(0, 100, 100, sign(&secret(0x33), 0, 0, 100), false),
+        Err(EscrowError::InvalidSignature)
+    );
     assert_eq!(escrow.channel_claim(0, 100, 99, good, false), Err(EscrowError::ActualExceedsPlanned));
-    assert_eq!(escrow.channel_claim(0, 301, 301, sign(&sk, 0, 0, 301), false), Err(EscrowError::AmountExceedsChannelValue));
+    assert_eq!(
+        escrow.channel_claim(0, 301, 301, sign(&sk, 0, 0, 301), false),
+        Err(EscrowError::AmountExceedsChannelValue)
+    );
     // A signature for one amount does not authorize another.
     assert_eq!(escrow.channel_claim(0, 150, 150, good, false), Err(EscrowError::InvalidSignature));
     assert_eq!(escrow.channel_claim(7, 100, 100, good, false), Err(EscrowError::ChannelNotFound));
@@ -327,7 +382,10 @@ fn multi_channel_claim_settles_all_or_nothing() {
     // One bad claim: nothing is applied.
     let bad = claim(1, 50, 50, sign(&sk, 1, 0, 60), true);
     assert_eq!(escrow.multi_channel_claim(Vec::from([first.clone(), bad])), Err(EscrowError::InvalidSignature));
-    assert_eq!(escrow.multi_channel_claim(Vec::from([first.clone(), first.clone()])), Err(EscrowError::DuplicateChannel));
+    assert_eq!(
+        escrow.multi_channel_claim(Vec::from([first.clone(), first.clone()])),
+        Err(EscrowError::DuplicateChannel)
+    );
     assert_eq!(escrow.multi_channel_claim(Vec::new()), Err(EscrowError::InvalidClaimCount));
     let too_many = (0..=MAX_MULTI_CLAIM as u64).map(|id| claim(id, 0, 0, [0; 65], false)).collect();
     assert_eq!(escrow.multi_channel_claim(too_many), Err(EscrowError::InvalidClaimCount));
@@ -357,7 +415,10 @@ fn sender_takes_back_the_rest_only_from_expiration_on() {
     act_as(alice());
     assert_eq!(escrow.channel_claim_timeout(0), Ok(()));
     assert_eq!(escrow.balance_of(alice()), 900);
-    assert_eq!(last_event::<ChannelTimeoutClaimed>(), ChannelTimeoutClaimed { channel_id: 0, sender: alice(), amount: 200, new_nonce: 2 });
+    assert_eq!(
+        last_event::<ChannelTimeoutClaimed>(),
+        ChannelTimeoutClaimed { channel_id: 0, sender: alice(), amount: 200, new_nonce: 2 }
+    );
     // Authorizations of the old nonce are dead.
     act_as(bob());
     assert_eq!(escrow.channel_claim(0, 0, 0, sign(&sk, 0, 1, 0), false), Err(EscrowError::InvalidSignature));
@@ -417,7 +478,9 @@ fn escrow_invariant_holds_under_random_operations() {
                 2 => escrow.transfer(accounts[other], amount),
                 3 => {
                     let expiration = ink::env::block_number::<Env>() + rng.below(20) as BlockNumber;
-                    escrow.open_channel(signer_key(&keys[who]), accounts[other], GROUP.into(), amount, expiration).map(|_| ())
+                    escrow
+                        .open_channel(signer_key(&keys[who]), accounts[other], GROUP.into(), amount, expiration)
+                        .map(|_| ())
                 }
                 4 => escrow.channel_extend_and_add_funds(channel_id, ink::env::block_number::<Env>() + 10, amount),
                 5 | 6 => match escrow.channel(channel_id) {
@@ -426,7 +489,13 @@ fn escrow_invariant_holds_under_random_operations() {
                         let signer = &keys[rng.below(3) as usize];
                         let sig = sign(signer, channel_id, c.nonce, plan);
                         act_as(if rng.below(4) == 0 { accounts[other] } else { c.recipient });
-                        escrow.channel_claim(channel_id, plan - rng.below(plan as u64 + 1) as Balance, plan, sig, rng.below(2) == 0)
+                        escrow.channel_claim(
+                            channel_id,
+                            plan - rng.below(plan as u64 + 1) as Balance,
+                            plan,
+                            sig,
+                            rng.below(2) == 0,
+                        )
                     }
                     None => escrow.channel_claim_timeout(channel_id),
                 },

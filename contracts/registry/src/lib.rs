@@ -8,9 +8,9 @@
 
 mod org;
 mod service;
-mod validate;
 #[cfg(test)]
 mod tests;
+mod validate;
 
 pub use osiris_contract_types::registry::*;
 
@@ -94,7 +94,12 @@ mod registry {
 
         /// Replaces a service's metadata, price included.
         #[ink(message)]
-        pub fn update_service_metadata(&mut self, org_id: OrgId, service_id: ServiceId, metadata: ServiceMetadata) -> Result<()> {
+        pub fn update_service_metadata(
+            &mut self,
+            org_id: OrgId,
+            service_id: ServiceId,
+            metadata: ServiceMetadata,
+        ) -> Result<()> {
             self.do_update_service_metadata(org_id, service_id, metadata)
         }
 
@@ -112,13 +117,25 @@ mod registry {
 
         /// Adds endpoint URLs to an instance group.
         #[ink(message)]
-        pub fn add_endpoints(&mut self, org_id: OrgId, service_id: ServiceId, group_id: GroupId, endpoints: Vec<String>) -> Result<()> {
+        pub fn add_endpoints(
+            &mut self,
+            org_id: OrgId,
+            service_id: ServiceId,
+            group_id: GroupId,
+            endpoints: Vec<String>,
+        ) -> Result<()> {
             self.do_add_endpoints(org_id, service_id, group_id, endpoints)
         }
 
         /// Removes endpoint URLs from an instance group.
         #[ink(message)]
-        pub fn remove_endpoints(&mut self, org_id: OrgId, service_id: ServiceId, group_id: GroupId, endpoints: Vec<String>) -> Result<()> {
+        pub fn remove_endpoints(
+            &mut self,
+            org_id: OrgId,
+            service_id: ServiceId,
+            group_id: GroupId,
+            endpoints: Vec<String>,
+        ) -> Result<()> {
             self.do_remove_endpoints(org_id, service_id, group_id, endpoints)
         }
 

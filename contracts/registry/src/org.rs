@@ -1,6 +1,6 @@
 //! Organization messages.
 
-use crate::{registry::Registry, validate, Organization, OrgMetadata, RegistryError, Result, MAX_MEMBERS};
+use crate::{registry::Registry, validate, OrgMetadata, Organization, RegistryError, Result, MAX_MEMBERS};
 use ink::codegen::Env;
 use ink::prelude::vec::Vec;
 use osiris_contract_types::{registry::*, AccountId, OrgId};
@@ -21,14 +21,25 @@ impl Registry {
         allowed.then_some(org).ok_or(RegistryError::NotAuthorized)
     }
 
-    pub(crate) fn do_create_org(&mut self, org_id: OrgId, metadata: OrgMetadata, members: Vec<AccountId>) -> Result<()> {
+    pub(crate) fn do_create_org(
+        &mut self,
+        org_id: OrgId,
+        metadata: OrgMetadata,
+        members: Vec<AccountId>,
+    ) -> Result<()> {
         validate::id(&org_id)?;
         validate::org_metadata(&metadata)?;
         if self.orgs.contains(&org_id) {
             return Err(RegistryError::OrganizationExists);
         }
         let owner = self.env().caller();
-        let org = Organization { id: org_id.clone(), owner, members: Vec::new(), metadata: metadata.clone(), services: Vec::new() };
+        let org = Organization {
+            id: org_id.clone(),
+            owner,
+            members: Vec::new(),
+            metadata: metadata.clone(),
+            services: Vec::new(),
+        };
         let org = with_members_added(org, &members)?;
         self.orgs.insert(&org_id, &org);
         let mut ids = self.org_ids.get_or_default();

@@ -2,8 +2,8 @@
 //! the organization's owner or a member.
 
 use crate::{
-    org::Role, registry::Registry, validate, InstanceGroup, RegistryError, Result, Service, ServiceMetadata, MAX_GROUPS,
-    MAX_SERVICES,
+    org::Role, registry::Registry, validate, InstanceGroup, RegistryError, Result, Service, ServiceMetadata,
+    MAX_GROUPS, MAX_SERVICES,
 };
 use ink::codegen::Env;
 use ink::prelude::{string::String, vec::Vec};
@@ -44,13 +44,23 @@ impl Registry {
         }
         org.services.push(service_id.clone());
         self.orgs.insert(&org_id, &org);
-        let service = Service { org_id: org_id.clone(), id: service_id.clone(), metadata: metadata.clone(), groups: groups.clone() };
+        let service = Service {
+            org_id: org_id.clone(),
+            id: service_id.clone(),
+            metadata: metadata.clone(),
+            groups: groups.clone(),
+        };
         self.store_service(&service);
         self.env().emit_event(ServiceCreated { org_id, service_id, metadata, groups });
         Ok(())
     }
 
-    pub(crate) fn do_update_service_metadata(&mut self, org_id: OrgId, service_id: ServiceId, metadata: ServiceMetadata) -> Result<()> {
+    pub(crate) fn do_update_service_metadata(
+        &mut self,
+        org_id: OrgId,
+        service_id: ServiceId,
+        metadata: ServiceMetadata,
+    ) -> Result<()> {
         validate::service_metadata(&metadata)?;
         let mut service = self.service_for_change(&org_id, &service_id)?;
         service.metadata = metadata.clone();

@@ -66,7 +66,10 @@ fn organization_creation_errors() {
     let long = OrgMetadata { name: "n".repeat(MAX_NAME_LEN + 1), ..org_meta("x") };
     assert_eq!(registry.create_org("other".into(), long, vec![]), Err(RegistryError::InvalidMetadata));
     assert_eq!(registry.create_org("other".into(), org_meta("x"), vec![a.alice]), Err(RegistryError::MemberExists));
-    assert_eq!(registry.create_org("other".into(), org_meta("x"), vec![a.bob, a.bob]), Err(RegistryError::MemberExists));
+    assert_eq!(
+        registry.create_org("other".into(), org_meta("x"), vec![a.bob, a.bob]),
+        Err(RegistryError::MemberExists)
+    );
     let crowd: Vec<AccountId> = (0..=MAX_MEMBERS as u8).map(|i| AccountId::from([100 + i; 32])).collect();
     assert_eq!(registry.create_org("other".into(), org_meta("x"), crowd), Err(RegistryError::TooMany));
     assert_eq!(registry.list_orgs().len(), 1);
@@ -101,7 +104,10 @@ fn the_owner_hands_over_the_organization() {
     let a = accounts();
     let mut registry = acme();
     assert_eq!(registry.change_org_owner("acme".into(), a.bob), Ok(()));
-    assert_eq!(last_event::<OrganizationOwnerChanged>(), OrganizationOwnerChanged { org_id: "acme".into(), new_owner: a.bob });
+    assert_eq!(
+        last_event::<OrganizationOwnerChanged>(),
+        OrganizationOwnerChanged { org_id: "acme".into(), new_owner: a.bob }
+    );
     let org = registry.get_org("acme".into()).unwrap();
     assert_eq!((org.owner, org.members), (a.bob, vec![]));
     assert_eq!(registry.delete_org("acme".into()), Err(RegistryError::NotAuthorized));
@@ -143,7 +149,10 @@ fn service_creation_errors() {
     assert_eq!(create(&mut registry, "acme", "", vec![group("g", a.bob)]), Err(RegistryError::InvalidId));
     assert_eq!(create(&mut registry, "nope", "s", vec![group("g", a.bob)]), Err(RegistryError::OrganizationNotFound));
     assert_eq!(create(&mut registry, "acme", "s", vec![]), Err(RegistryError::LastGroup));
-    assert_eq!(create(&mut registry, "acme", "s", vec![group("g", a.bob), group("g", a.bob)]), Err(RegistryError::GroupExists));
+    assert_eq!(
+        create(&mut registry, "acme", "s", vec![group("g", a.bob), group("g", a.bob)]),
+        Err(RegistryError::GroupExists)
+    );
     assert_eq!(create(&mut registry, "acme", "s", vec![group("G!", a.bob)]), Err(RegistryError::InvalidId));
     let many = (0..=MAX_GROUPS).map(|i| group(&format!("g{i}"), a.bob)).collect();
     assert_eq!(create(&mut registry, "acme", "s", many), Err(RegistryError::TooMany));
@@ -164,24 +173,45 @@ fn members_manage_groups_and_endpoints() {
     act_as(a.bob);
     assert_eq!(registry.add_group("acme".into(), "translate".into(), group("us", a.bob)), Ok(()));
     assert_eq!(last_event::<GroupAdded>().group, group("us", a.bob));
-    assert_eq!(registry.add_group("acme".into(), "translate".into(), group("us", a.bob)), Err(RegistryError::GroupExists));
+    assert_eq!(
+        registry.add_group("acme".into(), "translate".into(), group("us", a.bob)),
+        Err(RegistryError::GroupExists)
+    );
     let extra = vec!["http://us2.example:7000".to_string()];
     assert_eq!(registry.add_endpoints("acme".into(), "translate".into(), "us".into(), extra.clone()), Ok(()));
     assert_eq!(last_event::<EndpointsAdded>().endpoints, extra);
-    assert_eq!(registry.add_endpoints("acme".into(), "translate".into(), "us".into(), extra.clone()), Err(RegistryError::EndpointExists));
-    assert_eq!(registry.add_endpoints("acme".into(), "translate".into(), "xx".into(), extra.clone()), Err(RegistryError::GroupNotFound));
+    assert_eq!(
+        registry.add_endpoints("acme".into(), "translate".into(), "us".into(), extra.clone()),
+        Err(RegistryError::EndpointExists)
+    );
+    assert_eq!(
+        registry.add_endpoints("acme".into(), "translate".into(), "xx".into(), extra.clone()),
+        Err(RegistryError::GroupNotFound)
+    );
     let too_many = (0..MAX_ENDPOINTS).map(|i| format!("http://h{i}")).collect();
-    assert_eq!(registry.add_endpoints("acme".into(), "translate".into(), "us".into(), too_many), Err(RegistryError::TooMany));
+    assert_eq!(
+        registry.add_endpoints("acme".into(), "translate".into(), "us".into(), too_many),
+        Err(RegistryError::TooMany)
+    );
     assert_eq!(registry.remove_endpoints("acme".into(), "translate".into(), "us".into(), extra.clone()), Ok(()));
-    assert_eq!(registry.remove_endpoints("acme".into(), "translate".into(), "us".into(), extra), Err(RegistryError::EndpointNotFound));
+    assert_eq!(
+        registry.remove_endpoints("acme".into(), "translate".into(), "us".into(), extra),
+        Err(RegistryError::EndpointNotFound)
+    );
     let service = registry.get_service("acme".into(), "translate".into()).unwrap();
     assert_eq!(service.group("us").unwrap().endpoints, group("us", a.bob).endpoints);
     assert_eq!(registry.remove_group("acme".into(), "translate".into(), "eu".into()), Ok(()));
     assert_eq!(last_event::<GroupRemoved>().group_id, "eu");
-    assert_eq!(registry.remove_group("acme".into(), "translate".into(), "eu".into()), Err(RegistryError::GroupNotFound));
+    assert_eq!(
+        registry.remove_group("acme".into(), "translate".into(), "eu".into()),
+        Err(RegistryError::GroupNotFound)
+    );
     assert_eq!(registry.remove_group("acme".into(), "translate".into(), "us".into()), Err(RegistryError::LastGroup));
     act_as(a.eve);
-    assert_eq!(registry.add_group("acme".into(), "translate".into(), group("x", a.eve)), Err(RegistryError::NotAuthorized));
+    assert_eq!(
+        registry.add_group("acme".into(), "translate".into(), group("x", a.eve)),
+        Err(RegistryError::NotAuthorized)
+    );
 }
 
 #[ink::test]
@@ -190,12 +220,18 @@ fn service_metadata_updates_and_deletion() {
     let mut registry = acme();
     assert_eq!(registry.update_service_metadata("acme".into(), "translate".into(), service_meta(25)), Ok(()));
     assert_eq!(last_event::<ServiceMetadataUpdated>().metadata.price_per_call, 25);
-    assert_eq!(registry.update_service_metadata("acme".into(), "nope".into(), service_meta(1)), Err(RegistryError::ServiceNotFound));
+    assert_eq!(
+        registry.update_service_metadata("acme".into(), "nope".into(), service_meta(1)),
+        Err(RegistryError::ServiceNotFound)
+    );
     act_as(a.eve);
     assert_eq!(registry.delete_service("acme".into(), "translate".into()), Err(RegistryError::NotAuthorized));
     act_as(a.bob);
     assert_eq!(registry.delete_service("acme".into(), "translate".into()), Ok(()));
-    assert_eq!(last_event::<ServiceDeleted>(), ServiceDeleted { org_id: "acme".into(), service_id: "translate".into() });
+    assert_eq!(
+        last_event::<ServiceDeleted>(),
+        ServiceDeleted { org_id: "acme".into(), service_id: "translate".into() }
+    );
     assert_eq!(registry.delete_service("acme".into(), "translate".into()), Err(RegistryError::ServiceNotFound));
     assert_eq!(registry.list_services("acme".into()).unwrap(), vec![]);
 }

@@ -9,9 +9,7 @@ pub(crate) fn id(id: &str) -> Result<(), RegistryError> {
 }
 
 fn text(name: &str, uri: &str) -> Result<(), RegistryError> {
-    (name.len() <= MAX_NAME_LEN && uri.len() <= MAX_URI_LEN)
-        .then_some(())
-        .ok_or(RegistryError::InvalidMetadata)
+    (name.len() <= MAX_NAME_LEN && uri.len() <= MAX_URI_LEN).then_some(()).ok_or(RegistryError::InvalidMetadata)
 }
 
 pub(crate) fn org_metadata(m: &OrgMetadata) -> Result<(), RegistryError> {
