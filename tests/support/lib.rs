@@ -20,5 +20,5 @@ mod world;
 
 pub use chain::TestChain;
 pub use db::TestDatabase;
-pub use process::free_port;
+pub use process::{die_with_parent, free_port};
 pub use world::{actor, Osiris, UNIT};

@@ -1,0 +1,69 @@
+//! The REST API over the mirror (axum), documented by an OpenAPI 3 document
+//! generated from this code and served at `/openapi.json`.
+//!
+//! Read endpoints live under `/v1`; `/health`, `/metrics` (Prometheus text) and
+//! `/openapi.json` beside them. Errors are JSON `{"error", "field"}`: 400 for bad
+//! input, 404 for unknown ids, 503 when the database is unreachable.
+
+pub mod error;
+mod escrow;
+mod events;
+pub mod models;
+pub mod openapi;
+pub mod params;
+mod registry;
+mod status;
+
+use crate::follower::Progress;
+use crate::store::Store;
+use axum::routing::get;
+use axum::Router;
+use error::ApiError;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub progress: Arc<Progress>,
+    /// 0x-hex genesis hash of the followed chain.
+    pub genesis_hash: String,
+    pub metrics: Option<PrometheusHandle>,
+    /// SS58 addresses of the contracts.
+    pub registry: String,
+    pub escrow: String,
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/organizations", get(registry::list_organizations))
+        .route("/v1/organizations/{org_id}", get(registry::get_organization))
+        .route("/v1/services", get(registry::list_services))
+        .route("/v1/services/{org_id}/{service_id}", get(registry::get_service))
+        .route("/v1/channels", get(escrow::list_channels))
+        .route("/v1/channels/{channel_id}", get(escrow::get_channel))
+        .route("/v1/balances/{account}", get(escrow::get_balance))
+        .route("/v1/events", get(events::list_events))
+        .route("/v1/status", get(status::status))
+        .route("/health", get(status::health))
+        .route("/metrics", get(status::metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(|| async { ApiError::NotFound("no such endpoint; see /openapi.json".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::BadRequest { field: None, message: "method not allowed: the API is read-only (GET)".into() }
+        })
+        .with_state(state)
+}
+
+impl AppState {
+    /// The address of a contract by name (`registry` or `escrow`).
+    fn contract_address(&self, name: &str) -> &str {
+        if name == "registry" {
+            &self.registry
+        } else {
+            &self.escrow
+        }
+    }
+}

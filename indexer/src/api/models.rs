@@ -1,0 +1,131 @@
+//! What the API returns. Accounts are SS58, amounts in planck as decimal strings,
+//! hashes and keys 0x-hex, block numbers integers.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A page of results; pass `next_cursor` as `cursor` to get the next one (absent on the last page).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organization {
+    pub id: String,
+    /// SS58.
+    pub owner: String,
+    /// SS58, in the contract's order.
+    pub members: Vec<String>,
+    pub name: String,
+    pub uri: String,
+    /// 0x-hex, 32 bytes.
+    pub content_hash: String,
+    /// Service ids in creation order.
+    pub services: Vec<String>,
+    pub created_block: u64,
+    pub updated_block: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Group {
+    pub id: String,
+    /// SS58 account that claims the group's channels.
+    pub payment_recipient: String,
+    pub endpoints: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Service {
+    pub org_id: String,
+    pub id: String,
+    pub name: String,
+    pub uri: String,
+    /// 0x-hex, 32 bytes.
+    pub content_hash: String,
+    /// Planck per call, decimal string.
+    #[schema(example = "1000000000")]
+    pub price_per_call: String,
+    pub groups: Vec<Group>,
+    pub created_block: u64,
+    pub updated_block: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Channel {
+    pub id: u64,
+    /// SS58.
+    pub sender: String,
+    /// SS58.
+    pub recipient: String,
+    /// Compressed secp256k1 key, 0x-hex (33 bytes).
+    pub signer: String,
+    pub group_id: String,
+    /// Planck still in the channel, decimal string.
+    pub value: String,
+    pub nonce: u64,
+    /// Block number from which the sender may take the rest back.
+    pub expiration: u64,
+    pub opened_block: u64,
+    pub updated_block: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Balance {
+    /// SS58.
+    pub account: String,
+    /// Escrow balance in planck, decimal string ("0" for an account that never deposited).
+    pub balance: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Event {
+    pub block_number: u64,
+    /// Position in the block's event list.
+    pub event_index: u32,
+    /// 0x-hex.
+    pub block_hash: String,
+    pub extrinsic_index: Option<u32>,
+    /// Emitting contract, SS58.
+    pub contract: String,
+    /// `registry` or `escrow`.
+    pub contract_name: String,
+    /// Absent when the event could not be decoded (it is kept raw).
+    pub event_name: Option<String>,
+    /// Decoded fields (accounts SS58, amounts strings).
+    #[schema(value_type = Object)]
+    pub fields: Option<serde_json::Value>,
+    /// 0x-hex, 32 bytes each; the first is the ink! signature topic.
+    pub topics: Vec<String>,
+    /// SCALE bytes as emitted, 0x-hex.
+    pub data: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorPosition {
+    pub block_number: u64,
+    /// 0x-hex.
+    pub block_hash: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// 0x-hex genesis hash of the chain the mirror follows.
+    pub genesis_hash: String,
+    /// The last block fully in the mirror (absent before the first).
+    pub cursor: Option<CursorPosition>,
+    /// Latest finalized block the indexer has seen.
+    pub chain_head: u64,
+    /// Finalized blocks not yet in the mirror.
+    pub lag_blocks: u64,
+    /// Milliseconds since the oldest block not yet in the mirror was seen finalized (0 when caught up).
+    pub lag_ms: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}

@@ -1,0 +1,43 @@
+//! Status, health and metrics.
+
+use super::error::{ApiError, ErrorBody};
+use super::models::{CursorPosition, Health, Status};
+use super::AppState;
+use axum::extract::State;
+use axum::Json;
+
+/// Where ingestion stands.
+#[utoipa::path(get, path = "/v1/status", tag = "indexer",
+    responses((status = 200, body = Status), (status = 503, body = ErrorBody)))]
+pub async fn status(State(s): State<AppState>) -> Result<Json<Status>, ApiError> {
+    let cursor = s.store.cursor().await?;
+    let (head, _, _, lag_ms) = s.progress.snapshot();
+    let cursor_block = cursor.as_ref().map_or(0, |c| c.block_number);
+    let head = head.max(cursor_block);
+    Ok(Json(Status {
+        genesis_hash: s.genesis_hash.clone(),
+        cursor: cursor.map(|c| CursorPosition {
+            block_number: c.block_number,
+            block_hash: format!("0x{}", hex::encode(c.block_hash)),
+        }),
+        chain_head: head,
+        lag_blocks: head - cursor_block,
+        lag_ms,
+    }))
+}
+
+/// Whether the indexer and its database answer.
+#[utoipa::path(get, path = "/health", tag = "indexer",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn health(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
+    s.store.ping().await?;
+    Ok(Json(Health { status: "ok".into() }))
+}
+
+/// Prometheus metrics: `osiris_indexer_blocks_total`, `osiris_indexer_events_total`,
+/// `osiris_indexer_lag_blocks`, `osiris_indexer_block_seconds`.
+#[utoipa::path(get, path = "/metrics", tag = "indexer",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(s): State<AppState>) -> String {
+    s.metrics.as_ref().map(|m| m.render()).unwrap_or_default()
+}

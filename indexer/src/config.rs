@@ -1,0 +1,78 @@
+//! Configuration: defaults that run locally, then a TOML file, then the environment.
+//!
+//! File keys are the field names below. Environment overrides: `DATABASE_URL`,
+//! `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`, `OSIRIS_INDEXER_LISTEN`,
+//! `OSIRIS_INDEXER_MAX_CONNECTIONS`.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// PostgreSQL URL of the mirror.
+    pub database_url: String,
+    /// Node RPC URL (`ws://` or `wss://`).
+    pub node_url: String,
+    /// Deployment file written by `osiris deploy`.
+    pub deployment: PathBuf,
+    /// Address the REST API listens on.
+    pub listen: SocketAddr,
+    /// Most database connections (ingestion uses one; the API the rest).
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "postgres://postgres@127.0.0.1:5432/osiris".into(),
+            node_url: "ws://127.0.0.1:9944".into(),
+            deployment: ".osiris/deployment.json".into(),
+            listen: "127.0.0.1:8080".parse().expect("a socket address"),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, merged with `file` if given (it must exist), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(figment::Error::from(format!("config file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let env = Env::raw().filter_map(|key| match key.as_str() {
+            "DATABASE_URL" => Some("database_url".into()),
+            "OSIRIS_NODE_URL" => Some("node_url".into()),
+            "OSIRIS_DEPLOYMENT" => Some("deployment".into()),
+            "OSIRIS_INDEXER_LISTEN" => Some("listen".into()),
+            "OSIRIS_INDEXER_MAX_CONNECTIONS" => Some("max_connections".into()),
+            _ => None,
+        });
+        figment.merge(env).extract()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("indexer.toml", "listen = '127.0.0.1:9000'\nnode_url = 'ws://file:1'")?;
+            jail.set_env("OSIRIS_NODE_URL", "ws://env:2");
+            let config = Config::load(Some(Path::new("indexer.toml")))?;
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.node_url, "ws://env:2");
+            assert_eq!(config.max_connections, 8);
+            assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,98 @@
+//! `osiris-indexer`: follow the chain into PostgreSQL and serve the mirror.
+//!
+//! Configuration: `--config FILE` (TOML) and the environment (see `config.rs`).
+//! SIGTERM or Ctrl-C finishes the block in flight, then stops.
+
+use anyhow::Context;
+use clap::Parser;
+use osiris_chain::Deployment;
+use osiris_indexer::api::{self, AppState};
+use osiris_indexer::config::Config;
+use osiris_indexer::follower::{self, Follower, Progress};
+use osiris_indexer::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "osiris-indexer",
+    version,
+    about = "Mirror the Osiris contracts into PostgreSQL and serve it over REST."
+)]
+struct Args {
+    /// TOML configuration file.
+    #[arg(long, env = "OSIRIS_INDEXER_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let config = Config::load(args.config.as_deref()).context("configuration")?;
+    let deployment = Deployment::load(&config.deployment)?;
+    let metrics =
+        metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().context("metrics recorder")?;
+
+    let api_client = follower::connect(&config.node_url).await?;
+    let genesis = format!("0x{}", hex::encode(api_client.genesis_hash().0));
+    anyhow::ensure!(
+        genesis == deployment.genesis_hash,
+        "the deployment file {} is for chain {} but the node at {} is chain {genesis}",
+        config.deployment.display(),
+        deployment.genesis_hash,
+        config.node_url
+    );
+    let store = Store::connect(&config.database_url, config.max_connections).await.context("database")?;
+    let progress = Arc::new(Progress::default());
+    let follower = Follower {
+        api: api_client,
+        store: store.clone(),
+        registry: deployment.registry.address.clone(),
+        escrow: deployment.escrow.address.clone(),
+        start_block: deployment.registry.block.min(deployment.escrow.block),
+        progress: progress.clone(),
+    };
+
+    let shutdown = CancellationToken::new();
+    let state = AppState {
+        store,
+        progress,
+        genesis_hash: genesis,
+        metrics: Some(metrics),
+        registry: deployment.registry.address.to_string(),
+        escrow: deployment.escrow.address.to_string(),
+    };
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
+    tracing::info!(listen = %listener.local_addr()?, node = %config.node_url, "indexer started");
+    let server = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, api::router(state))
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+        })
+    };
+    tokio::spawn(signal_shutdown(shutdown.clone()));
+    let followed = follower.run(shutdown.clone()).await;
+    shutdown.cancel();
+    server.await??;
+    followed?;
+    tracing::info!("indexer stopped");
+    Ok(())
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+async fn signal_shutdown(shutdown: CancellationToken) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down after the block in flight");
+    shutdown.cancel();
+}

@@ -1,0 +1,83 @@
+//! The PostgreSQL mirror: schema (../migrations, applied at start), the cursor,
+//! writing one block per transaction ([`ingest`]) and the API's reads ([`read`]).
+
+pub mod ingest;
+pub mod read;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Row;
+
+/// The NOTIFY channel the indexer signals after each committed block. The payload is
+/// JSON: `{"block_number": 12, "block_hash": "0x…", "events": 3}`.
+pub const NOTIFY_CHANNEL: &str = "osiris_indexer";
+
+/// Errors of the mirror database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database mirrors another chain (its cursor's genesis hash differs).
+    #[error("this database mirrors chain {mirrored}, but the node is chain {node}; use another database")]
+    OtherChain { mirrored: String, node: String },
+    /// A block was offered that is not the one after the cursor.
+    #[error("block {block} does not follow the cursor at {cursor}")]
+    OutOfOrder { cursor: u64, block: u64 },
+    /// A value in the database is not what the indexer wrote (hand edits?).
+    #[error("corrupt value in {0}")]
+    Corrupt(&'static str),
+}
+
+/// The last block whose events are all in the mirror.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub genesis_hash: Vec<u8>,
+    pub block_number: u64,
+    pub block_hash: Vec<u8>,
+}
+
+/// A pool of connections to the mirror.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: PgPool,
+}
+
+impl Store {
+    /// Connects (up to `max_connections`) and applies pending migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The cursor, or `None` before the first block is committed.
+    pub async fn cursor(&self) -> Result<Option<Cursor>, StoreError> {
+        let row = sqlx::query("SELECT genesis_hash, block_number, block_hash FROM indexer_cursor")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Cursor {
+                genesis_hash: r.get("genesis_hash"),
+                block_number: u64::try_from(r.get::<i64, _>("block_number"))
+                    .map_err(|_| StoreError::Corrupt("indexer_cursor"))?,
+                block_hash: r.get("block_hash"),
+            })
+        })
+        .transpose()
+    }
+}
+
+/// A u64 as BIGINT (block numbers, channel ids, nonces never reach 2^63).
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).expect("values stored as BIGINT stay below 2^63")
+}
+
+/// A NUMERIC read as text back to planck.
+pub(crate) fn parse_planck(text: &str, table: &'static str) -> Result<u128, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(table))
+}

@@ -1,0 +1,257 @@
+//! The API's reads of the mirror. Pages are keyed on a unique sort key so that a
+//! cursor resumes exactly after the last row returned.
+
+use super::{parse_planck, Store, StoreError};
+use crate::api::models::{Channel, Event, Group, Organization, Service};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// Position of a row in creation order: (block, event index).
+pub type CreatedKey = (i64, i32);
+
+/// Filters of the channel list (all optional, combined with AND).
+#[derive(Debug, Default)]
+pub struct ChannelFilter {
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    pub signer: Option<Vec<u8>>,
+    pub group_id: Option<String>,
+}
+
+/// Filters of the event log.
+#[derive(Debug, Default)]
+pub struct EventFilter {
+    /// Emitting contract, SS58.
+    pub contract: Option<String>,
+    pub event_name: Option<String>,
+    pub from_block: Option<i64>,
+    pub to_block: Option<i64>,
+}
+
+const ORG_COLUMNS: &str = "o.org_id, o.owner, o.members, o.name, o.uri, o.content_hash, o.created_block, o.created_event, o.updated_block,
+    ARRAY(SELECT s.service_id FROM services s WHERE s.org_id = o.org_id ORDER BY s.created_block, s.created_event) AS services";
+
+fn org(r: &PgRow) -> Organization {
+    Organization {
+        id: r.get("org_id"),
+        owner: r.get("owner"),
+        members: r.get("members"),
+        name: r.get("name"),
+        uri: r.get("uri"),
+        content_hash: hex0x(&r.get::<Vec<u8>, _>("content_hash")),
+        services: r.get("services"),
+        created_block: r.get::<i64, _>("created_block") as u64,
+        updated_block: r.get::<i64, _>("updated_block") as u64,
+    }
+}
+
+const SERVICE_COLUMNS: &str = "s.org_id, s.service_id, s.name, s.uri, s.content_hash, s.price_per_call::text AS price,
+    s.created_block, s.created_event, s.updated_block,
+    COALESCE((SELECT json_agg(json_build_object('id', g.group_id, 'payment_recipient', g.payment_recipient, 'endpoints', g.endpoints)
+              ORDER BY g.position) FROM service_groups g WHERE g.org_id = s.org_id AND g.service_id = s.service_id), '[]') AS groups";
+
+fn service(r: &PgRow) -> Result<Service, StoreError> {
+    let groups: serde_json::Value = r.get("groups");
+    let groups = groups
+        .as_array()
+        .ok_or(StoreError::Corrupt("service_groups"))?
+        .iter()
+        .map(|g| Group {
+            id: g["id"].as_str().unwrap_or_default().to_string(),
+            payment_recipient: g["payment_recipient"].as_str().unwrap_or_default().to_string(),
+            endpoints: g["endpoints"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(Service {
+        org_id: r.get("org_id"),
+        id: r.get("service_id"),
+        name: r.get("name"),
+        uri: r.get("uri"),
+        content_hash: hex0x(&r.get::<Vec<u8>, _>("content_hash")),
+        price_per_call: {
+            let price: String = r.get("price");
+            parse_planck(&price, "services")?.to_string()
+        },
+        groups,
+        created_block: r.get::<i64, _>("created_block") as u64,
+        updated_block: r.get::<i64, _>("updated_block") as u64,
+    })
+}
+
+fn channel(r: &PgRow) -> Channel {
+    Channel {
+        id: r.get::<i64, _>("channel_id") as u64,
+        sender: r.get("sender"),
+        recipient: r.get("recipient"),
+        signer: hex0x(&r.get::<Vec<u8>, _>("signer")),
+        group_id: r.get("group_id"),
+        value: r.get("value"),
+        nonce: r.get::<i64, _>("nonce") as u64,
+        expiration: r.get::<i64, _>("expiration") as u64,
+        opened_block: r.get::<i64, _>("opened_block") as u64,
+        updated_block: r.get::<i64, _>("updated_block") as u64,
+    }
+}
+
+const CHANNEL_COLUMNS: &str =
+    "channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, opened_block, updated_block";
+
+fn event(r: &PgRow) -> Event {
+    Event {
+        block_number: r.get::<i64, _>("block_number") as u64,
+        event_index: r.get::<i32, _>("event_index") as u32,
+        block_hash: hex0x(&r.get::<Vec<u8>, _>("block_hash")),
+        extrinsic_index: r.get::<Option<i32>, _>("extrinsic_index").map(|i| i as u32),
+        contract: r.get("contract"),
+        contract_name: r.get("contract_name"),
+        event_name: r.get("event_name"),
+        fields: r.get("fields"),
+        topics: r.get::<Vec<Vec<u8>>, _>("topics").iter().map(|t| hex0x(t)).collect(),
+        data: hex0x(&r.get::<Vec<u8>, _>("data")),
+    }
+}
+
+impl Store {
+    /// Organizations in creation order after `after`; returns `limit` rows at most and each row's key.
+    pub async fn organizations(
+        &self,
+        after: Option<CreatedKey>,
+        limit: i64,
+    ) -> Result<Vec<(CreatedKey, Organization)>, StoreError> {
+        let (b, e) = after.unwrap_or((-1, -1));
+        let rows = sqlx::query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE (o.created_block, o.created_event) > ($1, $2)
+             ORDER BY o.created_block, o.created_event LIMIT $3"
+        ))
+        .bind(b)
+        .bind(e)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| ((r.get("created_block"), r.get("created_event")), org(r))).collect())
+    }
+
+    pub async fn organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.org_id = $1"))
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(org))
+    }
+
+    /// Services in creation order, optionally of one organization.
+    pub async fn services(
+        &self,
+        org_id: Option<&str>,
+        after: Option<CreatedKey>,
+        limit: i64,
+    ) -> Result<Vec<(CreatedKey, Service)>, StoreError> {
+        let (b, e) = after.unwrap_or((-1, -1));
+        let rows = sqlx::query(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM services s WHERE ($1::text IS NULL OR s.org_id = $1)
+             AND (s.created_block, s.created_event) > ($2, $3) ORDER BY s.created_block, s.created_event LIMIT $4"
+        ))
+        .bind(org_id)
+        .bind(b)
+        .bind(e)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(((r.get("created_block"), r.get("created_event")), service(r)?))).collect()
+    }
+
+    pub async fn service(&self, org_id: &str, service_id: &str) -> Result<Option<Service>, StoreError> {
+        let row =
+            sqlx::query(&format!("SELECT {SERVICE_COLUMNS} FROM services s WHERE s.org_id = $1 AND s.service_id = $2"))
+                .bind(org_id)
+                .bind(service_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(service).transpose()
+    }
+
+    /// Channels by id, filtered, after channel id `after`.
+    pub async fn channels(
+        &self,
+        filter: &ChannelFilter,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Channel>, StoreError> {
+        let mut q =
+            QueryBuilder::<Postgres>::new(format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id > "));
+        q.push_bind(after.unwrap_or(-1));
+        if let Some(v) = &filter.sender {
+            q.push(" AND sender = ").push_bind(v);
+        }
+        if let Some(v) = &filter.recipient {
+            q.push(" AND recipient = ").push_bind(v);
+        }
+        if let Some(v) = &filter.signer {
+            q.push(" AND signer = ").push_bind(v);
+        }
+        if let Some(v) = &filter.group_id {
+            q.push(" AND group_id = ").push_bind(v);
+        }
+        q.push(" ORDER BY channel_id LIMIT ").push_bind(limit);
+        Ok(q.build().fetch_all(&self.pool).await?.iter().map(channel).collect())
+    }
+
+    pub async fn channel(&self, channel_id: i64) -> Result<Option<Channel>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = $1"))
+            .bind(channel_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(channel))
+    }
+
+    /// Escrow balance in planck (0 for an account the mirror has never seen).
+    pub async fn balance(&self, account: &str) -> Result<u128, StoreError> {
+        let row = sqlx::query("SELECT balance::text AS balance FROM escrow_balances WHERE account = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => parse_planck(r.get("balance"), "escrow_balances"),
+            None => Ok(0),
+        }
+    }
+
+    /// Events in chain order after position `after`.
+    pub async fn events(
+        &self,
+        filter: &EventFilter,
+        after: Option<CreatedKey>,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let (b, e) = after.unwrap_or((-1, -1));
+        let mut q = QueryBuilder::<Postgres>::new("SELECT * FROM events WHERE (block_number, event_index) > (");
+        q.push_bind(b).push(", ").push_bind(e).push(")");
+        if let Some(v) = &filter.contract {
+            q.push(" AND contract = ").push_bind(v);
+        }
+        if let Some(v) = &filter.event_name {
+            q.push(" AND event_name = ").push_bind(v);
+        }
+        if let Some(v) = filter.from_block {
+            q.push(" AND block_number >= ").push_bind(v);
+        }
+        if let Some(v) = filter.to_block {
+            q.push(" AND block_number <= ").push_bind(v);
+        }
+        q.push(" ORDER BY block_number, event_index LIMIT ").push_bind(limit);
+        Ok(q.build().fetch_all(&self.pool).await?.iter().map(event).collect())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
