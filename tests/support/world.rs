@@ -27,7 +27,7 @@ pub struct Osiris {
 
 impl Osiris {
     pub async fn start() -> Self {
-        let (node, chain) = TestChain::start().await;
+        // Build first (if needed): a chain connection left idle through a long build can drop.
         let dir = artifacts::contracts_dir();
         {
             let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
@@ -35,6 +35,7 @@ impl Osiris {
                 artifacts::load_or_build(&dir, name).expect("contracts build");
             }
         }
+        let (node, chain) = TestChain::start().await;
         let deployment = artifacts::deploy_all(&chain, &actor("//Alice"), &dir).await.expect("contracts deploy");
         Self { chain, deployment, node }
     }

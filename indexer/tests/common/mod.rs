@@ -1,0 +1,102 @@
+//! Shared by the indexer test binaries; each uses only part of it.
+#![allow(dead_code)]
+//! Running the real `osiris-indexer` binary against a test chain and database.
+
+use osiris_e2e::{die_with_parent, free_port, Osiris, TestDatabase};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// An `osiris-indexer` process; killed (SIGKILL) on drop.
+pub struct Indexer {
+    child: Child,
+    pub url: String,
+    http: reqwest::Client,
+}
+
+/// Writes the deployment file of `osiris` into `dir`.
+pub fn deployment_file(osiris: &Osiris, dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("deployment.json");
+    osiris.deployment.save(&path).unwrap();
+    path
+}
+
+impl Indexer {
+    /// Starts the indexer on a free port and waits until its API answers.
+    pub async fn start(osiris: &Osiris, db: &TestDatabase, deployment: &std::path::Path) -> Self {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-indexer"));
+        command
+            .env("DATABASE_URL", &db.url)
+            .env("OSIRIS_NODE_URL", &osiris.node.url)
+            .env("OSIRIS_DEPLOYMENT", deployment)
+            .env("OSIRIS_INDEXER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        let child = die_with_parent(&mut command).spawn().expect("start osiris-indexer");
+        let indexer = Self { child, url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        let started = Instant::now();
+        while indexer
+            .http
+            .get(format!("{}/health", indexer.url))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+            == false
+        {
+            assert!(started.elapsed() < Duration::from_secs(60), "the indexer did not answer on {}", indexer.url);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        indexer
+    }
+
+    /// GET `path`; returns the status code and the JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.url)).send().await.expect("request");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+    }
+
+    /// GET `path`, expecting 200.
+    pub async fn ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Waits until the mirror holds block `number`.
+    pub async fn wait_for_block(&self, number: u64) {
+        let started = Instant::now();
+        loop {
+            let status = self.ok("/v1/status").await;
+            if status["cursor"]["block_number"].as_u64().is_some_and(|b| b >= number) {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the indexer did not reach block {number}: {status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills the process with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Stops the process with SIGTERM and waits for it to exit; returns whether it exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().unwrap().success()
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
