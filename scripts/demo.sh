@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine, with what exists of Osiris today:
-# set-up, a dev chain, the contracts deployed, a provider registers a service,
-# a consumer deposits and opens a payment channel to the service's group, signs
-# payment authorizations off-chain for three calls, the provider claims them,
-# and the balances before and after are printed.
+# set-up, a dev chain, PostgreSQL (DATABASE_URL's server, or a private cluster),
+# the contracts deployed, the indexer following the chain, a provider registers a
+# service, a consumer deposits and opens a payment channel to the service's group,
+# signs payment authorizations off-chain for three calls, the provider claims them,
+# the indexer's REST API shows the channel, and the balances before and after are printed.
 # Exits non-zero if any step fails; leaves no process behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
 
-say "building the osiris CLI and the contracts"
-(cd "$ROOT" && cargo build --quiet -p osiris-cli)
+say "building the osiris CLI, the indexer and the contracts"
+(cd "$ROOT" && cargo build --quiet -p osiris-cli -p osiris-indexer)
 target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 osiris_bin="$target/debug/osiris"
+indexer_bin="$target/debug/osiris-indexer"
 "$ROOT/scripts/build-contracts.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/osiris-demo.XXXXXX")
 export OSIRIS_RUN_DIR="$work/run"
-cleanup() { "$ROOT/scripts/dev-chain.sh" stop || true; rm -rf "$work"; }
+cleanup() {
+  stop_pidfile "$OSIRIS_RUN_DIR/indexer.pid"
+  "$ROOT/scripts/dev-chain.sh" stop || true
+  "$ROOT/scripts/dev-db.sh" stop || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 say "starting a dev chain"
@@ -35,6 +42,15 @@ json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('
 
 say "deploying the contracts"
 as_alice deploy
+
+say "starting PostgreSQL and the indexer"
+export DATABASE_URL=$("$ROOT/scripts/dev-db.sh" start)
+indexer_url="http://127.0.0.1:$(free_port)"
+OSIRIS_INDEXER_LISTEN=${indexer_url#http://} RUST_LOG=warn "$indexer_bin" >"$OSIRIS_RUN_DIR/indexer.log" 2>&1 &
+echo $! >"$OSIRIS_RUN_DIR/indexer.pid"
+for _ in $(seq 300); do curl -sf "$indexer_url/health" >/dev/null && break; sleep 0.1; done
+curl -sf "$indexer_url/health" >/dev/null || { cat "$OSIRIS_RUN_DIR/indexer.log" >&2; die "the indexer did not start"; }
+echo "indexer: $indexer_url (database $DATABASE_URL)"
 
 say "Alice registers organization 'acme' and service 'translate' (price 1 milli-unit per call), paid to Charlie"
 as_alice org create acme --name "Acme AI"
@@ -67,7 +83,8 @@ for call in 1 2 3; do
 done
 
 say "Charlie claims the latest authorization ($amount planck)"
-as_charlie channel claim "$channel" --amount "$amount" --signature "$signature"
+claim_block=$(as_charlie --json channel claim "$channel" --amount "$amount" --signature "$signature" | json_field '["block"]')
+echo "claimed in block #$claim_block"
 say "Charlie tries to claim it again: the escrow refuses the replay"
 if as_charlie channel claim "$channel" --amount "$amount" --signature "$signature"; then
   die "a replayed authorization was accepted"
@@ -75,7 +92,15 @@ fi
 
 say "balances after"
 as_bob account; as_charlie account
-as_bob channel show "$channel"
+
+say "the indexer's mirror of the channel (GET $indexer_url/v1/channels/$channel)"
+for _ in $(seq 100); do
+  indexed=$(curl -sf "$indexer_url/v1/status" | json_field '["cursor"]["block_number"]' 2>/dev/null || echo 0)
+  [ "$indexed" -ge "$claim_block" ] && break; sleep 0.1
+done
+mirrored=$(curl -sf "$indexer_url/v1/channels/$channel")
+python3 -m json.tool <<<"$mirrored"
+[ "$(json_field '["nonce"]' <<<"$mirrored")" = 1 ] || die "the indexer does not show the claim"
 claimed=$(as_charlie escrow balance --json | json_field '["balance"]')
 [ "$claimed" = "$amount" ] || die "Charlie's escrow balance is $claimed, expected $amount"
 say "demo complete: Charlie earned $claimed planck for 3 calls"

@@ -1,6 +1,6 @@
+//! Running the real `osiris-indexer` binary against a test chain and database.
 //! Shared by the indexer test binaries; each uses only part of it.
 #![allow(dead_code)]
-//! Running the real `osiris-indexer` binary against a test chain and database.
 
 use osiris_e2e::{die_with_parent, free_port, Osiris, TestDatabase};
 use serde_json::Value;
