@@ -51,6 +51,19 @@ pub struct CallOutcome<T> {
     pub events: Vec<ContractEvent>,
 }
 
+/// A subxt client for the node at `url` (`ws://` or `wss://`): subxt's reconnecting RPC client
+/// under the legacy RPC backend (`chain_*`, `state_*`, `author_*` methods). On this node the
+/// legacy backend answers a block's events in under a millisecond where the default
+/// `chainHead_v1` backend takes about 90 ms (measured here: see the indexer benchmark).
+pub async fn online_client(url: &str) -> Result<OnlineClient<PolkadotConfig>, ChainError> {
+    let rpc = subxt::rpcs::client::ReconnectingRpcClient::builder()
+        .build(url)
+        .await
+        .map_err(|e| ChainError::Rpc(format!("cannot connect to {url}: {e}")))?;
+    let backend = subxt::backend::LegacyBackend::<PolkadotConfig>::builder().build(rpc);
+    OnlineClient::from_backend(std::sync::Arc::new(backend)).await.map_err(|e| ChainError::Rpc(format!("{url}: {e}")))
+}
+
 /// A connection to a node.
 #[derive(Clone)]
 pub struct Chain {
@@ -61,13 +74,7 @@ pub struct Chain {
 impl Chain {
     /// Connects to a node's RPC (`ws://` on loopback or `wss://`).
     pub async fn connect(url: &str) -> Result<Self, ChainError> {
-        let api = if url.starts_with("ws://") || url.starts_with("http://") {
-            OnlineClient::<PolkadotConfig>::from_insecure_url(url).await
-        } else {
-            OnlineClient::<PolkadotConfig>::from_url(url).await
-        }
-        .map_err(|e| ChainError::Rpc(format!("cannot connect to {url}: {e}")))?;
-        Ok(Self { api, url: url.to_string() })
+        Ok(Self { api: online_client(url).await?, url: url.to_string() })
     }
 
     /// The underlying subxt client.
@@ -255,7 +262,7 @@ impl Chain {
 
     /// Signs and submits `tx`, waits until it is in a finalized block and succeeded;
     /// returns the block number and the contract events of the extrinsic.
-    async fn submit<Call: subxt::transactions::Payload>(
+    pub async fn submit<Call: subxt::transactions::Payload>(
         &self,
         signer: &Signer,
         tx: &Call,

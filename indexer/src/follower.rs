@@ -6,6 +6,7 @@
 use crate::decode::{self, ContractKind};
 use crate::store::ingest::{Block, BlockEvent, Committed};
 use crate::store::{Store, StoreError};
+use futures::StreamExt;
 use osiris_chain::node::runtime::contracts::events::ContractEmitted;
 use osiris_chain::AccountId;
 use std::collections::VecDeque;
@@ -13,6 +14,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subxt::{events::Phase, OnlineClient, PolkadotConfig};
 use tokio_util::sync::CancellationToken;
+
+/// Blocks fetched concurrently ahead of the one being committed while catching up.
+const FETCH_AHEAD: usize = 16;
 
 /// Pause before retrying after an RPC or database error.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
@@ -125,9 +129,9 @@ impl Follower {
     }
 
     /// Commits every block after the cursor up to `head`, stopping between blocks on shutdown.
-    async fn catch_up(&self, head: u64, shutdown: &CancellationToken) -> Result<(), FollowError> {
+    pub async fn catch_up(&self, head: u64, shutdown: &CancellationToken) -> Result<(), FollowError> {
         let genesis = self.genesis();
-        let mut next = match self.store.cursor().await? {
+        let next = match self.store.cursor().await? {
             Some(c) if c.genesis_hash != genesis => {
                 return Err(StoreError::OtherChain {
                     mirrored: hex::encode(c.genesis_hash),
@@ -138,17 +142,20 @@ impl Follower {
             Some(c) => c.block_number + 1,
             None => self.start_block,
         };
-        while next <= head && !shutdown.is_cancelled() {
+        // Blocks are fetched FETCH_AHEAD at a time concurrently and committed strictly in order.
+        let mut blocks = futures::stream::iter(next..=head).map(|n| self.fetch(n)).buffered(FETCH_AHEAD);
+        while let Some(block) = blocks.next().await {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let block = block?;
             let started = Instant::now();
-            let block = self.fetch(next).await?;
-            let events = block.events.len();
             if self.store.commit_block(&genesis, &block).await? == Committed::Written {
                 metrics::counter!("osiris_indexer_blocks_total").increment(1);
-                metrics::counter!("osiris_indexer_events_total").increment(events as u64);
+                metrics::counter!("osiris_indexer_events_total").increment(block.events.len() as u64);
                 metrics::histogram!("osiris_indexer_block_seconds").record(started.elapsed().as_secs_f64());
             }
-            self.progress.committed(next);
-            next += 1;
+            self.progress.committed(block.number);
         }
         Ok(())
     }
@@ -196,11 +203,7 @@ impl Follower {
     }
 }
 
-/// Connects with subxt's reconnecting RPC client (`ws://` or `wss://`).
+/// Connects as [`osiris_chain::client::online_client`] does: reconnecting RPC client, legacy backend.
 pub async fn connect(url: &str) -> Result<OnlineClient<PolkadotConfig>, FollowError> {
-    let rpc = subxt::rpcs::client::ReconnectingRpcClient::builder()
-        .build(url)
-        .await
-        .map_err(|e| FollowError::Rpc(format!("cannot connect to {url}: {e}")))?;
-    OnlineClient::<PolkadotConfig>::from_rpc_client(rpc).await.map_err(|e| FollowError::Rpc(format!("{url}: {e}")))
+    osiris_chain::client::online_client(url).await.map_err(|e| FollowError::Rpc(e.to_string()))
 }

@@ -6,7 +6,6 @@ use super::{parse_planck, to_i64, Store, StoreError, NOTIFY_CHANNEL};
 use crate::decode::{ContractKind, OsirisEvent};
 use crate::state::{self, ChannelRow, GroupRow, OrgRow, ServiceRow, Snapshot};
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
-use std::collections::HashMap;
 
 /// Rows per multi-row INSERT (10 columns stay well below PostgreSQL's 65,535 parameters).
 const ROWS_PER_INSERT: usize = 4_000;
@@ -47,21 +46,32 @@ impl Store {
     /// State updates that do not fit the mirror are logged and skipped; the events stay in the log.
     pub async fn commit_block(&self, genesis: &[u8; 32], block: &Block) -> Result<Committed, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let cursor = sqlx::query("SELECT genesis_hash, block_number FROM indexer_cursor FOR UPDATE")
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = cursor {
-            let mirrored: Vec<u8> = row.get("genesis_hash");
-            if mirrored != genesis {
-                return Err(StoreError::OtherChain { mirrored: hex::encode(mirrored), node: hex::encode(genesis) });
-            }
-            let cursor = row.get::<i64, _>("block_number");
-            if cursor >= to_i64(block.number) {
-                return Ok(Committed::AlreadyIndexed);
-            }
-            if cursor + 1 != to_i64(block.number) {
-                return Err(StoreError::OutOfOrder { cursor: cursor as u64, block: block.number });
-            }
+        // Move the cursor first: this locks it, and succeeds only for the block after it (or the
+        // first block of an empty mirror). The NOTIFY is delivered only if the transaction commits.
+        let payload = serde_json::json!({
+            "block_number": block.number,
+            "block_hash": format!("0x{}", hex::encode(block.hash)),
+            "events": block.events.len(),
+        });
+        let moved = sqlx::query(
+            "WITH moved AS (
+                 INSERT INTO indexer_cursor AS c (id, genesis_hash, block_number, block_hash, updated_at)
+                 VALUES (TRUE, $1, $2, $3, now())
+                 ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = now()
+                 WHERE c.block_number = EXCLUDED.block_number - 1 AND c.genesis_hash = EXCLUDED.genesis_hash
+                 RETURNING block_number)
+             SELECT pg_notify($4, $5) FROM moved",
+        )
+        .bind(&genesis[..])
+        .bind(to_i64(block.number))
+        .bind(&block.hash[..])
+        .bind(NOTIFY_CHANNEL)
+        .bind(payload.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if moved.is_none() {
+            tx.rollback().await?;
+            return self.refused(genesis, block.number).await;
         }
         insert_events(&mut tx, block).await?;
         let decoded: Vec<(&OsirisEvent, u32)> =
@@ -76,27 +86,20 @@ impl Store {
             }
             write_snapshot(&mut tx, &snapshot, block.number).await?;
         }
-        sqlx::query(
-            "INSERT INTO indexer_cursor (id, genesis_hash, block_number, block_hash, updated_at) VALUES (TRUE, $1, $2, $3, now())
-             ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = now()",
-        )
-        .bind(&genesis[..])
-        .bind(to_i64(block.number))
-        .bind(&block.hash[..])
-        .execute(&mut *tx)
-        .await?;
-        let payload = serde_json::json!({
-            "block_number": block.number,
-            "block_hash": format!("0x{}", hex::encode(block.hash)),
-            "events": block.events.len(),
-        });
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(NOTIFY_CHANNEL)
-            .bind(payload.to_string())
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(Committed::Written)
+    }
+
+    /// Why the cursor did not move to `block`: already indexed, another chain, or out of order.
+    async fn refused(&self, genesis: &[u8; 32], block: u64) -> Result<Committed, StoreError> {
+        let cursor = self.cursor().await?.ok_or(StoreError::Corrupt("indexer_cursor"))?;
+        if cursor.genesis_hash != genesis {
+            Err(StoreError::OtherChain { mirrored: hex::encode(cursor.genesis_hash), node: hex::encode(genesis) })
+        } else if cursor.block_number >= block {
+            Ok(Committed::AlreadyIndexed)
+        } else {
+            Err(StoreError::OutOfOrder { cursor: cursor.block_number, block })
+        }
     }
 }
 
@@ -123,17 +126,32 @@ async fn insert_events(tx: &mut Transaction<'_, Postgres>, block: &Block) -> Res
     Ok(())
 }
 
-/// Loads every row the events touch.
+/// Loads every row the events touch (a query per kind of row, skipped when none is touched).
 async fn load_snapshot(tx: &mut Transaction<'_, Postgres>, events: &[OsirisEvent]) -> Result<Snapshot, StoreError> {
     let keys = state::keys_of(events);
     let mut s = Snapshot::default();
+    if !keys.orgs.is_empty() {
+        load_orgs(tx, &mut s, keys.orgs.into_iter().collect()).await?;
+    }
+    if !keys.services.is_empty() {
+        load_services(tx, &mut s, keys.services.into_iter().unzip()).await?;
+    }
+    if !keys.channels.is_empty() {
+        load_channels(tx, &mut s, keys.channels.into_iter().collect()).await?;
+    }
+    let accounts: Vec<String> = state::accounts_touched(events, &s.channels).into_iter().collect();
+    if !accounts.is_empty() {
+        load_balances(tx, &mut s, accounts).await?;
+    }
+    Ok(s)
+}
 
-    let org_ids: Vec<String> = keys.orgs.into_iter().collect();
-    s.orgs = org_ids.iter().map(|id| (id.clone(), None)).collect();
+async fn load_orgs(tx: &mut Transaction<'_, Postgres>, s: &mut Snapshot, ids: Vec<String>) -> Result<(), StoreError> {
+    s.orgs = ids.iter().map(|id| (id.clone(), None)).collect();
     let rows = sqlx::query(
         "SELECT org_id, owner, members, name, uri, content_hash, created_block, created_event FROM organizations WHERE org_id = ANY($1)",
     )
-    .bind(&org_ids)
+    .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
     for r in rows {
@@ -148,8 +166,14 @@ async fn load_snapshot(tx: &mut Transaction<'_, Postgres>, events: &[OsirisEvent
         };
         s.orgs.insert(row.org_id.clone(), Some(row));
     }
+    Ok(())
+}
 
-    let (orgs, services): (Vec<String>, Vec<String>) = keys.services.into_iter().unzip();
+async fn load_services(
+    tx: &mut Transaction<'_, Postgres>,
+    s: &mut Snapshot,
+    (orgs, services): (Vec<String>, Vec<String>),
+) -> Result<(), StoreError> {
     s.services = orgs.iter().cloned().zip(services.iter().cloned()).map(|k| (k, None)).collect();
     let rows = sqlx::query(
         "SELECT s.org_id, s.service_id, s.name, s.uri, s.content_hash, s.price_per_call::text AS price, s.created_block, s.created_event
@@ -191,32 +215,40 @@ async fn load_snapshot(tx: &mut Transaction<'_, Postgres>, events: &[OsirisEvent
             });
         }
     }
+    Ok(())
+}
 
-    let channel_ids: Vec<i64> = keys.channels.iter().map(|c| to_i64(*c)).collect();
-    s.channels = keys.channels.iter().map(|c| (*c, None)).collect();
+async fn load_channels(tx: &mut Transaction<'_, Postgres>, s: &mut Snapshot, ids: Vec<u64>) -> Result<(), StoreError> {
+    s.channels = ids.iter().map(|c| (*c, None)).collect();
+    let ids: Vec<i64> = ids.into_iter().map(to_i64).collect();
     let rows = sqlx::query(
         "SELECT channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, opened_block
          FROM channels WHERE channel_id = ANY($1)",
     )
-    .bind(&channel_ids)
+    .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
     for r in rows {
         let row = channel_row(&r)?;
         s.channels.insert(row.channel_id, Some(row));
     }
+    Ok(())
+}
 
-    let accounts: Vec<String> = state::accounts_touched(events, &s.channels).into_iter().collect();
+async fn load_balances(
+    tx: &mut Transaction<'_, Postgres>,
+    s: &mut Snapshot,
+    accounts: Vec<String>,
+) -> Result<(), StoreError> {
     let rows = sqlx::query("SELECT account, balance::text AS balance FROM escrow_balances WHERE account = ANY($1)")
         .bind(&accounts)
         .fetch_all(&mut **tx)
         .await?;
-    let mut balances: HashMap<String, u128> = accounts.into_iter().map(|a| (a, 0)).collect();
+    s.balances = accounts.into_iter().map(|a| (a, 0)).collect();
     for r in rows {
-        balances.insert(r.get("account"), parse_planck(r.get("balance"), "escrow_balances")?);
+        s.balances.insert(r.get("account"), parse_planck(r.get("balance"), "escrow_balances")?);
     }
-    s.balances = balances;
-    Ok(s)
+    Ok(())
 }
 
 pub(crate) fn channel_row(r: &sqlx::postgres::PgRow) -> Result<ChannelRow, StoreError> {
