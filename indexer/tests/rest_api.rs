@@ -23,6 +23,8 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
     let db = TestDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
     let indexer = Indexer::start(&osiris, &db, &deployment_file(&osiris, dir.path())).await;
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener.listen("osiris_indexer").await.unwrap();
     let (registry, escrow) = (osiris.registry(), osiris.escrow());
     let (alice, bob, charlie) = (actor("//Alice"), actor("//Bob"), actor("//Charlie"));
 
@@ -50,6 +52,16 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
         .await
         .unwrap();
     indexer.wait_for_block(claimed.block_number).await;
+
+    // Each committed block was announced on the NOTIFY channel, in order, up to the claim's.
+    let mut announced = Vec::new();
+    while announced.last() != Some(&claimed.block_number) {
+        let note = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv()).await.unwrap().unwrap();
+        let payload: Value = serde_json::from_str(note.payload()).unwrap();
+        assert!(payload["block_hash"].as_str().unwrap().starts_with("0x"));
+        announced.push(payload["block_number"].as_u64().unwrap());
+    }
+    assert!(announced.windows(2).all(|w| w[1] == w[0] + 1), "{announced:?}");
 
     // The channel, balances and service read as the contracts say.
     let channel = indexer.ok(&format!("/v1/channels/{channel_id}")).await;
@@ -111,6 +123,8 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
         let (status, body) = indexer.get(path).await;
         assert_eq!((status, body["field"].as_str()), (400, Some(field)), "GET {path}: {body}");
     }
+    let post = reqwest::Client::new().post(format!("{}/v1/channels", indexer.url)).send().await.unwrap();
+    assert_eq!(post.status().as_u16(), 405);
     for path in ["/v1/channels/999", "/v1/organizations/nope", "/v1/services/acme/nope", "/v1/nowhere"] {
         let (status, body) = indexer.get(path).await;
         assert_eq!(status, 404, "GET {path}: {body}");

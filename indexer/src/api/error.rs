@@ -23,6 +23,8 @@ pub enum ApiError {
     BadRequest { field: Option<String>, message: String },
     /// 404: nothing with that id.
     NotFound(String),
+    /// 405: the API is read-only.
+    MethodNotAllowed,
     /// 503: the database cannot be reached.
     Unavailable(String),
 }
@@ -52,6 +54,9 @@ impl IntoResponse for ApiError {
         let (status, error, field) = match self {
             ApiError::BadRequest { field, message } => (StatusCode::BAD_REQUEST, message, field),
             ApiError::NotFound(message) => (StatusCode::NOT_FOUND, message, None),
+            ApiError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method not allowed: the API is read-only (GET)".to_string(), None)
+            }
             ApiError::Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, message, None),
         };
         (status, Json(ErrorBody { error, field })).into_response()

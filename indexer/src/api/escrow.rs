@@ -44,10 +44,8 @@ pub async fn list_channels(
     };
     let limit = params::limit(q.limit.as_deref())?;
     let after: Option<i64> = params::decode_cursor(q.cursor.as_deref())?;
-    let items = s.store.channels(&filter, after, limit).await?;
-    let next_cursor =
-        (items.len() as i64 == limit).then(|| items.last().map(|c| params::encode_cursor(&(c.id as i64)))).flatten();
-    Ok(Json(Page { items, next_cursor }))
+    let rows = s.store.channels(&filter, after, limit).await?.into_iter().map(|c| (c.id as i64, c)).collect();
+    Ok(Json(params::page(rows, limit)))
 }
 
 /// One channel.

@@ -56,9 +56,7 @@ pub async fn list_events(
     };
     let limit = params::limit(q.limit.as_deref())?;
     let after: Option<(i64, i32)> = params::decode_cursor(q.cursor.as_deref())?;
-    let items = s.store.events(&filter, after, limit).await?;
-    let next_cursor = (items.len() as i64 == limit)
-        .then(|| items.last().map(|e| params::encode_cursor(&(e.block_number as i64, e.event_index as i32))))
-        .flatten();
-    Ok(Json(Page { items, next_cursor }))
+    let rows = s.store.events(&filter, after, limit).await?;
+    let rows = rows.into_iter().map(|e| ((e.block_number as i64, e.event_index as i32), e)).collect();
+    Ok(Json(params::page(rows, limit)))
 }

@@ -3,7 +3,8 @@
 //!
 //! Read endpoints live under `/v1`; `/health`, `/metrics` (Prometheus text) and
 //! `/openapi.json` beside them. Errors are JSON `{"error", "field"}`: 400 for bad
-//! input, 404 for unknown ids, 503 when the database is unreachable.
+//! input, 404 for unknown ids and paths, 405 for methods other than GET, 503 when the
+//! database is unreachable.
 
 pub mod error;
 mod escrow;
@@ -51,9 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::NotFound("no such endpoint; see /openapi.json".into()) })
-        .method_not_allowed_fallback(|| async {
-            ApiError::BadRequest { field: None, message: "method not allowed: the API is read-only (GET)".into() }
-        })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
 }
 

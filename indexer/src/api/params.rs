@@ -79,6 +79,12 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).expect("cursor keys serialize"))
 }
 
+/// A page of `limit` rows at most, each with its sort key: `next_cursor` is the last key when the page is full.
+pub fn page<K: Serialize, T>(rows: Vec<(K, T)>, limit: i64) -> super::models::Page<T> {
+    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|(k, _)| encode_cursor(k))).flatten();
+    super::models::Page { items: rows.into_iter().map(|(_, v)| v).collect(), next_cursor }
+}
+
 /// Decodes a cursor produced by [`encode_cursor`] for the same endpoint.
 pub fn decode_cursor<K: DeserializeOwned>(value: Option<&str>) -> Result<Option<K>, ApiError> {
     let Some(value) = value else { return Ok(None) };

@@ -4,7 +4,6 @@ use super::error::{ApiError, ErrorBody};
 use super::models::{Organization, Page, Service};
 use super::params::{self, Params};
 use super::AppState;
-use crate::store::read::CreatedKey;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -34,12 +33,6 @@ pub struct ServiceQuery {
     cursor: Option<String>,
 }
 
-fn page<T>(rows: Vec<(CreatedKey, T)>, limit: i64) -> Page<T> {
-    let next_cursor =
-        (rows.len() as i64 == limit).then(|| rows.last().map(|(k, _)| params::encode_cursor(k))).flatten();
-    Page { items: rows.into_iter().map(|(_, v)| v).collect(), next_cursor }
-}
-
 /// List organizations in creation order.
 #[utoipa::path(get, path = "/v1/organizations", tag = "registry", params(PageQuery),
     responses((status = 200, body = Page<Organization>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -49,7 +42,7 @@ pub async fn list_organizations(
 ) -> Result<Json<Page<Organization>>, ApiError> {
     let limit = params::limit(q.limit.as_deref())?;
     let after = params::decode_cursor(q.cursor.as_deref())?;
-    Ok(Json(page(s.store.organizations(after, limit).await?, limit)))
+    Ok(Json(params::page(s.store.organizations(after, limit).await?, limit)))
 }
 
 /// One organization.
@@ -78,7 +71,7 @@ pub async fn list_services(
     let org_id = q.org_id.as_deref().map(|v| params::id("org_id", v)).transpose()?;
     let limit = params::limit(q.limit.as_deref())?;
     let after = params::decode_cursor(q.cursor.as_deref())?;
-    Ok(Json(page(s.store.services(org_id.as_deref(), after, limit).await?, limit)))
+    Ok(Json(params::page(s.store.services(org_id.as_deref(), after, limit).await?, limit)))
 }
 
 /// One service with its instance groups.

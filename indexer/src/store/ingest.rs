@@ -162,7 +162,7 @@ async fn load_orgs(tx: &mut Transaction<'_, Postgres>, s: &mut Snapshot, ids: Ve
             name: r.get("name"),
             uri: r.get("uri"),
             content_hash: r.get("content_hash"),
-            created: (r.get::<i64, _>("created_block") as u64, r.get::<i32, _>("created_event") as u32),
+            created: created_at(&r),
         };
         s.orgs.insert(row.org_id.clone(), Some(row));
     }
@@ -192,7 +192,7 @@ async fn load_services(
             content_hash: r.get("content_hash"),
             price_per_call: parse_planck(r.get("price"), "services")?,
             groups: Vec::new(),
-            created: (r.get::<i64, _>("created_block") as u64, r.get::<i32, _>("created_event") as u32),
+            created: created_at(&r),
         };
         s.services.insert((row.org_id.clone(), row.service_id.clone()), Some(row));
     }
@@ -249,6 +249,11 @@ async fn load_balances(
         s.balances.insert(r.get("account"), parse_planck(r.get("balance"), "escrow_balances")?);
     }
     Ok(())
+}
+
+/// Where a row was created: (created_block, created_event).
+fn created_at(r: &sqlx::postgres::PgRow) -> state::Position {
+    (r.get::<i64, _>("created_block") as u64, r.get::<i32, _>("created_event") as u32)
 }
 
 pub(crate) fn channel_row(r: &sqlx::postgres::PgRow) -> Result<ChannelRow, StoreError> {
