@@ -247,12 +247,7 @@ impl Chain {
             data,
             salt,
         );
-        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
-        let progress =
-            at.transactions().sign_and_submit_then_watch_default(&tx, signer).await.map_err(ChainError::rpc)?;
-        let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
-        let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
-        let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();
+        let (block_number, events) = self.submit_finalized(signer, &tx).await?;
         let instantiated = events
             .find_first::<runtime::contracts::events::Instantiated>()
             .ok_or(ChainError::MissingEvent("Contracts::Instantiated"))?
@@ -267,12 +262,7 @@ impl Chain {
         signer: &Signer,
         tx: &Call,
     ) -> Result<(u64, Vec<ContractEvent>), ChainError> {
-        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
-        let progress =
-            at.transactions().sign_and_submit_then_watch_default(tx, signer).await.map_err(ChainError::rpc)?;
-        let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
-        let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
-        let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();
+        let (block_number, events) = self.submit_finalized(signer, tx).await?;
         let mut emitted = Vec::new();
         for event in events.iter() {
             let event = event.map_err(ChainError::rpc)?;
@@ -283,6 +273,22 @@ impl Chain {
             }
         }
         Ok((block_number, emitted))
+    }
+
+    /// Signs and submits `tx` and waits until it is in a finalized block; returns the block number
+    /// and the extrinsic's events, or [`ChainError::Dispatch`] if the extrinsic failed.
+    async fn submit_finalized<Call: subxt::transactions::Payload>(
+        &self,
+        signer: &Signer,
+        tx: &Call,
+    ) -> Result<(u64, subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>), ChainError> {
+        let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
+        let progress =
+            at.transactions().sign_and_submit_then_watch_default(tx, signer).await.map_err(ChainError::rpc)?;
+        let in_block = progress.wait_for_finalized().await.map_err(ChainError::rpc)?;
+        let events = in_block.wait_for_success().await.map_err(|e| ChainError::Dispatch(e.to_string()))?;
+        let block_number = in_block.at().await.map_err(ChainError::rpc)?.block_number();
+        Ok((block_number, events))
     }
 
     /// Calls runtime API `function` with SCALE-encoded `args` at the current block and decodes the answer.

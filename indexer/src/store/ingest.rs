@@ -53,27 +53,39 @@ impl Store {
             "block_hash": format!("0x{}", hex::encode(block.hash)),
             "events": block.events.len(),
         });
-        let moved = sqlx::query(
+        // One statement moves the cursor, logs the block's events (the first ROWS_PER_INSERT of them)
+        // only if the cursor moved, and queues the NOTIFY.
+        let (first, rest) = block.events.split_at(block.events.len().min(ROWS_PER_INSERT));
+        let mut q = QueryBuilder::<Postgres>::new(
             "WITH moved AS (
-                 INSERT INTO indexer_cursor AS c (id, genesis_hash, block_number, block_hash, updated_at)
-                 VALUES (TRUE, $1, $2, $3, now())
+                 INSERT INTO indexer_cursor AS c (id, genesis_hash, block_number, block_hash, updated_at) VALUES (TRUE, ",
+        );
+        q.push_bind(&genesis[..]).push(", ").push_bind(to_i64(block.number)).push(", ").push_bind(&block.hash[..]);
+        q.push(
+            ", now())
                  ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, updated_at = now()
                  WHERE c.block_number = EXCLUDED.block_number - 1 AND c.genesis_hash = EXCLUDED.genesis_hash
-                 RETURNING block_number)
-             SELECT pg_notify($4, $5) FROM moved",
-        )
-        .bind(&genesis[..])
-        .bind(to_i64(block.number))
-        .bind(&block.hash[..])
-        .bind(NOTIFY_CHANNEL)
-        .bind(payload.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if moved.is_none() {
+                 RETURNING block_number)",
+        );
+        if !first.is_empty() {
+            q.push(format!(", logged AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT v.* FROM ("));
+            push_event_rows(&mut q, block, first);
+            q.push(format!(") AS v ({EVENT_COLUMNS}) WHERE EXISTS (SELECT 1 FROM moved))"));
+        }
+        q.push(" SELECT pg_notify(")
+            .push_bind(NOTIFY_CHANNEL)
+            .push(", ")
+            .push_bind(payload.to_string())
+            .push(") FROM moved");
+        if q.build().fetch_optional(&mut *tx).await?.is_none() {
             tx.rollback().await?;
             return self.refused(genesis, block.number).await;
         }
-        insert_events(&mut tx, block).await?;
+        for chunk in rest.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Postgres>::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
+            push_event_rows(&mut q, block, chunk);
+            q.build().execute(&mut *tx).await?;
+        }
         let decoded: Vec<(&OsirisEvent, u32)> =
             block.events.iter().filter_map(|e| e.decoded.as_ref().map(|d| (d, e.event_index))).collect();
         if !decoded.is_empty() {
@@ -103,27 +115,25 @@ impl Store {
     }
 }
 
-async fn insert_events(tx: &mut Transaction<'_, Postgres>, block: &Block) -> Result<(), StoreError> {
-    for chunk in block.events.chunks(ROWS_PER_INSERT) {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "INSERT INTO events (block_number, event_index, block_hash, extrinsic_index, contract, contract_name, event_name, fields, topics, data) ",
-        );
-        q.push_values(chunk, |mut b, e| {
-            let topics: Vec<Vec<u8>> = e.topics.iter().map(|t| t.to_vec()).collect();
-            b.push_bind(to_i64(block.number))
-                .push_bind(e.event_index as i32)
-                .push_bind(&block.hash[..])
-                .push_bind(e.extrinsic_index.map(|i| i as i32))
-                .push_bind(&e.contract)
-                .push_bind(e.kind.name())
-                .push_bind(e.decoded.as_ref().map(|d| d.name()))
-                .push_bind(e.decoded.as_ref().map(|d| d.fields()))
-                .push_bind(topics)
-                .push_bind(&e.data);
-        });
-        q.build().execute(&mut **tx).await?;
-    }
-    Ok(())
+/// Columns of the event log, in the order [`push_event_rows`] binds them.
+const EVENT_COLUMNS: &str =
+    "block_number, event_index, block_hash, extrinsic_index, contract, contract_name, event_name, fields, topics, data";
+
+/// `VALUES (…), (…)` of `events` of `block`, in [`EVENT_COLUMNS`] order.
+fn push_event_rows(q: &mut QueryBuilder<'_, Postgres>, block: &Block, events: &[BlockEvent]) {
+    q.push_values(events, |mut b, e| {
+        let topics: Vec<Vec<u8>> = e.topics.iter().map(|t| t.to_vec()).collect();
+        b.push_bind(to_i64(block.number))
+            .push_bind(e.event_index as i32)
+            .push_bind(block.hash.to_vec())
+            .push_bind(e.extrinsic_index.map(|i| i as i32))
+            .push_bind(e.contract.clone())
+            .push_bind(e.kind.name())
+            .push_bind(e.decoded.as_ref().map(|d| d.name()))
+            .push_bind(e.decoded.as_ref().map(|d| d.fields()))
+            .push_bind(topics)
+            .push_bind(e.data.clone());
+    });
 }
 
 /// Loads every row the events touch (a query per kind of row, skipped when none is touched).
