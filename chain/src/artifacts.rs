@@ -48,7 +48,7 @@ pub fn load_or_build(dir: &Path, name: &str) -> Result<Vec<u8>, ChainError> {
 /// Whether `wasm` exists and is newer than every source file of the contracts.
 fn is_fresh(dir: &Path, wasm: &Path) -> bool {
     let Ok(built) = std::fs::metadata(wasm).and_then(|m| m.modified()) else { return false };
-    let mut stack = vec![dir.join("types"), dir.join("registry"), dir.join("escrow")];
+    let mut stack: Vec<PathBuf> = CONTRACTS.iter().chain(&["types"]).map(|c| dir.join(c)).collect();
     while let Some(path) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&path) else { continue };
         for entry in entries.flatten() {

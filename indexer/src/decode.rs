@@ -4,7 +4,7 @@
 //! signature topic), then topic 0, the ink! 5 signature topic, picks the type, and
 //! the data must decode as exactly that type (ink! 5 has no variant byte).
 
-use crate::json::{account, hash_hex, planck};
+use crate::json::{account, hex0x, planck};
 use osiris_contract_types::{escrow as e, ink::env::Event, registry as r};
 use parity_scale_codec::DecodeAll;
 use serde_json::{json, Value};
@@ -212,11 +212,11 @@ pub const EVENT_NAMES: [&str; 20] = [
 ];
 
 fn org_metadata(m: &r::OrgMetadata) -> Value {
-    json!({ "name": m.name, "uri": m.uri, "content_hash": hash_hex(&m.content_hash) })
+    json!({ "name": m.name, "uri": m.uri, "content_hash": hex0x(&m.content_hash) })
 }
 
 fn service_metadata(m: &r::ServiceMetadata) -> Value {
-    json!({ "name": m.name, "uri": m.uri, "content_hash": hash_hex(&m.content_hash), "price_per_call": planck(m.price_per_call) })
+    json!({ "name": m.name, "uri": m.uri, "content_hash": hex0x(&m.content_hash), "price_per_call": planck(m.price_per_call) })
 }
 
 fn group(g: &r::InstanceGroup) -> Value {
@@ -269,7 +269,7 @@ fn escrow_fields(ev: &EscrowEvent) -> Value {
         Transferred(x) => json!({ "from": account(&x.from), "to": account(&x.to), "amount": planck(x.amount) }),
         ChannelOpened(x) => json!({
             "channel_id": x.channel_id, "sender": account(&x.sender), "recipient": account(&x.recipient),
-            "signer": format!("0x{}", hex::encode(x.signer)), "group_id": x.group_id, "value": planck(x.value),
+            "signer": hex0x(&x.signer), "group_id": x.group_id, "value": planck(x.value),
             "nonce": x.nonce, "expiration": x.expiration
         }),
         ChannelFunded(x) => json!({

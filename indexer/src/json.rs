@@ -14,7 +14,7 @@ pub fn planck(amount: u128) -> Value {
     Value::String(amount.to_string())
 }
 
-/// A 32-byte hash as 0x-hex.
-pub fn hash_hex(h: &[u8; 32]) -> String {
-    format!("0x{}", hex::encode(h))
+/// Bytes (a hash, key, topic or SCALE data) as 0x-hex.
+pub fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
 }

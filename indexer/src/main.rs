@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
         metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().context("metrics recorder")?;
 
     let api_client = follower::connect(&config.node_url).await?;
-    let genesis = format!("0x{}", hex::encode(api_client.genesis_hash().0));
+    let genesis = osiris_indexer::json::hex0x(&api_client.genesis_hash().0);
     anyhow::ensure!(
         genesis == deployment.genesis_hash,
         "the deployment file {} is for chain {} but the node at {} is chain {genesis}",

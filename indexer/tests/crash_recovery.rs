@@ -4,14 +4,10 @@
 mod common;
 
 use common::{deployment_file, Indexer};
-use osiris_chain::{payment::PaymentKey, AccountId};
-use osiris_e2e::{actor, Osiris, TestDatabase, UNIT};
+use osiris_chain::payment::PaymentKey;
+use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, Row};
-
-fn account(uri: &str) -> AccountId {
-    actor(uri).public_key().to_account_id()
-}
 
 /// Every mirrored table as JSON rows in key order (the cursor without its timestamp).
 async fn dump(url: &str) -> Vec<(String, Value)> {

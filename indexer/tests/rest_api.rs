@@ -10,12 +10,8 @@ use osiris_chain::{
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     AccountId, Balance,
 };
-use osiris_e2e::{actor, Osiris, TestDatabase, UNIT};
+use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use serde_json::Value;
-
-fn account(uri: &str) -> AccountId {
-    actor(uri).public_key().to_account_id()
-}
 
 #[tokio::test]
 async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {

@@ -21,4 +21,4 @@ mod world;
 pub use chain::TestChain;
 pub use db::TestDatabase;
 pub use process::{die_with_parent, free_port};
-pub use world::{actor, Osiris, UNIT};
+pub use world::{actor, actor_account, Osiris, UNIT};

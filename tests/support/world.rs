@@ -2,7 +2,8 @@
 
 use crate::chain::TestChain;
 use osiris_chain::{
-    account::signer_from_uri, artifacts, escrow::Escrow, registry::Registry, Balance, Chain, Deployment, Signer,
+    account::signer_from_uri, artifacts, escrow::Escrow, registry::Registry, AccountId, Balance, Chain, Deployment,
+    Signer,
 };
 use std::sync::Mutex;
 
@@ -15,6 +16,11 @@ static BUILD: Mutex<()> = Mutex::new(());
 /// A signer for a dev account: `//Alice`, `//Bob`, `//Charlie`, `//Dave`, `//Eve`, `//Ferdie`.
 pub fn actor(uri: &str) -> Signer {
     signer_from_uri(uri).expect("a valid dev URI")
+}
+
+/// The account id of a dev actor (`//Bob` …).
+pub fn actor_account(uri: &str) -> AccountId {
+    osiris_chain::account::account_of(&actor(uri))
 }
 
 /// A fresh chain with the registry and escrow deployed by //Alice.

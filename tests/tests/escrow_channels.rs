@@ -8,13 +8,9 @@ use osiris_chain::{
     types::escrow::{ChannelClaim, EscrowError},
     AccountId, Balance, BlockNumber, Chain, ChainError, ContractError,
 };
-use osiris_e2e::{actor, Osiris, UNIT};
+use osiris_e2e::{actor, actor_account as account, Osiris, UNIT};
 
 const GROUP: &str = "default";
-
-fn account(uri: &str) -> AccountId {
-    actor(uri).public_key().to_account_id()
-}
 
 async fn now(chain: &Chain) -> BlockNumber {
     chain.block_number().await.unwrap() as BlockNumber

@@ -16,10 +16,8 @@ pub async fn status(State(s): State<AppState>) -> Result<Json<Status>, ApiError>
     let head = head.max(cursor_block);
     Ok(Json(Status {
         genesis_hash: s.genesis_hash.clone(),
-        cursor: cursor.map(|c| CursorPosition {
-            block_number: c.block_number,
-            block_hash: format!("0x{}", hex::encode(c.block_hash)),
-        }),
+        cursor: cursor
+            .map(|c| CursorPosition { block_number: c.block_number, block_hash: crate::json::hex0x(&c.block_hash) }),
         chain_head: head,
         lag_blocks: head - cursor_block,
         lag_ms,

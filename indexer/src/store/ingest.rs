@@ -50,7 +50,7 @@ impl Store {
         // first block of an empty mirror). The NOTIFY is delivered only if the transaction commits.
         let payload = serde_json::json!({
             "block_number": block.number,
-            "block_hash": format!("0x{}", hex::encode(block.hash)),
+            "block_hash": crate::json::hex0x(&block.hash),
             "events": block.events.len(),
         });
         // One statement moves the cursor, logs the block's events (the first ROWS_PER_INSERT of them)

@@ -1,14 +1,11 @@
 //! The API's reads of the mirror. Pages are keyed on a unique sort key so that a
 //! cursor resumes exactly after the last row returned.
 
-use super::{parse_planck, Store, StoreError};
+use super::{ingest::channel_row, parse_planck, Store, StoreError};
 use crate::api::models::{Channel, Event, Group, Organization, Service};
+use crate::json::hex0x;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
-
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
 
 /// Position of a row in creation order: (block, event index).
 pub type CreatedKey = (i64, i32);
@@ -85,19 +82,21 @@ fn service(r: &PgRow) -> Result<Service, StoreError> {
     })
 }
 
-fn channel(r: &PgRow) -> Channel {
-    Channel {
-        id: r.get::<i64, _>("channel_id") as u64,
-        sender: r.get("sender"),
-        recipient: r.get("recipient"),
-        signer: hex0x(&r.get::<Vec<u8>, _>("signer")),
-        group_id: r.get("group_id"),
-        value: r.get("value"),
-        nonce: r.get::<i64, _>("nonce") as u64,
-        expiration: r.get::<i64, _>("expiration") as u64,
-        opened_block: r.get::<i64, _>("opened_block") as u64,
+/// A channel row as the API shows it (the row is read as ingestion reads it).
+fn channel(r: &PgRow) -> Result<Channel, StoreError> {
+    let c = channel_row(r)?;
+    Ok(Channel {
+        id: c.channel_id,
+        sender: c.sender,
+        recipient: c.recipient,
+        signer: hex0x(&c.signer),
+        group_id: c.group_id,
+        value: c.value.to_string(),
+        nonce: c.nonce,
+        expiration: u64::from(c.expiration),
+        opened_block: c.opened_block,
         updated_block: r.get::<i64, _>("updated_block") as u64,
-    }
+    })
 }
 
 const CHANNEL_COLUMNS: &str =
@@ -200,7 +199,7 @@ impl Store {
             q.push(" AND group_id = ").push_bind(v);
         }
         q.push(" ORDER BY channel_id LIMIT ").push_bind(limit);
-        Ok(q.build().fetch_all(&self.pool).await?.iter().map(channel).collect())
+        q.build().fetch_all(&self.pool).await?.iter().map(channel).collect()
     }
 
     pub async fn channel(&self, channel_id: i64) -> Result<Option<Channel>, StoreError> {
@@ -208,7 +207,7 @@ impl Store {
             .bind(channel_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(channel))
+        row.as_ref().map(channel).transpose()
     }
 
     /// Escrow balance in planck (0 for an account the mirror has never seen).
