@@ -16,6 +16,14 @@ pub fn payment_digest(escrow: &AccountId, channel_id: ChannelId, nonce: Nonce, a
     blake2_256(&payment_message(&to_ink(escrow), channel_id, nonce, amount))
 }
 
+/// The digest a channel signer signs to read its channel's state from a gateway
+/// (`GetChannelState`): blake2-256 of the SCALE encoding of
+/// `("osiris/channel-state/v1", escrow, channel_id, timestamp)`, timestamp in Unix seconds.
+pub fn channel_state_digest(escrow: &AccountId, channel_id: ChannelId, timestamp: u64) -> [u8; 32] {
+    use parity_scale_codec::Encode;
+    blake2_256(&("osiris/channel-state/v1", to_ink(escrow), channel_id, timestamp).encode())
+}
+
 /// A channel signer's secret key (secp256k1).
 #[derive(Clone)]
 pub struct PaymentKey(SigningKey);

@@ -1,0 +1,181 @@
+//! Claims: the stored authorizations become planck in the recipient's escrow balance.
+//!
+//! One run: (1) reconcile claims left `in_progress` by an earlier run with the chain — a
+//! channel nonce past the claim's nonce means it landed (`done`); otherwise it is submitted
+//! again; (2) in one transaction, record a new `in_progress` claim for every channel with
+//! something spent and move its payment state to the next nonce (consumers continue there;
+//! `GetChannelState` tells them); (3) submit all of them in one `multi_channel_claim`
+//! (all or none) and mark them `done`. A crash anywhere leaves records that the next run
+//! finishes, so nothing is claimed twice or forgotten.
+
+use osiris_chain::escrow::Escrow;
+use osiris_chain::{ChainError, Signer};
+use osiris_contract_types::escrow::ChannelClaim;
+use osiris_contract_types::{Balance, ChannelId, Nonce, PaymentSignature};
+use sqlx::postgres::PgPool;
+use sqlx::Row;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("chain: {0}")]
+    Chain(#[from] ChainError),
+    #[error("stored claim of channel {channel_id} is malformed: {reason}")]
+    Malformed { channel_id: ChannelId, reason: String },
+}
+
+/// One claimed channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub channel_id: ChannelId,
+    pub nonce: Nonce,
+    /// Planck paid to the recipient.
+    pub amount: Balance,
+    /// The authorization's amount (≥ `amount`; the rest stays in the channel).
+    pub authorized: Balance,
+}
+
+/// What a claim run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClaimReport {
+    /// Earlier in-progress claims found on chain and marked done.
+    pub reconciled: Vec<Claimed>,
+    /// Claims submitted by this run (new ones and earlier ones that had not landed).
+    pub submitted: Vec<Claimed>,
+    /// Finalized block that holds the submitted claims.
+    pub block_number: Option<u64>,
+}
+
+impl ClaimReport {
+    /// Planck claimed by this run.
+    pub fn total(&self) -> Balance {
+        self.submitted.iter().map(|c| c.amount).sum()
+    }
+}
+
+/// Claims the channels of one recipient.
+pub struct Claimer {
+    pub pool: PgPool,
+    pub escrow: Escrow,
+    /// The channels' recipient (only it may claim).
+    pub signer: Signer,
+}
+
+struct Pending {
+    claimed: Claimed,
+    signature: PaymentSignature,
+}
+
+impl Claimer {
+    /// One claim run over the recipient's channels, or only `only` if given.
+    pub async fn run(&self, only: Option<&[ChannelId]>) -> Result<ClaimReport, ClaimError> {
+        let recipient = osiris_chain::account::account_of(&self.signer).to_string();
+        let mut report = ClaimReport::default();
+        let mut pending = Vec::new();
+        for claim in self.in_progress(&recipient).await? {
+            let on_chain = self.escrow.channel(claim.claimed.channel_id).await?;
+            if on_chain.is_some_and(|c| c.nonce > claim.claimed.nonce) {
+                self.mark_done(&[claim.claimed.clone()], None).await?;
+                report.reconciled.push(claim.claimed);
+            } else {
+                pending.push(claim);
+            }
+        }
+        pending.extend(self.start(&recipient, only).await?);
+        if pending.is_empty() {
+            return Ok(report);
+        }
+        let claims = pending
+            .iter()
+            .map(|p| ChannelClaim {
+                channel_id: p.claimed.channel_id,
+                actual_amount: p.claimed.amount,
+                plan_amount: p.claimed.authorized,
+                signature: p.signature,
+                is_sendback: false,
+            })
+            .collect();
+        let outcome = self.escrow.multi_channel_claim(&self.signer, claims).await?;
+        let claimed: Vec<Claimed> = pending.into_iter().map(|p| p.claimed).collect();
+        self.mark_done(&claimed, Some(outcome.block_number)).await?;
+        report.block_number = Some(outcome.block_number);
+        report.submitted = claimed;
+        Ok(report)
+    }
+
+    async fn in_progress(&self, recipient: &str) -> Result<Vec<Pending>, ClaimError> {
+        let rows = sqlx::query(
+            "SELECT g.channel_id, g.nonce, g.amount::text AS amount, g.spent::text AS spent, g.signature \
+             FROM gateway_claims g JOIN channels c ON c.channel_id = g.channel_id \
+             WHERE g.status = 'in_progress' AND c.recipient = $1 ORDER BY g.channel_id",
+        )
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(pending_from_row).collect()
+    }
+
+    /// Records new claims and moves their channels to the next nonce, in one transaction.
+    async fn start(&self, recipient: &str, only: Option<&[ChannelId]>) -> Result<Vec<Pending>, ClaimError> {
+        let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| *id as i64).collect());
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "WITH due AS ( \
+                 SELECT p.channel_id FROM gateway_payments p JOIN channels c ON c.channel_id = p.channel_id \
+                 WHERE c.recipient = $1 AND p.spent > 0 AND p.signature IS NOT NULL \
+                   AND ($2::bigint[] IS NULL OR p.channel_id = ANY($2)) \
+                   AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
+                                   WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
+                 FOR UPDATE OF p), \
+             recorded AS ( \
+                 INSERT INTO gateway_claims (channel_id, nonce, amount, signature, spent, status) \
+                 SELECT p.channel_id, p.nonce, p.amount, p.signature, p.spent, 'in_progress' \
+                 FROM gateway_payments p JOIN due USING (channel_id) \
+                 RETURNING channel_id, nonce, amount::text AS amount, spent::text AS spent, signature) \
+             UPDATE gateway_payments p SET nonce = p.nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0, \
+                 updated_at = now() \
+             FROM recorded r WHERE p.channel_id = r.channel_id \
+             RETURNING r.channel_id, r.nonce, r.amount, r.spent, r.signature",
+        )
+        .bind(recipient)
+        .bind(only)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(pending_from_row).collect()
+    }
+
+    async fn mark_done(&self, claims: &[Claimed], block_number: Option<u64>) -> Result<(), ClaimError> {
+        let channels: Vec<i64> = claims.iter().map(|c| c.channel_id as i64).collect();
+        let nonces: Vec<i64> = claims.iter().map(|c| c.nonce as i64).collect();
+        sqlx::query(
+            "UPDATE gateway_claims g SET status = 'done', finished_at = now(), block_number = $3 \
+             FROM unnest($1::bigint[], $2::bigint[]) AS d(channel_id, nonce) \
+             WHERE g.channel_id = d.channel_id AND g.nonce = d.nonce",
+        )
+        .bind(channels)
+        .bind(nonces)
+        .bind(block_number.map(|b| b as i64))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+fn pending_from_row(row: &sqlx::postgres::PgRow) -> Result<Pending, ClaimError> {
+    let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
+    let malformed = |reason: String| ClaimError::Malformed { channel_id, reason };
+    let amount: String = row.try_get("amount")?;
+    let spent: String = row.try_get("spent")?;
+    let signature: Vec<u8> = row.try_get("signature")?;
+    Ok(Pending {
+        claimed: Claimed {
+            channel_id,
+            nonce: row.try_get::<i64, _>("nonce")? as Nonce,
+            amount: spent.parse().map_err(|_| malformed(format!("spent {spent}")))?,
+            authorized: amount.parse().map_err(|_| malformed(format!("amount {amount}")))?,
+        },
+        signature: signature.try_into().map_err(|_| malformed("signature is not 65 bytes".into()))?,
+    })
+}

@@ -1,0 +1,186 @@
+//! Configuration: defaults that run locally, then a TOML file, then the environment.
+//!
+//! ```toml
+//! listen = "127.0.0.1:7000"             # where consumers connect (gRPC, HTTP/2 cleartext)
+//! public_endpoint = "http://127.0.0.1:7000"  # this replica's URL as registered in its group
+//! database_url = "postgres://postgres@127.0.0.1:5432/osiris"  # the indexer's database
+//! node_url = "ws://127.0.0.1:9944"
+//! deployment = ".osiris/deployment.json"
+//! expiry_threshold_blocks = 20          # refuse calls on channels expiring sooner
+//! recipient = "5FHneW46…"               # the group's payment recipient, SS58
+//! recipient_suri = "//Bob"              # or its key (needed for periodic claims)
+//! claim_interval_secs = 0               # periodic claims; 0 = off (use `osiris claim`)
+//!
+//! [service]
+//! org_id = "acme"; service_id = "primes"; group_id = "default"
+//! service_type = "grpc"                 # grpc | jsonrpc | process
+//! endpoint = "http://127.0.0.1:50051"   # grpc and jsonrpc upstream
+//! command = ["stats-process"]           # process: executable and arguments
+//! proto_files = ["proto/examples/primes.proto"]; proto_includes = ["proto"]
+//! call_timeout_ms = 30000
+//! ```
+//!
+//! Environment overrides: `DATABASE_URL`, `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`,
+//! `OSIRIS_GATEWAY_LISTEN`, `OSIRIS_GATEWAY_PUBLIC_ENDPOINT`, `OSIRIS_GATEWAY_RECIPIENT`, `OSIRIS_GATEWAY_RECIPIENT_SURI`,
+//! `OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS`, `OSIRIS_GATEWAY_CLAIM_INTERVAL_SECS`, and for the
+//! service `OSIRIS_GATEWAY_SERVICE_<FIELD>` (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`).
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// How the gateway reaches the service behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceType {
+    /// HTTP/2 passthrough to a gRPC server: any method, streaming included, bytes untouched.
+    Grpc,
+    /// Unary calls translated to JSON-RPC 2.0 over HTTP (method = RPC name, params = request JSON).
+    Jsonrpc,
+    /// Unary calls run an executable: request JSON on stdin, reply JSON on stdout.
+    Process,
+}
+
+impl ServiceType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Grpc => "grpc",
+            Self::Jsonrpc => "jsonrpc",
+            Self::Process => "process",
+        }
+    }
+}
+
+/// The service this gateway sells and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceConfig {
+    pub org_id: String,
+    pub service_id: String,
+    /// The instance group this replica belongs to; channels must be opened to it.
+    pub group_id: String,
+    pub service_type: ServiceType,
+    /// Upstream URL (`grpc`: `http://host:port` of the gRPC server; `jsonrpc`: the HTTP endpoint).
+    pub endpoint: String,
+    /// `process`: the executable and its first arguments; the method name is appended.
+    pub command: Vec<String>,
+    /// The service's .proto files (needed by `jsonrpc` and `process`, optional for `grpc`).
+    pub proto_files: Vec<PathBuf>,
+    /// Import paths for `proto_files`.
+    pub proto_includes: Vec<PathBuf>,
+    /// Longest a translated or process call may take, milliseconds.
+    pub call_timeout_ms: u64,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            org_id: "demo".into(),
+            service_id: "primes".into(),
+            group_id: "default".into(),
+            service_type: ServiceType::Grpc,
+            endpoint: "http://127.0.0.1:50051".into(),
+            command: Vec::new(),
+            proto_files: Vec::new(),
+            proto_includes: Vec::new(),
+            call_timeout_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Address consumers connect to (gRPC over cleartext HTTP/2).
+    pub listen: SocketAddr,
+    /// This replica's URL as registered among its group's endpoints; empty means `http://{listen}`.
+    pub public_endpoint: String,
+    /// PostgreSQL URL: the indexer's mirror and the gateway's payment state.
+    pub database_url: String,
+    /// Node RPC URL, used at start (registry check) and by claims, never per call.
+    pub node_url: String,
+    /// Deployment file written by `osiris deploy`.
+    pub deployment: PathBuf,
+    /// A call needs the channel's expiration ≥ current finalized block + this many blocks.
+    pub expiry_threshold_blocks: u32,
+    /// The group's payment recipient, SS58; may be left out when `recipient_suri` is set.
+    pub recipient: Option<String>,
+    /// Secret URI of the payment recipient (e.g. `//Bob`), needed for periodic claims.
+    pub recipient_suri: Option<String>,
+    /// Seconds between periodic claims by the gateway; 0 turns them off.
+    pub claim_interval_secs: u64,
+    /// Address of the Prometheus `/metrics` listener; none turns it off.
+    pub metrics_listen: Option<SocketAddr>,
+    pub service: ServiceConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7000".parse().expect("a socket address"),
+            public_endpoint: String::new(),
+            database_url: "postgres://postgres@127.0.0.1:5432/osiris".into(),
+            node_url: "ws://127.0.0.1:9944".into(),
+            deployment: ".osiris/deployment.json".into(),
+            expiry_threshold_blocks: 20,
+            recipient: None,
+            recipient_suri: None,
+            claim_interval_secs: 0,
+            metrics_listen: None,
+            service: ServiceConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, merged with `file` if given (it must exist), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(figment::Error::from(format!("config file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let env = Env::raw().filter_map(|key| match key.as_str() {
+            "DATABASE_URL" => Some("database_url".into()),
+            "OSIRIS_NODE_URL" => Some("node_url".into()),
+            "OSIRIS_DEPLOYMENT" => Some("deployment".into()),
+            other => other
+                .strip_prefix("OSIRIS_GATEWAY_SERVICE_")
+                .map(|field| format!("service.{}", field.to_ascii_lowercase()).into())
+                .or_else(|| other.strip_prefix("OSIRIS_GATEWAY_").map(|field| field.to_ascii_lowercase().into())),
+        });
+        let mut config: Config = figment.merge(env).extract()?;
+        if config.public_endpoint.is_empty() {
+            config.public_endpoint = format!("http://{}", config.listen);
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gateway.toml",
+                "listen = '127.0.0.1:7100'\n[service]\nservice_type = 'jsonrpc'\nendpoint = 'http://file:1'\norg_id = 'acme'",
+            )?;
+            jail.set_env("OSIRIS_GATEWAY_SERVICE_ENDPOINT", "http://env:2");
+            jail.set_env("OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS", "7");
+            let config = Config::load(Some(Path::new("gateway.toml")))?;
+            assert_eq!(config.listen.port(), 7100);
+            assert_eq!(config.public_endpoint, "http://127.0.0.1:7100");
+            assert_eq!(config.service.service_type, ServiceType::Jsonrpc);
+            assert_eq!(config.service.endpoint, "http://env:2");
+            assert_eq!(config.service.org_id, "acme");
+            assert_eq!(config.expiry_threshold_blocks, 7);
+            assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

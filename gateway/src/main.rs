@@ -1,0 +1,89 @@
+//! `osiris-gateway`: sell calls to a service over escrow payment channels.
+//!
+//! Configuration: `--config FILE` (TOML) and the environment (see `config.rs`).
+//! SIGTERM or Ctrl-C stops accepting and lets open calls finish (up to 10 s).
+
+use anyhow::Context;
+use clap::Parser;
+use osiris_gateway::claims::Claimer;
+use osiris_gateway::config::Config;
+use osiris_gateway::server;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "osiris-gateway", version, about = "Sell calls to a service over Osiris payment channels.")]
+struct Args {
+    /// TOML configuration file.
+    #[arg(long, env = "OSIRIS_GATEWAY_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let config = Config::load(args.config.as_deref()).context("configuration")?;
+    if let Some(addr) = config.metrics_listen {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .context("metrics exporter")?;
+    }
+    let started = osiris_gateway::startup::start(&config).await.context("gateway start")?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(started.channels.clone().follow(shutdown.clone()));
+
+    if config.claim_interval_secs > 0 {
+        let signer = started
+            .recipient_signer
+            .clone()
+            .context("claim_interval_secs needs recipient_suri (the recipient's key)")?;
+        let escrow =
+            osiris_chain::escrow::Escrow::new(started.chain.clone(), started.deployment.escrow.address.clone());
+        let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
+        let interval = Duration::from_secs(config.claim_interval_secs);
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! { _ = stop.cancelled() => return, _ = tokio::time::sleep(interval) => {} }
+                match claimer.run(None).await {
+                    Ok(report) if !report.submitted.is_empty() || !report.reconciled.is_empty() => tracing::info!(
+                        "claimed {} planck from {} channel(s) (block {:?}); {} earlier claim(s) reconciled",
+                        report.total(),
+                        report.submitted.len(),
+                        report.block_number,
+                        report.reconciled.len()
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("periodic claim: {e}"),
+                }
+            }
+        });
+    }
+
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
+    tracing::info!(
+        "gateway for {}/{} group {} ({}) listening on {}, price {} planck per call",
+        config.service.org_id,
+        config.service.service_id,
+        config.service.group_id,
+        config.service.service_type.as_str(),
+        listener.local_addr()?,
+        started.price
+    );
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
+        tracing::info!("stopping");
+        stop.cancel();
+    });
+    server::serve(listener, started.gateway, shutdown, Duration::from_secs(10)).await;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! `grpc`: HTTP/2 passthrough. The request (headers minus the payment metadata, body
+//! stream) goes to the upstream unchanged; its response headers, body stream and trailers
+//! come back unchanged. Messages are never decoded, so any gRPC service works, streaming
+//! included.
+
+use super::Body;
+use crate::metadata;
+use http::uri::{Authority, Scheme};
+use http::{Request, Response, Uri};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use tonic::Status;
+
+/// An HTTP/2 client to one upstream gRPC server (connections are reused).
+#[derive(Clone)]
+pub struct Passthrough {
+    client: Client<HttpConnector, Incoming>,
+    scheme: Scheme,
+    authority: Authority,
+}
+
+impl Passthrough {
+    /// `endpoint` is `http://host:port` (cleartext HTTP/2, prior knowledge).
+    pub fn new(endpoint: &str) -> Result<Self, String> {
+        let uri: Uri = endpoint.parse().map_err(|e| format!("endpoint `{endpoint}`: {e}"))?;
+        let authority = uri.authority().cloned().ok_or_else(|| format!("endpoint `{endpoint}` has no host:port"))?;
+        if uri.scheme() != Some(&Scheme::HTTP) {
+            return Err(format!("endpoint `{endpoint}`: only http:// (cleartext HTTP/2) upstreams are supported"));
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).http2_only(true).build(connector);
+        Ok(Self { client, scheme: Scheme::HTTP, authority })
+    }
+
+    /// Forwards the call and streams the upstream's answer back.
+    pub async fn forward(&self, request: Request<Incoming>) -> Result<Response<Body>, Status> {
+        let (mut parts, body) = request.into_parts();
+        let mut uri = Uri::builder().scheme(self.scheme.clone()).authority(self.authority.clone());
+        if let Some(path) = parts.uri.path_and_query() {
+            uri = uri.path_and_query(path.clone());
+        }
+        parts.uri = uri.build().map_err(|e| Status::invalid_argument(format!("request path: {e}")))?;
+        for name in metadata::ALL {
+            parts.headers.remove(name);
+        }
+        let response = self
+            .client
+            .request(Request::from_parts(parts, body))
+            .await
+            .map_err(|e| Status::unavailable(format!("upstream {}: {e}", self.authority)))?;
+        Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+    }
+}

@@ -1,0 +1,205 @@
+//! Start: check the registry's entry against the configuration, connect the mirror and
+//! the payment store, compile the service's API, build the upstream and own services.
+
+use crate::authorize::Authorizer;
+use crate::channels::{ChannelCache, MirrorError};
+use crate::config::{Config, ServiceType};
+use crate::descriptors::Api;
+use crate::payments::PaymentStore;
+use crate::pb;
+use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream};
+use crate::server::Gateway;
+use crate::state_service::{ChannelStateService, InfoService};
+use osiris_chain::registry::Registry;
+use osiris_chain::{AccountId, Chain, Deployment, Signer};
+use sqlx::postgres::PgPoolOptions;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::service::Routes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("the registry does not match this gateway's configuration: {0}")]
+    Registry(String),
+    #[error("chain: {0}")]
+    Chain(#[from] osiris_chain::ChainError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("mirror: {0}")]
+    Mirror(#[from] MirrorError),
+    #[error("service API: {0}")]
+    Api(#[from] crate::descriptors::DescriptorError),
+}
+
+/// A started gateway: the request handler and what background tasks need.
+pub struct Started {
+    pub gateway: Arc<Gateway>,
+    pub channels: Arc<ChannelCache>,
+    pub payments: PaymentStore,
+    pub chain: Chain,
+    pub deployment: Deployment,
+    /// The recipient's key, when configured (for periodic claims).
+    pub recipient_signer: Option<Signer>,
+    /// How long to wait for the indexer to mirror the service at start.
+    pub price: osiris_contract_types::Balance,
+}
+
+/// Everything [`start`] checks, in order, each failure with a message naming the mismatch.
+pub async fn start(config: &Config) -> Result<Started, StartError> {
+    let deployment = Deployment::load(&config.deployment)?;
+    let chain = Chain::connect(&config.node_url).await?;
+    let genesis = chain.genesis_hash().await?;
+    if genesis != deployment.genesis_hash {
+        return Err(StartError::Config(format!(
+            "the deployment file {} is for chain {} but the node at {} is chain {genesis}",
+            config.deployment.display(),
+            deployment.genesis_hash,
+            config.node_url
+        )));
+    }
+    let (recipient, recipient_signer) = recipient_of(config)?;
+    let svc = &config.service;
+    let registry = Registry::new(chain.clone(), deployment.registry.address.clone());
+    let service = registry
+        .get_service(&svc.org_id, &svc.service_id)
+        .await?
+        .ok_or_else(|| StartError::Registry(format!("service {}/{} is not registered", svc.org_id, svc.service_id)))?;
+    let group = service.group(&svc.group_id).ok_or_else(|| {
+        StartError::Registry(format!("service {}/{} has no group `{}`", svc.org_id, svc.service_id, svc.group_id))
+    })?;
+    let registered_recipient = osiris_chain::account::from_ink(&group.payment_recipient);
+    if registered_recipient != recipient {
+        return Err(StartError::Registry(format!(
+            "group `{}` pays {registered_recipient}, but this gateway's recipient is {recipient}",
+            svc.group_id
+        )));
+    }
+    if !group.endpoints.iter().any(|e| e == &config.public_endpoint) {
+        return Err(StartError::Registry(format!(
+            "group `{}` lists endpoints {:?}, not this gateway's public_endpoint {}",
+            svc.group_id, group.endpoints, config.public_endpoint
+        )));
+    }
+
+    let pool = PgPoolOptions::new().max_connections(16).connect(&config.database_url).await?;
+    sqlx::migrate!("../migrations").run(&pool).await?;
+    let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
+    let payments = PaymentStore::new(pool);
+
+    let api = if svc.proto_files.is_empty() {
+        if svc.service_type != ServiceType::Grpc {
+            return Err(crate::descriptors::DescriptorError::Missing(svc.service_type.as_str()).into());
+        }
+        None
+    } else {
+        Some(Arc::new(Api::compile(&svc.proto_files, &svc.proto_includes)?))
+    };
+    let timeout = Duration::from_millis(svc.call_timeout_ms);
+    let upstream = match svc.service_type {
+        ServiceType::Grpc => Upstream::Grpc(Passthrough::new(&svc.endpoint).map_err(StartError::Config)?),
+        ServiceType::Jsonrpc => Upstream::Jsonrpc(
+            JsonRpc::new(svc.endpoint.clone(), api.clone().expect("checked above"), timeout)
+                .map_err(StartError::Config)?,
+        ),
+        ServiceType::Process => Upstream::Process(
+            ProcessRunner::new(svc.command.clone(), api.clone().expect("checked above"), timeout)
+                .map_err(StartError::Config)?,
+        ),
+    };
+
+    let escrow = deployment.escrow.address.clone();
+    let info = pb::ServiceInfo {
+        org_id: svc.org_id.clone(),
+        service_id: svc.service_id.clone(),
+        group_id: svc.group_id.clone(),
+        payment_recipient: recipient.to_string(),
+        escrow: escrow.to_string(),
+        price_per_call: String::new(),
+        expiry_threshold_blocks: config.expiry_threshold_blocks.into(),
+        service_type: svc.service_type.as_str().into(),
+        descriptor_set: api.as_ref().map(|a| a.descriptor_set.clone()).unwrap_or_default(),
+        services: api.as_ref().map(|a| a.services()).unwrap_or_default(),
+    };
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    for name in &info.services {
+        health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
+    }
+    let own = Routes::new(health_service)
+        .add_service(pb::payment_channel_state_server::PaymentChannelStateServer::new(ChannelStateService {
+            channels: channels.clone(),
+            payments: payments.clone(),
+            escrow: escrow.clone(),
+        }))
+        .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }))
+        .prepare();
+    let authorizer = Authorizer {
+        channels: channels.clone(),
+        payments: payments.clone(),
+        escrow,
+        expiry_threshold: config.expiry_threshold_blocks,
+    };
+    let price = channels.price();
+    Ok(Started {
+        gateway: Arc::new(Gateway { authorizer, upstream, own }),
+        channels,
+        payments,
+        chain,
+        deployment,
+        recipient_signer,
+        price,
+    })
+}
+
+fn recipient_of(config: &Config) -> Result<(AccountId, Option<Signer>), StartError> {
+    let signer = match &config.recipient_suri {
+        Some(suri) => Some(osiris_chain::account::signer_from_uri(suri)?),
+        None => None,
+    };
+    let from_signer = signer.as_ref().map(osiris_chain::account::account_of);
+    let given = match &config.recipient {
+        Some(text) => Some(osiris_chain::parse_account(text)?),
+        None => None,
+    };
+    let recipient = match (given, from_signer) {
+        (Some(given), Some(derived)) if given != derived => {
+            return Err(StartError::Config(format!(
+                "recipient {given} is not the account of recipient_suri ({derived})"
+            )))
+        }
+        (Some(account), _) | (None, Some(account)) => account,
+        (None, None) => return Err(StartError::Config("set recipient (SS58) or recipient_suri".into())),
+    };
+    Ok((recipient, signer))
+}
+
+/// Loads the channel cache, waiting up to 60 s for the indexer to mirror the service.
+async fn wait_for_mirror(
+    pool: &sqlx::PgPool,
+    recipient: &str,
+    config: &Config,
+) -> Result<Arc<ChannelCache>, StartError> {
+    let svc = &config.service;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let loaded = ChannelCache::load(
+            pool.clone(),
+            recipient.to_string(),
+            svc.group_id.clone(),
+            svc.org_id.clone(),
+            svc.service_id.clone(),
+        )
+        .await;
+        match loaded {
+            Err(MirrorError::NoService { .. }) if tokio::time::Instant::now() < deadline => {
+                tracing::info!("waiting for the indexer to mirror service {}/{}", svc.org_id, svc.service_id);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
