@@ -40,6 +40,12 @@ impl Api {
         Ok(Self { pool, descriptor_set })
     }
 
+    /// From an encoded `FileDescriptorSet` (e.g. `ServiceInfo.descriptor_set`).
+    pub fn from_descriptor_set(bytes: &[u8]) -> Result<Self, DescriptorError> {
+        let pool = DescriptorPool::decode(bytes).map_err(|e| DescriptorError::Invalid(e.to_string()))?;
+        Ok(Self { pool, descriptor_set: bytes.to_vec() })
+    }
+
     /// The method of a gRPC path `/package.Service/Method`, if the API has it.
     pub fn method(&self, path: &str) -> Option<MethodDescriptor> {
         let (service, method) = path.strip_prefix('/')?.split_once('/')?;

@@ -12,6 +12,7 @@
 pub mod authorize;
 pub mod channels;
 pub mod claims;
+pub mod client;
 pub mod config;
 pub mod descriptors;
 pub mod metadata;

@@ -15,10 +15,12 @@
 
 mod chain;
 mod db;
+mod market;
 mod process;
 mod world;
 
 pub use chain::TestChain;
 pub use db::TestDatabase;
+pub use market::{payment_key, provider_account, Market, Offer, RunningGateway, CONSUMER, PROVIDER};
 pub use process::{die_with_parent, free_port};
 pub use world::{actor, actor_account, Osiris, UNIT};

@@ -1,0 +1,204 @@
+//! The consumer's side: a gRPC client of a gateway that attaches payments, and the
+//! bookkeeping of one payment channel (nonce and last signed amount).
+
+use crate::descriptors::Api;
+use crate::metadata::{Payment, PaymentKind};
+use crate::pb::{
+    gateway_info_client::GatewayInfoClient, payment_channel_state_client::PaymentChannelStateClient, ChannelStateReply,
+    ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
+};
+use bytes::{Buf, Bytes};
+use osiris_chain::payment::PaymentKey;
+use osiris_chain::AccountId;
+use osiris_contract_types::{Balance, ChannelId, Nonce};
+use prost::Message;
+use prost_reflect::{DynamicMessage, MethodDescriptor, SerializeOptions};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+
+/// A connection to a gateway.
+#[derive(Clone)]
+pub struct GatewayClient {
+    channel: Channel,
+}
+
+impl GatewayClient {
+    /// Connects to `url` (`http://host:port`). Errors name the URL and the problem.
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        let endpoint = Channel::from_shared(url.to_string()).map_err(|e| format!("gateway URL `{url}`: {e}"))?;
+        let channel = endpoint.tcp_nodelay(true).connect().await.map_err(|e| format!("gateway {url}: {e}"))?;
+        Ok(Self { channel })
+    }
+
+    /// The service sold here: price, recipient, escrow and API.
+    pub async fn service_info(&self) -> Result<ServiceInfo, Status> {
+        let mut client = GatewayInfoClient::new(self.channel.clone());
+        Ok(client.get_service_info(ServiceInfoRequest {}).await?.into_inner())
+    }
+
+    /// The channel's last accepted authorization, asked as its signer `key`.
+    pub async fn channel_state(
+        &self,
+        key: &PaymentKey,
+        escrow: &AccountId,
+        channel_id: ChannelId,
+    ) -> Result<ChannelStateReply, Status> {
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+        let digest = osiris_chain::payment::channel_state_digest(escrow, channel_id, timestamp);
+        let signature = key.sign_digest(&digest).to_vec();
+        let mut client = PaymentChannelStateClient::new(self.channel.clone());
+        Ok(client.get_channel_state(ChannelStateRequest { channel_id, timestamp, signature }).await?.into_inner())
+    }
+
+    /// A unary call of `path` (`/package.Service/Method`) with an encoded request message.
+    pub async fn unary(&self, path: &str, message: Bytes, payment: Option<&Payment>) -> Result<Bytes, Status> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
+        let path = path.parse().map_err(|_| Status::invalid_argument(format!("bad method path {path}")))?;
+        Ok(grpc.unary(paid(message, payment), path, RawCodec).await?.into_inner())
+    }
+
+    /// A server-streaming call; every reply message, in order.
+    pub async fn server_streaming(
+        &self,
+        path: &str,
+        message: Bytes,
+        payment: Option<&Payment>,
+    ) -> Result<Vec<Bytes>, Status> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
+        let path = path.parse().map_err(|_| Status::invalid_argument(format!("bad method path {path}")))?;
+        let mut stream = grpc.server_streaming(paid(message, payment), path, RawCodec).await?.into_inner();
+        let mut out = Vec::new();
+        while let Some(message) = stream.message().await? {
+            out.push(message);
+        }
+        Ok(out)
+    }
+
+    /// A unary call with JSON in and out (protobuf JSON mapping), typed by `method`.
+    pub async fn call_json(
+        &self,
+        method: &MethodDescriptor,
+        request: serde_json::Value,
+        payment: Option<&Payment>,
+    ) -> Result<serde_json::Value, Status> {
+        let message = DynamicMessage::deserialize(method.input(), request)
+            .map_err(|e| Status::invalid_argument(format!("request is not a {}: {e}", method.input().full_name())))?;
+        let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
+        let reply = self.unary(&path, message.encode_to_vec().into(), payment).await?;
+        let reply = DynamicMessage::decode(method.output(), reply)
+            .map_err(|e| Status::internal(format!("reply is not a {}: {e}", method.output().full_name())))?;
+        reply
+            .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
+            .map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+/// Finds `name` in `api`: a full path `/pkg.Service/Method`, `pkg.Service/Method`, or just
+/// `Method` if exactly one service has it.
+pub fn find_method(api: &Api, name: &str) -> Result<MethodDescriptor, String> {
+    let trimmed = name.trim_start_matches('/');
+    if trimmed.contains('/') {
+        return api.method(&format!("/{trimmed}")).ok_or_else(|| format!("the service has no method {trimmed}"));
+    }
+    let found: Vec<MethodDescriptor> =
+        api.pool.services().flat_map(|s| s.methods().collect::<Vec<_>>()).filter(|m| m.name() == name).collect();
+    match found.len() {
+        1 => Ok(found.into_iter().next().expect("one")),
+        0 => Err(format!("the service has no method {name} (it has {})", method_names(api).join(", "))),
+        _ => Err(format!("several services have a method {name}; use Service/{name}")),
+    }
+}
+
+fn method_names(api: &Api) -> Vec<String> {
+    api.pool.services().flat_map(|s| s.methods().map(|m| m.name().to_string()).collect::<Vec<_>>()).collect()
+}
+
+fn paid(message: Bytes, payment: Option<&Payment>) -> Request<Bytes> {
+    let mut request = Request::new(message);
+    if let Some(payment) = payment {
+        let mut headers = http::HeaderMap::new();
+        payment.to_headers(&mut headers);
+        *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
+    }
+    request
+}
+
+/// One consumer's payment channel: signs the next authorization for each call.
+#[derive(Clone)]
+pub struct ChannelPayer {
+    pub key: PaymentKey,
+    pub escrow: AccountId,
+    pub channel_id: ChannelId,
+    /// The nonce authorizations are signed at.
+    pub nonce: Nonce,
+    /// The last amount signed at `nonce`, planck.
+    pub amount: Balance,
+}
+
+impl ChannelPayer {
+    /// The authorization of `amount + price` (escrow mode) and the new amount.
+    pub fn pay(&mut self, price: Balance) -> Payment {
+        self.amount += price;
+        self.authorization(PaymentKind::Escrow)
+    }
+
+    /// Signs the current (nonce, amount) as a payment of `kind`.
+    pub fn authorization(&self, kind: PaymentKind) -> Payment {
+        Payment {
+            kind,
+            channel_id: self.channel_id,
+            nonce: self.nonce,
+            amount: self.amount,
+            signature: self.key.sign(&self.escrow, self.channel_id, self.nonce, self.amount),
+        }
+    }
+
+    /// Takes the gateway's view of the channel (after a claim moved the nonce, or lost state).
+    pub fn resync(&mut self, state: &ChannelStateReply) -> Result<(), String> {
+        self.nonce = state.current_nonce;
+        self.amount = state
+            .current_signed_amount
+            .parse()
+            .map_err(|_| format!("gateway sent amount {}", state.current_signed_amount))?;
+        Ok(())
+    }
+}
+
+/// Passes encoded messages through untouched.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        use bytes::BufMut;
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}

@@ -1,0 +1,224 @@
+//! `Market`: the whole stack of a paid call — a chain with the contracts, a database of
+//! its own, the indexer following the chain into it (in this process), and gateways in
+//! front of real services, started on free ports.
+
+use crate::{actor, actor_account, free_port, Osiris, TestDatabase};
+use osiris_chain::payment::PaymentKey;
+use osiris_chain::{AccountId, Balance, ChannelId, Signer};
+use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
+use osiris_gateway::config::{Config, ServiceConfig};
+use osiris_indexer::follower::{Follower, Progress};
+use osiris_indexer::store::Store;
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// The provider of the stories: owns the organization and receives the payments.
+pub const PROVIDER: &str = "//Bob";
+/// The consumer of the stories: opens channels and pays for calls.
+pub const CONSUMER: &str = "//Charlie";
+
+pub struct Market {
+    pub osiris: Osiris,
+    pub db: TestDatabase,
+    pub pool: PgPool,
+    /// Holds the deployment file and whatever else a test writes.
+    pub dir: tempfile::TempDir,
+    pub deployment_file: PathBuf,
+    stop: CancellationToken,
+}
+
+/// A service registered by [`Market::offer`].
+#[derive(Debug, Clone)]
+pub struct Offer {
+    pub org_id: String,
+    pub service_id: String,
+    pub group_id: String,
+    pub price: Balance,
+    /// The gateway URLs registered for the group.
+    pub endpoints: Vec<String>,
+}
+
+/// A gateway running in this process.
+pub struct RunningGateway {
+    pub url: String,
+    pub config: Config,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningGateway {
+    /// Stops accepting and waits for the server to end.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl Drop for Market {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+impl Market {
+    /// Chain, contracts, database and indexer.
+    pub async fn start() -> Self {
+        let osiris = Osiris::start().await;
+        let db = TestDatabase::create().await;
+        let dir = tempfile::tempdir().unwrap();
+        let deployment_file = dir.path().join("deployment.json");
+        osiris.deployment.save(&deployment_file).unwrap();
+        let store = Store::connect(&db.url, 4).await.expect("indexer store");
+        let follower = Follower {
+            api: osiris_indexer::follower::connect(&osiris.node.url).await.expect("indexer connection"),
+            store: store.clone(),
+            registry: osiris.deployment.registry.address.clone(),
+            escrow: osiris.deployment.escrow.address.clone(),
+            start_block: osiris.deployment.registry.block.min(osiris.deployment.escrow.block),
+            progress: Arc::new(Progress::default()),
+        };
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        tokio::spawn(async move {
+            if let Err(e) = follower.run(token).await {
+                eprintln!("indexer stopped: {e}");
+            }
+        });
+        Self { osiris, db, pool: store.pool.clone(), dir, deployment_file, stop }
+    }
+
+    /// Waits until the indexer has mirrored block `number`.
+    pub async fn wait_for_block(&self, number: u64) {
+        let started = Instant::now();
+        loop {
+            let cursor: Option<i64> =
+                sqlx::query_scalar("SELECT block_number FROM indexer_cursor").fetch_optional(&self.pool).await.unwrap();
+            if cursor.is_some_and(|b| b as u64 >= number) {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the indexer did not reach block {number}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The provider registers `org/service` with one group at `price` planck per call,
+    /// listing `gateways` free ports' URLs as the group's endpoints (the gateways' addresses).
+    pub async fn offer(&self, org_id: &str, service_id: &str, price: Balance, gateways: usize) -> Offer {
+        let provider = actor(PROVIDER);
+        let registry = self.osiris.registry();
+        let org_meta = OrgMetadata { name: format!("{org_id} inc."), uri: String::new(), content_hash: [0; 32] };
+        if registry.get_org(org_id).await.unwrap().is_none() {
+            registry.create_org(&provider, org_id, org_meta, &[]).await.expect("create_org");
+        }
+        let endpoints: Vec<String> = (0..gateways).map(|_| format!("http://127.0.0.1:{}", free_port())).collect();
+        let group = InstanceGroup {
+            id: "default".into(),
+            payment_recipient: osiris_chain::account::to_ink(&actor_account(PROVIDER)),
+            endpoints: endpoints.clone(),
+        };
+        let metadata = ServiceMetadata {
+            name: service_id.into(),
+            uri: String::new(),
+            content_hash: [0; 32],
+            price_per_call: price,
+        };
+        let outcome = registry
+            .create_service(&provider, org_id, service_id, metadata, vec![group])
+            .await
+            .expect("create_service");
+        self.wait_for_block(outcome.block_number).await;
+        Offer { org_id: org_id.into(), service_id: service_id.into(), group_id: "default".into(), price, endpoints }
+    }
+
+    /// `consumer` deposits and opens a channel of `value` planck to the offer's group, signed
+    /// by `key`, expiring `blocks` blocks from now; returns once the mirror has it.
+    pub async fn open_channel(
+        &self,
+        consumer: &Signer,
+        key: &PaymentKey,
+        offer: &Offer,
+        value: Balance,
+        blocks: u32,
+    ) -> ChannelId {
+        let now = self.osiris.chain.block_number().await.unwrap() as u32;
+        let outcome = self
+            .osiris
+            .escrow()
+            .deposit_and_open_channel(
+                consumer,
+                key.signer_key(),
+                &actor_account(PROVIDER),
+                &offer.group_id,
+                value,
+                now + blocks,
+            )
+            .await
+            .expect("deposit_and_open_channel");
+        self.wait_for_block(outcome.block_number).await;
+        outcome.value
+    }
+
+    /// A gateway configuration for `offer`'s endpoint `index`, in front of `service`.
+    pub fn gateway_config(&self, offer: &Offer, index: usize, mut service: ServiceConfig) -> Config {
+        service.org_id = offer.org_id.clone();
+        service.service_id = offer.service_id.clone();
+        service.group_id = offer.group_id.clone();
+        let endpoint = offer.endpoints[index].clone();
+        Config {
+            listen: endpoint.trim_start_matches("http://").parse().unwrap(),
+            public_endpoint: endpoint,
+            database_url: self.db.url.clone(),
+            node_url: self.osiris.node.url.clone(),
+            deployment: self.deployment_file.clone(),
+            expiry_threshold_blocks: 5,
+            recipient: Some(actor_account(PROVIDER).to_string()),
+            recipient_suri: None,
+            claim_interval_secs: 0,
+            metrics_listen: None,
+            service,
+        }
+    }
+
+    /// Starts a gateway in this process with `config`.
+    pub async fn start_gateway(&self, config: Config) -> RunningGateway {
+        let started = osiris_gateway::startup::start(&config).await.expect("gateway start");
+        let stop = CancellationToken::new();
+        tokio::spawn(started.channels.clone().follow(stop.clone()));
+        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("gateway listen");
+        let task = tokio::spawn(osiris_gateway::server::serve(
+            listener,
+            started.gateway,
+            stop.clone(),
+            Duration::from_secs(2),
+        ));
+        RunningGateway { url: config.public_endpoint.clone(), config, stop, task }
+    }
+
+    /// The provider's claimer over this market's database.
+    pub fn claimer(&self) -> osiris_gateway::claims::Claimer {
+        osiris_gateway::claims::Claimer {
+            pool: self.pool.clone(),
+            escrow: self.osiris.escrow(),
+            signer: actor(PROVIDER),
+        }
+    }
+}
+
+/// A fresh payment signer key for a consumer.
+pub fn payment_key() -> PaymentKey {
+    PaymentKey::generate()
+}
+
+/// The provider's account.
+pub fn provider_account() -> AccountId {
+    actor_account(PROVIDER)
+}
