@@ -1,0 +1,131 @@
+//! The gateway is killed with SIGKILL while consumers make paid calls: every call that was
+//! answered OK has its authorization stored, and a restarted gateway goes on from there.
+
+use osiris_e2e::{actor, die_with_parent, payment_key, Market, UNIT};
+use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
+use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
+use osiris_gateway::descriptors::Api;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PRICE: u128 = UNIT / 1000;
+const CONSUMERS: [&str; 4] = ["//Charlie", "//Dave", "//Eve", "//Ferdie"];
+
+/// Runs the real `osiris-gateway` binary with `config` written to a TOML file.
+fn spawn_gateway(config: &Config, dir: &std::path::Path) -> Child {
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, toml::to_string(config).unwrap()).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-gateway"));
+    command.arg("--config").arg(&path).env("RUST_LOG", "warn").stdin(Stdio::null()).stdout(Stdio::null());
+    die_with_parent(&mut command).spawn().expect("start osiris-gateway")
+}
+
+async fn connect(url: &str) -> GatewayClient {
+    let started = Instant::now();
+    loop {
+        if let Ok(client) = GatewayClient::connect(url).await {
+            if client.service_info().await.is_ok() {
+                return client;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the gateway did not come up on {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
+    let market = Market::start().await;
+    let offer = market.offer("acme", "primes", PRICE, 1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(osiris_examples::primes::serve(listener));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"));
+    let service = ServiceConfig {
+        service_type: ServiceType::Grpc,
+        endpoint: upstream,
+        proto_files: vec![root.join("examples/primes.proto")],
+        proto_includes: vec![root],
+        ..ServiceConfig::default()
+    };
+    let config = market.gateway_config(&offer, 0, service);
+    let mut gateway = spawn_gateway(&config, market.dir.path());
+    let client = connect(&offer.endpoints[0]).await;
+    let api = Api::from_descriptor_set(&client.service_info().await.unwrap().descriptor_set).unwrap();
+    let factorize = find_method(&api, "Factorize").unwrap();
+    let escrow = market.osiris.deployment.escrow.address.clone();
+
+    // Four consumers call as fast as they can, each on its own channel, remembering the last
+    // amount the gateway answered OK.
+    let mut payers = Vec::new();
+    for uri in CONSUMERS {
+        let key = payment_key();
+        let channel_id = market.open_channel(&actor(uri), &key, &offer, 10_000 * PRICE, 1_000).await;
+        payers.push(ChannelPayer { key, escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 });
+    }
+    let running = Arc::new(AtomicBool::new(true));
+    let mut tasks = Vec::new();
+    for mut payer in payers.clone() {
+        let (client, factorize, running) = (client.clone(), factorize.clone(), running.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut last_ok = 0u128;
+            let mut ok_calls = 0u32;
+            while running.load(Ordering::Relaxed) {
+                let payment = payer.pay(PRICE);
+                match client.call_json(&factorize, json!({"number": 123456789}), Some(&payment)).await {
+                    Ok(_) => {
+                        last_ok = payment.amount;
+                        ok_calls += 1;
+                    }
+                    Err(_) => break, // the gateway is gone
+                }
+            }
+            (payer.channel_id, last_ok, ok_calls)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    gateway.kill().unwrap(); // SIGKILL
+    gateway.wait().unwrap();
+    running.store(false, Ordering::Relaxed);
+    let mut total_ok = 0;
+    for task in tasks {
+        let (channel_id, last_ok, ok_calls) = task.await.unwrap();
+        total_ok += ok_calls;
+        let (amount, signature): (String, Vec<u8>) =
+            sqlx::query_as("SELECT amount::text, signature FROM gateway_payments WHERE channel_id = $1")
+                .bind(channel_id as i64)
+                .fetch_one(&market.pool)
+                .await
+                .unwrap();
+        let amount: u128 = amount.parse().unwrap();
+        assert!(amount >= last_ok, "channel {channel_id}: answered OK up to {last_ok}, stored only {amount}");
+        let payer = payers.iter().find(|p| p.channel_id == channel_id).unwrap();
+        let signature: [u8; 65] = signature.try_into().unwrap();
+        assert!(
+            osiris_chain::payment::is_authorized(&signature, &payer.key.signer_key(), &escrow, channel_id, 0, amount),
+            "the stored signature authorizes the stored amount"
+        );
+    }
+    assert!(total_ok > 20, "the load ran ({total_ok} calls answered) before the kill");
+
+    // Restarted, the gateway picks up where it stopped: consumers learn the state and go on.
+    let mut gateway = spawn_gateway(&config, market.dir.path());
+    let client = connect(&offer.endpoints[0]).await;
+    for payer in &mut payers {
+        let state = client.channel_state(&payer.key, &escrow, payer.channel_id).await.unwrap();
+        payer.resync(&state).unwrap();
+        client.call_json(&factorize, json!({"number": 10}), Some(&payer.pay(PRICE))).await.unwrap();
+    }
+    // And the provider claims every channel's stored amount.
+    let report = market.claimer().run(None).await.unwrap();
+    assert_eq!(report.submitted.len(), CONSUMERS.len());
+    let claimed: u128 = report.total();
+    let paid: u128 = payers.iter().map(|p| p.amount).sum();
+    assert_eq!(claimed, paid, "everything paid is claimed");
+    gateway.kill().unwrap();
+    gateway.wait().unwrap();
+}
