@@ -1,40 +1,56 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine, with what exists of Osiris today:
-# set-up, a dev chain, PostgreSQL (DATABASE_URL's server, or a private cluster),
-# the contracts deployed, the indexer following the chain, a provider registers a
-# service, a consumer deposits and opens a payment channel to the service's group,
-# signs payment authorizations off-chain for three calls, the provider claims them,
-# the indexer's REST API shows the channel, and the balances before and after are printed.
+# The main job, end to end on this machine: set-up, a dev chain, PostgreSQL (DATABASE_URL's
+# server, or a private cluster), the contracts deployed, the indexer following the chain.
+# Alice registers organization `acme` with three services paid to Charlie — primes (a gRPC
+# server), text (a JSON-RPC endpoint) and stats (a program run per call) — and starts each
+# example service with an Osiris gateway in front. Bob opens one payment channel to the
+# group and calls the services through the gateways with `osiris call`, in shell pipes;
+# Charlie claims what the gateways accepted; the balances before and after are printed.
 # Exits non-zero if any step fails; leaves no process behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
 
-say "building the osiris CLI, the indexer and the contracts"
-(cd "$ROOT" && cargo build --quiet -p osiris-cli -p osiris-indexer)
+say "building the osiris CLI, the indexer, the gateway, the example services and the contracts"
+(cd "$ROOT" && cargo build --quiet -p osiris-cli -p osiris-indexer -p osiris-gateway -p osiris-examples)
 target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-osiris_bin="$target/debug/osiris"
-indexer_bin="$target/debug/osiris-indexer"
+bin="$target/debug"
 "$ROOT/scripts/build-contracts.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/osiris-demo.XXXXXX")
 export OSIRIS_RUN_DIR="$work/run"
+mkdir -p "$OSIRIS_RUN_DIR"
+started_pids=()
 cleanup() {
-  stop_pidfile "$OSIRIS_RUN_DIR/indexer.pid"
+  for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$ROOT/scripts/dev-chain.sh" stop || true
   "$ROOT/scripts/dev-db.sh" stop || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+# start NAME COMMAND...: runs a background process logging to $OSIRIS_RUN_DIR/NAME.log.
+start() {
+  local name=$1; shift
+  "$@" >"$OSIRIS_RUN_DIR/$name.log" 2>&1 &
+  started_pids+=($!)
+}
+# wait_for NAME CHECK...: retries CHECK for up to 60 s; prints NAME's log and fails if it never passes.
+wait_for() {
+  local name=$1; shift
+  for _ in $(seq 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  cat "$OSIRIS_RUN_DIR/$name.log" >&2; die "$name did not start"
+}
 
 say "starting a dev chain"
 export OSIRIS_NODE_URL=$("$ROOT/scripts/dev-chain.sh" start "$(free_port)")
 export OSIRIS_DEPLOYMENT="$work/deployment.json"
+export OSIRIS_CONSUMER_DIR="$work/bob"
 echo "node: $OSIRIS_NODE_URL"
 
-# The actors: Alice deploys and owns the organization, Charlie is paid for the service, Bob consumes it.
-osiris() { "$osiris_bin" "$@"; }
+# The actors: Alice deploys and owns the organization, Charlie is paid for the services, Bob uses them.
+osiris() { "$bin/osiris" "$@"; }
 as_alice() { OSIRIS_SURI=//Alice osiris "$@"; }
 as_bob() { OSIRIS_SURI=//Bob osiris "$@"; }
 as_charlie() { OSIRIS_SURI=//Charlie osiris "$@"; }
@@ -46,61 +62,99 @@ as_alice deploy
 say "starting PostgreSQL and the indexer"
 export DATABASE_URL=$("$ROOT/scripts/dev-db.sh" start)
 indexer_url="http://127.0.0.1:$(free_port)"
-OSIRIS_INDEXER_LISTEN=${indexer_url#http://} RUST_LOG=warn "$indexer_bin" >"$OSIRIS_RUN_DIR/indexer.log" 2>&1 &
-echo $! >"$OSIRIS_RUN_DIR/indexer.pid"
-for _ in $(seq 300); do curl -sf "$indexer_url/health" >/dev/null && break; sleep 0.1; done
-curl -sf "$indexer_url/health" >/dev/null || { cat "$OSIRIS_RUN_DIR/indexer.log" >&2; die "the indexer did not start"; }
+start indexer env OSIRIS_INDEXER_LISTEN="${indexer_url#http://}" RUST_LOG=warn "$bin/osiris-indexer"
+wait_for indexer curl -sf "$indexer_url/health"
 echo "indexer: $indexer_url (database $DATABASE_URL)"
 
-say "Alice registers organization 'acme' and service 'translate' (price 1 milli-unit per call), paid to Charlie"
-as_alice org create acme --name "Acme AI"
-as_alice service create acme translate --name "Translate EN-FR" --price 1000000000 \
-  --group eu --recipient //Charlie --endpoint http://127.0.0.1:7000
+# service NAME TYPE PRICE: registers acme/NAME with group `default` paid to Charlie at a gateway on a free port.
+declare -A gateway_url
+service() {
+  local name=$1 type=$2 price=$3
+  gateway_url[$name]="http://127.0.0.1:$(free_port)"
+  as_alice service create acme "$name" --name "$name ($type)" --price "$price" \
+    --group default --recipient //Charlie --endpoint "${gateway_url[$name]}"
+}
+say "Alice registers organization 'acme' and three services, paid to Charlie"
+as_alice org create acme --name "Acme compute"
+service primes grpc 1000000000     # 1 milli-unit per call
+service text jsonrpc 2000000000
+service stats process 3000000000
 
-say "Bob looks the service up"
-service=$(osiris service show acme translate --json)
-price=$(json_field '["price_per_call"]' <<<"$service")
-recipient=$(json_field '["groups"][0]["payment_recipient"]' <<<"$service")
-group=$(json_field '["groups"][0]["id"]' <<<"$service")
-echo "price $price planck per call, group $group, recipient $recipient"
+say "starting the example services and a gateway in front of each"
+primes_addr="127.0.0.1:$(free_port)"
+text_addr="127.0.0.1:$(free_port)"
+start primes-grpc "$bin/primes-grpc" --listen "$primes_addr"
+start text-jsonrpc "$bin/text-jsonrpc" --listen "$text_addr"
+# gateway NAME TYPE UPSTREAM_KEY=VALUE: writes NAME's gateway config and starts it.
+gateway() {
+  local name=$1 type=$2 upstream=$3 proto=$4
+  cat >"$work/gateway-$name.toml" <<TOML
+listen = "${gateway_url[$name]#http://}"
+recipient_suri = "//Charlie"
+database_url = "$DATABASE_URL"
+[service]
+org_id = "acme"
+service_id = "$name"
+group_id = "default"
+service_type = "$type"
+$upstream
+proto_files = ["$ROOT/proto/examples/$proto"]
+proto_includes = ["$ROOT/proto"]
+TOML
+  start "gateway-$name" env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-$name.toml"
+}
+gateway primes grpc "endpoint = \"http://$primes_addr\"" primes.proto
+gateway text jsonrpc "endpoint = \"http://$text_addr/\"" text.proto
+gateway stats process "command = [\"$bin/stats-process\"]" stats.proto
+for name in primes text stats; do
+  wait_for "gateway-$name" grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-$name.log"
+  echo "gateway $name: ${gateway_url[$name]}"
+done
 
 say "balances before"
 as_bob account; as_charlie account
 
-say "Bob deposits 10 units and opens a channel of 5 units to the group"
+say "Bob deposits 1 unit and opens a channel of it to acme's group 'default' (paid to Charlie)"
 as_bob key generate --out "$work/bob-payment.key"
-as_bob escrow deposit 10000000000000
-channel=$(as_bob channel open --recipient "$recipient" --group "$group" --value 5000000000000 \
+channel=$(as_bob channel open --deposit --recipient //Charlie --group default --value 1000000000000 \
   --key-file "$work/bob-payment.key" --expires-in 1000 --json | json_field '["channel_id"]')
 as_bob channel show "$channel"
-
-say "Bob signs a payment for each of three calls (cumulative amounts, off-chain)"
-amount=0
-for call in 1 2 3; do
-  amount=$((amount + price))
-  signature=$(as_bob sign --key-file "$work/bob-payment.key" --channel "$channel" --amount "$amount")
-  echo "call $call: authorizes $amount planck: $signature"
+for name in primes text stats; do
+  as_bob gateway add "$name" --url "${gateway_url[$name]}" --channel "$channel" --key-file "$work/bob-payment.key"
 done
+for _ in $(seq 100); do curl -sf "$indexer_url/v1/channels/$channel" >/dev/null && break; sleep 0.1; done
 
-say "Charlie claims the latest authorization ($amount planck)"
-claim_block=$(as_charlie --json channel claim "$channel" --amount "$amount" --signature "$signature" | json_field '["block"]')
-echo "claimed in block #$claim_block"
-say "Charlie tries to claim it again: the escrow refuses the replay"
-if as_charlie channel claim "$channel" --amount "$amount" --signature "$signature"; then
-  die "a replayed authorization was accepted"
+say "Bob calls the services through their gateways, paying each call from the channel"
+echo '{"number": 600851475143}' | as_bob call primes Factorize
+for n in 97 1001 65536 999999937; do echo "{\"number\": $n}" | as_bob call primes Factorize; done
+say "…and in a pipe: the text's word counts, summarized by the stats program"
+echo '{"text": "The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs! Who wins?", "top": 4}' \
+  | as_bob call text Analyze \
+  | tee >(cat >&2) \
+  | jq -c '{values: [.topWords[].count], percentiles: [50, 90]}' \
+  | as_bob call stats Summarize
+paid=$(json_field '["amount"]' <"$OSIRIS_CONSUMER_DIR/channel-$channel.json")
+expected=$((5 * 1000000000 + 2000000000 + 3000000000))
+[ "$paid" = "$expected" ] || die "Bob's channel record says $paid planck signed, expected $expected"
+echo "Bob signed $paid planck for 7 calls"
+
+say "Mallory tries to pay from Bob's channel with her own key: the gateway refuses"
+as_bob key generate --out "$work/mallory.key" >/dev/null
+if echo '{"number": 10}' | as_bob call "${gateway_url[primes]}" Factorize --channel "$channel" \
+     --key-file "$work/mallory.key" --state-dir "$work/mallory" 2>"$work/refused.txt"; then
+  die "a call signed by the wrong key was accepted"
 fi
+cat "$work/refused.txt"
+
+say "Charlie claims everything the gateways accepted"
+as_charlie claim
+claimed=$(as_charlie escrow balance --json | json_field '["balance"]')
+[ "$claimed" = "$expected" ] || die "Charlie's escrow balance is $claimed planck, expected $expected"
+
+say "Bob goes on calling after the claim (the channel moved to nonce 1)"
+echo '{"number": 123456789}' | as_bob call primes Factorize
+as_bob channel show "$channel"
 
 say "balances after"
 as_bob account; as_charlie account
-
-say "the indexer's mirror of the channel (GET $indexer_url/v1/channels/$channel)"
-for _ in $(seq 100); do
-  indexed=$(curl -sf "$indexer_url/v1/status" | json_field '["cursor"]["block_number"]' 2>/dev/null || echo 0)
-  [ "$indexed" -ge "$claim_block" ] && break; sleep 0.1
-done
-mirrored=$(curl -sf "$indexer_url/v1/channels/$channel")
-python3 -m json.tool <<<"$mirrored"
-[ "$(json_field '["nonce"]' <<<"$mirrored")" = 1 ] || die "the indexer does not show the claim"
-claimed=$(as_charlie escrow balance --json | json_field '["balance"]')
-[ "$claimed" = "$amount" ] || die "Charlie's escrow balance is $claimed, expected $amount"
-say "demo complete: Charlie earned $claimed planck for 3 calls"
+say "demo complete: Charlie earned $claimed planck for 7 calls through 3 gateways"

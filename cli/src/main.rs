@@ -5,6 +5,7 @@
 //! `--json`; accounts print as SS58 and amounts as integers in planck.
 
 mod commands;
+mod consumer;
 mod context;
 mod output;
 
@@ -48,6 +49,19 @@ enum Command {
     Key(commands::key::KeyCommand),
     /// Sign a payment authorization for a channel.
     Sign(commands::key::SignArgs),
+    /// Call a service through its gateway, paying from a channel: request JSON on stdin, reply JSON on stdout.
+    Call(commands::call::CallArgs),
+    /// Gateways the consumer calls by name.
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
+    /// Claim the payments your gateways accepted (signing account = the channels' recipient).
+    Claim(commands::call::ClaimArgs),
+}
+
+#[derive(clap::Subcommand)]
+enum GatewayCommand {
+    /// Name a gateway URL with the channel and key to pay it from.
+    Add(commands::call::GatewayAddArgs),
 }
 
 #[tokio::main]
@@ -63,6 +77,9 @@ async fn main() -> ExitCode {
         Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Sign(args) => commands::key::sign(&cli.global, args).await,
+        Command::Call(args) => commands::call::call(args).await,
+        Command::Gateway(GatewayCommand::Add(args)) => commands::call::gateway_add(args),
+        Command::Claim(args) => commands::call::claim(&cli.global, args).await,
     };
     match result {
         Ok(report) => {
