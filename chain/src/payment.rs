@@ -7,7 +7,7 @@
 //! `osiris_contract_types::escrow::payment_message` for the exact bytes.
 
 use crate::{account::to_ink, contract::blake2_256, AccountId, Balance, ChainError, ChannelId, Nonce};
-use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
+use k256::ecdsa::{SigningKey, VerifyingKey};
 use osiris_contract_types::{escrow::payment_message, PaymentSignature, SignerKey};
 
 /// The digest a channel signer signs: blake2-256 of the SCALE encoding of
@@ -80,15 +80,22 @@ fn compressed(key: &VerifyingKey) -> SignerKey {
 
 /// The compressed public key that produced `signature` over `digest`.
 ///
+/// Recovery runs in libsecp256k1 (the `secp256k1` crate), the library the chain's
+/// `ecdsa_recover` host function uses, several times faster here than k256.
+///
 /// Errors: [`ChainError::InvalidKey`] if the recovery id is not 0 or 1 or the signature is malformed.
 pub fn recover_signer(signature: &PaymentSignature, digest: &[u8; 32]) -> Result<SignerKey, ChainError> {
-    let recovery_id = RecoveryId::from_byte(signature[64])
-        .filter(|id| id.to_byte() <= 1)
-        .ok_or_else(|| ChainError::InvalidKey("recovery id must be 0 or 1".into()))?;
-    let sig = Signature::from_slice(&signature[..64]).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
-    let key = VerifyingKey::recover_from_prehash(digest, &sig, recovery_id)
-        .map_err(|e| ChainError::InvalidKey(e.to_string()))?;
-    Ok(compressed(&key))
+    use secp256k1::ecdsa::{RecoverableSignature, RecoveryId as Id};
+    static CONTEXT: std::sync::OnceLock<secp256k1::Secp256k1<secp256k1::VerifyOnly>> = std::sync::OnceLock::new();
+    let invalid = |e: secp256k1::Error| ChainError::InvalidKey(e.to_string());
+    if signature[64] > 1 {
+        return Err(ChainError::InvalidKey("recovery id must be 0 or 1".into()));
+    }
+    let id = Id::try_from(i32::from(signature[64])).map_err(invalid)?;
+    let sig = RecoverableSignature::from_compact(&signature[..64], id).map_err(invalid)?;
+    let context = CONTEXT.get_or_init(secp256k1::Secp256k1::verification_only);
+    let key = context.recover_ecdsa(&secp256k1::Message::from_digest(*digest), &sig).map_err(invalid)?;
+    Ok(key.serialize())
 }
 
 /// Whether `signature` authorizes `amount` at `nonce` of `channel_id` in `escrow` for `signer`:
