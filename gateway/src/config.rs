@@ -172,6 +172,7 @@ mod tests {
             )?;
             jail.set_env("OSIRIS_GATEWAY_SERVICE_ENDPOINT", "http://env:2");
             jail.set_env("OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS", "7");
+            jail.set_env("OSIRIS_GATEWAY_SERVICE_PROTO_FILES", "[/opt/osiris/proto/a.proto]");
             let config = Config::load(Some(Path::new("gateway.toml")))?;
             assert_eq!(config.listen.port(), 7100);
             assert_eq!(config.public_endpoint, "http://127.0.0.1:7100");
@@ -179,6 +180,7 @@ mod tests {
             assert_eq!(config.service.endpoint, "http://env:2");
             assert_eq!(config.service.org_id, "acme");
             assert_eq!(config.expiry_threshold_blocks, 7);
+            assert_eq!(config.service.proto_files, vec![PathBuf::from("/opt/osiris/proto/a.proto")]);
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())
         });
