@@ -163,6 +163,28 @@ impl Claimer {
     }
 }
 
+/// Claims every `interval` until `shutdown` (the gateway's periodic task); logs each run.
+pub async fn claim_periodically(
+    claimer: Claimer,
+    interval: std::time::Duration,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(interval) => {} }
+        match claimer.run(None).await {
+            Ok(report) if !report.submitted.is_empty() || !report.reconciled.is_empty() => tracing::info!(
+                "claimed {} planck from {} channel(s) (block {:?}); {} earlier claim(s) reconciled",
+                report.total(),
+                report.submitted.len(),
+                report.block_number,
+                report.reconciled.len()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("periodic claim: {e}"),
+        }
+    }
+}
+
 fn pending_from_row(row: &sqlx::postgres::PgRow) -> Result<Pending, ClaimError> {
     let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
     let malformed = |reason: String| ClaimError::Malformed { channel_id, reason };

@@ -46,23 +46,7 @@ async fn main() -> anyhow::Result<()> {
             osiris_chain::escrow::Escrow::new(started.chain.clone(), started.deployment.escrow.address.clone());
         let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
         let interval = Duration::from_secs(config.claim_interval_secs);
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! { _ = stop.cancelled() => return, _ = tokio::time::sleep(interval) => {} }
-                match claimer.run(None).await {
-                    Ok(report) if !report.submitted.is_empty() || !report.reconciled.is_empty() => tracing::info!(
-                        "claimed {} planck from {} channel(s) (block {:?}); {} earlier claim(s) reconciled",
-                        report.total(),
-                        report.submitted.len(),
-                        report.block_number,
-                        report.reconciled.len()
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("periodic claim: {e}"),
-                }
-            }
-        });
+        tokio::spawn(osiris_gateway::claims::claim_periodically(claimer, interval, shutdown.clone()));
     }
 
     let listener =

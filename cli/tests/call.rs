@@ -1,0 +1,97 @@
+//! `osiris call` as a consumer uses it: a request on stdin, the reply on stdout, calls
+//! composed in a shell pipe, the channel's nonce and amount kept locally; after the
+//! provider's `osiris claim` the next call finds the new nonce on its own.
+
+use osiris_e2e::{actor, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_gateway::config::{ServiceConfig, ServiceType};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const PRICE: u128 = UNIT / 100;
+
+/// Runs `osiris` as `suri` with `stdin` piped in.
+fn osiris(market: &Market, state: &Path, suri: &str, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_osiris"))
+        .env("OSIRIS_NODE_URL", &market.osiris.node.url)
+        .env("OSIRIS_DEPLOYMENT", &market.deployment_file)
+        .env("OSIRIS_CONSUMER_DIR", state)
+        .env("OSIRIS_SURI", suri)
+        .env("DATABASE_URL", &market.db.url)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run osiris");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn reply(output: &Output) -> Value {
+    assert!(output.status.success(), "osiris failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {
+    let market = Market::start().await;
+    let offer = market.offer("acme", "text", PRICE, 1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(osiris_examples::text::serve(listener));
+    let proto = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"));
+    let service = ServiceConfig {
+        service_type: ServiceType::Jsonrpc,
+        endpoint,
+        proto_files: vec![proto.join("examples/text.proto")],
+        proto_includes: vec![proto],
+        ..ServiceConfig::default()
+    };
+    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+
+    let state = market.dir.path().join("charlie");
+    let key_file = market.dir.path().join("charlie.key");
+    let key_path = key_file.to_str().unwrap();
+    assert!(osiris(&market, &state, CONSUMER, &["key", "generate", "--out", key_path], b"").status.success());
+    let key = osiris_chain::payment::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
+    let channel = channel_id.to_string();
+    let add = ["gateway", "add", "text", "--url", &offer.endpoints[0], "--channel", &channel, "--key-file", key_path];
+    assert!(osiris(&market, &state, CONSUMER, &add, b"").status.success());
+
+    // Two calls, the second fed from the first's reply (as `| jq … |` would in a pipe).
+    let first = osiris(&market, &state, CONSUMER, &["call", "text", "Analyze"], br#"{"text": "one two two. three!"}"#);
+    let analyzed = reply(&first);
+    assert_eq!((analyzed["words"].clone(), analyzed["sentences"].clone()), (Value::from(4), Value::from(2)));
+    let top: Vec<&str> = analyzed["topWords"].as_array().unwrap().iter().map(|w| w["word"].as_str().unwrap()).collect();
+    assert_eq!(top, ["two", "one", "three"]);
+    let next = serde_json::json!({"text": top.join(" ")}).to_string();
+    let second = osiris(&market, &state, CONSUMER, &["call", "text", "Analyze"], next.as_bytes());
+    assert_eq!(reply(&second)["words"], Value::from(3));
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join(format!("channel-{channel_id}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(
+        (record["nonce"].clone(), record["amount"].clone()),
+        (Value::from(0), Value::from((2 * PRICE).to_string()))
+    );
+
+    // Bad input is refused with a readable error and costs nothing.
+    let bad = osiris(&market, &state, CONSUMER, &["call", "text", "Analyze"], b"{not json");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not JSON"));
+    let unknown = osiris(&market, &state, CONSUMER, &["call", "text", "Summarize"], b"{}");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no method Summarize"));
+
+    // The provider claims; the consumer's next call is re-signed at nonce 1 by itself.
+    let claimed = osiris(&market, &state, PROVIDER, &["--json", "claim"], b"");
+    assert_eq!(reply(&claimed)["claimed"], Value::from((2 * PRICE).to_string()));
+    let after = osiris(&market, &state, CONSUMER, &["call", "text", "Analyze"], br#"{"text": "again"}"#);
+    assert_eq!(reply(&after)["words"], Value::from(1));
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join(format!("channel-{channel_id}.json"))).unwrap())
+            .unwrap();
+    assert_eq!((record["nonce"].clone(), record["amount"].clone()), (Value::from(1), Value::from(PRICE.to_string())));
+}

@@ -1,0 +1,97 @@
+//! Claims survive crashes: a claim recorded `in_progress` whose extrinsic landed before the
+//! crash is recognised on chain and not paid twice; one whose extrinsic never left is
+//! submitted again; and the gateway's periodic task claims on its own.
+
+use osiris_e2e::{actor, payment_key, provider_account, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_gateway::claims::claim_periodically;
+use osiris_gateway::client::{ChannelPayer, GatewayClient};
+use osiris_gateway::config::{ServiceConfig, ServiceType};
+use prost::Message;
+use std::time::{Duration, Instant};
+
+const PRICE: u128 = UNIT / 100;
+const FACTORIZE: &str = "/osiris.examples.primes.v1.Primes/Factorize";
+
+/// What `Claimer::run` records before submitting, for one channel — as a crash leaves it.
+async fn record_in_progress(market: &Market, channel_id: u64) -> (u128, u128, [u8; 65]) {
+    let (amount, spent, signature): (String, String, Vec<u8>) = sqlx::query_as(
+        "WITH recorded AS ( \
+             INSERT INTO gateway_claims (channel_id, nonce, amount, signature, spent, status) \
+             SELECT channel_id, nonce, amount, signature, spent, 'in_progress' FROM gateway_payments \
+             WHERE channel_id = $1 RETURNING amount::text, spent::text, signature) \
+         UPDATE gateway_payments SET nonce = nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0 \
+         FROM recorded WHERE channel_id = $1 \
+         RETURNING recorded.amount, recorded.spent, recorded.signature",
+    )
+    .bind(channel_id as i64)
+    .fetch_one(&market.pool)
+    .await
+    .unwrap();
+    (amount.parse().unwrap(), spent.parse().unwrap(), signature.try_into().unwrap())
+}
+
+async fn status_of(market: &Market, channel_id: u64) -> String {
+    sqlx::query_scalar("SELECT status FROM gateway_claims WHERE channel_id = $1 ORDER BY nonce DESC LIMIT 1")
+        .bind(channel_id as i64)
+        .fetch_one(&market.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
+    let market = Market::start().await;
+    let offer = market.offer("acme", "primes", PRICE, 1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(osiris_examples::primes::serve(listener));
+    let service = ServiceConfig { service_type: ServiceType::Grpc, endpoint: upstream, ..ServiceConfig::default() };
+    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+    let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
+    let escrow = market.osiris.escrow();
+    let request = osiris_examples::pb::primes::FactorizeRequest { number: 84 }.encode_to_vec();
+
+    // Two consumers' channels, three and two paid calls.
+    let mut channels = Vec::new();
+    for (uri, calls) in [(CONSUMER, 3), ("//Dave", 2)] {
+        let key = payment_key();
+        let channel_id = market.open_channel(&actor(uri), &key, &offer, 10 * PRICE, 1_000).await;
+        let mut payer = ChannelPayer { key, escrow: escrow.address().clone(), channel_id, nonce: 0, amount: 0 };
+        for _ in 0..calls {
+            client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
+        }
+        channels.push(channel_id);
+    }
+    let (landed, lost) = (channels[0], channels[1]);
+
+    // Crash 1: the claim of `landed` was recorded and reached the chain, but was never marked done.
+    let (amount, spent, signature) = record_in_progress(&market, landed).await;
+    escrow.channel_claim(&actor(PROVIDER), landed, spent, amount, signature, false).await.unwrap();
+    // Crash 2: the claim of `lost` was recorded, then the process died before submitting it.
+    let (_, lost_spent, _) = record_in_progress(&market, lost).await;
+    let before = escrow.balance_of(&provider_account()).await.unwrap();
+
+    let report = market.claimer().run(None).await.unwrap();
+    assert_eq!(report.reconciled.iter().map(|c| c.channel_id).collect::<Vec<_>>(), vec![landed]);
+    assert_eq!(report.submitted.iter().map(|c| (c.channel_id, c.amount)).collect::<Vec<_>>(), vec![(lost, lost_spent)]);
+    assert_eq!(escrow.balance_of(&provider_account()).await.unwrap(), before + lost_spent, "nothing paid twice");
+    assert_eq!((status_of(&market, landed).await, status_of(&market, lost).await), ("done".into(), "done".into()));
+    assert_eq!(escrow.channel(landed).await.unwrap().unwrap().nonce, 1);
+    assert_eq!(escrow.channel(lost).await.unwrap().unwrap().nonce, 1);
+    assert_eq!(market.claimer().run(None).await.unwrap(), Default::default(), "a second run finds nothing");
+
+    // The periodic task claims new payments on its own.
+    let key = payment_key();
+    let channel_id = market.open_channel(&actor("//Eve"), &key, &offer, 10 * PRICE, 1_000).await;
+    let mut payer = ChannelPayer { key, escrow: escrow.address().clone(), channel_id, nonce: 0, amount: 0 };
+    client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(claim_periodically(market.claimer(), Duration::from_millis(300), stop.clone()));
+    let started = Instant::now();
+    while escrow.channel(channel_id).await.unwrap().unwrap().nonce == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the periodic claim did not happen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.cancel();
+    assert_eq!(escrow.balance_of(&provider_account()).await.unwrap(), before + lost_spent + PRICE);
+}
