@@ -9,6 +9,7 @@ CREATE TABLE gateway_payments (
     signature   BYTEA,                       -- 65 bytes; NULL when nothing is authorized at `nonce` yet
     spent       NUMERIC(39, 0) NOT NULL,     -- what the calls served at `nonce` cost (what a claim takes)
     calls       BIGINT NOT NULL,             -- calls served at `nonce`
+    last_calls  INTEGER NOT NULL DEFAULT 1,  -- calls the last write served (prepaid draws of one authorization are written together)
     updated_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     CHECK (spent <= amount)
 );

@@ -6,7 +6,8 @@
 //! indexer (the e2e harness), registers the service, opens one channel per consumer, and
 //! prints for each mode: sequential latency (p50/p99 over one client's calls) and
 //! throughput (requests/s of `CONSUMERS` concurrent clients, each on its own channel),
-//! with ratios to the direct calls measured in the same run. "hop only" is the gateway's
+//! with ratios to the direct calls measured in the same run; and prepaid calls of all
+//! clients drawing one authorization on one channel (the prepaid use case). "hop only" is the gateway's
 //! passthrough with no payment, to separate the cost of the extra HTTP/2 hop from the
 //! cost of checking and storing payments. Authorizations are signed
 //! before the timed runs, so the figures are the gateway's, not the consumer's signing.
@@ -140,6 +141,10 @@ async fn main() {
     let seq_prepaid = prepaid_payments(&mut payers[0], calls);
     let con_paid: Vec<_> = payers.iter_mut().map(|p| escrow_payments(p, calls / CONSUMERS * 4)).collect();
     let con_prepaid: Vec<_> = payers.iter_mut().map(|p| prepaid_payments(p, calls / CONSUMERS * 4)).collect();
+    // One consumer, one prepaid authorization, CONSUMERS concurrent calls drawing it down.
+    let one_channel = prepaid_payments(&mut payers[0], calls / CONSUMERS * 4 * CONSUMERS);
+    let one_channel: Vec<Vec<Option<Payment>>> =
+        one_channel.chunks(calls / CONSUMERS * 4).map(|chunk| chunk.to_vec()).collect();
 
     eprintln!("measuring");
     let lat_direct = run(vec![(direct.clone(), vec![None; calls])]).await;
@@ -151,6 +156,7 @@ async fn main() {
     let tp_proxy = run((0..CONSUMERS).map(|_| (proxy.clone(), vec![None; per_client])).collect()).await;
     let tp_paid = run(con_paid.into_iter().map(|p| (gateway.clone(), p)).collect()).await;
     let tp_prepaid = run(con_prepaid.into_iter().map(|p| (gateway.clone(), p)).collect()).await;
+    let tp_prepaid_one = run(one_channel.into_iter().map(|p| (gateway.clone(), p)).collect()).await;
 
     println!("gateway benchmark: trivial unary gRPC call, {calls} sequential calls per mode, then {CONSUMERS} concurrent clients × {per_client} calls");
     println!(
@@ -175,6 +181,13 @@ async fn main() {
             tp.rps() / tp_direct.rps()
         );
     }
+    println!(
+        "prepaid, all {CONSUMERS} clients on one channel (one authorization): {:.0} req/s = {:.2} × direct, p50 {} p99 {}",
+        tp_prepaid_one.rps(),
+        tp_prepaid_one.rps() / tp_direct.rps(),
+        ms(tp_prepaid_one.percentile(0.5)),
+        ms(tp_prepaid_one.percentile(0.99))
+    );
     println!(
         "concurrent p50/p99: direct {} / {}, paid {} / {}, prepaid {} / {}",
         ms(tp_direct.percentile(0.5)),

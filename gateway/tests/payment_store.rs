@@ -70,4 +70,19 @@ async fn concurrent_payments_on_many_channels_are_each_judged_on_their_own() {
         };
         assert_eq!((amount, spent, calls), (want.0.to_string(), want.1.to_string(), want.2), "channel {ch}");
     }
+
+    // Many concurrent draws of one prepaid authorization (folded into one row of a batch):
+    // 60 draws on 7 calls' worth, then 60 more on a top-up of 20 calls: 7, then 20 pass.
+    for (amount, tag, want) in [(7 * PRICE, 4, 7), (27 * PRICE, 5, 20)] {
+        let draw = payment(PaymentKind::Prepaid, 100, amount, tag);
+        let results = futures::future::join_all((0..60).map(|_| store.accept(&draw, PRICE))).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), want);
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, Refusal::PrepaidSpent { .. })));
+    }
+    let (spent, calls): (String, i64) =
+        sqlx::query_as("SELECT spent::text, calls FROM gateway_payments WHERE channel_id = 100")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((spent, calls), ((27 * PRICE).to_string(), 27));
 }
