@@ -2,11 +2,11 @@
 //! composed in a shell pipe, the channel's nonce and amount kept locally; after the
 //! provider's `osiris claim` the next call finds the new nonce on its own.
 
-use osiris_e2e::{actor, Market, CONSUMER, PROVIDER, UNIT};
-use osiris_gateway::config::{ServiceConfig, ServiceType};
+use osiris_e2e::{actor, example_service, spawn_text, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_gateway::config::ServiceType;
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const PRICE: u128 = UNIT / 100;
@@ -38,17 +38,7 @@ fn reply(output: &Output) -> Value {
 async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {
     let market = Market::start().await;
     let offer = market.offer("acme", "text", PRICE, 1).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(osiris_examples::text::serve(listener));
-    let proto = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"));
-    let service = ServiceConfig {
-        service_type: ServiceType::Jsonrpc,
-        endpoint,
-        proto_files: vec![proto.join("examples/text.proto")],
-        proto_includes: vec![proto],
-        ..ServiceConfig::default()
-    };
+    let service = example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto");
     let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
 
     let state = market.dir.path().join("charlie");

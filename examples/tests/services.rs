@@ -2,19 +2,14 @@
 //! per-call statistics process, paid per call; their errors come back as gRPC statuses.
 //! (The gRPC example, `primes-grpc`, is the gateway's own tests' upstream.)
 
-use osiris_e2e::{actor, payment_key, Market, Offer, CONSUMER, UNIT};
+use osiris_e2e::{actor, example_service, payment_key, spawn_text, Market, Offer, CONSUMER, UNIT};
 use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
 use osiris_gateway::config::{ServiceConfig, ServiceType};
 use osiris_gateway::descriptors::Api;
 use serde_json::json;
-use std::path::PathBuf;
 use tonic::Code;
 
 const PRICE: u128 = UNIT / 100;
-
-fn proto_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"))
-}
 
 async fn consumer_of(market: &Market, offer: &Offer) -> (GatewayClient, Api, ChannelPayer) {
     let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
@@ -30,17 +25,8 @@ async fn the_text_analyzer_and_the_statistics_process_are_sold_per_call() {
     let market = Market::start().await;
 
     // TextStats behind a JSON-RPC 2.0 endpoint.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(osiris_examples::text::serve(listener));
     let text = market.offer("acme", "text", PRICE, 1).await;
-    let service = ServiceConfig {
-        service_type: ServiceType::Jsonrpc,
-        endpoint,
-        proto_files: vec![proto_root().join("examples/text.proto")],
-        proto_includes: vec![proto_root()],
-        ..ServiceConfig::default()
-    };
+    let service = example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto");
     let _text_gateway = market.start_gateway(market.gateway_config(&text, 0, service)).await;
     let (client, api, mut payer) = consumer_of(&market, &text).await;
     let analyze = find_method(&api, "Analyze").unwrap();
@@ -61,12 +47,9 @@ async fn the_text_analyzer_and_the_statistics_process_are_sold_per_call() {
     // Statistics as a process per call.
     let stats = market.offer("acme", "stats", PRICE, 1).await;
     let service = ServiceConfig {
-        service_type: ServiceType::Process,
         command: vec![env!("CARGO_BIN_EXE_stats-process").into()],
-        proto_files: vec![proto_root().join("examples/stats.proto")],
-        proto_includes: vec![proto_root()],
         call_timeout_ms: 5_000,
-        ..ServiceConfig::default()
+        ..example_service(ServiceType::Process, "", "stats.proto")
     };
     let _stats_gateway = market.start_gateway(market.gateway_config(&stats, 0, service)).await;
     let (client, api, mut payer) = consumer_of(&market, &stats).await;
@@ -93,13 +76,7 @@ async fn the_text_analyzer_and_the_statistics_process_are_sold_per_call() {
 async fn a_gateway_whose_config_disagrees_with_the_registry_refuses_to_start() {
     let market = Market::start().await;
     let offer = market.offer("acme", "text", PRICE, 1).await;
-    let service = ServiceConfig {
-        service_type: ServiceType::Jsonrpc,
-        endpoint: "http://127.0.0.1:1/".into(),
-        proto_files: vec![proto_root().join("examples/text.proto")],
-        proto_includes: vec![proto_root()],
-        ..ServiceConfig::default()
-    };
+    let service = example_service(ServiceType::Jsonrpc, "http://127.0.0.1:1/", "text.proto");
     let good = market.gateway_config(&offer, 0, service);
     let refusal = |config: osiris_gateway::config::Config| async move {
         match osiris_gateway::startup::start(&config).await {

@@ -2,10 +2,12 @@
 //! crash is recognised on chain and not paid twice; one whose extrinsic never left is
 //! submitted again; and the gateway's periodic task claims on its own.
 
-use osiris_e2e::{actor, payment_key, provider_account, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_e2e::{
+    actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, PROVIDER, UNIT,
+};
 use osiris_gateway::claims::claim_periodically;
 use osiris_gateway::client::{ChannelPayer, GatewayClient};
-use osiris_gateway::config::{ServiceConfig, ServiceType};
+use osiris_gateway::config::ServiceType;
 use prost::Message;
 use std::time::{Duration, Instant};
 
@@ -42,10 +44,7 @@ async fn status_of(market: &Market, channel_id: u64) -> String {
 async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     let market = Market::start().await;
     let offer = market.offer("acme", "primes", PRICE, 1).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(osiris_examples::primes::serve(listener));
-    let service = ServiceConfig { service_type: ServiceType::Grpc, endpoint: upstream, ..ServiceConfig::default() };
+    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
     let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
     let escrow = market.osiris.escrow();

@@ -1,12 +1,11 @@
 //! The gateway is killed with SIGKILL while consumers make paid calls: every call that was
 //! answered OK has its authorization stored, and a restarted gateway goes on from there.
 
-use osiris_e2e::{actor, die_with_parent, payment_key, Market, UNIT};
+use osiris_e2e::{actor, die_with_parent, example_service, payment_key, spawn_primes, Market, UNIT};
 use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
-use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
+use osiris_gateway::config::{Config, ServiceType};
 use osiris_gateway::descriptors::Api;
 use serde_json::json;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -41,17 +40,7 @@ async fn connect(url: &str) -> GatewayClient {
 async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     let market = Market::start().await;
     let offer = market.offer("acme", "primes", PRICE, 1).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(osiris_examples::primes::serve(listener));
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"));
-    let service = ServiceConfig {
-        service_type: ServiceType::Grpc,
-        endpoint: upstream,
-        proto_files: vec![root.join("examples/primes.proto")],
-        proto_includes: vec![root],
-        ..ServiceConfig::default()
-    };
+    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let config = market.gateway_config(&offer, 0, service);
     let mut gateway = spawn_gateway(&config, market.dir.path());
     let client = connect(&offer.endpoints[0]).await;

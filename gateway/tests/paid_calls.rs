@@ -2,28 +2,15 @@
 //! is refused with its own status and changes nothing, the provider claims, the consumer
 //! continues at the next nonce, and prepaid calls draw one authorization down.
 
-use osiris_e2e::{actor, payment_key, provider_account, Market, CONSUMER, UNIT};
+use osiris_e2e::{actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, UNIT};
 use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
-use osiris_gateway::config::{ServiceConfig, ServiceType};
+use osiris_gateway::config::ServiceType;
 use osiris_gateway::descriptors::Api;
 use osiris_gateway::metadata::PaymentKind;
 use serde_json::json;
-use std::path::PathBuf;
 use tonic::Code;
 
 const PRICE: u128 = UNIT / 100;
-
-fn proto(name: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"));
-    (vec![root.join("examples").join(name)], vec![root])
-}
-
-async fn primes_upstream() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(osiris_examples::primes::serve(listener));
-    format!("http://{addr}")
-}
 
 fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
     match result {
@@ -47,14 +34,7 @@ async fn stored(market: &Market, channel_id: u64) -> (i64, String, i64) {
 async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues() {
     let market = Market::start().await;
     let offer = market.offer("acme", "primes", PRICE, 1).await;
-    let (proto_files, proto_includes) = proto("primes.proto");
-    let service = ServiceConfig {
-        service_type: ServiceType::Grpc,
-        endpoint: primes_upstream().await,
-        proto_files,
-        proto_includes,
-        ..ServiceConfig::default()
-    };
+    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
 
     // Charlie opens a channel worth 100 calls and asks the gateway what it sells.

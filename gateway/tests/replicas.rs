@@ -2,13 +2,12 @@
 //! authorization is accepted once, however the calls race, and prepaid calls spread over
 //! both replicas draw the same authorization down exactly.
 
-use osiris_e2e::{actor, payment_key, Market, CONSUMER, UNIT};
+use osiris_e2e::{actor, example_service, payment_key, spawn_primes, Market, CONSUMER, UNIT};
 use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
-use osiris_gateway::config::{ServiceConfig, ServiceType};
+use osiris_gateway::config::ServiceType;
 use osiris_gateway::descriptors::Api;
 use osiris_gateway::metadata::PaymentKind;
 use serde_json::json;
-use std::path::PathBuf;
 use tonic::Code;
 
 const PRICE: u128 = UNIT / 1000;
@@ -17,17 +16,7 @@ const PRICE: u128 = UNIT / 1000;
 async fn two_gateways_accept_each_authorization_exactly_once() {
     let market = Market::start().await;
     let offer = market.offer("acme", "primes", PRICE, 2).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(osiris_examples::primes::serve(listener));
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"));
-    let service = ServiceConfig {
-        service_type: ServiceType::Grpc,
-        endpoint: upstream,
-        proto_files: vec![root.join("examples/primes.proto")],
-        proto_includes: vec![root],
-        ..ServiceConfig::default()
-    };
+    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let _east = market.start_gateway(market.gateway_config(&offer, 0, service.clone())).await;
     let _west = market.start_gateway(market.gateway_config(&offer, 1, service)).await;
     let east = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();

@@ -21,6 +21,9 @@ mod world;
 
 pub use chain::TestChain;
 pub use db::TestDatabase;
-pub use market::{payment_key, provider_account, Market, Offer, RunningGateway, CONSUMER, PROVIDER};
+pub use market::{
+    example_service, payment_key, proto_root, provider_account, spawn_primes, spawn_text, Market, Offer,
+    RunningGateway, CONSUMER, PROVIDER,
+};
 pub use process::{die_with_parent, free_port};
 pub use world::{actor, actor_account, Osiris, UNIT};

@@ -6,7 +6,7 @@ use crate::{actor, actor_account, free_port, Osiris, TestDatabase};
 use osiris_chain::payment::PaymentKey;
 use osiris_chain::{AccountId, Balance, ChannelId, Signer};
 use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
-use osiris_gateway::config::{Config, ServiceConfig};
+use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
 use osiris_indexer::follower::{Follower, Progress};
 use osiris_indexer::store::Store;
 use sqlx::PgPool;
@@ -221,4 +221,37 @@ pub fn payment_key() -> PaymentKey {
 /// The provider's account.
 pub fn provider_account() -> AccountId {
     actor_account(PROVIDER)
+}
+
+/// The repository's proto/ directory (the example services' APIs).
+pub fn proto_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto"))
+}
+
+/// A gateway's service config of `service_type` in front of `endpoint`, with the API of
+/// `proto/examples/<proto>` (ids are filled in by [`Market::gateway_config`]).
+pub fn example_service(service_type: ServiceType, endpoint: &str, proto: &str) -> ServiceConfig {
+    ServiceConfig {
+        service_type,
+        endpoint: endpoint.into(),
+        proto_files: vec![proto_root().join("examples").join(proto)],
+        proto_includes: vec![proto_root()],
+        ..ServiceConfig::default()
+    }
+}
+
+/// The primes example gRPC server on a free port of this process; its URL.
+pub async fn spawn_primes() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(osiris_examples::primes::serve(listener));
+    url
+}
+
+/// The text example JSON-RPC endpoint on a free port of this process; its URL.
+pub async fn spawn_text() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(osiris_examples::text::serve(listener));
+    url
 }
