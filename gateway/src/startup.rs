@@ -44,7 +44,7 @@ pub struct Started {
     pub deployment: Deployment,
     /// The recipient's key, when configured (for periodic claims).
     pub recipient_signer: Option<Signer>,
-    /// How long to wait for the indexer to mirror the service at start.
+    /// The registry's price per call at start, planck.
     pub price: osiris_contract_types::Balance,
 }
 

@@ -125,11 +125,6 @@ impl PaymentStore {
     fn remember(&self, state: PaymentState) {
         self.local.lock().expect("payments lock").insert(state.channel_id, state);
     }
-
-    /// Forgets the local copy (after a claim moved the nonce in the database).
-    pub fn forget(&self, channel_id: ChannelId) {
-        self.local.lock().expect("payments lock").remove(&channel_id);
-    }
 }
 
 /// Why `payment` cannot be accepted on top of `state` (the compare-and-set's conditions, named).

@@ -114,4 +114,26 @@ mod tests {
         assert_eq!(err.code(), tonic::Code::DeadlineExceeded);
         assert!(started.elapsed() < Duration::from_secs(5));
     }
+
+    #[tokio::test]
+    async fn a_cancelled_call_kills_its_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("echo $$ > {}; exec sleep 30", pid_file.display());
+        let runner = runner(&script, 60_000);
+        // The client goes away: the call's future is dropped mid-run.
+        let cancelled = tokio::time::timeout(Duration::from_millis(500), runner.run("Summarize", b"")).await;
+        assert!(cancelled.is_err());
+        let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+        let started = std::time::Instant::now();
+        loop {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let alive = state.split_whitespace().nth(2).is_some_and(|s| s != "Z");
+            if !alive {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(5), "process {pid} still runs: {state}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
