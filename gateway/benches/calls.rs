@@ -115,9 +115,7 @@ async fn main() {
     eprintln!("setting up: chain, contracts, PostgreSQL, indexer, upstream, gateway, {CONSUMERS} channels");
     let market = Market::start().await;
     let offer = market.offer("bench", "primes", PRICE, 1).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(osiris_examples::primes::serve(listener));
+    let upstream = osiris_e2e::spawn_primes().await;
     let service =
         ServiceConfig { service_type: ServiceType::Grpc, endpoint: upstream.clone(), ..ServiceConfig::default() };
     let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;

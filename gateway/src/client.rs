@@ -8,6 +8,7 @@ use crate::pb::{
     ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
 };
 use bytes::{Buf, Bytes};
+use http::uri::PathAndQuery;
 use osiris_chain::payment::PaymentKey;
 use osiris_chain::AccountId;
 use osiris_contract_types::{Balance, ChannelId, Nonce};
@@ -52,11 +53,17 @@ impl GatewayClient {
         Ok(client.get_channel_state(ChannelStateRequest { channel_id, timestamp, signature }).await?.into_inner())
     }
 
-    /// A unary call of `path` (`/package.Service/Method`) with an encoded request message.
-    pub async fn unary(&self, path: &str, message: Bytes, payment: Option<&Payment>) -> Result<Bytes, Status> {
+    /// A ready gRPC client and the parsed method path (`/package.Service/Method`).
+    async fn ready(&self, path: &str) -> Result<(tonic::client::Grpc<Channel>, PathAndQuery), Status> {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
         grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
         let path = path.parse().map_err(|_| Status::invalid_argument(format!("bad method path {path}")))?;
+        Ok((grpc, path))
+    }
+
+    /// A unary call of `path` (`/package.Service/Method`) with an encoded request message.
+    pub async fn unary(&self, path: &str, message: Bytes, payment: Option<&Payment>) -> Result<Bytes, Status> {
+        let (mut grpc, path) = self.ready(path).await?;
         Ok(grpc.unary(paid(message, payment), path, RawCodec).await?.into_inner())
     }
 
@@ -67,9 +74,7 @@ impl GatewayClient {
         message: Bytes,
         payment: Option<&Payment>,
     ) -> Result<Vec<Bytes>, Status> {
-        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-        grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
-        let path = path.parse().map_err(|_| Status::invalid_argument(format!("bad method path {path}")))?;
+        let (mut grpc, path) = self.ready(path).await?;
         let mut stream = grpc.server_streaming(paid(message, payment), path, RawCodec).await?.into_inner();
         let mut out = Vec::new();
         while let Some(message) = stream.message().await? {

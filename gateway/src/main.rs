@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
         config.service.group_id,
         config.service.service_type.as_str(),
         listener.local_addr()?,
-        started.price
+        started.channels.price()
     );
     let stop = shutdown.clone();
     tokio::spawn(async move {

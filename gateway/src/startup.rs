@@ -44,8 +44,6 @@ pub struct Started {
     pub deployment: Deployment,
     /// The recipient's key, when configured (for periodic claims).
     pub recipient_signer: Option<Signer>,
-    /// The registry's price per call at start, planck.
-    pub price: osiris_contract_types::Balance,
 }
 
 /// Everything [`start`] checks, in order, each failure with a message naming the mismatch.
@@ -143,7 +141,6 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         escrow,
         expiry_threshold: config.expiry_threshold_blocks,
     };
-    let price = channels.price();
     Ok(Started {
         gateway: Arc::new(Gateway { authorizer, upstream, own }),
         channels,
@@ -151,7 +148,6 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         chain,
         deployment,
         recipient_signer,
-        price,
     })
 }
 

@@ -2,7 +2,7 @@
 //! consumers who lost their local state, and `GatewayInfo` describing the service sold here.
 
 use crate::channels::ChannelCache;
-use crate::payments::PaymentStore;
+use crate::payments::{PaymentState, PaymentStore};
 use crate::pb::{
     gateway_info_server::GatewayInfo, payment_channel_state_server::PaymentChannelState, ChannelStateReply,
     ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
@@ -52,31 +52,27 @@ impl PaymentChannelState for ChannelStateService {
         if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.signer) {
             return Err(Status::unauthenticated("the request is not signed by the channel's signer"));
         }
-        let state = self.payments.load(channel_id).await.map_err(Status::from)?;
-        let reply = match state.filter(|s| s.nonce >= facts.nonce) {
-            Some(state) => ChannelStateReply {
-                channel_id,
-                current_nonce: state.nonce,
-                current_signed_amount: state.amount.to_string(),
-                current_signature: state.signature.map(|s| s.to_vec()).unwrap_or_default(),
-                spent_amount: state.spent.to_string(),
-                channel_value: if state.nonce > facts.nonce {
-                    facts.value.saturating_sub(state.claiming)
-                } else {
-                    facts.value
-                }
-                .to_string(),
-                expiration: facts.expiration.into(),
-            },
-            None => ChannelStateReply {
-                channel_id,
-                current_nonce: facts.nonce,
-                current_signed_amount: "0".into(),
-                current_signature: Vec::new(),
-                spent_amount: "0".into(),
-                channel_value: facts.value.to_string(),
-                expiration: facts.expiration.into(),
-            },
+        // Nothing accepted at the channel's current nonce yet: the mirror's nonce, nothing signed.
+        let nothing = PaymentState {
+            channel_id,
+            nonce: facts.nonce,
+            amount: 0,
+            signature: None,
+            spent: 0,
+            calls: 0,
+            claiming: 0,
+        };
+        let state = self.payments.load(channel_id).await?.filter(|s| s.nonce >= facts.nonce).unwrap_or(nothing);
+        // Claims the mirror does not show yet lower the value while the state is ahead of it.
+        let claiming = if state.nonce > facts.nonce { state.claiming } else { 0 };
+        let reply = ChannelStateReply {
+            channel_id,
+            current_nonce: state.nonce,
+            current_signed_amount: state.amount.to_string(),
+            current_signature: state.signature.map(|s| s.to_vec()).unwrap_or_default(),
+            spent_amount: state.spent.to_string(),
+            channel_value: facts.value.saturating_sub(claiming).to_string(),
+            expiration: facts.expiration.into(),
         };
         Ok(Response::new(reply))
     }

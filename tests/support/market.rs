@@ -255,3 +255,13 @@ pub async fn spawn_text() -> String {
     tokio::spawn(osiris_examples::text::serve(listener));
     url
 }
+
+#[cfg(test)]
+mod tests {
+    /// The gateway's channel cache listens on the channel the indexer notifies (the two crates
+    /// do not depend on each other, so each names it).
+    #[test]
+    fn the_gateway_listens_where_the_indexer_notifies() {
+        assert_eq!(osiris_gateway::channels::NOTIFY_CHANNEL, osiris_indexer::store::NOTIFY_CHANNEL);
+    }
+}

@@ -6,10 +6,10 @@
 //! checks a round trip; the database decides.
 //!
 //! Group commit: payments arriving together (different channels) are written by one
-//! multi-row statement — one round trip and one commit for the batch — by a batcher task
-//! that keeps up to [`BATCHES_IN_FLIGHT`] batches in flight (see `batch.rs`). Each row keeps its own
-//! compare-and-set condition, so a refused payment does not affect the others; if the
-//! batch statement itself fails, its payments are retried one statement each.
+//! statement — one round trip and one commit for the batch (a lone payment takes a
+//! simpler single-row statement) — by a batcher task that keeps up to [`BATCHES_IN_FLIGHT`] batches in flight (see
+//! `batch.rs`). Each row keeps its own compare-and-set condition, so a refused payment does
+//! not affect the others; if the batch statement itself fails, each row is tried alone.
 
 use crate::metadata::{Payment, PaymentKind};
 use crate::refusal::Refusal;
