@@ -3,9 +3,9 @@
 //! (The gRPC example, `primes-grpc`, is the gateway's own tests' upstream.)
 
 use osiris_e2e::{actor, example_service, payment_key, spawn_text, Market, Offer, CONSUMER, UNIT};
-use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
 use osiris_gateway::config::{ServiceConfig, ServiceType};
-use osiris_gateway::descriptors::Api;
+use osiris_gateway_client::Api;
+use osiris_gateway_client::{find_method, ChannelPayer, GatewayClient};
 use serde_json::json;
 use tonic::Code;
 
@@ -43,6 +43,16 @@ async fn the_text_analyzer_and_the_statistics_process_are_sold_per_call() {
     assert_eq!(reply["topWords"], json!([{"word": "be", "count": 2}]));
     let unpaid = client.call_json(&analyze, json!({"text": "free?"}), None).await.unwrap_err();
     assert_eq!(unpaid.code(), Code::InvalidArgument);
+
+    // A call is resolved before it is charged: an unknown method and a request that does
+    // not decode are refused with the payment untouched, which then pays for a real call.
+    let payment = payer.pay(PRICE);
+    let nope = client.unary("/osiris.examples.text.v1.TextStats/Nope", vec![].into(), Some(&payment)).await;
+    assert_eq!(nope.unwrap_err().code(), Code::Unimplemented);
+    let garbage = client.unary("/osiris.examples.text.v1.TextStats/Analyze", vec![0xff, 0xff].into(), Some(&payment));
+    assert_eq!(garbage.await.unwrap_err().code(), Code::InvalidArgument);
+    let reply = client.call_json(&analyze, json!({"text": "Paid once."}), Some(&payment)).await.unwrap();
+    assert_eq!(reply["words"], json!(2));
 
     // Statistics as a process per call.
     let stats = market.offer("acme", "stats", PRICE, 1).await;

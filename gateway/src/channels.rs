@@ -1,50 +1,36 @@
-//! Channel facts from the indexer's mirror (PostgreSQL), cached in memory.
+//! Channel facts from the indexer's mirror (read through `osiris-mirror`), cached in memory.
 //!
 //! At start the cache loads every channel paying this gateway's recipient and group, the
 //! indexer's cursor (current finalized block) and the service's price. It then listens on
-//! the indexer's NOTIFY channel (`osiris_indexer`, one notification per committed block)
-//! and reloads what changed since the last block it saw; a five-second timer does the same
-//! in case a notification was lost with a connection. A channel that is not cached (opened
-//! since the last refresh, or someone else's) costs one query. The chain is never queried.
+//! the indexer's NOTIFY channel (one notification per committed block) and reloads what
+//! changed since the last block it saw; a timer does the same every
+//! [`REFRESH_INTERVAL`] in case a notification was lost with a connection. A channel that
+//! is not cached (opened since the last refresh, or someone else's) costs one query. The
+//! chain is never queried.
 
-use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce, SignerKey};
+use osiris_contract_types::ChannelId;
+use osiris_mirror::{ChannelFacts, MirrorError, NOTIFY_CHANNEL};
+use osiris_payments::Terms;
 use sqlx::postgres::{PgListener, PgPool};
-use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// The indexer's NOTIFY channel (see indexer/src/store).
-pub const NOTIFY_CHANNEL: &str = "osiris_indexer";
-
-/// One escrow channel as the mirror last saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelFacts {
-    pub channel_id: ChannelId,
-    /// SS58.
-    pub sender: String,
-    /// SS58.
-    pub recipient: String,
-    pub signer: SignerKey,
-    pub group_id: String,
-    /// Planck locked in the channel.
-    pub value: Balance,
-    pub nonce: Nonce,
-    pub expiration: BlockNumber,
-    /// Block that last changed the channel.
-    pub updated_block: u64,
-}
+/// How often the cache reloads without a notification.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+/// How long to wait before listening again after the listener's connection failed.
+const RELISTEN_DELAY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct Mirror {
-    channels: HashMap<ChannelId, ChannelFacts>,
+    channels: HashMap<ChannelId, Arc<ChannelFacts>>,
     /// Highest `updated_block` among loaded channels: the next refresh loads what is newer.
     seen_block: u64,
     /// The indexer's cursor: the last finalized block it has fully mirrored.
-    current_block: u64,
+    finalized_block: u64,
     /// The service's price per call, planck.
-    price: Balance,
+    price: osiris_contract_types::Balance,
 }
 
 /// The in-memory channel cache of one gateway (recipient + group).
@@ -57,19 +43,6 @@ pub struct ChannelCache {
     service_id: String,
     mirror: RwLock<Mirror>,
 }
-
-#[derive(Debug, thiserror::Error)]
-pub enum MirrorError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("the mirror has no service {org_id}/{service_id} (is the indexer running and caught up?)")]
-    NoService { org_id: String, service_id: String },
-    #[error("the mirror holds a malformed {field}: {value}")]
-    Malformed { field: &'static str, value: String },
-}
-
-const COLUMNS: &str =
-    "channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, updated_block";
 
 impl ChannelCache {
     /// Loads the cache: every channel to (`recipient` SS58, `group_id`), the cursor and the price.
@@ -88,51 +61,29 @@ impl ChannelCache {
     /// Reloads what changed since the last refresh: channels, cursor and price.
     pub async fn refresh(&self) -> Result<(), MirrorError> {
         let since = self.mirror.read().expect("mirror lock").seen_block;
-        let sql =
-            format!("SELECT {COLUMNS} FROM channels WHERE recipient = $1 AND group_id = $2 AND updated_block >= $3");
-        let rows = sqlx::query(&sql)
-            .bind(&self.recipient)
-            .bind(&self.group_id)
-            .bind(since as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        let channels = rows.iter().map(facts_from_row).collect::<Result<Vec<_>, _>>()?;
-        let head = sqlx::query(
-            "SELECT (SELECT block_number FROM indexer_cursor) AS block, \
-             (SELECT price_per_call::text FROM services WHERE org_id = $1 AND service_id = $2) AS price",
-        )
-        .bind(&self.org_id)
-        .bind(&self.service_id)
-        .fetch_one(&self.pool)
-        .await?;
-        let block: Option<i64> = head.try_get("block")?;
-        let price: Option<String> = head.try_get("price")?;
-        let price = price.ok_or_else(|| MirrorError::NoService {
-            org_id: self.org_id.clone(),
-            service_id: self.service_id.clone(),
-        })?;
-        let price = parse_planck("price_per_call", &price)?;
+        let channels =
+            osiris_mirror::channels::channels_paying(&self.pool, &self.recipient, &self.group_id, since).await?;
+        let head = osiris_mirror::head::head(&self.pool, &self.org_id, &self.service_id).await?;
         let mut mirror = self.mirror.write().expect("mirror lock");
         for facts in channels {
             mirror.seen_block = mirror.seen_block.max(facts.updated_block);
-            mirror.channels.insert(facts.channel_id, facts);
+            mirror.channels.insert(facts.channel_id, Arc::new(facts));
         }
-        mirror.current_block = mirror.current_block.max(block.unwrap_or(0) as u64);
-        mirror.price = price;
+        mirror.finalized_block = mirror.finalized_block.max(head.finalized_block);
+        mirror.price = head.price_per_call;
         Ok(())
     }
 
     /// The channel: from memory, or with one query if it is not cached (then cached if it is ours).
     /// `None` if the mirror does not know it.
-    pub async fn channel(&self, channel_id: ChannelId) -> Result<Option<ChannelFacts>, MirrorError> {
+    pub async fn channel(&self, channel_id: ChannelId) -> Result<Option<Arc<ChannelFacts>>, MirrorError> {
         if let Some(facts) = self.mirror.read().expect("mirror lock").channels.get(&channel_id) {
             return Ok(Some(facts.clone()));
         }
-        let sql = format!("SELECT {COLUMNS} FROM channels WHERE channel_id = $1");
-        let Some(row) = sqlx::query(&sql).bind(channel_id as i64).fetch_optional(&self.pool).await? else {
+        let Some(facts) = osiris_mirror::channels::channel(&self.pool, channel_id).await? else {
             return Ok(None);
         };
-        let facts = facts_from_row(&row)?;
+        let facts = Arc::new(facts);
         if self.is_ours(&facts) {
             let mut mirror = self.mirror.write().expect("mirror lock");
             let entry = mirror.channels.entry(channel_id).or_insert_with(|| facts.clone());
@@ -148,39 +99,36 @@ impl ChannelCache {
         facts.recipient == self.recipient && facts.group_id == self.group_id
     }
 
-    /// The last finalized block the indexer has mirrored.
-    pub fn current_block(&self) -> u64 {
-        self.mirror.read().expect("mirror lock").current_block
+    /// The terms a payment is decided under now: the price and the finalized block the
+    /// mirror holds, and `expiry_threshold` blocks.
+    pub fn terms(&self, expiry_threshold: u32) -> Terms {
+        let mirror = self.mirror.read().expect("mirror lock");
+        Terms { price: mirror.price, finalized_block: mirror.finalized_block, expiry_threshold }
     }
 
     /// The service's price per call, planck, as the registry says.
-    pub fn price(&self) -> Balance {
+    pub fn price(&self) -> osiris_contract_types::Balance {
         self.mirror.read().expect("mirror lock").price
     }
 
-    /// Every cached channel of this gateway.
-    pub fn channels(&self) -> Vec<ChannelFacts> {
-        self.mirror.read().expect("mirror lock").channels.values().cloned().collect()
-    }
-
-    /// Keeps the cache fresh until `shutdown`: refresh on every NOTIFY and every five seconds.
+    /// Keeps the cache fresh until `shutdown`: refresh on every NOTIFY and every [`REFRESH_INTERVAL`].
     pub async fn follow(self: Arc<Self>, shutdown: CancellationToken) {
         loop {
             let mut listener = match PgListener::connect_with(&self.pool).await {
                 Ok(listener) => listener,
                 Err(e) => {
-                    tracing::warn!("mirror listener: {e}; retrying in 1 s");
-                    tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(Duration::from_secs(1)) => continue }
+                    tracing::warn!("mirror listener: {e}; retrying in {RELISTEN_DELAY:?}");
+                    tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(RELISTEN_DELAY) => continue }
                 }
             };
             if let Err(e) = listener.listen(NOTIFY_CHANNEL).await {
-                tracing::warn!("LISTEN {NOTIFY_CHANNEL}: {e}; retrying in 1 s");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::warn!("LISTEN {NOTIFY_CHANNEL}: {e}; retrying in {RELISTEN_DELAY:?}");
+                tokio::time::sleep(RELISTEN_DELAY).await;
                 continue;
             }
             // Anything committed while we were not listening.
             self.refresh_logged().await;
-            let mut timer = tokio::time::interval(Duration::from_secs(5));
+            let mut timer = tokio::time::interval(REFRESH_INTERVAL);
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -200,30 +148,4 @@ impl ChannelCache {
             tracing::warn!("refreshing the channel cache: {e}");
         }
     }
-}
-
-fn facts_from_row(row: &sqlx::postgres::PgRow) -> Result<ChannelFacts, MirrorError> {
-    let signer: Vec<u8> = row.try_get("signer")?;
-    let signer: SignerKey = signer
-        .try_into()
-        .map_err(|v: Vec<u8>| MirrorError::Malformed { field: "channels.signer", value: hex::encode(v) })?;
-    let value: String = row.try_get("value")?;
-    let expiration: i64 = row.try_get("expiration")?;
-    Ok(ChannelFacts {
-        channel_id: row.try_get::<i64, _>("channel_id")? as ChannelId,
-        sender: row.try_get("sender")?,
-        recipient: row.try_get("recipient")?,
-        signer,
-        group_id: row.try_get("group_id")?,
-        value: parse_planck("channels.value", &value)?,
-        nonce: row.try_get::<i64, _>("nonce")? as Nonce,
-        expiration: u32::try_from(expiration)
-            .map_err(|_| MirrorError::Malformed { field: "channels.expiration", value: expiration.to_string() })?,
-        updated_block: row.try_get::<i64, _>("updated_block")? as u64,
-    })
-}
-
-/// Parses a NUMERIC(39,0) planck amount read as text.
-pub fn parse_planck(field: &'static str, text: &str) -> Result<Balance, MirrorError> {
-    text.parse().map_err(|_| MirrorError::Malformed { field, value: text.to_string() })
 }

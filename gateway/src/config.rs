@@ -10,6 +10,7 @@
 //! recipient = "5FHneW46…"               # the group's payment recipient, SS58
 //! recipient_suri = "//Bob"              # or its key (needed for periodic claims)
 //! claim_interval_secs = 0               # periodic claims; 0 = off (use `osiris claim`)
+//! payment_commit = "overlapped"         # or "before_forward" (see PaymentCommit)
 //!
 //! [service]
 //! org_id = "acme"; service_id = "primes"; group_id = "default"
@@ -22,7 +23,8 @@
 //!
 //! Environment overrides: `DATABASE_URL`, `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`,
 //! `OSIRIS_GATEWAY_LISTEN`, `OSIRIS_GATEWAY_PUBLIC_ENDPOINT`, `OSIRIS_GATEWAY_RECIPIENT`, `OSIRIS_GATEWAY_RECIPIENT_SURI`,
-//! `OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS`, `OSIRIS_GATEWAY_CLAIM_INTERVAL_SECS`, and for the
+//! `OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS`, `OSIRIS_GATEWAY_CLAIM_INTERVAL_SECS`,
+//! `OSIRIS_GATEWAY_PAYMENT_COMMIT`, and for the
 //! service `OSIRIS_GATEWAY_SERVICE_<FIELD>` (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`).
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -51,6 +53,23 @@ impl ServiceType {
             Self::Process => "process",
         }
     }
+}
+
+/// When a paid call is sent to the upstream relative to its payment's commit. In both
+/// modes a call is answered OK only once its payment is committed, so a crash never loses
+/// an answered call's payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentCommit {
+    /// Send the call while the payment commits and hold the reply until it has: the call
+    /// costs the longer of the two instead of their sum. A payment that then loses its
+    /// compare-and-set (a replay racing on another replica) gets its refusal and the
+    /// upstream's reply is dropped, so the upstream may serve a call nobody paid for.
+    #[default]
+    Overlapped,
+    /// Send the call only after the payment has committed: the upstream never serves an
+    /// unpaid call.
+    BeforeForward,
 }
 
 /// The service this gateway sells and how to reach it.
@@ -111,6 +130,8 @@ pub struct Config {
     pub claim_interval_secs: u64,
     /// Address of the Prometheus `/metrics` listener; none turns it off.
     pub metrics_listen: Option<SocketAddr>,
+    /// When a paid call is sent relative to its payment's commit.
+    pub payment_commit: PaymentCommit,
     pub service: ServiceConfig,
 }
 
@@ -127,6 +148,7 @@ impl Default for Config {
             recipient_suri: None,
             claim_interval_secs: 0,
             metrics_listen: None,
+            payment_commit: PaymentCommit::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -172,6 +194,7 @@ mod tests {
             )?;
             jail.set_env("OSIRIS_GATEWAY_SERVICE_ENDPOINT", "http://env:2");
             jail.set_env("OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS", "7");
+            jail.set_env("OSIRIS_GATEWAY_PAYMENT_COMMIT", "before_forward");
             jail.set_env("OSIRIS_GATEWAY_SERVICE_PROTO_FILES", "[/opt/osiris/proto/a.proto]");
             let config = Config::load(Some(Path::new("gateway.toml")))?;
             assert_eq!(config.listen.port(), 7100);
@@ -180,6 +203,7 @@ mod tests {
             assert_eq!(config.service.endpoint, "http://env:2");
             assert_eq!(config.service.org_id, "acme");
             assert_eq!(config.expiry_threshold_blocks, 7);
+            assert_eq!(config.payment_commit, PaymentCommit::BeforeForward);
             assert_eq!(config.service.proto_files, vec![PathBuf::from("/opt/osiris/proto/a.proto")]);
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())

@@ -5,9 +5,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use osiris_gateway::claims::Claimer;
 use osiris_gateway::config::Config;
 use osiris_gateway::server;
+use osiris_payments::claims::Claimer;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
             osiris_chain::escrow::Escrow::new(started.chain.clone(), started.deployment.escrow.address.clone());
         let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
         let interval = Duration::from_secs(config.claim_interval_secs);
-        tokio::spawn(osiris_gateway::claims::claim_periodically(claimer, interval, shutdown.clone()));
+        tokio::spawn(osiris_payments::claims::claim_periodically(claimer, interval, shutdown.clone()));
     }
 
     let listener =

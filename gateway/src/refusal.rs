@@ -1,4 +1,5 @@
-//! Why a call is refused, each reason with its own gRPC status code.
+//! A refused payment on the wire: each [`Refusal`] with its own gRPC status code (also
+//! listed in proto/osiris/gateway/v1/gateway.proto).
 //!
 //! | refusal                  | gRPC code            |
 //! |--------------------------|----------------------|
@@ -13,77 +14,26 @@
 //! | ChannelExpiring          | FAILED_PRECONDITION  |
 //! | Unavailable              | UNAVAILABLE          |
 
-use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce};
+pub use osiris_payments::Refusal;
 use tonic::{Code, Status};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("payment metadata {header}: {reason}")]
-    BadMetadata { header: &'static str, reason: String },
-    #[error("the signature does not authorize amount {amount} at nonce {nonce} of channel {channel_id} by the channel's signer")]
-    BadSignature { channel_id: ChannelId, nonce: Nonce, amount: Balance },
-    #[error("channel {0} does not exist (or the indexer has not seen it yet)")]
-    UnknownChannel(ChannelId),
-    #[error("channel {channel_id} pays {recipient} for group `{group_id}`, not this gateway's recipient and group")]
-    ForeignChannel { channel_id: ChannelId, recipient: String, group_id: String },
-    #[error("nonce {given} is not channel {channel_id}'s current nonce {current}; ask GetChannelState for the current state")]
-    WrongNonce { channel_id: ChannelId, given: Nonce, current: Nonce },
-    #[error("amount {amount} exceeds channel {channel_id}'s value {value} planck")]
-    AmountExceedsValue { channel_id: ChannelId, amount: Balance, value: Balance },
-    #[error("amount {amount} at nonce {nonce} is not above the last accepted amount {accepted}: this authorization was already used")]
-    AlreadyAccepted { nonce: Nonce, amount: Balance, accepted: Balance },
-    #[error("underpaid: amount {amount} is only {increment} planck above the last accepted {accepted}; one call costs {price}")]
-    Underpaid { amount: Balance, accepted: Balance, increment: Balance, price: Balance },
-    #[error("prepaid amount {amount} at nonce {nonce} is used up ({spent} spent, one call costs {price}); sign a larger amount")]
-    PrepaidSpent { nonce: Nonce, amount: Balance, spent: Balance, price: Balance },
-    #[error("channel {channel_id} expires at block {expiration}; calls need at least block {needed} (current {current} + threshold {threshold}); extend the channel")]
-    ChannelExpiring { channel_id: ChannelId, expiration: BlockNumber, needed: u64, current: u64, threshold: u32 },
-    #[error("payment state unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl Refusal {
-    pub fn code(&self) -> Code {
-        match self {
-            Self::BadMetadata { .. } => Code::InvalidArgument,
-            Self::BadSignature { .. } => Code::Unauthenticated,
-            Self::UnknownChannel(_) => Code::NotFound,
-            Self::ForeignChannel { .. } => Code::PermissionDenied,
-            Self::WrongNonce { .. } => Code::Aborted,
-            Self::AmountExceedsValue { .. } => Code::OutOfRange,
-            Self::AlreadyAccepted { .. } => Code::AlreadyExists,
-            Self::Underpaid { .. } | Self::PrepaidSpent { .. } => Code::ResourceExhausted,
-            Self::ChannelExpiring { .. } => Code::FailedPrecondition,
-            Self::Unavailable(_) => Code::Unavailable,
-        }
-    }
-
-    /// Short name for metrics labels.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::BadMetadata { .. } => "bad_metadata",
-            Self::BadSignature { .. } => "bad_signature",
-            Self::UnknownChannel(_) => "unknown_channel",
-            Self::ForeignChannel { .. } => "foreign_channel",
-            Self::WrongNonce { .. } => "wrong_nonce",
-            Self::AmountExceedsValue { .. } => "amount_exceeds_value",
-            Self::AlreadyAccepted { .. } => "already_accepted",
-            Self::Underpaid { .. } => "underpaid",
-            Self::PrepaidSpent { .. } => "prepaid_spent",
-            Self::ChannelExpiring { .. } => "channel_expiring",
-            Self::Unavailable(_) => "unavailable",
-        }
+/// The gRPC code of a refusal.
+pub fn code(refusal: &Refusal) -> Code {
+    match refusal {
+        Refusal::BadMetadata { .. } => Code::InvalidArgument,
+        Refusal::BadSignature { .. } => Code::Unauthenticated,
+        Refusal::UnknownChannel(_) => Code::NotFound,
+        Refusal::ForeignChannel { .. } => Code::PermissionDenied,
+        Refusal::WrongNonce { .. } => Code::Aborted,
+        Refusal::AmountExceedsValue { .. } => Code::OutOfRange,
+        Refusal::AlreadyAccepted { .. } => Code::AlreadyExists,
+        Refusal::Underpaid { .. } | Refusal::PrepaidSpent { .. } => Code::ResourceExhausted,
+        Refusal::ChannelExpiring { .. } => Code::FailedPrecondition,
+        Refusal::Unavailable(_) => Code::Unavailable,
     }
 }
 
-impl From<Refusal> for Status {
-    fn from(refusal: Refusal) -> Self {
-        Status::new(refusal.code(), refusal.to_string())
-    }
-}
-
-impl From<sqlx::Error> for Refusal {
-    fn from(e: sqlx::Error) -> Self {
-        Refusal::Unavailable(e.to_string())
-    }
+/// The status a refused call is answered with: its code and the refusal's text.
+pub fn status(refusal: &Refusal) -> Status {
+    Status::new(code(refusal), refusal.to_string())
 }

@@ -1,15 +1,26 @@
 //! The front: HTTP/2 (gRPC, cleartext) on one port. Paths of the gateway's own services
 //! (`/osiris.gateway.v1.*`, `/grpc.health.v1.Health/*`) are answered here and free; every
 //! other path is a call to the service and must carry a payment.
+//!
+//! A paid call: its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
+//! call is resolved against the service's API (UNIMPLEMENTED / INVALID_ARGUMENT, nothing
+//! charged); the payment is authorized and submitted to the payment store; then, by
+//! [`PaymentCommit`], the call is sent once the payment has committed, or sent while it
+//! commits with the reply held back until it has. Either way a call is answered OK only
+//! with its payment committed.
 
 use crate::authorize::Authorizer;
+use crate::config::PaymentCommit;
 use crate::proxy::{status_response, Body, Upstream};
+use crate::refusal;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
+use osiris_payments::store::Pending;
+use osiris_payments::{Payment, Refusal};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +36,8 @@ pub const OWN_PREFIXES: [&str; 2] = ["/osiris.gateway.v1.", "/grpc.health.v1."];
 pub struct Gateway {
     pub authorizer: Authorizer,
     pub upstream: Upstream,
+    /// When a paid call is sent relative to its payment's commit.
+    pub commit: PaymentCommit,
     /// The gateway's own gRPC services.
     pub own: Routes,
 }
@@ -41,26 +54,77 @@ impl Gateway {
             return Ok(response.map(|b| b.map_err(Into::into).boxed_unsync()));
         }
         let started = Instant::now();
-        match self.authorizer.authorize(request.headers()).await {
-            Ok(_receipt) => {
+        let response = match self.paid_call(request).await {
+            Ok(response) => {
                 metrics::counter!("osiris_gateway_calls_total", "result" => "accepted").increment(1);
-                metrics::histogram!("osiris_gateway_authorize_seconds").record(started.elapsed().as_secs_f64());
-                Ok(self.upstream.call(request).await)
+                response
             }
-            Err(refusal) => {
-                tracing::debug!(path, "refused: {refusal}");
+            Err(Refused::Payment(refusal)) => {
+                tracing::debug!("refused: {refusal}");
                 metrics::counter!("osiris_gateway_calls_total", "result" => refusal.label()).increment(1);
-                Ok(status_response(refusal.into()))
+                status_response(refusal::status(&refusal))
+            }
+            Err(Refused::Call(status)) => {
+                metrics::counter!("osiris_gateway_calls_total", "result" => "unresolved").increment(1);
+                status_response(status)
+            }
+        };
+        metrics::histogram!("osiris_gateway_call_seconds").record(started.elapsed().as_secs_f64());
+        Ok(response)
+    }
+
+    /// Parse, resolve, authorize, send: the paid call's path.
+    async fn paid_call(&self, request: Request<Incoming>) -> Result<Response<Body>, Refused> {
+        let payment = Payment::from_headers(request.headers())?;
+        let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
+        let pending = self.authorizer.authorize(payment).await?;
+        match self.commit {
+            PaymentCommit::BeforeForward => {
+                committed(pending).await?;
+                Ok(self.upstream.send(call).await)
+            }
+            PaymentCommit::Overlapped => {
+                let (paid, response) = tokio::join!(committed(pending), self.upstream.send(call));
+                // A payment that lost its compare-and-set: the upstream's reply is dropped.
+                paid?;
+                Ok(response)
             }
         }
     }
+}
+
+/// Why a call was not served.
+enum Refused {
+    /// The payment did not pass.
+    Payment(Refusal),
+    /// The call does not resolve against the service's API.
+    Call(tonic::Status),
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Self::Payment(refusal)
+    }
+}
+
+/// Waits for the payment store's answer on a submitted payment.
+async fn committed(pending: Pending) -> Result<(), Refusal> {
+    match pending.await {
+        Ok(outcome) => outcome.map(drop),
+        Err(_) => Err(Refusal::Unavailable("the payment store stopped before answering".into())),
+    }
+}
+
+/// The HTTP/2 server settings of the gateway's front.
+pub fn http2_builder() -> hyper::server::conn::http2::Builder<TokioExecutor> {
+    hyper::server::conn::http2::Builder::new(TokioExecutor::new())
 }
 
 /// Serves `gateway` on `listener` until `shutdown`; then stops accepting and gives open
 /// connections up to `grace` to finish their calls.
 pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: CancellationToken, grace: Duration) {
     let graceful = GracefulShutdown::new();
-    let builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    let builder = http2_builder();
     loop {
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,

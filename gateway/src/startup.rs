@@ -2,16 +2,16 @@
 //! the payment store, compile the service's API, build the upstream and own services.
 
 use crate::authorize::Authorizer;
-use crate::channels::{ChannelCache, MirrorError};
+use crate::channels::ChannelCache;
 use crate::config::{Config, ServiceType};
-use crate::descriptors::Api;
-use crate::payments::PaymentStore;
 use crate::pb;
-use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream};
+use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
 use crate::server::Gateway;
 use crate::state_service::{ChannelStateService, InfoService};
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
+use osiris_mirror::MirrorError;
+use osiris_payments::store::PaymentStore;
 use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +33,8 @@ pub enum StartError {
     Mirror(#[from] MirrorError),
     #[error("service API: {0}")]
     Api(#[from] crate::descriptors::DescriptorError),
+    #[error("upstream: {0}")]
+    Upstream(#[from] UpstreamError),
 }
 
 /// A started gateway: the request handler and what background tasks need.
@@ -84,7 +86,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     }
 
     let pool = PgPoolOptions::new().max_connections(16).connect(&config.database_url).await?;
-    sqlx::migrate!("../migrations").run(&pool).await?;
+    osiris_mirror::migrate(&pool).await?;
     let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
     let payments = PaymentStore::new(pool);
 
@@ -94,19 +96,17 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         }
         None
     } else {
-        Some(Arc::new(Api::compile(&svc.proto_files, &svc.proto_includes)?))
+        Some(Arc::new(crate::descriptors::compile(&svc.proto_files, &svc.proto_includes)?))
     };
     let timeout = Duration::from_millis(svc.call_timeout_ms);
     let upstream = match svc.service_type {
-        ServiceType::Grpc => Upstream::Grpc(Passthrough::new(&svc.endpoint).map_err(StartError::Config)?),
-        ServiceType::Jsonrpc => Upstream::Jsonrpc(
-            JsonRpc::new(svc.endpoint.clone(), api.clone().expect("checked above"), timeout)
-                .map_err(StartError::Config)?,
-        ),
-        ServiceType::Process => Upstream::Process(
-            ProcessRunner::new(svc.command.clone(), api.clone().expect("checked above"), timeout)
-                .map_err(StartError::Config)?,
-        ),
+        ServiceType::Grpc => Upstream::Grpc(Passthrough::new(&svc.endpoint)?, api.clone()),
+        ServiceType::Jsonrpc => {
+            Upstream::Jsonrpc(JsonRpc::new(svc.endpoint.clone(), api.clone().expect("checked above"), timeout)?)
+        }
+        ServiceType::Process => {
+            Upstream::Process(ProcessRunner::new(svc.command.clone(), api.clone().expect("checked above"), timeout)?)
+        }
     };
 
     let escrow = deployment.escrow.address.clone();
@@ -142,7 +142,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         expiry_threshold: config.expiry_threshold_blocks,
     };
     Ok(Started {
-        gateway: Arc::new(Gateway { authorizer, upstream, own }),
+        gateway: Arc::new(Gateway { authorizer, upstream, commit: config.payment_commit, own }),
         channels,
         payments,
         chain,

@@ -2,13 +2,14 @@
 //! consumers who lost their local state, and `GatewayInfo` describing the service sold here.
 
 use crate::channels::ChannelCache;
-use crate::payments::{PaymentState, PaymentStore};
 use crate::pb::{
     gateway_info_server::GatewayInfo, payment_channel_state_server::PaymentChannelState, ChannelStateReply,
     ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
 };
 use osiris_chain::AccountId;
 use osiris_contract_types::PaymentSignature;
+use osiris_payments::store::PaymentStore;
+use osiris_payments::{PaymentState, Refusal};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tonic::{Request, Response, Status};
@@ -52,17 +53,11 @@ impl PaymentChannelState for ChannelStateService {
         if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.signer) {
             return Err(Status::unauthenticated("the request is not signed by the channel's signer"));
         }
+        let stored =
+            self.payments.load(channel_id, facts.nonce).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
         // Nothing accepted at the channel's current nonce yet: the mirror's nonce, nothing signed.
-        let nothing = PaymentState {
-            channel_id,
-            nonce: facts.nonce,
-            amount: 0,
-            signature: None,
-            spent: 0,
-            calls: 0,
-            claiming: 0,
-        };
-        let state = self.payments.load(channel_id).await?.filter(|s| s.nonce >= facts.nonce).unwrap_or(nothing);
+        let state =
+            stored.filter(|s| s.nonce >= facts.nonce).unwrap_or_else(|| PaymentState::fresh(channel_id, facts.nonce));
         // Claims the mirror does not show yet lower the value while the state is ahead of it.
         let claiming = if state.nonce > facts.nonce { state.claiming } else { 0 };
         let reply = ChannelStateReply {

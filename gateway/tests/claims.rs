@@ -5,9 +5,9 @@
 use osiris_e2e::{
     actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, PROVIDER, UNIT,
 };
-use osiris_gateway::claims::claim_periodically;
-use osiris_gateway::client::{ChannelPayer, GatewayClient};
 use osiris_gateway::config::ServiceType;
+use osiris_gateway_client::{ChannelPayer, GatewayClient};
+use osiris_payments::claims::claim_periodically;
 use prost::Message;
 use std::time::{Duration, Instant};
 

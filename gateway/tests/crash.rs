@@ -2,9 +2,9 @@
 //! answered OK has its authorization stored, and a restarted gateway goes on from there.
 
 use osiris_e2e::{actor, die_with_parent, example_service, payment_key, spawn_primes, Market, UNIT};
-use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
 use osiris_gateway::config::{Config, ServiceType};
-use osiris_gateway::descriptors::Api;
+use osiris_gateway_client::Api;
+use osiris_gateway_client::{find_method, ChannelPayer, GatewayClient};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +42,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     let offer = market.offer("acme", "primes", PRICE, 1).await;
     let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let config = market.gateway_config(&offer, 0, service);
+    market.release(config.listen);
     let mut gateway = spawn_gateway(&config, market.dir.path());
     let client = connect(&offer.endpoints[0]).await;
     let api = Api::from_descriptor_set(&client.service_info().await.unwrap().descriptor_set).unwrap();

@@ -3,10 +3,10 @@
 //! continues at the next nonce, and prepaid calls draw one authorization down.
 
 use osiris_e2e::{actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, UNIT};
-use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
 use osiris_gateway::config::ServiceType;
-use osiris_gateway::descriptors::Api;
-use osiris_gateway::metadata::PaymentKind;
+use osiris_gateway_client::Api;
+use osiris_gateway_client::{find_method, ChannelPayer, GatewayClient};
+use osiris_payments::PaymentKind;
 use serde_json::json;
 use tonic::Code;
 
@@ -63,7 +63,7 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     assert_eq!(stored(&market, channel_id).await, (0, (3 * PRICE).to_string(), 3));
 
     // Every broken payment is refused with its own status, and nothing is stored.
-    let call = |payment: Option<osiris_gateway::metadata::Payment>| {
+    let call = |payment: Option<osiris_payments::Payment>| {
         let client = client.clone();
         let factorize = factorize.clone();
         async move { client.call_json(&factorize, json!({"number": 12}), payment.as_ref()).await }
@@ -97,6 +97,10 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     expiring.channel_id = expiring_id;
     expiring.amount = 0;
     assert_eq!(code(call(Some(expiring.pay(PRICE))).await), Code::FailedPrecondition, "channel about to expire");
+    let payment = payer.pay(PRICE);
+    let unknown_method = client.unary("/osiris.examples.primes.v1.Primes/Nope", vec![].into(), Some(&payment)).await;
+    assert_eq!(code(unknown_method), Code::Unimplemented, "a method the API does not have is not charged");
+    payer.amount -= PRICE;
     assert_eq!(stored(&market, channel_id).await, (0, (3 * PRICE).to_string(), 3), "refusals change nothing");
     let others: i64 = sqlx::query_scalar("SELECT count(*) FROM gateway_payments WHERE channel_id <> $1")
         .bind(channel_id as i64)

@@ -3,10 +3,10 @@
 //! both replicas draw the same authorization down exactly.
 
 use osiris_e2e::{actor, example_service, payment_key, spawn_primes, Market, CONSUMER, UNIT};
-use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
 use osiris_gateway::config::ServiceType;
-use osiris_gateway::descriptors::Api;
-use osiris_gateway::metadata::PaymentKind;
+use osiris_gateway_client::Api;
+use osiris_gateway_client::{find_method, ChannelPayer, GatewayClient};
+use osiris_payments::PaymentKind;
 use serde_json::json;
 use tonic::Code;
 
@@ -28,7 +28,7 @@ async fn two_gateways_accept_each_authorization_exactly_once() {
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 1_000 * PRICE, 1_000).await;
     let escrow = market.osiris.deployment.escrow.address.clone();
     let mut payer = ChannelPayer { key: key.clone(), escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 };
-    let call = |client: &GatewayClient, payment: &osiris_gateway::metadata::Payment| {
+    let call = |client: &GatewayClient, payment: &osiris_payments::Payment| {
         let (client, factorize, payment) = (client.clone(), factorize.clone(), payment.clone());
         async move { client.call_json(&factorize, json!({"number": 1001}), Some(&payment)).await }
     };

@@ -12,7 +12,7 @@
 use osiris_chain::account::to_ink;
 use osiris_chain::contract::message;
 use osiris_chain::node::runtime::{self, runtime_types};
-use osiris_e2e::{actor, die_with_parent, free_port, Osiris, TestDatabase, UNIT};
+use osiris_e2e::{actor, address_from_stderr, die_with_parent, Osiris, TestDatabase, UNIT};
 use osiris_indexer::decode;
 use osiris_indexer::follower::{self, Follower, Progress};
 use osiris_indexer::store::{ingest::Block, Store};
@@ -136,18 +136,19 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let deployment = dir.path().join("deployment.json");
     osiris.deployment.save(&deployment).unwrap();
-    let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-indexer"));
     command
         .env("DATABASE_URL", &db_lag.url)
         .env("OSIRIS_NODE_URL", &osiris.node.url)
         .env("OSIRIS_DEPLOYMENT", &deployment)
-        .env("OSIRIS_INDEXER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null());
+        .env("OSIRIS_INDEXER_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn,osiris_indexer=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     let mut indexer = die_with_parent(&mut command).spawn().unwrap();
+    let address = address_from_stderr(indexer.stderr.take().unwrap(), "listen=").expect("the indexer listens");
     let http = reqwest::Client::new();
-    let status_url = format!("http://127.0.0.1:{port}/v1/status");
+    let status_url = format!("http://{address}/v1/status");
     let cursor = || async {
         let status: serde_json::Value = http.get(&status_url).send().await.ok()?.json().await.ok()?;
         status["cursor"]["block_number"].as_u64()

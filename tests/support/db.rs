@@ -1,16 +1,20 @@
 //! A fresh PostgreSQL database per test.
 //!
 //! The server is DATABASE_URL's when that is set; otherwise one private cluster per
-//! test process (initdb into a temporary directory, trust auth, 127.0.0.1, a free
-//! port, run as the `postgres` user when we are root). A small reaper process stops
+//! test process (initdb into a temporary directory, trust auth, run as the `postgres`
+//! user when we are root) listening only on a UNIX socket in that directory: no TCP port
+//! to pick, so parallel test processes cannot race for one. A small reaper process stops
 //! the cluster and deletes its directory once the test process is gone, however it ends.
 
-use crate::process::free_port;
 use sqlx::{Connection, Executor, PgConnection};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
+
+/// Set (to anything) before the first database is created: the private cluster keeps
+/// PostgreSQL's default durability (`fsync` on) instead of the tests' `fsync=off`.
+pub const DURABLE: &str = "OSIRIS_TEST_PG_DURABLE";
 
 /// Admin URL (database `postgres`) of the server tests create their databases on.
 fn server_url() -> &'static str {
@@ -52,11 +56,14 @@ fn start_private_cluster() -> String {
         let status = Command::new("chown").arg("postgres:").arg(&dir).status().expect("chown");
         assert!(status.success(), "chown of {} to postgres failed", dir.display());
     }
-    let (bin, d, port) = (pg_bin(), dir.display().to_string(), free_port());
+    let (bin, d) = (pg_bin(), dir.display().to_string());
     let bin = bin.display();
+    // `-h ''`: no TCP listener at all; the socket lives in the cluster's private directory.
+    // Tests do not need durability against power loss; benchmarks that measure it ask for it.
+    let fsync = if std::env::var_os(DURABLE).is_some() { "" } else { "-c fsync=off" };
     let script = format!(
         "{bin}/initdb -D {d}/data -U postgres --auth=trust -E UTF8 >{d}/initdb.log 2>&1 && \
-         {bin}/pg_ctl -D {d}/data -l {d}/server.log -w -t 60 -o '-h 127.0.0.1 -p {port} -k {d} -c fsync=off -c max_connections=200' start >/dev/null"
+         {bin}/pg_ctl -D {d}/data -l {d}/server.log -w -t 60 -o \"-h '' -k {d} {fsync} -c max_connections=200\" start >/dev/null"
     );
     let status = as_postgres(&script).status().expect("run initdb/pg_ctl");
     if !status.success() {
@@ -78,7 +85,7 @@ fn start_private_cluster() -> String {
     let mut command = Command::new("setsid");
     command.args(["sh", "-c", &reaper]).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
     command.spawn().expect("spawn the cluster reaper");
-    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    format!("postgres://postgres@localhost/postgres?host={d}")
 }
 
 /// `url` with its database name replaced by `name`.
@@ -149,5 +156,9 @@ mod tests {
             "postgres://u@h:5/t1?sslmode=disable"
         );
         assert_eq!(with_database("postgres://u@h:5", "t1"), "postgres://u@h:5/t1");
+        assert_eq!(
+            with_database("postgres://postgres@localhost/postgres?host=/tmp/x", "t1"),
+            "postgres://postgres@localhost/t1?host=/tmp/x"
+        );
     }
 }

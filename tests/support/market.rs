@@ -1,8 +1,10 @@
 //! `Market`: the whole stack of a paid call — a chain with the contracts, a database of
 //! its own, the indexer following the chain into it (in this process), and gateways in
-//! front of real services, started on free ports.
+//! front of real services. A gateway's address is registered on chain before the gateway
+//! starts, so [`Market::offer`] binds the listeners first (port 0) and keeps them until
+//! [`Market::start_gateway`] hands them over: no port is picked and bound later.
 
-use crate::{actor, actor_account, free_port, Osiris, TestDatabase};
+use crate::{actor, actor_account, Osiris, TestDatabase};
 use osiris_chain::payment::PaymentKey;
 use osiris_chain::{AccountId, Balance, ChannelId, Signer};
 use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
@@ -10,8 +12,10 @@ use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
 use osiris_indexer::follower::{Follower, Progress};
 use osiris_indexer::store::Store;
 use sqlx::PgPool;
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +32,8 @@ pub struct Market {
     pub dir: tempfile::TempDir,
     pub deployment_file: PathBuf,
     stop: CancellationToken,
+    /// Gateway listeners bound by `offer`, until a gateway takes them.
+    reserved: Mutex<HashMap<SocketAddr, std::net::TcpListener>>,
 }
 
 /// A service registered by [`Market::offer`].
@@ -93,7 +99,7 @@ impl Market {
                 eprintln!("indexer stopped: {e}");
             }
         });
-        Self { osiris, db, pool: store.pool.clone(), dir, deployment_file, stop }
+        Self { osiris, db, pool: store.pool.clone(), dir, deployment_file, stop, reserved: Mutex::default() }
     }
 
     /// Waits until the indexer has mirrored block `number`.
@@ -111,7 +117,8 @@ impl Market {
     }
 
     /// The provider registers `org/service` with one group at `price` planck per call,
-    /// listing `gateways` free ports' URLs as the group's endpoints (the gateways' addresses).
+    /// listing `gateways` listeners' URLs as the group's endpoints (the gateways' addresses;
+    /// the listeners are bound now and kept for [`Market::start_gateway`]).
     pub async fn offer(&self, org_id: &str, service_id: &str, price: Balance, gateways: usize) -> Offer {
         let provider = actor(PROVIDER);
         let registry = self.osiris.registry();
@@ -119,7 +126,13 @@ impl Market {
         if registry.get_org(org_id).await.unwrap().is_none() {
             registry.create_org(&provider, org_id, org_meta, &[]).await.expect("create_org");
         }
-        let endpoints: Vec<String> = (0..gateways).map(|_| format!("http://127.0.0.1:{}", free_port())).collect();
+        let mut endpoints = Vec::new();
+        for _ in 0..gateways {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a gateway listener");
+            let address = listener.local_addr().unwrap();
+            endpoints.push(format!("http://{address}"));
+            self.reserved.lock().unwrap().insert(address, listener);
+        }
         let group = InstanceGroup {
             id: "default".into(),
             payment_recipient: osiris_chain::account::to_ink(&actor_account(PROVIDER)),
@@ -184,16 +197,25 @@ impl Market {
             recipient_suri: None,
             claim_interval_secs: 0,
             metrics_listen: None,
+            payment_commit: Default::default(),
             service,
         }
     }
 
-    /// Starts a gateway in this process with `config`.
+    /// Starts a gateway in this process with `config`, on the listener `offer` bound for
+    /// its address (or a new one if none is reserved).
     pub async fn start_gateway(&self, config: Config) -> RunningGateway {
         let started = osiris_gateway::startup::start(&config).await.expect("gateway start");
         let stop = CancellationToken::new();
         tokio::spawn(started.channels.clone().follow(stop.clone()));
-        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("gateway listen");
+        let reserved = self.reserved.lock().unwrap().remove(&config.listen);
+        let listener = match reserved {
+            Some(listener) => {
+                listener.set_nonblocking(true).unwrap();
+                tokio::net::TcpListener::from_std(listener).expect("gateway listener")
+            }
+            None => tokio::net::TcpListener::bind(config.listen).await.expect("gateway listen"),
+        };
         let task = tokio::spawn(osiris_gateway::server::serve(
             listener,
             started.gateway,
@@ -203,9 +225,15 @@ impl Market {
         RunningGateway { url: config.public_endpoint.clone(), config, stop, task }
     }
 
+    /// Gives up the listener reserved for `address`, for a gateway process that binds it
+    /// itself (the one moment another program could take the port).
+    pub fn release(&self, address: SocketAddr) {
+        self.reserved.lock().unwrap().remove(&address);
+    }
+
     /// The provider's claimer over this market's database.
-    pub fn claimer(&self) -> osiris_gateway::claims::Claimer {
-        osiris_gateway::claims::Claimer {
+    pub fn claimer(&self) -> osiris_payments::claims::Claimer {
+        osiris_payments::claims::Claimer {
             pool: self.pool.clone(),
             escrow: self.osiris.escrow(),
             signer: actor(PROVIDER),
@@ -254,14 +282,4 @@ pub async fn spawn_text() -> String {
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(osiris_examples::text::serve(listener));
     url
-}
-
-#[cfg(test)]
-mod tests {
-    /// The gateway's channel cache listens on the channel the indexer notifies (the two crates
-    /// do not depend on each other, so each names it).
-    #[test]
-    fn the_gateway_listens_where_the_indexer_notifies() {
-        assert_eq!(osiris_gateway::channels::NOTIFY_CHANNEL, osiris_indexer::store::NOTIFY_CHANNEL);
-    }
 }

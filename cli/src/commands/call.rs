@@ -7,9 +7,8 @@ use crate::output::{planck, Report};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use osiris_chain::{escrow::Escrow, ChannelId};
-use osiris_gateway::client::{find_method, ChannelPayer, GatewayClient};
-use osiris_gateway::descriptors::Api;
-use osiris_gateway::metadata::PaymentKind;
+use osiris_gateway_client::{find_method, Api, ChannelPayer, GatewayClient};
+use osiris_payments::PaymentKind;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::PathBuf;
@@ -94,12 +93,12 @@ pub async fn call(args: CallArgs) -> Result<Report> {
         serde_json::from_str(&input).context("the request on stdin is not JSON")?
     };
 
-    let client = GatewayClient::connect(&url).await.map_err(anyhow::Error::msg)?;
+    let client = GatewayClient::connect(&url).await?;
     let info = client.service_info().await.map_err(|s| status_error(&url, s))?;
     let price: u128 = info.price_per_call.parse().context("the gateway's price")?;
     let escrow = osiris_chain::parse_account(&info.escrow)?;
     let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API")?;
-    let method = find_method(&api, &args.method).map_err(anyhow::Error::msg)?;
+    let method = find_method(&api, &args.method)?;
     let (nonce, amount) = state.channel(&info.escrow, channel_id)?.unwrap_or((0, 0));
     let mut payer = ChannelPayer { key, escrow, channel_id, nonce, amount };
 
@@ -125,7 +124,7 @@ pub async fn call(args: CallArgs) -> Result<Report> {
                     .channel_state(&payer.key, &payer.escrow, channel_id)
                     .await
                     .map_err(|s| status_error(&url, s))?;
-                payer.resync(&current).map_err(anyhow::Error::msg)?;
+                payer.resync(&current)?;
                 resynced = true;
             }
             Err(status) => return Err(status_error(&url, status)),
@@ -146,7 +145,7 @@ pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {
         .connect(&args.database_url)
         .await
         .with_context(|| "connecting to the gateways' database (DATABASE_URL)")?;
-    let claimer = osiris_gateway::claims::Claimer {
+    let claimer = osiris_payments::claims::Claimer {
         pool,
         escrow: Escrow::new(connected.chain.clone(), connected.deployment.escrow.address.clone()),
         signer,

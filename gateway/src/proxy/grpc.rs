@@ -3,14 +3,14 @@
 //! come back unchanged. Messages are never decoded, so any gRPC service works, streaming
 //! included.
 
-use super::Body;
-use crate::metadata;
+use super::{Body, UpstreamError};
 use http::uri::{Authority, Scheme};
 use http::{Request, Response, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use osiris_payments::metadata;
 use tonic::Status;
 
 /// An HTTP/2 client to one upstream gRPC server (connections are reused).
@@ -23,11 +23,12 @@ pub struct Passthrough {
 
 impl Passthrough {
     /// `endpoint` is `http://host:port` (cleartext HTTP/2, prior knowledge).
-    pub fn new(endpoint: &str) -> Result<Self, String> {
-        let uri: Uri = endpoint.parse().map_err(|e| format!("endpoint `{endpoint}`: {e}"))?;
-        let authority = uri.authority().cloned().ok_or_else(|| format!("endpoint `{endpoint}` has no host:port"))?;
+    pub fn new(endpoint: &str) -> Result<Self, UpstreamError> {
+        let bad = |reason: String| UpstreamError::Endpoint { endpoint: endpoint.into(), reason };
+        let uri: Uri = endpoint.parse().map_err(|e: http::uri::InvalidUri| bad(e.to_string()))?;
+        let authority = uri.authority().cloned().ok_or_else(|| bad("no host:port".into()))?;
         if uri.scheme() != Some(&Scheme::HTTP) {
-            return Err(format!("endpoint `{endpoint}`: only http:// (cleartext HTTP/2) upstreams are supported"));
+            return Err(bad("only http:// (cleartext HTTP/2) upstreams are supported".into()));
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);

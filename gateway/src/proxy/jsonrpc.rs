@@ -2,10 +2,9 @@
 //! (`method` = the RPC's name, `params` = the request message in JSON); the `result`
 //! becomes the reply message, an `error` a gRPC status.
 
-use super::{frame, translate, Body};
+use super::{frame, translate, Body, UpstreamError};
 use crate::descriptors::Api;
-use http::{Request, Response};
-use hyper::body::Incoming;
+use http::Response;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,13 +19,21 @@ pub struct JsonRpc {
 }
 
 impl JsonRpc {
-    pub fn new(endpoint: String, api: Arc<Api>, timeout: Duration) -> Result<Self, String> {
-        let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
+    /// A client of the JSON-RPC 2.0 endpoint `endpoint` (HTTP POST), calls typed by `api`,
+    /// each allowed `timeout`.
+    pub fn new(endpoint: String, api: Arc<Api>, timeout: Duration) -> Result<Self, UpstreamError> {
+        let http =
+            reqwest::Client::builder().timeout(timeout).build().map_err(|e| UpstreamError::Client(e.to_string()))?;
         Ok(Self { http, endpoint, api, next_id: AtomicU64::new(1) })
     }
 
-    pub async fn call(&self, request: Request<Incoming>) -> Result<Response<Body>, Status> {
-        let call = translate::decode_request(&self.api, request).await?;
+    /// The API calls are decoded with.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// Sends a decoded call; its reply message, or its error as a status.
+    pub async fn call(&self, call: translate::JsonCall) -> Result<Response<Body>, Status> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "id": id, "method": call.method.name(), "params": call.params});
         let response = self

@@ -1,4 +1,9 @@
 //! Where a paid call goes: the upstream service, by service type.
+//!
+//! A call is first *resolved* ([`Upstream::prepare`]: its method looked up, and for the
+//! translated types its request decoded), so that an unknown method or an undecodable
+//! request is refused before anything is charged; only then is it paid for and *sent*
+//! ([`Upstream::send`]).
 
 pub mod frame;
 pub mod grpc;
@@ -6,9 +11,11 @@ pub mod jsonrpc;
 pub mod process;
 pub mod translate;
 
+use crate::descriptors::Api;
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
+use std::sync::Arc;
 use tonic::Status;
 
 /// Errors of response bodies.
@@ -16,20 +23,55 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The gateway's response body: the upstream's stream, a translated message, or a status.
 pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
 
+/// An upstream that cannot be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("endpoint `{endpoint}`: {reason}")]
+    Endpoint { endpoint: String, reason: String },
+    #[error("service_type `process` needs service.command")]
+    NoCommand,
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
 /// The upstream of one gateway, built from the service config.
 pub enum Upstream {
-    Grpc(grpc::Passthrough),
+    /// Passthrough; with the service's API when configured, to refuse unknown methods unpaid.
+    Grpc(grpc::Passthrough, Option<Arc<Api>>),
     Jsonrpc(jsonrpc::JsonRpc),
     Process(process::ProcessRunner),
 }
 
+/// A call resolved against the service's API, ready to be sent once paid.
+pub enum Prepared {
+    /// Passed through untouched.
+    Grpc(Request<Incoming>),
+    /// A unary call decoded to JSON, for a translated service.
+    Json(translate::JsonCall),
+}
+
 impl Upstream {
+    /// Resolves the call: UNIMPLEMENTED for a method the service's API does not have,
+    /// INVALID_ARGUMENT for a request a translated service cannot decode.
+    pub async fn prepare(&self, request: Request<Incoming>) -> Result<Prepared, Status> {
+        match self {
+            Self::Grpc(_, Some(api)) => {
+                translate::resolve(api, request.uri().path())?;
+                Ok(Prepared::Grpc(request))
+            }
+            Self::Grpc(_, None) => Ok(Prepared::Grpc(request)),
+            Self::Jsonrpc(upstream) => Ok(Prepared::Json(translate::decode_request(upstream.api(), request).await?)),
+            Self::Process(upstream) => Ok(Prepared::Json(translate::decode_request(upstream.api(), request).await?)),
+        }
+    }
+
     /// Sends a paid call on; a failure of the upstream becomes a gRPC status.
-    pub async fn call(&self, request: Request<Incoming>) -> Response<Body> {
-        let result = match self {
-            Self::Grpc(upstream) => upstream.forward(request).await,
-            Self::Jsonrpc(upstream) => upstream.call(request).await,
-            Self::Process(upstream) => upstream.call(request).await,
+    pub async fn send(&self, call: Prepared) -> Response<Body> {
+        let result = match (self, call) {
+            (Self::Grpc(upstream, _), Prepared::Grpc(request)) => upstream.forward(request).await,
+            (Self::Jsonrpc(upstream), Prepared::Json(call)) => upstream.call(call).await,
+            (Self::Process(upstream), Prepared::Json(call)) => upstream.call(call).await,
+            _ => Err(Status::internal("a call prepared for another service type")),
         };
         result.unwrap_or_else(status_response)
     }

@@ -4,10 +4,9 @@
 //! DEADLINE_EXCEEDED, each with the tail of stderr; the process is killed on timeout and
 //! when the client cancels (the call's future is dropped).
 
-use super::{frame, translate, Body};
+use super::{frame, translate, Body, UpstreamError};
 use crate::descriptors::Api;
-use http::{Request, Response};
-use hyper::body::Incoming;
+use http::Response;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,15 +23,22 @@ pub struct ProcessRunner {
 }
 
 impl ProcessRunner {
-    pub fn new(command: Vec<String>, api: Arc<Api>, timeout: Duration) -> Result<Self, String> {
+    /// Runs `command` (executable and first arguments) per call, calls typed by `api`, each
+    /// allowed `timeout`.
+    pub fn new(command: Vec<String>, api: Arc<Api>, timeout: Duration) -> Result<Self, UpstreamError> {
         if command.is_empty() {
-            return Err("service_type `process` needs service.command".into());
+            return Err(UpstreamError::NoCommand);
         }
         Ok(Self { command, api, timeout })
     }
 
-    pub async fn call(&self, request: Request<Incoming>) -> Result<Response<Body>, Status> {
-        let call = translate::decode_request(&self.api, request).await?;
+    /// The API calls are decoded with.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// Runs a decoded call; its reply message, or the failure as a status.
+    pub async fn call(&self, call: translate::JsonCall) -> Result<Response<Body>, Status> {
         let input = serde_json::to_vec(&call.params).map_err(|e| Status::internal(e.to_string()))?;
         let output = self.run(call.method.name(), &input).await?;
         let reply = serde_json::from_slice(&output)
@@ -91,7 +97,9 @@ mod tests {
     use super::*;
 
     fn runner(script: &str, timeout_ms: u64) -> ProcessRunner {
-        let api = Arc::new(Api::compile(&["../proto/examples/stats.proto".into()], &["../proto".into()]).unwrap());
+        let api = Arc::new(
+            crate::descriptors::compile(&["../proto/examples/stats.proto".into()], &["../proto".into()]).unwrap(),
+        );
         ProcessRunner::new(
             vec!["sh".into(), "-c".into(), script.into(), "sh".into()],
             api,

@@ -16,11 +16,15 @@ pub struct JsonCall {
     pub params: Value,
 }
 
+/// The method of gRPC path `path` in `api`, or UNIMPLEMENTED.
+pub fn resolve(api: &Api, path: &str) -> Result<MethodDescriptor, Status> {
+    api.method(path).ok_or_else(|| Status::unimplemented(format!("no method {path} in the service's API")))
+}
+
 /// Finds the call's method in `api` and decodes its one request message into JSON.
 pub async fn decode_request(api: &Api, request: Request<Incoming>) -> Result<JsonCall, Status> {
     let path = request.uri().path().to_string();
-    let method =
-        api.method(&path).ok_or_else(|| Status::unimplemented(format!("no method {path} in the service's API")))?;
+    let method = resolve(api, &path)?;
     if method.is_client_streaming() || method.is_server_streaming() {
         return Err(Status::unimplemented(format!("{path} streams; translated services take unary calls only")));
     }

@@ -166,13 +166,13 @@ async fn load_orgs(tx: &mut Transaction<'_, Postgres>, s: &mut Snapshot, ids: Ve
     .await?;
     for r in rows {
         let row = OrgRow {
-            org_id: r.get("org_id"),
-            owner: r.get("owner"),
-            members: r.get("members"),
-            name: r.get("name"),
-            uri: r.get("uri"),
-            content_hash: r.get("content_hash"),
-            created: created_at(&r),
+            org_id: r.try_get("org_id")?,
+            owner: r.try_get("owner")?,
+            members: r.try_get("members")?,
+            name: r.try_get("name")?,
+            uri: r.try_get("uri")?,
+            content_hash: r.try_get("content_hash")?,
+            created: created_at(&r)?,
         };
         s.orgs.insert(row.org_id.clone(), Some(row));
     }
@@ -195,14 +195,14 @@ async fn load_services(
     .await?;
     for r in rows {
         let row = ServiceRow {
-            org_id: r.get("org_id"),
-            service_id: r.get("service_id"),
-            name: r.get("name"),
-            uri: r.get("uri"),
-            content_hash: r.get("content_hash"),
-            price_per_call: parse_planck(r.get("price"), "services")?,
+            org_id: r.try_get("org_id")?,
+            service_id: r.try_get("service_id")?,
+            name: r.try_get("name")?,
+            uri: r.try_get("uri")?,
+            content_hash: r.try_get("content_hash")?,
+            price_per_call: parse_planck(r.try_get("price")?, "services")?,
             groups: Vec::new(),
-            created: created_at(&r),
+            created: created_at(&r)?,
         };
         s.services.insert((row.org_id.clone(), row.service_id.clone()), Some(row));
     }
@@ -216,12 +216,12 @@ async fn load_services(
     .fetch_all(&mut **tx)
     .await?;
     for r in rows {
-        let key = (r.get::<String, _>("org_id"), r.get::<String, _>("service_id"));
+        let key = (r.try_get::<String, _>("org_id")?, r.try_get::<String, _>("service_id")?);
         if let Some(Some(service)) = s.services.get_mut(&key) {
             service.groups.push(GroupRow {
-                group_id: r.get("group_id"),
-                payment_recipient: r.get("payment_recipient"),
-                endpoints: r.get("endpoints"),
+                group_id: r.try_get("group_id")?,
+                payment_recipient: r.try_get("payment_recipient")?,
+                endpoints: r.try_get("endpoints")?,
             });
         }
     }
@@ -256,27 +256,27 @@ async fn load_balances(
         .await?;
     s.balances = accounts.into_iter().map(|a| (a, 0)).collect();
     for r in rows {
-        s.balances.insert(r.get("account"), parse_planck(r.get("balance"), "escrow_balances")?);
+        s.balances.insert(r.try_get("account")?, parse_planck(r.try_get("balance")?, "escrow_balances")?);
     }
     Ok(())
 }
 
 /// Where a row was created: (created_block, created_event).
-fn created_at(r: &sqlx::postgres::PgRow) -> state::Position {
-    (r.get::<i64, _>("created_block") as u64, r.get::<i32, _>("created_event") as u32)
+fn created_at(r: &sqlx::postgres::PgRow) -> Result<state::Position, StoreError> {
+    Ok((r.try_get::<i64, _>("created_block")? as u64, r.try_get::<i32, _>("created_event")? as u32))
 }
 
 pub(crate) fn channel_row(r: &sqlx::postgres::PgRow) -> Result<ChannelRow, StoreError> {
     Ok(ChannelRow {
-        channel_id: r.get::<i64, _>("channel_id") as u64,
-        sender: r.get("sender"),
-        recipient: r.get("recipient"),
-        signer: r.get("signer"),
-        group_id: r.get("group_id"),
-        value: parse_planck(r.get("value"), "channels")?,
-        nonce: r.get::<i64, _>("nonce") as u64,
-        expiration: u32::try_from(r.get::<i64, _>("expiration")).map_err(|_| StoreError::Corrupt("channels"))?,
-        opened_block: r.get::<i64, _>("opened_block") as u64,
+        channel_id: r.try_get::<i64, _>("channel_id")? as u64,
+        sender: r.try_get("sender")?,
+        recipient: r.try_get("recipient")?,
+        signer: r.try_get("signer")?,
+        group_id: r.try_get("group_id")?,
+        value: parse_planck(r.try_get("value")?, "channels")?,
+        nonce: r.try_get::<i64, _>("nonce")? as u64,
+        expiration: u32::try_from(r.try_get::<i64, _>("expiration")?).map_err(|_| StoreError::Corrupt("channels"))?,
+        opened_block: r.try_get::<i64, _>("opened_block")? as u64,
     })
 }
 

@@ -7,9 +7,9 @@ pub mod read;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 
-/// The NOTIFY channel the indexer signals after each committed block. The payload is
-/// JSON: `{"block_number": 12, "block_hash": "0x…", "events": 3}`.
-pub const NOTIFY_CHANNEL: &str = "osiris_indexer";
+/// The NOTIFY channel the indexer signals after each committed block (declared with the
+/// schema in `osiris-mirror`, where the gateway reads it too).
+pub use osiris_mirror::NOTIFY_CHANNEL;
 
 /// Errors of the mirror database.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ impl Store {
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await?;
-        sqlx::migrate!("../migrations").run(&pool).await?;
+        osiris_mirror::migrate(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -62,10 +62,10 @@ impl Store {
             .await?;
         row.map(|r| {
             Ok(Cursor {
-                genesis_hash: r.get("genesis_hash"),
-                block_number: u64::try_from(r.get::<i64, _>("block_number"))
+                genesis_hash: r.try_get("genesis_hash")?,
+                block_number: u64::try_from(r.try_get::<i64, _>("block_number")?)
                     .map_err(|_| StoreError::Corrupt("indexer_cursor"))?,
-                block_hash: r.get("block_hash"),
+                block_hash: r.try_get("block_hash")?,
             })
         })
         .transpose()

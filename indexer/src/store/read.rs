@@ -32,18 +32,18 @@ pub struct EventFilter {
 const ORG_COLUMNS: &str = "o.org_id, o.owner, o.members, o.name, o.uri, o.content_hash, o.created_block, o.created_event, o.updated_block,
     ARRAY(SELECT s.service_id FROM services s WHERE s.org_id = o.org_id ORDER BY s.created_block, s.created_event) AS services";
 
-fn org(r: &PgRow) -> Organization {
-    Organization {
-        id: r.get("org_id"),
-        owner: r.get("owner"),
-        members: r.get("members"),
-        name: r.get("name"),
-        uri: r.get("uri"),
-        content_hash: hex0x(&r.get::<Vec<u8>, _>("content_hash")),
-        services: r.get("services"),
-        created_block: r.get::<i64, _>("created_block") as u64,
-        updated_block: r.get::<i64, _>("updated_block") as u64,
-    }
+fn org(r: &PgRow) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: r.try_get("org_id")?,
+        owner: r.try_get("owner")?,
+        members: r.try_get("members")?,
+        name: r.try_get("name")?,
+        uri: r.try_get("uri")?,
+        content_hash: hex0x(&r.try_get::<Vec<u8>, _>("content_hash")?),
+        services: r.try_get("services")?,
+        created_block: r.try_get::<i64, _>("created_block")? as u64,
+        updated_block: r.try_get::<i64, _>("updated_block")? as u64,
+    })
 }
 
 const SERVICE_COLUMNS: &str = "s.org_id, s.service_id, s.name, s.uri, s.content_hash, s.price_per_call::text AS price,
@@ -52,7 +52,7 @@ const SERVICE_COLUMNS: &str = "s.org_id, s.service_id, s.name, s.uri, s.content_
               ORDER BY g.position) FROM service_groups g WHERE g.org_id = s.org_id AND g.service_id = s.service_id), '[]') AS groups";
 
 fn service(r: &PgRow) -> Result<Service, StoreError> {
-    let groups: serde_json::Value = r.get("groups");
+    let groups: serde_json::Value = r.try_get("groups")?;
     let groups = groups
         .as_array()
         .ok_or(StoreError::Corrupt("service_groups"))?
@@ -67,18 +67,18 @@ fn service(r: &PgRow) -> Result<Service, StoreError> {
         })
         .collect();
     Ok(Service {
-        org_id: r.get("org_id"),
-        id: r.get("service_id"),
-        name: r.get("name"),
-        uri: r.get("uri"),
-        content_hash: hex0x(&r.get::<Vec<u8>, _>("content_hash")),
+        org_id: r.try_get("org_id")?,
+        id: r.try_get("service_id")?,
+        name: r.try_get("name")?,
+        uri: r.try_get("uri")?,
+        content_hash: hex0x(&r.try_get::<Vec<u8>, _>("content_hash")?),
         price_per_call: {
-            let price: String = r.get("price");
+            let price: String = r.try_get("price")?;
             parse_planck(&price, "services")?.to_string()
         },
         groups,
-        created_block: r.get::<i64, _>("created_block") as u64,
-        updated_block: r.get::<i64, _>("updated_block") as u64,
+        created_block: r.try_get::<i64, _>("created_block")? as u64,
+        updated_block: r.try_get::<i64, _>("updated_block")? as u64,
     })
 }
 
@@ -95,26 +95,26 @@ fn channel(r: &PgRow) -> Result<Channel, StoreError> {
         nonce: c.nonce,
         expiration: u64::from(c.expiration),
         opened_block: c.opened_block,
-        updated_block: r.get::<i64, _>("updated_block") as u64,
+        updated_block: r.try_get::<i64, _>("updated_block")? as u64,
     })
 }
 
 const CHANNEL_COLUMNS: &str =
     "channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, opened_block, updated_block";
 
-fn event(r: &PgRow) -> Event {
-    Event {
-        block_number: r.get::<i64, _>("block_number") as u64,
-        event_index: r.get::<i32, _>("event_index") as u32,
-        block_hash: hex0x(&r.get::<Vec<u8>, _>("block_hash")),
-        extrinsic_index: r.get::<Option<i32>, _>("extrinsic_index").map(|i| i as u32),
-        contract: r.get("contract"),
-        contract_name: r.get("contract_name"),
-        event_name: r.get("event_name"),
-        fields: r.get("fields"),
-        topics: r.get::<Vec<Vec<u8>>, _>("topics").iter().map(|t| hex0x(t)).collect(),
-        data: hex0x(&r.get::<Vec<u8>, _>("data")),
-    }
+fn event(r: &PgRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        block_number: r.try_get::<i64, _>("block_number")? as u64,
+        event_index: r.try_get::<i32, _>("event_index")? as u32,
+        block_hash: hex0x(&r.try_get::<Vec<u8>, _>("block_hash")?),
+        extrinsic_index: r.try_get::<Option<i32>, _>("extrinsic_index")?.map(|i| i as u32),
+        contract: r.try_get("contract")?,
+        contract_name: r.try_get("contract_name")?,
+        event_name: r.try_get("event_name")?,
+        fields: r.try_get("fields")?,
+        topics: r.try_get::<Vec<Vec<u8>>, _>("topics")?.iter().map(|t| hex0x(t)).collect(),
+        data: hex0x(&r.try_get::<Vec<u8>, _>("data")?),
+    })
 }
 
 impl Store {
@@ -134,7 +134,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| ((r.get("created_block"), r.get("created_event")), org(r))).collect())
+        rows.iter().map(|r| Ok(((r.try_get("created_block")?, r.try_get("created_event")?), org(r)?))).collect()
     }
 
     pub async fn organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
@@ -142,7 +142,7 @@ impl Store {
             .bind(org_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.as_ref().map(org))
+        row.as_ref().map(org).transpose()
     }
 
     /// Services in creation order, optionally of one organization.
@@ -163,7 +163,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(((r.get("created_block"), r.get("created_event")), service(r)?))).collect()
+        rows.iter().map(|r| Ok(((r.try_get("created_block")?, r.try_get("created_event")?), service(r)?))).collect()
     }
 
     pub async fn service(&self, org_id: &str, service_id: &str) -> Result<Option<Service>, StoreError> {
@@ -217,7 +217,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => parse_planck(r.get("balance"), "escrow_balances"),
+            Some(r) => parse_planck(r.try_get("balance")?, "escrow_balances"),
             None => Ok(0),
         }
     }
@@ -245,7 +245,7 @@ impl Store {
             q.push(" AND block_number <= ").push_bind(v);
         }
         q.push(" ORDER BY block_number, event_index LIMIT ").push_bind(limit);
-        Ok(q.build().fetch_all(&self.pool).await?.iter().map(event).collect())
+        q.build().fetch_all(&self.pool).await?.iter().map(event).collect()
     }
 
     /// Whether the database answers.

@@ -2,7 +2,7 @@
 //! Shared by the indexer test binaries; each uses only part of it.
 #![allow(dead_code)]
 
-use osiris_e2e::{die_with_parent, free_port, Osiris, TestDatabase};
+use osiris_e2e::{address_from_stderr, die_with_parent, Osiris, TestDatabase};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -23,20 +23,23 @@ pub fn deployment_file(osiris: &Osiris, dir: &std::path::Path) -> PathBuf {
 }
 
 impl Indexer {
-    /// Starts the indexer on a free port and waits until its API answers.
+    /// Starts the indexer on port 0 (it binds, then logs the address it got) and waits
+    /// until its API answers.
     pub async fn start(osiris: &Osiris, db: &TestDatabase, deployment: &std::path::Path) -> Self {
-        let port = free_port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-indexer"));
         command
             .env("DATABASE_URL", &db.url)
             .env("OSIRIS_NODE_URL", &osiris.node.url)
             .env("OSIRIS_DEPLOYMENT", deployment)
-            .env("OSIRIS_INDEXER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
+            .env("OSIRIS_INDEXER_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn,osiris_indexer=info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null());
-        let child = die_with_parent(&mut command).spawn().expect("start osiris-indexer");
-        let indexer = Self { child, url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = die_with_parent(&mut command).spawn().expect("start osiris-indexer");
+        let address = address_from_stderr(child.stderr.take().expect("piped stderr"), "listen=")
+            .expect("the indexer exited before it listened");
+        let indexer = Self { child, url: format!("http://{address}"), http: reqwest::Client::new() };
         let started = Instant::now();
         while indexer
             .http

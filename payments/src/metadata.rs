@@ -1,10 +1,11 @@
 //! The payment metadata a consumer puts on each call (documented in
 //! proto/osiris/gateway/v1/gateway.proto and the README).
 
+use crate::payment::{Payment, PaymentKind};
 use crate::refusal::Refusal;
 use base64::Engine;
 use http::HeaderMap;
-use osiris_contract_types::{Balance, ChannelId, Nonce, PaymentSignature};
+use osiris_contract_types::PaymentSignature;
 
 pub const PAYMENT_TYPE: &str = "osiris-payment-type";
 pub const CHANNEL_ID: &str = "osiris-channel-id";
@@ -15,34 +16,6 @@ pub const SIGNATURE: &str = "osiris-signature-bin";
 
 /// Every header the gateway reads; they are removed before a call is forwarded.
 pub const ALL: [&str; 5] = [PAYMENT_TYPE, CHANNEL_ID, NONCE, AMOUNT, SIGNATURE];
-
-/// How a call pays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentKind {
-    /// A fresh authorization per call: the amount rises by at least the price.
-    Escrow,
-    /// One authorization drawn down by many calls, the price per call.
-    Prepaid,
-}
-
-impl PaymentKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Escrow => "escrow",
-            Self::Prepaid => "prepaid",
-        }
-    }
-}
-
-/// A call's payment: an authorization of `amount` planck (cumulative) at `nonce` of `channel_id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payment {
-    pub kind: PaymentKind,
-    pub channel_id: ChannelId,
-    pub nonce: Nonce,
-    pub amount: Balance,
-    pub signature: PaymentSignature,
-}
 
 impl Payment {
     /// Reads the payment headers. Errors ([`Refusal::BadMetadata`]) name the missing or malformed header.

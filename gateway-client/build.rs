@@ -1,4 +1,4 @@
-//! Compiles proto/osiris/gateway/v1 with protox (no protoc needed) into the gateway's tonic code.
+//! Compiles proto/osiris/gateway/v1 with protox (no protoc needed) into tonic code (clients and servers).
 fn main() -> std::io::Result<()> {
     let proto = "../proto/osiris/gateway/v1/gateway.proto";
     println!("cargo:rerun-if-changed={proto}");

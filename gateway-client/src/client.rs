@@ -1,8 +1,6 @@
-//! The consumer's side: a gRPC client of a gateway that attaches payments, and the
-//! bookkeeping of one payment channel (nonce and last signed amount).
+//! A gRPC client of a gateway that attaches payments to calls.
 
-use crate::descriptors::Api;
-use crate::metadata::{Payment, PaymentKind};
+use crate::api::Api;
 use crate::pb::{
     gateway_info_client::GatewayInfoClient, payment_channel_state_client::PaymentChannelStateClient, ChannelStateReply,
     ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
@@ -11,13 +9,34 @@ use bytes::{Buf, Bytes};
 use http::uri::PathAndQuery;
 use osiris_chain::payment::PaymentKey;
 use osiris_chain::AccountId;
-use osiris_contract_types::{Balance, ChannelId, Nonce};
+use osiris_contract_types::ChannelId;
+use osiris_payments::Payment;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MethodDescriptor, SerializeOptions};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
 use tonic::{Request, Status};
+
+/// Why a gateway cannot be reached or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("gateway URL `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("gateway {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the gateway sent a malformed {field}: `{value}`")]
+    Malformed { field: &'static str, value: String },
+}
+
+/// A method name that does not resolve in a service's API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MethodError {
+    #[error("the service has no method {name} (it has {known})")]
+    Unknown { name: String, known: String },
+    #[error("several services have a method {0}; use Service/{0}")]
+    Ambiguous(String),
+}
 
 /// A connection to a gateway.
 #[derive(Clone)]
@@ -27,9 +46,14 @@ pub struct GatewayClient {
 
 impl GatewayClient {
     /// Connects to `url` (`http://host:port`). Errors name the URL and the problem.
-    pub async fn connect(url: &str) -> Result<Self, String> {
-        let endpoint = Channel::from_shared(url.to_string()).map_err(|e| format!("gateway URL `{url}`: {e}"))?;
-        let channel = endpoint.tcp_nodelay(true).connect().await.map_err(|e| format!("gateway {url}: {e}"))?;
+    pub async fn connect(url: &str) -> Result<Self, ClientError> {
+        let endpoint = Channel::from_shared(url.to_string())
+            .map_err(|e| ClientError::BadUrl { url: url.into(), reason: e.to_string() })?;
+        let channel = endpoint
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .map_err(|e| ClientError::Unreachable { url: url.into(), reason: source_chain(&e) })?;
         Ok(Self { channel })
     }
 
@@ -104,22 +128,30 @@ impl GatewayClient {
 
 /// Finds `name` in `api`: a full path `/pkg.Service/Method`, `pkg.Service/Method`, or just
 /// `Method` if exactly one service has it.
-pub fn find_method(api: &Api, name: &str) -> Result<MethodDescriptor, String> {
+pub fn find_method(api: &Api, name: &str) -> Result<MethodDescriptor, MethodError> {
+    let unknown = |name: &str| MethodError::Unknown { name: name.into(), known: api.method_names().join(", ") };
     let trimmed = name.trim_start_matches('/');
     if trimmed.contains('/') {
-        return api.method(&format!("/{trimmed}")).ok_or_else(|| format!("the service has no method {trimmed}"));
+        return api.method(&format!("/{trimmed}")).ok_or_else(|| unknown(trimmed));
     }
-    let found: Vec<MethodDescriptor> =
-        api.pool.services().flat_map(|s| s.methods().collect::<Vec<_>>()).filter(|m| m.name() == name).collect();
-    match found.len() {
-        1 => Ok(found.into_iter().next().expect("one")),
-        0 => Err(format!("the service has no method {name} (it has {})", method_names(api).join(", "))),
-        _ => Err(format!("several services have a method {name}; use Service/{name}")),
+    let mut found = api.pool.services().flat_map(|s| s.methods().collect::<Vec<_>>()).filter(|m| m.name() == name);
+    match (found.next(), found.next()) {
+        (Some(method), None) => Ok(method),
+        (None, _) => Err(unknown(name)),
+        (Some(_), Some(_)) => Err(MethodError::Ambiguous(name.into())),
     }
 }
 
-fn method_names(api: &Api) -> Vec<String> {
-    api.pool.services().flat_map(|s| s.methods().map(|m| m.name().to_string()).collect::<Vec<_>>()).collect()
+/// An error and its sources in one line (tonic's transport errors hide the cause in `source`).
+fn source_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn paid(message: Bytes, payment: Option<&Payment>) -> Request<Bytes> {
@@ -130,47 +162,6 @@ fn paid(message: Bytes, payment: Option<&Payment>) -> Request<Bytes> {
         *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
     }
     request
-}
-
-/// One consumer's payment channel: signs the next authorization for each call.
-#[derive(Clone)]
-pub struct ChannelPayer {
-    pub key: PaymentKey,
-    pub escrow: AccountId,
-    pub channel_id: ChannelId,
-    /// The nonce authorizations are signed at.
-    pub nonce: Nonce,
-    /// The last amount signed at `nonce`, planck.
-    pub amount: Balance,
-}
-
-impl ChannelPayer {
-    /// The authorization of `amount + price` (escrow mode) and the new amount.
-    pub fn pay(&mut self, price: Balance) -> Payment {
-        self.amount += price;
-        self.authorization(PaymentKind::Escrow)
-    }
-
-    /// Signs the current (nonce, amount) as a payment of `kind`.
-    pub fn authorization(&self, kind: PaymentKind) -> Payment {
-        Payment {
-            kind,
-            channel_id: self.channel_id,
-            nonce: self.nonce,
-            amount: self.amount,
-            signature: self.key.sign(&self.escrow, self.channel_id, self.nonce, self.amount),
-        }
-    }
-
-    /// Takes the gateway's view of the channel (after a claim moved the nonce, or lost state).
-    pub fn resync(&mut self, state: &ChannelStateReply) -> Result<(), String> {
-        self.nonce = state.current_nonce;
-        self.amount = state
-            .current_signed_amount
-            .parse()
-            .map_err(|_| format!("gateway sent amount {}", state.current_signed_amount))?;
-        Ok(())
-    }
 }
 
 /// Passes encoded messages through untouched.

@@ -12,6 +12,7 @@ use osiris_chain::escrow::Escrow;
 use osiris_chain::{ChainError, Signer};
 use osiris_contract_types::escrow::ChannelClaim;
 use osiris_contract_types::{Balance, ChannelId, Nonce, PaymentSignature};
+use osiris_mirror::MirrorError;
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
@@ -21,6 +22,8 @@ pub enum ClaimError {
     Database(#[from] sqlx::Error),
     #[error("chain: {0}")]
     Chain(#[from] ChainError),
+    #[error("mirror: {0}")]
+    Mirror(#[from] MirrorError),
     #[error("stored claim of channel {channel_id} is malformed: {reason}")]
     Malformed { channel_id: ChannelId, reason: String },
 }
@@ -71,9 +74,14 @@ impl Claimer {
     /// One claim run over the recipient's channels, or only `only` if given.
     pub async fn run(&self, only: Option<&[ChannelId]>) -> Result<ClaimReport, ClaimError> {
         let recipient = osiris_chain::account::account_of(&self.signer).to_string();
+        // Only the recipient's channels (the mirror says which): only it may claim them.
+        let mut channels = osiris_mirror::channels::channel_ids_paying(&self.pool, &recipient).await?;
+        if let Some(only) = only {
+            channels.retain(|id| only.contains(id));
+        }
         let mut report = ClaimReport::default();
         let mut pending = Vec::new();
-        for claim in self.in_progress(&recipient).await? {
+        for claim in self.in_progress(&channels).await? {
             let on_chain = self.escrow.channel(claim.claimed.channel_id).await?;
             if on_chain.is_some_and(|c| c.nonce > claim.claimed.nonce) {
                 self.mark_done(&[claim.claimed.clone()], None).await?;
@@ -82,7 +90,7 @@ impl Claimer {
                 pending.push(claim);
             }
         }
-        pending.extend(self.start(&recipient, only).await?);
+        pending.extend(self.start(&channels).await?);
         if pending.is_empty() {
             return Ok(report);
         }
@@ -104,27 +112,26 @@ impl Claimer {
         Ok(report)
     }
 
-    async fn in_progress(&self, recipient: &str) -> Result<Vec<Pending>, ClaimError> {
+    async fn in_progress(&self, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
         let rows = sqlx::query(
             "SELECT g.channel_id, g.nonce, g.amount::text AS amount, g.spent::text AS spent, g.signature \
-             FROM gateway_claims g JOIN channels c ON c.channel_id = g.channel_id \
-             WHERE g.status = 'in_progress' AND c.recipient = $1 ORDER BY g.channel_id",
+             FROM gateway_claims g \
+             WHERE g.status = 'in_progress' AND g.channel_id = ANY($1) ORDER BY g.channel_id",
         )
-        .bind(recipient)
+        .bind(ids(channels))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(pending_from_row).collect()
     }
 
-    /// Records new claims and moves their channels to the next nonce, in one transaction.
-    async fn start(&self, recipient: &str, only: Option<&[ChannelId]>) -> Result<Vec<Pending>, ClaimError> {
-        let only: Option<Vec<i64>> = only.map(|ids| ids.iter().map(|id| *id as i64).collect());
+    /// Records new claims and moves their channels to the next nonce (a new row version, so
+    /// that a payment decided on the old row is not written), in one transaction.
+    async fn start(&self, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "WITH due AS ( \
-                 SELECT p.channel_id FROM gateway_payments p JOIN channels c ON c.channel_id = p.channel_id \
-                 WHERE c.recipient = $1 AND p.spent > 0 AND p.signature IS NOT NULL \
-                   AND ($2::bigint[] IS NULL OR p.channel_id = ANY($2)) \
+                 SELECT p.channel_id FROM gateway_payments p \
+                 WHERE p.channel_id = ANY($1) AND p.spent > 0 AND p.signature IS NOT NULL \
                    AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
                                    WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
                  FOR UPDATE OF p), \
@@ -134,12 +141,11 @@ impl Claimer {
                  FROM gateway_payments p JOIN due USING (channel_id) \
                  RETURNING channel_id, nonce, amount::text AS amount, spent::text AS spent, signature) \
              UPDATE gateway_payments p SET nonce = p.nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0, \
-                 updated_at = now() \
+                 version = p.version + 1, updated_at = now() \
              FROM recorded r WHERE p.channel_id = r.channel_id \
              RETURNING r.channel_id, r.nonce, r.amount, r.spent, r.signature",
         )
-        .bind(recipient)
-        .bind(only)
+        .bind(ids(channels))
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -183,6 +189,10 @@ pub async fn claim_periodically(
             Err(e) => tracing::warn!("periodic claim: {e}"),
         }
     }
+}
+
+fn ids(channels: &[ChannelId]) -> Vec<i64> {
+    channels.iter().map(|id| *id as i64).collect()
 }
 
 fn pending_from_row(row: &sqlx::postgres::PgRow) -> Result<Pending, ClaimError> {

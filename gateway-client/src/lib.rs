@@ -1,0 +1,19 @@
+//! # osiris-gateway-client
+//!
+//! The consumer's side of an Osiris gateway, without the server: the gateway's own gRPC
+//! API ([`pb`], generated from proto/osiris/gateway/v1), a service's API read from the
+//! descriptor set the gateway serves ([`api`]), a client that attaches payments to calls
+//! ([`client`]) and the bookkeeping of one payment channel ([`payer`]).
+
+pub mod api;
+pub mod client;
+pub mod payer;
+
+/// Generated code of proto/osiris/gateway/v1/gateway.proto (clients and servers).
+pub mod pb {
+    tonic::include_proto!("osiris.gateway.v1");
+}
+
+pub use api::Api;
+pub use client::{find_method, ClientError, GatewayClient, MethodError};
+pub use payer::ChannelPayer;
