@@ -12,7 +12,7 @@
 use osiris_chain::account::to_ink;
 use osiris_chain::contract::message;
 use osiris_chain::node::runtime::{self, runtime_types};
-use osiris_e2e::{actor, address_from_stderr, die_with_parent, Osiris, TestDatabase, UNIT};
+use osiris_e2e::{actor, die_with_parent, logged_address_of, Osiris, TestDatabase, UNIT};
 use osiris_indexer::decode;
 use osiris_indexer::follower::{self, Follower, Progress};
 use osiris_indexer::store::{ingest::Block, Store};
@@ -143,10 +143,9 @@ async fn main() {
         .env("OSIRIS_DEPLOYMENT", &deployment)
         .env("OSIRIS_INDEXER_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn,osiris_indexer=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stdout(Stdio::piped());
     let mut indexer = die_with_parent(&mut command).spawn().unwrap();
-    let address = address_from_stderr(indexer.stderr.take().unwrap(), "listen=").expect("the indexer listens");
+    let address = logged_address_of(indexer.stdout.take().unwrap(), "listen=").expect("the indexer listens");
     let http = reqwest::Client::new();
     let status_url = format!("http://{address}/v1/status");
     let cursor = || async {

@@ -25,5 +25,5 @@ pub use market::{
     example_service, payment_key, proto_root, provider_account, spawn_primes, spawn_text, Market, Offer,
     RunningGateway, CONSUMER, PROVIDER,
 };
-pub use process::{address_from_stderr, die_with_parent, logged_address};
+pub use process::{die_with_parent, logged_address, logged_address_of};
 pub use world::{actor, actor_account, Osiris, UNIT};

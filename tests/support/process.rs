@@ -46,15 +46,15 @@ fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// Reads `stderr` of a child in a thread until a line has `marker` followed by an address;
-/// keeps draining the pipe afterwards so the child never blocks on it. `None` if the child
-/// closed stderr first.
-pub fn address_from_stderr(stderr: std::process::ChildStderr, marker: &'static str) -> Option<SocketAddr> {
+/// Reads a child's log (its piped stdout or stderr) in a thread until a line has `marker`
+/// followed by an address; keeps draining the pipe afterwards so the child never blocks on
+/// it. `None` if the child closed the pipe first.
+pub fn logged_address_of(log: impl std::io::Read + Send + 'static, marker: &'static str) -> Option<SocketAddr> {
     use std::io::BufRead;
     let (found, receive) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut found = Some(found);
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
             if let Some(address) = found.as_ref().and_then(|_| logged_address(&line, marker)) {
                 let _ = found.take().expect("checked").send(address);
             }

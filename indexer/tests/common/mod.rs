@@ -2,7 +2,7 @@
 //! Shared by the indexer test binaries; each uses only part of it.
 #![allow(dead_code)]
 
-use osiris_e2e::{address_from_stderr, die_with_parent, Osiris, TestDatabase};
+use osiris_e2e::{die_with_parent, logged_address_of, Osiris, TestDatabase};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -23,7 +23,7 @@ pub fn deployment_file(osiris: &Osiris, dir: &std::path::Path) -> PathBuf {
 }
 
 impl Indexer {
-    /// Starts the indexer on port 0 (it binds, then logs the address it got) and waits
+    /// Starts the indexer on port 0 (it binds, then logs the address it got on stdout) and waits
     /// until its API answers.
     pub async fn start(osiris: &Osiris, db: &TestDatabase, deployment: &std::path::Path) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-indexer"));
@@ -34,10 +34,9 @@ impl Indexer {
             .env("OSIRIS_INDEXER_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn,osiris_indexer=info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .stdout(Stdio::piped());
         let mut child = die_with_parent(&mut command).spawn().expect("start osiris-indexer");
-        let address = address_from_stderr(child.stderr.take().expect("piped stderr"), "listen=")
+        let address = logged_address_of(child.stdout.take().expect("piped stdout (the log)"), "listen=")
             .expect("the indexer exited before it listened");
         let indexer = Self { child, url: format!("http://{address}"), http: reqwest::Client::new() };
         let started = Instant::now();
