@@ -51,17 +51,76 @@ pub struct CallOutcome<T> {
     pub events: Vec<ContractEvent>,
 }
 
+/// Longest a first connection to a node may take (reachability probe, RPC handshake and
+/// the runtime metadata download) before it fails with [`ChainError::Unreachable`].
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest the reachability probe (a TCP connection to the node's host and port) may take.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A subxt client for the node at `url` (`ws://` or `wss://`): subxt's reconnecting RPC client
 /// under the legacy RPC backend (`chain_*`, `state_*`, `author_*` methods). On this node the
 /// legacy backend answers a block's events in under a millisecond where the default
 /// `chainHead_v1` backend takes about 90 ms (measured here: see the indexer benchmark).
+///
+/// The reconnecting client retries forever, so the first connection is checked first: the
+/// node's host and port must accept a TCP connection within [`PROBE_TIMEOUT`] and the whole
+/// handshake must finish within [`CONNECT_TIMEOUT`]; otherwise [`ChainError::Unreachable`]
+/// names the URL and the cause (refused, unknown host, timeout, bad URL).
 pub async fn online_client(url: &str) -> Result<OnlineClient<PolkadotConfig>, ChainError> {
-    let rpc = subxt::rpcs::client::ReconnectingRpcClient::builder()
-        .build(url)
-        .await
-        .map_err(|e| ChainError::Rpc(format!("cannot connect to {url}: {e}")))?;
-    let backend = subxt::backend::LegacyBackend::<PolkadotConfig>::builder().build(rpc);
-    OnlineClient::from_backend(std::sync::Arc::new(backend)).await.map_err(|e| ChainError::Rpc(format!("{url}: {e}")))
+    probe(url).await?;
+    let unreachable = |reason: String| ChainError::Unreachable { url: url.to_string(), reason };
+    let connect = async {
+        let rpc = subxt::rpcs::client::ReconnectingRpcClient::builder()
+            .build(url)
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let backend = subxt::backend::LegacyBackend::<PolkadotConfig>::builder().build(rpc);
+        OnlineClient::from_backend(std::sync::Arc::new(backend))
+            .await
+            .map_err(|e| ChainError::Rpc(format!("{url}: {e}")))
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| {
+        unreachable(format!(
+            "no RPC answer within {} s (is it a Substrate node's RPC port? for wss://, is its certificate valid?)",
+            CONNECT_TIMEOUT.as_secs()
+        ))
+    })?
+}
+
+/// Checks that `url`'s host and port accept a TCP connection, naming the cause if not.
+async fn probe(url: &str) -> Result<(), ChainError> {
+    let unreachable = |reason: String| ChainError::Unreachable { url: url.to_string(), reason };
+    let (default_port, rest) = if let Some(rest) = url.strip_prefix("ws://") {
+        (80, rest)
+    } else if let Some(rest) = url.strip_prefix("wss://") {
+        (443, rest)
+    } else {
+        return Err(unreachable("the URL must start with ws:// or wss://".into()));
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    // `[v6]:port`, `[v6]`, `host:port` or `host`.
+    let (host, port) = match authority.strip_prefix('[').and_then(|v6| v6.split_once(']')) {
+        Some((host, port)) => (host, port.strip_prefix(':')),
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        Some(port) => port.parse::<u16>().map_err(|_| unreachable(format!("`{port}` is not a port")))?,
+        None => default_port,
+    };
+    if host.is_empty() {
+        return Err(unreachable("the URL has no host".into()));
+    }
+    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err(unreachable("connection refused (is the node running? `scripts/dev-chain.sh start`)".into()))
+        }
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no TCP answer within {} s", PROBE_TIMEOUT.as_secs()))),
+    }
 }
 
 /// A connection to a node.
@@ -318,5 +377,32 @@ impl Chain {
     pub async fn transfer(&self, signer: &Signer, to: &AccountId, amount: Balance) -> Result<(), ChainError> {
         let tx = runtime::transactions().balances().transfer_keep_alive(MultiAddress::Id(to.clone()), amount);
         self.submit(signer, &tx).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_node_is_named_with_its_cause_within_seconds() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let started = std::time::Instant::now();
+        let refused = online_client(&format!("ws://127.0.0.1:{port}")).await.err().unwrap();
+        assert!(refused.to_string().contains("connection refused"), "{refused}");
+        assert!(refused.to_string().contains(&format!("ws://127.0.0.1:{port}")), "{refused}");
+        let unknown = online_client("ws://no-such-host.invalid:9944").await.err().unwrap();
+        assert!(matches!(unknown, ChainError::Unreachable { .. }), "{unknown}");
+        for bad in ["http://127.0.0.1:9944", "ws://127.0.0.1:x", "ws://"] {
+            assert!(matches!(online_client(bad).await.err().unwrap(), ChainError::Unreachable { .. }), "{bad}");
+        }
+        // Something that accepts TCP but never speaks RPC: the handshake times out.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}", silent.local_addr().unwrap());
+        let timeout = online_client(&url).await.err().unwrap();
+        assert!(timeout.to_string().contains("no RPC answer"), "{timeout}");
+        assert!(started.elapsed() < CONNECT_TIMEOUT + std::time::Duration::from_secs(5));
     }
 }

@@ -85,6 +85,9 @@ pub enum ChainError {
     /// Reaching the node, submitting, or following the transaction failed.
     #[error("node: {0}")]
     Rpc(String),
+    /// The node cannot be reached at all (refused, unknown host, no answer in time).
+    #[error("cannot reach the node at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
     /// Bytes from the chain did not decode as the expected type.
     #[error("cannot decode {what}: {reason}")]
     Decode { what: &'static str, reason: String },

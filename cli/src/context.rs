@@ -46,10 +46,15 @@ impl GlobalArgs {
         Ok(signer_from_uri(&uri)?)
     }
 
+    /// The deployment file as it is, without asking the node (for commands that need only
+    /// the contracts' addresses).
+    pub fn deployment_file(&self) -> Result<Deployment> {
+        Deployment::load(&self.deployment).context("run `osiris deploy` first, or pass --deployment")
+    }
+
     /// The deployment file, checked against the chain's genesis hash.
     pub async fn deployment(&self, chain: &Chain) -> Result<Deployment> {
-        let deployment =
-            Deployment::load(&self.deployment).context("run `osiris deploy` first, or pass --deployment")?;
+        let deployment = self.deployment_file()?;
         let genesis = chain.genesis_hash().await?;
         anyhow::ensure!(
             deployment.genesis_hash == genesis,

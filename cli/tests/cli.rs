@@ -112,3 +112,43 @@ async fn a_provider_deploys_and_registers_and_a_consumer_pays_through_a_channel(
     let unknown = run("//Bob", &["service", "show", "acme", "nope"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no service acme/nope"));
 }
+
+/// With no node to talk to, a command that needs one says so in one line within seconds,
+/// naming the URL and the cause; signing at an explicit nonce needs only the deployment file.
+#[test]
+fn without_a_node_commands_fail_fast_and_signing_at_a_known_nonce_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = dir.path().join("deployment.json");
+    let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+    std::fs::write(
+        &deployment,
+        serde_json::json!({
+            "genesis_hash": format!("0x{}", "11".repeat(32)),
+            "node_url": "ws://127.0.0.1:9",
+            "registry": {"address": alice, "code_hash": format!("0x{}", "22".repeat(32)), "block": 1},
+            "escrow": {"address": alice, "code_hash": format!("0x{}", "33".repeat(32)), "block": 2},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    // Port 9 (discard) on loopback: nothing listens there on these machines.
+    let url = "ws://127.0.0.1:9";
+    let started = std::time::Instant::now();
+    let failed = osiris(url, &deployment, "//Alice", &["account", "//Bob"]);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success());
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains(url) && stderr.contains("connection refused"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+
+    let key = dir.path().join("bob.key");
+    let generated = osiris(url, &deployment, "//Alice", &["key", "generate", "--out", key.to_str().unwrap()]);
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let args =
+        ["--json", "sign", "--key-file", key.to_str().unwrap(), "--channel", "3", "--amount", "100", "--nonce", "0"];
+    let signed = ok_json(osiris(url, &deployment, "//Alice", &args));
+    assert_eq!(signed["nonce"], 0);
+    assert_eq!(signed["signature"].as_str().unwrap().len(), 2 + 130);
+    let without_nonce = osiris(url, &deployment, "//Alice", &args[..args.len() - 2]);
+    assert!(!without_nonce.status.success(), "the current nonce is the chain's");
+}

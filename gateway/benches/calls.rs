@@ -17,7 +17,8 @@
 //! - hop only — the gateway's HTTP/2 passthrough with no payment at all;
 //! - prepaid — one authorization per consumer drawn down by its calls;
 //! - paid — a fresh authorization per call (escrow mode);
-//! - prepaid / paid again with `fsync=off` (the test cluster's setting), for comparison.
+//! - prepaid‡ / paid‡ on a second replica with `payment_durability = "relaxed"`;
+//! - prepaid† / paid† again with `fsync=off` (the test cluster's setting), for comparison.
 //!
 //! Then where a paid call's time goes (parse, signature, decision, store, proxy), each
 //! piece measured alone, and the gateway's resident memory after the load. Authorizations
@@ -26,12 +27,11 @@
 
 use bytes::Bytes;
 use osiris_e2e::{actor, payment_key, Market, UNIT};
-use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
+use osiris_gateway::config::{Config, Durability, ServiceConfig, ServiceType};
 use osiris_gateway_client::{ChannelPayer, GatewayClient};
 use osiris_payments::{decide, ChannelFacts, Payment, PaymentKind, Terms};
 use prost::Message;
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ async fn serve_role(role: &str) {
 
 /// The gateway's passthrough with no payment: the same `Passthrough` and HTTP/2 server as the gateway.
 async fn hop(listener: tokio::net::TcpListener, upstream: &str) {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::rt::TokioIo;
     let passthrough = Arc::new(osiris_gateway::proxy::grpc::Passthrough::new(upstream).unwrap());
     loop {
         let (stream, _) = listener.accept().await.unwrap();
@@ -159,11 +159,11 @@ fn spawn_nginx(upstream: &str, dir: &std::path::Path) -> Option<(Child, String)>
     std::fs::write(
         &config,
         format!(
-            "daemon off; master_process off; worker_processes 1; pid {dir}/nginx.pid; error_log {dir}/nginx.log warn;\n\
+            "daemon off; worker_processes 1; pid {dir}/nginx.pid; error_log {dir}/nginx.log warn;\n\
              events {{ worker_connections 1024; }}\n\
              http {{ access_log off; client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir}; uwsgi_temp_path {dir}; scgi_temp_path {dir};\n\
-               upstream primes {{ server {upstream}; keepalive 32; }}\n\
-               server {{ listen {address} http2; location / {{ grpc_pass grpc://primes; }} }} }}\n",
+               upstream primes {{ server {upstream}; keepalive 32; keepalive_requests 100000000; }}\n\
+               server {{ listen {address} http2; keepalive_requests 100000000; keepalive_timeout 600s; location / {{ grpc_pass grpc://primes; }} }} }}\n",
             dir = dir.display()
         ),
     )
@@ -194,10 +194,9 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
         .find(|path| path.exists())
 }
 
-/// The release gateway binary with `config`, as a process of its own.
-fn spawn_gateway(config: &Config, dir: &std::path::Path) -> Child {
-    let path = dir.join("gateway.toml");
-    std::fs::write(&path, toml::to_string(config).unwrap()).unwrap();
+/// The release gateway binary with `config` written to `path`, as a process of its own.
+fn spawn_gateway(config: &Config, path: &std::path::Path) -> Child {
+    std::fs::write(path, toml::to_string(config).unwrap()).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-gateway"));
     command.arg("--config").arg(&path).env("RUST_LOG", "warn").stdin(Stdio::null()).stdout(Stdio::null());
     osiris_e2e::die_with_parent(&mut command).spawn().expect("start osiris-gateway")
@@ -259,28 +258,43 @@ struct Mode {
     conc: Run,
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
     if let Ok(role) = std::env::var(ROLE) {
-        return serve_role(&role).await;
+        let threads: usize = std::env::var("OSIRIS_BENCH_ROLE_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(2);
+        let runtime = if threads == 1 {
+            tokio::runtime::Builder::new_current_thread().enable_all().build()
+        } else {
+            tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+        };
+        return runtime.unwrap().block_on(serve_role(&role));
     }
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(bench());
+}
+
+async fn bench() {
     let calls: usize = std::env::var("OSIRIS_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let per_client = calls * 4 / CONSUMERS;
     // The harness's private cluster at PostgreSQL's default durability (see osiris_e2e::TestDatabase).
     std::env::set_var("OSIRIS_TEST_PG_DURABLE", "1");
     eprintln!("setting up: chain, contracts, PostgreSQL, indexer, upstream, proxies, gateway, {CONSUMERS} channels");
     let market = Market::start().await;
-    let offer = market.offer("bench", "primes", PRICE, 1).await;
+    // Two replicas of one group: strict and relaxed durability, sharing the payment state.
+    let offer = market.offer("bench", "primes", PRICE, 2).await;
     let (_upstream_process, upstream) = spawn_role("upstream", None);
     let (_hop_process, hop_url) = spawn_role("hop", Some(&upstream));
     let nginx = spawn_nginx(&upstream, market.dir.path());
     let service =
         ServiceConfig { service_type: ServiceType::Grpc, endpoint: upstream.clone(), ..ServiceConfig::default() };
-    let config = market.gateway_config(&offer, 0, service);
+    let config = market.gateway_config(&offer, 0, service.clone());
     market.release(config.listen);
-    let mut gateway_process = spawn_gateway(&config, market.dir.path());
+    let mut gateway_process = spawn_gateway(&config, &market.dir.path().join("strict.toml"));
     let gateway_pid = gateway_process.id();
     let gateway = connect_when_up(&offer.endpoints[0]).await;
+    let relaxed_config =
+        Config { payment_durability: Durability::Relaxed, ..market.gateway_config(&offer, 1, service) };
+    market.release(relaxed_config.listen);
+    let mut relaxed_process = spawn_gateway(&relaxed_config, &market.dir.path().join("relaxed.toml"));
+    let relaxed = connect_when_up(&offer.endpoints[1]).await;
     let escrow = market.osiris.deployment.escrow.address.clone();
     let charlie = actor("//Charlie");
     let mut payers = Vec::new();
@@ -290,7 +304,7 @@ async fn main() {
         payers.push(ChannelPayer { key, escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 });
     }
     let direct = GatewayClient::connect(&upstream).await.unwrap();
-    let hop = connect_when_up(&hop_url).await;
+    let hop = GatewayClient::connect(&hop_url).await.unwrap();
     let nginx_client = match &nginx {
         Some((_, url)) => Some(GatewayClient::connect(url).await.unwrap()),
         None => None,
@@ -315,10 +329,13 @@ async fn main() {
         let conc = payers.iter_mut().map(|p| sign(p, per_client)).collect();
         (seq, conc)
     };
-    let (seq_paid, conc_paid) = plan(false);
+    // In the order they are sent: amounts only grow.
     let (seq_prepaid, conc_prepaid) = plan(true);
-    let (seq_paid_off, conc_paid_off) = plan(false);
+    let (seq_paid, conc_paid) = plan(false);
+    let (seq_prepaid_relaxed, conc_prepaid_relaxed) = plan(true);
+    let (seq_paid_relaxed, conc_paid_relaxed) = plan(false);
     let (seq_prepaid_off, conc_prepaid_off) = plan(true);
+    let (seq_paid_off, conc_paid_off) = plan(false);
 
     eprintln!("measuring");
     let unpaid = |client: &GatewayClient| (client.clone(), vec![None; calls]);
@@ -356,6 +373,17 @@ async fn main() {
         conc: run(paid_conc(gateways().await, conc_paid)).await,
     });
     let memory = memory_kib(gateway_pid);
+    let relaxeds = || clients(&offer.endpoints[1]);
+    modes.push(Mode {
+        name: "prepaid‡",
+        seq: run(vec![(relaxed.clone(), seq_prepaid_relaxed)]).await,
+        conc: run(paid_conc(relaxeds().await, conc_prepaid_relaxed)).await,
+    });
+    modes.push(Mode {
+        name: "paid‡",
+        seq: run(vec![(relaxed.clone(), seq_paid_relaxed)]).await,
+        conc: run(paid_conc(relaxeds().await, conc_paid_relaxed)).await,
+    });
     set_fsync(&market.pool, false).await;
     modes.push(Mode {
         name: "prepaid†",
@@ -435,7 +463,7 @@ async fn main() {
         std::hint::black_box(decide(std::hint::black_box(&sample), &facts, None, &terms).unwrap());
     }
     let decision = per(started, 10_000);
-    let store = osiris_payments::store::PaymentStore::new(market.pool.clone());
+    let store = osiris_payments::store::PaymentStore::new(market.pool.clone(), Durability::Strict);
     let facts = Arc::new(ChannelFacts { channel_id: 1 << 40, ..facts });
     let mut writes = Vec::new();
     for i in 1..=1000u128 {
@@ -477,7 +505,7 @@ async fn main() {
         .fetch_one(&market.pool)
         .await
         .unwrap();
-    let expected_calls = 200 + 4 * (calls + CONSUMERS * per_client);
+    let expected_calls = 200 + 6 * (calls + CONSUMERS * per_client);
     println!(
         "payment state after the run: {} planck spent over {} paid calls (expected {expected_calls} calls × {PRICE} planck)",
         stored.0, stored.1
@@ -485,4 +513,9 @@ async fn main() {
     assert_eq!(stored.1 as usize, expected_calls, "every paid call counted exactly once");
     assert_eq!(stored.0, (expected_calls as u128 * PRICE).to_string());
     let _ = gateway_process.kill();
+    let _ = relaxed_process.kill();
+    if let Some((nginx, _)) = nginx {
+        // SIGTERM: the master stops its worker too.
+        unsafe { libc::kill(nginx.id() as i32, libc::SIGTERM) };
+    }
 }

@@ -1,15 +1,19 @@
-//! A call's payment, from its metadata to the payment store: the channel is looked up in
-//! the mirror cache and must be this gateway's; the payment is decided early with the
-//! payment rule against this replica's copy of the stored state (so a refusal costs no
-//! signature check and no round trip); its signature is verified unless the stored state
-//! already holds it; then it is handed to the store, which decides it again against the
-//! row it writes and commits it.
+//! A call's payment, from its metadata to the payment store, in two steps. [`check`]: the
+//! channel is looked up in the mirror cache and must be this gateway's; the payment is
+//! decided early with the payment rule against this replica's copy of the stored state (so
+//! a refusal costs no signature check and no round trip). [`commit`]: its signature is
+//! verified unless the stored state already holds it, then it is handed to the store, which
+//! decides it again against the row it writes and commits it. Nothing unverified is ever
+//! written.
+//!
+//! [`check`]: Authorizer::check
+//! [`commit`]: Authorizer::commit
 
 use crate::channels::ChannelCache;
 use osiris_chain::AccountId;
 use osiris_payments::rule::may_pass_on_newer_state;
 use osiris_payments::store::{PaymentStore, Pending};
-use osiris_payments::{decide, Payment, Refusal};
+use osiris_payments::{decide, ChannelFacts, Payment, Refusal, Terms};
 use std::sync::Arc;
 
 /// Decides whether a call is paid for.
@@ -23,11 +27,21 @@ pub struct Authorizer {
     pub expiry_threshold: u32,
 }
 
+/// A payment that passed the early checks, ready to be verified and committed.
+#[derive(Debug)]
+pub struct Checked {
+    payment: Payment,
+    facts: Arc<ChannelFacts>,
+    terms: Terms,
+    /// Whether the signature still needs verifying (the stored state does not hold it).
+    unverified: bool,
+}
+
 impl Authorizer {
-    /// Checks `payment` and submits it to the store; the returned [`Pending`] resolves once
-    /// the payment is committed (or refused by the store). No chain query; a database round
-    /// trip only for a channel or row this replica has not cached.
-    pub async fn authorize(&self, payment: Payment) -> Result<Pending, Refusal> {
+    /// The early checks: the channel is in the mirror and this gateway's, and the rule
+    /// passes `payment` against this replica's copy of the stored state. No chain query; a
+    /// database round trip only for a channel or row this replica has not cached.
+    pub async fn check(&self, payment: Payment) -> Result<Checked, Refusal> {
         let facts = self
             .channels
             .channel(payment.channel_id)
@@ -51,8 +65,16 @@ impl Authorizer {
             stored = self.payments.load(payment.channel_id, facts.nonce).await?;
             decide(&payment, &facts, stored.as_ref(), &terms)?;
         }
-        let held = stored.as_ref().is_some_and(|state| state.holds(&payment));
-        if !held && !payment.is_signed_by(&facts.signer, &self.escrow) {
+        let unverified = !stored.as_ref().is_some_and(|state| state.holds(&payment));
+        Ok(Checked { payment, facts, terms, unverified })
+    }
+
+    /// Verifies the signature (unless the stored state already holds this authorization)
+    /// and submits the payment to the store; the returned [`Pending`] resolves once it is
+    /// committed, or refused by the store's own decision.
+    pub fn commit(&self, checked: Checked) -> Result<Pending, Refusal> {
+        let Checked { payment, facts, terms, unverified } = checked;
+        if unverified && !payment.is_signed_by(&facts.signer, &self.escrow) {
             return Err(Refusal::BadSignature {
                 channel_id: payment.channel_id,
                 nonce: payment.nonce,
@@ -60,5 +82,10 @@ impl Authorizer {
             });
         }
         self.payments.submit(payment, facts, terms)
+    }
+
+    /// [`check`](Self::check) then [`commit`](Self::commit).
+    pub async fn authorize(&self, payment: Payment) -> Result<Pending, Refusal> {
+        self.commit(self.check(payment).await?)
     }
 }

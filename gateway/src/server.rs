@@ -4,10 +4,10 @@
 //!
 //! A paid call: its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
 //! call is resolved against the service's API (UNIMPLEMENTED / INVALID_ARGUMENT, nothing
-//! charged); the payment is authorized and submitted to the payment store; then, by
-//! [`PaymentCommit`], the call is sent once the payment has committed, or sent while it
-//! commits with the reply held back until it has. Either way a call is answered OK only
-//! with its payment committed.
+//! charged); the payment is checked early (mirror, rule); then, by [`PaymentCommit`], its
+//! signature is verified and it is committed before the call is sent, or while the call is
+//! on its way with the reply held back until it has. Either way a call is answered OK only
+//! with its payment verified and committed.
 
 use crate::authorize::Authorizer;
 use crate::config::PaymentCommit;
@@ -73,19 +73,22 @@ impl Gateway {
         Ok(response)
     }
 
-    /// Parse, resolve, authorize, send: the paid call's path.
+    /// Parse, resolve, check, then commit and send: the paid call's path.
     async fn paid_call(&self, request: Request<Incoming>) -> Result<Response<Body>, Refused> {
         let payment = Payment::from_headers(request.headers())?;
         let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
-        let pending = self.authorizer.authorize(payment).await?;
+        let checked = self.authorizer.check(payment).await?;
         match self.commit {
             PaymentCommit::BeforeForward => {
-                committed(pending).await?;
+                committed(self.authorizer.commit(checked)?).await?;
                 Ok(self.upstream.send(call).await)
             }
             PaymentCommit::Overlapped => {
-                let (paid, response) = tokio::join!(committed(pending), self.upstream.send(call));
-                // A payment that lost its compare-and-set: the upstream's reply is dropped.
+                // The call goes out first; the signature is verified and the payment
+                // committed while the upstream works. Nothing is answered before the commit.
+                let (response, paid) =
+                    tokio::join!(self.upstream.send(call), async { committed(self.authorizer.commit(checked)?).await });
+                // A refused or lost payment: the upstream's reply is dropped.
                 paid?;
                 Ok(response)
             }

@@ -37,6 +37,10 @@ pub enum StartError {
     Upstream(#[from] UpstreamError),
 }
 
+/// Connections to PostgreSQL: the payment store's writer, the mirror listener, cache
+/// misses, the channel-state service and claims.
+pub const DATABASE_CONNECTIONS: u32 = 16;
+
 /// A started gateway: the request handler and what background tasks need.
 pub struct Started {
     pub gateway: Arc<Gateway>,
@@ -85,10 +89,16 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         )));
     }
 
-    let pool = PgPoolOptions::new().max_connections(16).connect(&config.database_url).await?;
+    // No ping before each use: a dead connection fails its query, which answers UNAVAILABLE
+    // and is replaced; the ping would cost every cache miss a round trip.
+    let pool = PgPoolOptions::new()
+        .max_connections(DATABASE_CONNECTIONS)
+        .test_before_acquire(false)
+        .connect(&config.database_url)
+        .await?;
     osiris_mirror::migrate(&pool).await?;
     let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
-    let payments = PaymentStore::new(pool);
+    let payments = PaymentStore::new(pool, config.payment_durability);
 
     let api = if svc.proto_files.is_empty() {
         if svc.service_type != ServiceType::Grpc {

@@ -198,6 +198,8 @@ impl Market {
             claim_interval_secs: 0,
             metrics_listen: None,
             payment_commit: Default::default(),
+            payment_durability: Default::default(),
+            worker_threads: 1,
             service,
         }
     }

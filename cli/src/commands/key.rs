@@ -79,15 +79,20 @@ pub struct SignArgs {
     nonce: Option<Nonce>,
 }
 
+/// Signs an authorization. With `--nonce` it needs only the deployment file (the escrow's
+/// address), not the node.
 pub async fn sign(global: &GlobalArgs, args: SignArgs) -> Result<Report> {
     let key = read_key(&args.key_file)?;
-    let connected = global.connect().await?;
-    let escrow = connected.escrow();
-    let nonce = match args.nonce {
-        Some(n) => n,
-        None => escrow.channel(args.channel).await?.with_context(|| format!("no channel {}", args.channel))?.nonce,
+    let (escrow, nonce) = match args.nonce {
+        Some(nonce) => (global.deployment_file()?.escrow.address, nonce),
+        None => {
+            let escrow = global.connect().await?.escrow();
+            let channel =
+                escrow.channel(args.channel).await?.with_context(|| format!("no channel {}", args.channel))?;
+            (escrow.address().clone(), channel.nonce)
+        }
     };
-    let signature = hex::encode(key.sign(escrow.address(), args.channel, nonce, args.amount));
+    let signature = hex::encode(key.sign(&escrow, args.channel, nonce, args.amount));
     Ok(Report::new(
         format!("0x{signature}"),
         json!({ "channel_id": args.channel, "nonce": nonce, "amount": planck(args.amount), "signature": format!("0x{signature}") }),

@@ -56,6 +56,24 @@ pub(crate) struct Versioned {
     pub version: i64,
 }
 
+/// How durable a committed payment is before its call is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// The commit waits for PostgreSQL's WAL flush (its default `synchronous_commit = on`):
+    /// an answered call's payment survives a crash of the gateway, of PostgreSQL and of the
+    /// machine.
+    #[default]
+    Strict,
+    /// The store's writes use `synchronous_commit = off`: the commit returns before the WAL
+    /// flush, which PostgreSQL's WAL writer does within `3 × wal_writer_delay` (600 ms by
+    /// default). A gateway crash loses nothing; a crash of PostgreSQL or of its machine can
+    /// lose the payments of that last window. Authorizations are cumulative, so only the
+    /// provider can lose: on each channel, the increments accepted in the window (the
+    /// calls were served; the consumer keeps that money). No consumer ever pays twice.
+    Relaxed,
+}
+
 /// The payment store: PostgreSQL plus this replica's copy of the rows it has seen.
 #[derive(Debug, Clone)]
 pub struct PaymentStore {
@@ -71,11 +89,12 @@ pub(crate) type Local = Arc<Mutex<HashMap<ChannelId, Versioned>>>;
 pub type Pending = oneshot::Receiver<Result<PaymentState, Refusal>>;
 
 impl PaymentStore {
-    /// A store over `pool`; starts its batcher task (needs a Tokio runtime).
-    pub fn new(pool: PgPool) -> Self {
+    /// A store over `pool` committing with `durability`; starts its batcher task (needs a
+    /// Tokio runtime).
+    pub fn new(pool: PgPool, durability: Durability) -> Self {
         let local = Local::default();
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(batch::batcher(pool.clone(), local.clone(), queue));
+        tokio::spawn(batch::batcher(pool.clone(), durability, local.clone(), queue));
         Self { pool, local, jobs }
     }
 
@@ -92,7 +111,8 @@ impl PaymentStore {
     /// Reads a channel's state from the database and refreshes the local copy. `mirror_nonce`
     /// is the channel's nonce in the mirror: claims at or after it are still in flight.
     pub async fn load(&self, channel_id: ChannelId, mirror_nonce: Nonce) -> Result<Option<PaymentState>, StoreError> {
-        let mut loaded = load(&self.pool, &[(channel_id, mirror_nonce)]).await?;
+        let mut db = self.pool.acquire().await?;
+        let mut loaded = load(&mut db, &[(channel_id, mirror_nonce)]).await?;
         let row = loaded.remove(&channel_id).unwrap_or(Versioned { state: None, version: 0 });
         self.local.lock().expect("payments lock").insert(channel_id, row.clone());
         Ok(row.state)
@@ -129,13 +149,13 @@ LEFT JOIN gateway_payments p ON p.channel_id = i.channel_id";
 
 /// Reads the rows of `channels` (id, mirror nonce); a channel without a row has version 0.
 pub(crate) async fn load(
-    pool: &PgPool,
+    db: &mut sqlx::PgConnection,
     channels: &[(ChannelId, Nonce)],
 ) -> Result<HashMap<ChannelId, Versioned>, StoreError> {
     let rows = sqlx::query(LOAD)
         .bind(channels.iter().map(|(id, _)| *id as i64).collect::<Vec<_>>())
         .bind(channels.iter().map(|(_, nonce)| *nonce as i64).collect::<Vec<_>>())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|row| {
