@@ -43,6 +43,13 @@ wait_for() {
   cat "$OSIRIS_RUN_DIR/$name.log" >&2; die "$name did not start"
 }
 
+say "before the chain is up: a command that needs it says so in one line, at once"
+down_url="ws://127.0.0.1:$(free_port)"
+if OSIRIS_NODE_URL="$down_url" "$bin/osiris" account //Bob 2>"$work/down.err"; then
+  die "osiris account succeeded without a node"
+fi
+cat "$work/down.err"
+
 say "starting a dev chain"
 export OSIRIS_NODE_URL=$("$ROOT/scripts/dev-chain.sh" start "$(free_port)")
 export OSIRIS_DEPLOYMENT="$work/deployment.json"

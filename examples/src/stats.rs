@@ -30,18 +30,29 @@ pub struct Percentile {
     pub value: f64,
 }
 
-/// Summarizes the sample. Errors (as text) on an empty sample, a non-finite value or a
-/// percentile outside [0, 100]. Percentiles interpolate linearly between closest ranks;
-/// `stddev` is the population standard deviation.
-pub fn summarize(request: &SummarizeRequest) -> Result<Summary, String> {
+/// Why a sample cannot be summarized; the text names the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SampleError {
+    #[error("values: the sample is empty")]
+    Empty,
+    #[error("values: {0} is not a finite number")]
+    NotFinite(f64),
+    #[error("percentiles: {0} is outside [0, 100]")]
+    PercentileOutOfRange(f64),
+}
+
+/// Summarizes the sample. Errors on an empty sample, a non-finite value or a percentile
+/// outside [0, 100]. Percentiles interpolate linearly between closest ranks; `stddev` is
+/// the population standard deviation.
+pub fn summarize(request: &SummarizeRequest) -> Result<Summary, SampleError> {
     if request.values.is_empty() {
-        return Err("values: the sample is empty".into());
+        return Err(SampleError::Empty);
     }
     if let Some(v) = request.values.iter().find(|v| !v.is_finite()) {
-        return Err(format!("values: {v} is not a finite number"));
+        return Err(SampleError::NotFinite(*v));
     }
     if let Some(p) = request.percentiles.iter().find(|p| !(0.0..=100.0).contains(*p)) {
-        return Err(format!("percentiles: {p} is outside [0, 100]"));
+        return Err(SampleError::PercentileOutOfRange(*p));
     }
     let mut sorted = request.values.clone();
     sorted.sort_by(f64::total_cmp);
@@ -75,7 +86,8 @@ mod tests {
         assert_eq!((s.count.as_str(), s.mean, s.median, s.min, s.max), ("4", 2.5, 2.5, 1.0, 4.0));
         assert!((s.stddev - 1.118_033_988_749_895).abs() < 1e-12);
         assert_eq!(s.percentiles[2], Percentile { rank: 25.0, value: 1.75 });
-        assert!(summarize(&SummarizeRequest { values: vec![], percentiles: vec![] }).is_err());
-        assert!(summarize(&SummarizeRequest { values: vec![1.0], percentiles: vec![101.0] }).is_err());
+        assert_eq!(summarize(&SummarizeRequest { values: vec![], percentiles: vec![] }), Err(SampleError::Empty));
+        let out_of_range = summarize(&SummarizeRequest { values: vec![1.0], percentiles: vec![101.0] });
+        assert_eq!(out_of_range.unwrap_err().to_string(), "percentiles: 101 is outside [0, 100]");
     }
 }

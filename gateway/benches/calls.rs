@@ -196,23 +196,7 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
 
 /// The release gateway binary with `config` written to `path`, as a process of its own.
 fn spawn_gateway(config: &Config, path: &std::path::Path) -> Child {
-    std::fs::write(path, toml::to_string(config).unwrap()).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-gateway"));
-    command.arg("--config").arg(&path).env("RUST_LOG", "warn").stdin(Stdio::null()).stdout(Stdio::null());
-    osiris_e2e::die_with_parent(&mut command).spawn().expect("start osiris-gateway")
-}
-
-async fn connect_when_up(url: &str) -> GatewayClient {
-    let started = Instant::now();
-    loop {
-        if let Ok(client) = GatewayClient::connect(url).await {
-            if client.service_info().await.is_ok() {
-                return client;
-            }
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "{url} did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    osiris_e2e::spawn_gateway_process(env!("CARGO_BIN_EXE_osiris-gateway"), config, path)
 }
 
 /// Resident and peak resident memory of a process, KiB (from /proc/PID/status).
@@ -258,9 +242,19 @@ struct Mode {
     conc: Run,
 }
 
+/// One mode: `seq` sent by one client, then `conc` by one client (and connection) each, all at once.
+async fn measure(name: &'static str, url: &str, seq: Vec<Option<Payment>>, conc: Vec<Vec<Option<Payment>>>) -> Mode {
+    let one = GatewayClient::connect(url).await.unwrap();
+    let seq = run(vec![(one, seq)]).await;
+    let conc = run(clients(url).await.into_iter().zip(conc).collect()).await;
+    Mode { name, seq, conc }
+}
+
 fn main() {
     if let Ok(role) = std::env::var(ROLE) {
-        let threads: usize = std::env::var("OSIRIS_BENCH_ROLE_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(2);
+        // One thread, like the gateway's default (`worker_threads = 1`), so that the hop
+        // differs from the gateway only by the payment.
+        let threads: usize = std::env::var("OSIRIS_BENCH_ROLE_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
         let runtime = if threads == 1 {
             tokio::runtime::Builder::new_current_thread().enable_all().build()
         } else {
@@ -289,12 +283,12 @@ async fn bench() {
     market.release(config.listen);
     let mut gateway_process = spawn_gateway(&config, &market.dir.path().join("strict.toml"));
     let gateway_pid = gateway_process.id();
-    let gateway = connect_when_up(&offer.endpoints[0]).await;
+    let gateway = osiris_e2e::gateway_when_up(&offer.endpoints[0]).await;
     let relaxed_config =
         Config { payment_durability: Durability::Relaxed, ..market.gateway_config(&offer, 1, service) };
     market.release(relaxed_config.listen);
     let mut relaxed_process = spawn_gateway(&relaxed_config, &market.dir.path().join("relaxed.toml"));
-    let relaxed = connect_when_up(&offer.endpoints[1]).await;
+    osiris_e2e::gateway_when_up(&offer.endpoints[1]).await;
     let escrow = market.osiris.deployment.escrow.address.clone();
     let charlie = actor("//Charlie");
     let mut payers = Vec::new();
@@ -303,21 +297,27 @@ async fn bench() {
         let channel_id = market.open_channel(&charlie, &key, &offer, 1_000 * UNIT, 100_000).await;
         payers.push(ChannelPayer { key, escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 });
     }
-    let direct = GatewayClient::connect(&upstream).await.unwrap();
-    let hop = GatewayClient::connect(&hop_url).await.unwrap();
-    let nginx_client = match &nginx {
-        Some((_, url)) => Some(GatewayClient::connect(url).await.unwrap()),
-        None => None,
-    };
     let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&market.pool).await.unwrap();
     let sync_commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&market.pool).await.unwrap();
     // Warm-up: connections, caches, the database's plans.
-    run(vec![(direct.clone(), vec![None; 200])]).await;
-    run(vec![(hop.clone(), vec![None; 200])]).await;
+    for url in [&upstream, &hop_url] {
+        run(vec![(GatewayClient::connect(url).await.unwrap(), vec![None; 200])]).await;
+    }
     run(vec![(gateway.clone(), escrow_payments(&mut payers[0], 200))]).await;
 
     eprintln!("signing authorizations");
-    let mut plan = |prepaid: bool| -> (Vec<Option<Payment>>, Vec<Vec<Option<Payment>>>) {
+    // The gateway modes in the order they run (amounts only grow): which replica, prepaid or
+    // paid, and the sequential and concurrent authorizations.
+    let gateway_modes = [
+        ("prepaid", 0, true),
+        ("paid", 0, false),
+        ("prepaid‡", 1, true),
+        ("paid‡", 1, false),
+        ("prepaid†", 0, true),
+        ("paid†", 0, false),
+    ];
+    let mut plans = Vec::new();
+    for (name, replica, prepaid) in gateway_modes {
         let sign = |payer: &mut ChannelPayer, n| {
             if prepaid {
                 prepaid_payments(payer, n)
@@ -326,75 +326,29 @@ async fn bench() {
             }
         };
         let seq = sign(&mut payers[0], calls);
-        let conc = payers.iter_mut().map(|p| sign(p, per_client)).collect();
-        (seq, conc)
-    };
-    // In the order they are sent: amounts only grow.
-    let (seq_prepaid, conc_prepaid) = plan(true);
-    let (seq_paid, conc_paid) = plan(false);
-    let (seq_prepaid_relaxed, conc_prepaid_relaxed) = plan(true);
-    let (seq_paid_relaxed, conc_paid_relaxed) = plan(false);
-    let (seq_prepaid_off, conc_prepaid_off) = plan(true);
-    let (seq_paid_off, conc_paid_off) = plan(false);
+        let conc: Vec<_> = payers.iter_mut().map(|p| sign(p, per_client)).collect();
+        plans.push((name, &offer.endpoints[replica], seq, conc));
+    }
 
     eprintln!("measuring");
-    let unpaid = |client: &GatewayClient| (client.clone(), vec![None; calls]);
-    let unpaid_conc = |clients: Vec<GatewayClient>| clients.into_iter().map(|c| (c, vec![None; per_client])).collect();
-    let paid_conc = |clients: Vec<GatewayClient>, plans: Vec<Vec<Option<Payment>>>| {
-        clients.into_iter().zip(plans).collect::<Vec<_>>()
-    };
+    let unpaid = || (vec![None; calls], vec![vec![None; per_client]; CONSUMERS]);
     let mut modes = Vec::new();
-    modes.push(Mode {
-        name: "direct",
-        seq: run(vec![unpaid(&direct)]).await,
-        conc: run(unpaid_conc(clients(&upstream).await)).await,
-    });
-    if let (Some(client), Some((_, url))) = (&nginx_client, &nginx) {
-        modes.push(Mode {
-            name: "nginx",
-            seq: run(vec![unpaid(client)]).await,
-            conc: run(unpaid_conc(clients(url).await)).await,
-        });
+    let mut baselines = vec![("direct", &upstream), ("hop only", &hop_url)];
+    if let Some((_, url)) = &nginx {
+        baselines.insert(1, ("nginx", url));
     }
-    modes.push(Mode {
-        name: "hop only",
-        seq: run(vec![unpaid(&hop)]).await,
-        conc: run(unpaid_conc(clients(&hop_url).await)).await,
-    });
-    let gateways = || clients(&offer.endpoints[0]);
-    modes.push(Mode {
-        name: "prepaid",
-        seq: run(vec![(gateway.clone(), seq_prepaid)]).await,
-        conc: run(paid_conc(gateways().await, conc_prepaid)).await,
-    });
-    modes.push(Mode {
-        name: "paid",
-        seq: run(vec![(gateway.clone(), seq_paid)]).await,
-        conc: run(paid_conc(gateways().await, conc_paid)).await,
-    });
-    let memory = memory_kib(gateway_pid);
-    let relaxeds = || clients(&offer.endpoints[1]);
-    modes.push(Mode {
-        name: "prepaid‡",
-        seq: run(vec![(relaxed.clone(), seq_prepaid_relaxed)]).await,
-        conc: run(paid_conc(relaxeds().await, conc_prepaid_relaxed)).await,
-    });
-    modes.push(Mode {
-        name: "paid‡",
-        seq: run(vec![(relaxed.clone(), seq_paid_relaxed)]).await,
-        conc: run(paid_conc(relaxeds().await, conc_paid_relaxed)).await,
-    });
-    set_fsync(&market.pool, false).await;
-    modes.push(Mode {
-        name: "prepaid†",
-        seq: run(vec![(gateway.clone(), seq_prepaid_off)]).await,
-        conc: run(paid_conc(gateways().await, conc_prepaid_off)).await,
-    });
-    modes.push(Mode {
-        name: "paid†",
-        seq: run(vec![(gateway.clone(), seq_paid_off)]).await,
-        conc: run(paid_conc(gateways().await, conc_paid_off)).await,
-    });
+    for (name, url) in baselines {
+        let (seq, conc) = unpaid();
+        modes.push(measure(name, url, seq, conc).await);
+    }
+    let mut memory = (0, 0);
+    for (name, url, seq, conc) in plans {
+        if name == "prepaid†" {
+            memory = memory_kib(gateway_pid);
+            set_fsync(&market.pool, false).await;
+        }
+        modes.push(measure(name, url, seq, conc).await);
+    }
     set_fsync(&market.pool, true).await;
 
     let base = |name: &str| modes.iter().find(|m| m.name == name);
@@ -404,7 +358,8 @@ async fn bench() {
         "gateway benchmark: trivial unary gRPC call; {calls} sequential calls per mode, then {CONSUMERS} clients × {per_client} calls (one connection and channel each)"
     );
     println!(
-        "PostgreSQL over a UNIX socket, fsync={fsync}, synchronous_commit={sync_commit}; † = the same with fsync=off"
+        "PostgreSQL over a UNIX socket, fsync={fsync}, synchronous_commit={sync_commit} (strict durability); \
+         ‡ = a replica with payment_durability = \"relaxed\"; † = strict with fsync=off (the test cluster's setting)"
     );
     println!(
         "{:<10} {:>11} {:>11} {:>12} {:>10} {:>11} {:>9} {:>9} {:>9}",

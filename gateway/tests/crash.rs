@@ -1,39 +1,24 @@
 //! The gateway is killed with SIGKILL while consumers make paid calls: every call that was
 //! answered OK has its authorization stored, and a restarted gateway goes on from there.
 
-use osiris_e2e::{actor, die_with_parent, example_service, payment_key, spawn_primes, Market, UNIT};
+use osiris_e2e::{
+    actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, spawn_primes, Market, UNIT,
+};
 use osiris_gateway::config::{Config, ServiceType};
 use osiris_gateway_client::Api;
-use osiris_gateway_client::{find_method, ChannelPayer, GatewayClient};
+use osiris_gateway_client::{find_method, ChannelPayer};
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PRICE: u128 = UNIT / 1000;
 const CONSUMERS: [&str; 4] = ["//Charlie", "//Dave", "//Eve", "//Ferdie"];
 
-/// Runs the real `osiris-gateway` binary with `config` written to a TOML file.
+/// Runs the real `osiris-gateway` binary with `config`.
 fn spawn_gateway(config: &Config, dir: &std::path::Path) -> Child {
-    let path = dir.join("gateway.toml");
-    std::fs::write(&path, toml::to_string(config).unwrap()).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-gateway"));
-    command.arg("--config").arg(&path).env("RUST_LOG", "warn").stdin(Stdio::null()).stdout(Stdio::null());
-    die_with_parent(&mut command).spawn().expect("start osiris-gateway")
-}
-
-async fn connect(url: &str) -> GatewayClient {
-    let started = Instant::now();
-    loop {
-        if let Ok(client) = GatewayClient::connect(url).await {
-            if client.service_info().await.is_ok() {
-                return client;
-            }
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the gateway did not come up on {url}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    spawn_gateway_process(env!("CARGO_BIN_EXE_osiris-gateway"), config, &dir.join("gateway.toml"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,7 +29,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     let config = market.gateway_config(&offer, 0, service);
     market.release(config.listen);
     let mut gateway = spawn_gateway(&config, market.dir.path());
-    let client = connect(&offer.endpoints[0]).await;
+    let client = gateway_when_up(&offer.endpoints[0]).await;
     let api = Api::from_descriptor_set(&client.service_info().await.unwrap().descriptor_set).unwrap();
     let factorize = find_method(&api, "Factorize").unwrap();
     let escrow = market.osiris.deployment.escrow.address.clone();
@@ -104,7 +89,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
 
     // Restarted, the gateway picks up where it stopped: consumers learn the state and go on.
     let mut gateway = spawn_gateway(&config, market.dir.path());
-    let client = connect(&offer.endpoints[0]).await;
+    let client = gateway_when_up(&offer.endpoints[0]).await;
     for payer in &mut payers {
         let state = client.channel_state(&payer.key, &escrow, payer.channel_id).await.unwrap();
         payer.resync(&state).unwrap();

@@ -84,7 +84,7 @@ impl Claimer {
         for claim in self.in_progress(&channels).await? {
             let on_chain = self.escrow.channel(claim.claimed.channel_id).await?;
             if on_chain.is_some_and(|c| c.nonce > claim.claimed.nonce) {
-                self.mark_done(&[claim.claimed.clone()], None).await?;
+                self.mark_done(std::slice::from_ref(&claim.claimed), None).await?;
                 report.reconciled.push(claim.claimed);
             } else {
                 pending.push(claim);

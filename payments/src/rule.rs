@@ -103,7 +103,7 @@ pub fn decide(
         }
     };
     // `spent` ≤ `amount` ≤ `value` < 2^128, so the sum cannot overflow; the rule stays total anyway.
-    let spent = spent.ok_or_else(|| Refusal::AmountExceedsValue { channel_id, amount: payment.amount, value })?;
+    let spent = spent.ok_or(Refusal::AmountExceedsValue { channel_id, amount: payment.amount, value })?;
     Ok(PaymentState {
         channel_id,
         nonce: payment.nonce,

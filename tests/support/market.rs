@@ -285,3 +285,31 @@ pub async fn spawn_text() -> String {
     tokio::spawn(osiris_examples::text::serve(listener));
     url
 }
+
+/// Runs the real `osiris-gateway` binary (`binary`: the test's `CARGO_BIN_EXE_osiris-gateway`)
+/// with `config` written as TOML to `path`; warnings to stderr. Dies with the test.
+pub fn spawn_gateway_process(binary: &str, config: &Config, path: &std::path::Path) -> std::process::Child {
+    std::fs::write(path, toml::to_string(config).expect("config as TOML")).expect("write the gateway config");
+    let mut command = std::process::Command::new(binary);
+    command
+        .arg("--config")
+        .arg(path)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null());
+    crate::die_with_parent(&mut command).spawn().expect("start osiris-gateway")
+}
+
+/// A client of the gateway at `url` once it answers `GetServiceInfo` (up to 60 s).
+pub async fn gateway_when_up(url: &str) -> osiris_gateway_client::GatewayClient {
+    let started = Instant::now();
+    loop {
+        if let Ok(client) = osiris_gateway_client::GatewayClient::connect(url).await {
+            if client.service_info().await.is_ok() {
+                return client;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the gateway did not come up on {url}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

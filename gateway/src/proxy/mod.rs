@@ -34,7 +34,8 @@ pub enum UpstreamError {
     Client(String),
 }
 
-/// The upstream of one gateway, built from the service config.
+/// The upstream of one gateway, built from the service config (one per gateway: size is moot).
+#[allow(clippy::large_enum_variant)]
 pub enum Upstream {
     /// Passthrough; with the service's API when configured, to refuse unknown methods unpaid.
     Grpc(grpc::Passthrough, Option<Arc<Api>>),
@@ -42,7 +43,9 @@ pub enum Upstream {
     Process(process::ProcessRunner),
 }
 
-/// A call resolved against the service's API, ready to be sent once paid.
+/// A call resolved against the service's API, ready to be sent once paid. Moved once per
+/// call; boxing the request would cost an allocation per call instead.
+#[allow(clippy::large_enum_variant)]
 pub enum Prepared {
     /// Passed through untouched.
     Grpc(Request<Incoming>),
