@@ -83,9 +83,4 @@ impl Authorizer {
         }
         self.payments.submit(payment, facts, terms)
     }
-
-    /// [`check`](Self::check) then [`commit`](Self::commit).
-    pub async fn authorize(&self, payment: Payment) -> Result<Pending, Refusal> {
-        self.commit(self.check(payment).await?)
-    }
 }
