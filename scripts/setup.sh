@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Osiris needs, skipping whatever is already there at the pinned version:
-# Debian packages, Rust 1.86.0 for the contracts, cargo-contract 5.0.3 and
-# substrate-contracts-node 0.42.0. Safe to run again and again.
+# Debian packages, Rust 1.86.0 for the contracts, cargo-contract 5.0.3 (built from source:
+# it publishes no official prebuilt binary) and substrate-contracts-node 0.42.0 (from its
+# release archive, see install-node.sh). Safe to run again and again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -38,17 +39,8 @@ if ! cargo-contract --version 2>/dev/null | grep -q " $CARGO_CONTRACT_VERSION"; 
   (cd / && cargo install cargo-contract --version "$CARGO_CONTRACT_VERSION" --locked --force)
 fi
 
-# --- the dev chain ---
-if ! substrate-contracts-node --version 2>/dev/null | grep -q " $CONTRACTS_NODE_VERSION"; then
-  say "building substrate-contracts-node $CONTRACTS_NODE_VERSION from source: about 75 minutes on 2 cores"
-  registry_src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/index.crates.io-* 2>/dev/null | head -n1)
-  registry_src=${registry_src:-${CARGO_HOME:-$HOME/.cargo}/registry/src/index.crates.io-1949cf8c6b5b557f}
-  # The runtime's Wasm builder must use the crate's own Cargo.lock, and Rust 1.86 for the runtime Wasm
-  # (../shared/TOOLCHAIN.md, "Building contracts-node from crates.io").
-  (cd / && WASM_BUILD_WORKSPACE_HINT="$registry_src/contracts-node-$CONTRACTS_NODE_VERSION" \
-     WASM_BUILD_TOOLCHAIN="$CONTRACTS_RUST" \
-     cargo install contracts-node --version "$CONTRACTS_NODE_VERSION" --locked --force)
-fi
+# --- the dev chain: the release archive (seconds), else from source (about 75 minutes) ---
+substrate-contracts-node --version 2>/dev/null | grep -q " $CONTRACTS_NODE_VERSION" || "$ROOT/scripts/install-node.sh"
 
 [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
 say "set-up complete: cargo-contract $CARGO_CONTRACT_VERSION, substrate-contracts-node $CONTRACTS_NODE_VERSION, Rust $CONTRACTS_RUST, PostgreSQL in $PG_BIN"

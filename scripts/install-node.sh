@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs substrate-contracts-node $CONTRACTS_NODE_VERSION (the dev chain) unless it is
+# already there at that version. First from the project's prebuilt release archive
+# (Linux x86-64: substrate-contracts-node-linux.tar.gz, macOS: -mac-universal.tar.gz, as
+# its release workflow publishes them), checked with `--version`; if that fails, it says
+# why and builds from source with cargo (about 75 minutes on 2 cores).
+#
+# Environment:
+#   OSIRIS_NODE_ARCHIVE_URL   the archive to download instead of the release's (any URL curl takes)
+#   OSIRIS_INSTALL_DIR        where to put the binary (default: cargo's bin directory)
+#   OSIRIS_NODE_NO_SOURCE_BUILD=1  fail instead of building from source when the archive fails
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+bin_dir=${OSIRIS_INSTALL_DIR:-${CARGO_HOME:-$HOME/.cargo}/bin}
+node="$bin_dir/substrate-contracts-node"
+mkdir -p "$bin_dir"
+has_version() { "$1" --version 2>/dev/null | grep -q " $CONTRACTS_NODE_VERSION"; }
+if has_version "$node"; then
+  exit 0
+fi
+
+release="https://github.com/paritytech/substrate-contracts-node/releases/download/v$CONTRACTS_NODE_VERSION"
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) default_url="$release/substrate-contracts-node-linux.tar.gz" ;;
+  Darwin-*) default_url="$release/substrate-contracts-node-mac-universal.tar.gz" ;;
+  *) default_url="" ;;
+esac
+url=${OSIRIS_NODE_ARCHIVE_URL:-$default_url}
+
+# download_archive: installs from $url; prints why not on failure.
+download_archive() {
+  [ -n "$url" ] || { echo "no prebuilt archive for $(uname -s) $(uname -m)"; return 1; }
+  local tmp
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/osiris-node.XXXXXX")
+  trap 'rm -rf "$tmp"' RETURN
+  curl -fsSL --connect-timeout 10 --max-time 600 -o "$tmp/node.tar.gz" "$url" 2>"$tmp/curl.err" \
+    || { echo "downloading $url failed: $(tail -n1 "$tmp/curl.err")"; return 1; }
+  tar -xzf "$tmp/node.tar.gz" -C "$tmp" 2>"$tmp/tar.err" \
+    || { echo "$url is not a .tar.gz archive: $(tail -n1 "$tmp/tar.err")"; return 1; }
+  local found
+  found=$(find "$tmp" -type f -name substrate-contracts-node | head -n1)
+  [ -n "$found" ] || { echo "$url holds no substrate-contracts-node executable"; return 1; }
+  chmod +x "$found"
+  has_version "$found" \
+    || { echo "the archive's node reports '$("$found" --version 2>&1 | head -n1)', not $CONTRACTS_NODE_VERSION"; return 1; }
+  install -m 0755 "$found" "$node"
+}
+
+say "installing substrate-contracts-node $CONTRACTS_NODE_VERSION from ${url:-(no archive)}"
+started=$SECONDS
+if why=$(download_archive); then
+  say "installed $node from the release archive in $((SECONDS - started)) s"
+  exit 0
+fi
+say "the prebuilt archive did not work: $why"
+[ "${OSIRIS_NODE_NO_SOURCE_BUILD:-}" != 1 ] || die "not building from source (OSIRIS_NODE_NO_SOURCE_BUILD=1)"
+
+say "building substrate-contracts-node $CONTRACTS_NODE_VERSION from source instead: about 75 minutes on 2 cores"
+registry_src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/index.crates.io-* 2>/dev/null | head -n1)
+registry_src=${registry_src:-${CARGO_HOME:-$HOME/.cargo}/registry/src/index.crates.io-1949cf8c6b5b557f}
+# The runtime's Wasm builder must use the crate's own Cargo.lock, and Rust 1.86 for the runtime Wasm
+# (../shared/TOOLCHAIN.md, "Building contracts-node from crates.io").
+(cd / && WASM_BUILD_WORKSPACE_HINT="$registry_src/contracts-node-$CONTRACTS_NODE_VERSION" \
+   WASM_BUILD_TOOLCHAIN="$CONTRACTS_RUST" \
+   cargo install contracts-node --version "$CONTRACTS_NODE_VERSION" --locked --force --root "$(dirname "$bin_dir")")
