@@ -16,6 +16,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# docker-compose only parses docker-compose.yml for a test (`docker-compose config`): without
+# its recommended Docker engine, which is neither installed nor needed.
+if ! dpkg -s docker-compose >/dev/null 2>&1; then
+  say "installing docker-compose (to check docker-compose.yml; no Docker engine)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+fi
+
 # --- Rust for the contracts ---
 command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
 if ! rustup toolchain list | grep -q "^$CONTRACTS_RUST"; then
