@@ -65,11 +65,12 @@ impl ServiceType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentCommit {
-    /// Send the call as soon as the early checks pass, and verify the signature and commit
-    /// the payment while it is on its way; the reply is held until the commit is done, so
-    /// the call costs the longer of the two instead of their sum. A payment that then fails
-    /// (a forged signature, or a replay racing on another replica) gets its refusal and
-    /// the upstream's reply is dropped: the upstream may serve a call nobody paid for.
+    /// Send the call once its payment is checked and its signature verified, and commit
+    /// the payment while the call is on its way; the reply is held until the commit is
+    /// done, so the call costs the longer of the two instead of their sum. A payment that
+    /// then loses its write (a replay racing on another replica) gets its refusal and the
+    /// upstream's reply is dropped: the upstream may serve that call unpaid (a forged
+    /// payment never reaches it).
     #[default]
     Overlapped,
     /// Send the call only after the payment has committed: the upstream never serves an

@@ -4,9 +4,9 @@
 //!
 //! A paid call: its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
 //! call is resolved against the service's API (UNIMPLEMENTED / INVALID_ARGUMENT, nothing
-//! charged); the payment is checked early (mirror, rule); then, by [`PaymentCommit`], its
-//! signature is verified and it is committed before the call is sent, or while the call is
-//! on its way with the reply held back until it has. Either way a call is answered OK only
+//! charged); the payment is checked early (mirror, rule) and its signature verified; then,
+//! by [`PaymentCommit`], it is committed before the call is sent, or while the call is on
+//! its way with the reply held back until it has. Either way a call is answered OK only
 //! with its payment verified and committed.
 
 use crate::authorize::Authorizer;
@@ -84,11 +84,12 @@ impl Gateway {
                 Ok(self.upstream.send(call).await)
             }
             PaymentCommit::Overlapped => {
-                // The call goes out first; the signature is verified and the payment
-                // committed while the upstream works. Nothing is answered before the commit.
-                let (response, paid) =
-                    tokio::join!(self.upstream.send(call), async { committed(self.authorizer.commit(checked)?).await });
-                // A refused or lost payment: the upstream's reply is dropped.
+                // The signature is verified before the call goes out (a forged payment never
+                // reaches the upstream); the commit runs while the upstream works, and
+                // nothing is answered before it is done.
+                let pending = self.authorizer.commit(checked)?;
+                let (response, paid) = tokio::join!(self.upstream.send(call), committed(pending));
+                // A payment lost to a racing replica: the upstream's reply is dropped.
                 paid?;
                 Ok(response)
             }

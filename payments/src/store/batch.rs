@@ -178,8 +178,8 @@ async fn run(db: &mut PgConnection, local: &Local, jobs: Vec<Job>) -> Result<(),
         tracing::debug!(round, channels = pending.len(), "payment rows changed under the batch; deciding again");
         channels = pending;
     }
-    let contention: Vec<Channel> = channels;
-    for channel in contention {
+    // Still changing under us after every round: answer, rather than retry forever.
+    for channel in channels {
         let refusal = Refusal::from(StoreError::Contention(channel.id, MAX_ROUNDS));
         answer(channel, std::iter::repeat_with(|| Err(refusal.clone())));
     }
