@@ -75,6 +75,8 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     let mut unknown = payer.clone();
     unknown.channel_id = 999;
     assert_eq!(code(call(Some(unknown.pay(PRICE))).await), Code::NotFound, "no such channel");
+    unknown.channel_id = u64::MAX;
+    assert_eq!(code(call(Some(unknown.pay(PRICE))).await), Code::NotFound, "an id no channel can have");
     let replay = payer.authorization(PaymentKind::Escrow);
     assert_eq!(code(call(Some(replay)).await), Code::AlreadyExists, "replayed authorization");
     let mut stale = payer.clone();

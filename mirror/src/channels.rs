@@ -29,10 +29,13 @@ pub struct ChannelFacts {
 const COLUMNS: &str =
     "channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, updated_block";
 
-/// One channel, `None` if the mirror does not know it.
+/// One channel, `None` if the mirror does not know it (ids beyond `BIGINT` cannot be in it).
 pub async fn channel(pool: &PgPool, channel_id: ChannelId) -> Result<Option<ChannelFacts>, MirrorError> {
+    let Ok(id) = i64::try_from(channel_id) else {
+        return Ok(None);
+    };
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM channels WHERE channel_id = $1"))
-        .bind(id(channel_id)?)
+        .bind(id)
         .fetch_optional(pool)
         .await?;
     row.as_ref().map(facts_from_row).transpose()
