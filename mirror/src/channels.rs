@@ -67,10 +67,6 @@ pub async fn channel_ids_paying(pool: &PgPool, recipient: &str) -> Result<Vec<Ch
     ids.into_iter().map(|id| to_u64("channels.channel_id", id)).collect()
 }
 
-fn id(channel_id: ChannelId) -> Result<i64, MirrorError> {
-    i64::try_from(channel_id).map_err(|_| MirrorError::Malformed { field: "channel id", value: channel_id.to_string() })
-}
-
 fn facts_from_row(row: &PgRow) -> Result<ChannelFacts, MirrorError> {
     let signer: Vec<u8> = row.try_get("signer")?;
     let signer: SignerKey = signer

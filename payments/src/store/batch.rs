@@ -134,7 +134,7 @@ async fn run(db: &mut PgConnection, local: &Local, jobs: Vec<Job>) -> Result<(),
         {
             let rows = local.lock().expect("payments lock");
             for channel in channels {
-                let row = rows.get(&channel.id).cloned().unwrap_or(Versioned { state: None, version: 0 });
+                let row = rows.get(&channel.id).cloned().unwrap_or(Versioned::ABSENT);
                 match decide_channel(&channel, row.state.as_ref(), fresh.contains(&channel.id)) {
                     Decided::Refused(refusals) => answer(channel, refusals.into_iter().map(Err)),
                     Decided::Write { row: next, outcomes } => writes.push((channel, row.version, next, outcomes)),

@@ -56,6 +56,11 @@ pub(crate) struct Versioned {
     pub version: i64,
 }
 
+impl Versioned {
+    /// No row for the channel yet: the first write inserts it at version 1.
+    pub const ABSENT: Self = Self { state: None, version: 0 };
+}
+
 /// How durable a committed payment is before its call is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,7 +118,7 @@ impl PaymentStore {
     pub async fn load(&self, channel_id: ChannelId, mirror_nonce: Nonce) -> Result<Option<PaymentState>, StoreError> {
         let mut db = self.pool.acquire().await?;
         let mut loaded = load(&mut db, &[(channel_id, mirror_nonce)]).await?;
-        let row = loaded.remove(&channel_id).unwrap_or(Versioned { state: None, version: 0 });
+        let row = loaded.remove(&channel_id).unwrap_or(Versioned::ABSENT);
         self.local.lock().expect("payments lock").insert(channel_id, row.clone());
         Ok(row.state)
     }
@@ -162,7 +167,7 @@ pub(crate) async fn load(
             let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
             let version: Option<i64> = row.try_get("version")?;
             let Some(version) = version else {
-                return Ok((channel_id, Versioned { state: None, version: 0 }));
+                return Ok((channel_id, Versioned::ABSENT));
             };
             let mut state = state_from_row(channel_id, row)?;
             state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
