@@ -8,30 +8,70 @@ use crate::store::read::ChannelFilter;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::IntoParams;
 
 /// Channel filters (combined with AND) and paging.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct ChannelQuery {
-    /// SS58 account that funded the channel.
     sender: Option<String>,
-    /// SS58 account that claims the channel.
     recipient: Option<String>,
-    /// Signer key, 0x-hex (33 bytes).
     signer: Option<String>,
-    /// Instance group id.
     group_id: Option<String>,
-    /// Page size, 1 to 500 (default 50).
     limit: Option<String>,
-    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+impl IntoParams for ChannelQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            params::query("sender", "SS58 account that funded the channel.", params::account_schema()),
+            params::query("recipient", "SS58 account that claims the channel.", params::account_schema()),
+            params::query(
+                "signer",
+                "The channel's payment signer key, 0x-hex (33 bytes).",
+                params::signer_key_schema(),
+            ),
+            params::query("group_id", "Instance group id.", params::id_schema()),
+            params::query("limit", "Page size, 1 to 500 (default 50).", params::limit_schema()),
+            params::query("cursor", "`next_cursor` of the previous page.", params::number_cursor_schema()),
+        ]
+    }
+}
+
+/// A channel's id in the path.
+#[derive(Deserialize)]
+pub struct ChannelPath {
+    channel_id: String,
+}
+
+impl IntoParams for ChannelPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![params::path("channel_id", "Channel id.", params::number_schema())]
+    }
+}
+
+/// An account in the path.
+#[derive(Deserialize)]
+pub struct AccountPath {
+    account: String,
+}
+
+impl IntoParams for AccountPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![params::path("account", "SS58 account id.", params::account_schema())]
+    }
 }
 
 /// List channels by id.
 #[utoipa::path(get, path = "/v1/channels", tag = "escrow", params(ChannelQuery),
-    responses((status = 200, body = Page<Channel>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Page<Channel>, links(
+        ("first_channel" = (operation_id = "get_channel", parameters(("channel_id" = "$response.body#/items/0/id")),
+            description = "The first channel of the page")),
+        ("first_sender_balance" = (operation_id = "get_balance", parameters(("account" = "$response.body#/items/0/sender")),
+            description = "The escrow balance of the first channel's sender")))),
+        (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_channels(
     State(s): State<AppState>,
     Params(q): Params<ChannelQuery>,
@@ -50,18 +90,34 @@ pub async fn list_channels(
 
 /// One channel.
 #[utoipa::path(get, path = "/v1/channels/{channel_id}", tag = "escrow",
-    params(("channel_id" = u64, Path, description = "Channel id")),
-    responses((status = 200, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn get_channel(State(s): State<AppState>, Path(channel_id): Path<String>) -> Result<Json<Channel>, ApiError> {
+    params(ChannelPath),
+    responses((status = 200, body = Channel, links(
+        ("sender_balance" = (operation_id = "get_balance", parameters(("account" = "$response.body#/sender")),
+            description = "The escrow balance of the channel's sender")),
+        ("sender_channels" = (operation_id = "list_channels", parameters(("sender" = "$response.body#/sender")),
+            description = "Every channel the sender opened")))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get_channel(
+    State(s): State<AppState>,
+    Path(ChannelPath { channel_id }): Path<ChannelPath>,
+) -> Result<Json<Channel>, ApiError> {
     let id = params::number("channel_id", &channel_id)?;
     s.store.channel(id).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no channel {id}")))
 }
 
 /// An account's escrow balance.
 #[utoipa::path(get, path = "/v1/balances/{account}", tag = "escrow",
-    params(("account" = String, Path, description = "SS58 account id")),
-    responses((status = 200, body = Balance), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn get_balance(State(s): State<AppState>, Path(account): Path<String>) -> Result<Json<Balance>, ApiError> {
+    params(AccountPath),
+    responses((status = 200, body = Balance, links(
+        ("channels_sent" = (operation_id = "list_channels", parameters(("sender" = "$request.path.account")),
+            description = "Channels this account opened")),
+        ("channels_received" = (operation_id = "list_channels", parameters(("recipient" = "$request.path.account")),
+            description = "Channels this account claims")))),
+        (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get_balance(
+    State(s): State<AppState>,
+    Path(AccountPath { account }): Path<AccountPath>,
+) -> Result<Json<Balance>, ApiError> {
     let account = params::account("account", &account)?;
     let balance = s.store.balance(&account).await?;
     Ok(Json(Balance { account, balance: balance.to_string() }))

@@ -3,31 +3,47 @@
 use super::error::{ApiError, ErrorBody};
 use super::models::{Event, Page};
 use super::params::{self, Params};
-use super::AppState;
+use super::{AppState, CONTRACT_NAMES};
 use crate::decode::EVENT_NAMES;
 use crate::store::read::EventFilter;
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::IntoParams;
 
 /// Event filters (combined with AND) and paging.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct EventQuery {
-    /// `registry`, `escrow`, or the contract's SS58 address.
     contract: Option<String>,
-    /// Event name, e.g. `ChannelOpened`.
     name: Option<String>,
-    /// First block (inclusive).
     from_block: Option<String>,
-    /// Last block (inclusive).
     to_block: Option<String>,
-    /// Page size, 1 to 500 (default 50).
     limit: Option<String>,
-    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+impl IntoParams for EventQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut all = vec![
+            params::query(
+                "contract",
+                "`registry`, `escrow`, or the contract's SS58 address.",
+                params::contract_schema(),
+            ),
+            params::query("name", "Event name, e.g. `ChannelOpened`.", event_name_schema()),
+            params::query("from_block", "First block (inclusive).", params::number_schema()),
+            params::query("to_block", "Last block (inclusive).", params::number_schema()),
+        ];
+        all.extend(params::position_page());
+        all
+    }
+}
+
+/// Schema of the `name` filter: the events the contracts emit.
+fn event_name_schema() -> utoipa::openapi::schema::Schema {
+    params::enum_schema(&EVENT_NAMES).description(Some("event name")).build().into()
 }
 
 /// List events in chain order.
@@ -39,15 +55,10 @@ pub async fn list_events(
 ) -> Result<Json<Page<Event>>, ApiError> {
     let contract = match q.contract.as_deref() {
         None => None,
-        Some(name @ ("registry" | "escrow")) => Some(s.contract_address(name).to_string()),
+        Some(name) if CONTRACT_NAMES.contains(&name) => Some(s.contract_address(name).to_string()),
         Some(v) => Some(params::account("contract", v)?),
     };
-    let event_name = match q.name {
-        Some(n) if !EVENT_NAMES.contains(&n.as_str()) => {
-            return Err(ApiError::field("name", format!("unknown event name {n:?}; one of {}", EVENT_NAMES.join(", "))))
-        }
-        n => n,
-    };
+    let event_name = q.name.as_deref().map(|n| params::one_of("name", n, &EVENT_NAMES)).transpose()?;
     let filter = EventFilter {
         contract,
         event_name,

@@ -23,6 +23,9 @@ use error::ApiError;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
+/// The contracts the `contract` filter of the event log names.
+pub const CONTRACT_NAMES: [&str; 2] = ["registry", "escrow"];
+
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {

@@ -3,6 +3,8 @@
 use super::error::ErrorBody;
 use super::models::*;
 use axum::Json;
+use serde_json::Value;
+use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -39,7 +41,41 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
+/// The document as served: utoipa 5.5 writes a link's `operationId` and `operationRef`
+/// in snake case, which OpenAPI tools do not read, so they are renamed here.
+pub fn document() -> Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    if let Some(paths) = document["paths"].as_object_mut() {
+        let operations = paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut());
+        let responses = operations.filter_map(|op| op["responses"].as_object_mut()).flat_map(|r| r.values_mut());
+        for links in responses.filter_map(|r| r.get_mut("links")).filter_map(Value::as_object_mut) {
+            for link in links.values_mut().filter_map(Value::as_object_mut) {
+                for (from, to) in [("operation_id", "operationId"), ("operation_ref", "operationRef")] {
+                    if let Some(value) = link.remove(from) {
+                        link.insert(to.to_string(), value);
+                    }
+                }
+            }
+        }
+    }
+    document
+}
+
 /// `GET /openapi.json`
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn serve() -> Json<Value> {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    Json(DOCUMENT.get_or_init(document).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_name_their_operation_in_camel_case() {
+        let document = super::document();
+        let link = &document["paths"]["/v1/channels"]["get"]["responses"]["200"]["links"]["first_channel"];
+        assert_eq!(link["operationId"], "get_channel");
+        assert!(link.get("operation_id").is_none());
+        let param = &document["paths"]["/v1/channels/{channel_id}"]["get"]["parameters"][0];
+        assert_eq!((param["name"].as_str(), param["required"].as_bool()), (Some("channel_id"), Some(true)));
+    }
 }

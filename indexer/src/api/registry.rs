@@ -7,35 +7,76 @@ use super::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::IntoParams;
 
 /// Paging parameters.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page size, 1 to 500 (default 50).
     limit: Option<String>,
-    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+impl IntoParams for PageQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        params::position_page().into()
+    }
+}
+
 /// Services filter and paging.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct ServiceQuery {
-    /// Only services of this organization.
     org_id: Option<String>,
-    /// Page size, 1 to 500 (default 50).
     limit: Option<String>,
-    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+impl IntoParams for ServiceQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut all = vec![params::query("org_id", "Only services of this organization.", params::id_schema())];
+        all.extend(params::position_page());
+        all
+    }
+}
+
+/// An organization's id in the path.
+#[derive(Deserialize)]
+pub struct OrgPath {
+    org_id: String,
+}
+
+impl IntoParams for OrgPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![params::path("org_id", "Organization id.", params::id_schema())]
+    }
+}
+
+/// A service's ids in the path.
+#[derive(Deserialize)]
+pub struct ServicePath {
+    org_id: String,
+    service_id: String,
+}
+
+impl IntoParams for ServicePath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            params::path("org_id", "Organization id.", params::id_schema()),
+            params::path("service_id", "Service id, unique within its organization.", params::id_schema()),
+        ]
+    }
 }
 
 /// List organizations in creation order.
 #[utoipa::path(get, path = "/v1/organizations", tag = "registry", params(PageQuery),
-    responses((status = 200, body = Page<Organization>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Page<Organization>, links(
+        ("first_organization" = (operation_id = "get_organization", parameters(("org_id" = "$response.body#/items/0/id")),
+            description = "The first organization of the page")),
+        ("first_organization_services" = (operation_id = "list_services", parameters(("org_id" = "$response.body#/items/0/id")),
+            description = "The first organization's services")))),
+        (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_organizations(
     State(s): State<AppState>,
     Params(q): Params<PageQuery>,
@@ -47,11 +88,14 @@ pub async fn list_organizations(
 
 /// One organization.
 #[utoipa::path(get, path = "/v1/organizations/{org_id}", tag = "registry",
-    params(("org_id" = String, Path, description = "Organization id")),
-    responses((status = 200, body = Organization), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    params(OrgPath),
+    responses((status = 200, body = Organization, links(
+        ("services" = (operation_id = "list_services", parameters(("org_id" = "$request.path.org_id")),
+            description = "The organization's services")))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_organization(
     State(s): State<AppState>,
-    Path(org_id): Path<String>,
+    Path(OrgPath { org_id }): Path<OrgPath>,
 ) -> Result<Json<Organization>, ApiError> {
     let org_id = params::id("org_id", &org_id)?;
     s.store
@@ -63,7 +107,11 @@ pub async fn get_organization(
 
 /// List services in creation order, optionally of one organization.
 #[utoipa::path(get, path = "/v1/services", tag = "registry", params(ServiceQuery),
-    responses((status = 200, body = Page<Service>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = Page<Service>, links(
+        ("first_service" = (operation_id = "get_service",
+            parameters(("org_id" = "$response.body#/items/0/org_id"), ("service_id" = "$response.body#/items/0/id")),
+            description = "The first service of the page")))),
+        (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_services(
     State(s): State<AppState>,
     Params(q): Params<ServiceQuery>,
@@ -76,11 +124,17 @@ pub async fn list_services(
 
 /// One service with its instance groups.
 #[utoipa::path(get, path = "/v1/services/{org_id}/{service_id}", tag = "registry",
-    params(("org_id" = String, Path, description = "Organization id"), ("service_id" = String, Path, description = "Service id")),
-    responses((status = 200, body = Service), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    params(ServicePath),
+    responses((status = 200, body = Service, links(
+        ("organization" = (operation_id = "get_organization", parameters(("org_id" = "$request.path.org_id")),
+            description = "The service's organization")),
+        ("first_group_channels" = (operation_id = "list_channels", parameters(("group_id" = "$response.body#/groups/0/id"),
+                ("recipient" = "$response.body#/groups/0/payment_recipient")),
+            description = "Channels opened to the service's first instance group")))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_service(
     State(s): State<AppState>,
-    Path((org_id, service_id)): Path<(String, String)>,
+    Path(ServicePath { org_id, service_id }): Path<ServicePath>,
 ) -> Result<Json<Service>, ApiError> {
     let org_id = params::id("org_id", &org_id)?;
     let service_id = params::id("service_id", &service_id)?;
