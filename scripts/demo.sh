@@ -5,7 +5,10 @@
 # server), text (a JSON-RPC endpoint) and stats (a program run per call) — and starts each
 # example service with an Osiris gateway in front. Bob opens one payment channel to the
 # group and calls the services through the gateways with `osiris call`, in shell pipes;
-# Charlie claims what the gateways accepted; the balances before and after are printed.
+# Dave, who knows only the name acme/text, finds it through the indexer, opens a channel on
+# the way, and runs one request on two providers of the text API (acme's and Eve's globex)
+# to compare their outputs. Charlie claims what the gateways accepted; the balances before
+# and after are printed.
 # Exits non-zero if any step fails; leaves no process behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +64,10 @@ osiris() { "$bin/osiris" "$@"; }
 as_alice() { OSIRIS_SURI=//Alice osiris "$@"; }
 as_bob() { OSIRIS_SURI=//Bob osiris "$@"; }
 as_charlie() { OSIRIS_SURI=//Charlie osiris "$@"; }
+# Dave knows only service names: he finds them through the indexer and keeps his own state.
+as_dave() { OSIRIS_SURI=//Dave OSIRIS_INDEXER_URL="$indexer_url" OSIRIS_CONSUMER_DIR="$work/dave" osiris "$@"; }
+# Eve sells the text API too, from her own organization.
+as_eve() { OSIRIS_SURI=//Eve osiris "$@"; }
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
 
 say "deploying the contracts"
@@ -73,18 +80,20 @@ start indexer env OSIRIS_INDEXER_LISTEN="${indexer_url#http://}" RUST_LOG=warn "
 wait_for indexer curl -sf "$indexer_url/health"
 echo "indexer: $indexer_url (database $DATABASE_URL)"
 
-# service NAME TYPE PRICE: registers acme/NAME with group `default` paid to Charlie at a gateway on a free port.
+# service NAME TYPE PRICE [API_HASH]: registers acme/NAME with group `default` paid to Charlie at a
+# gateway on a free port; API_HASH (the blake2-256 of its proto file) lets replicas of one API find each other.
 declare -A gateway_url
 service() {
-  local name=$1 type=$2 price=$3
+  local name=$1 type=$2 price=$3 api=${4:-}
   gateway_url[$name]="http://127.0.0.1:$(free_port)"
-  as_alice service create acme "$name" --name "$name ($type)" --price "$price" \
+  as_alice service create acme "$name" --name "$name ($type)" --price "$price" --content-hash "$api" \
     --group default --recipient //Charlie --endpoint "${gateway_url[$name]}"
 }
+text_api=$(b2sum -l 256 "$ROOT/proto/examples/text.proto" | cut -d' ' -f1)
 say "Alice registers organization 'acme' and three services, paid to Charlie"
 as_alice org create acme --name "Acme compute"
 service primes grpc 1000000000     # 1 milli-unit per call
-service text jsonrpc 2000000000
+service text jsonrpc 2000000000 "$text_api"
 service stats process 3000000000
 
 say "starting the example services and a gateway in front of each"
@@ -145,6 +154,44 @@ expected=$((5 * 1000000000 + 2000000000 + 3000000000))
 [ "$paid" = "$expected" ] || die "Bob's channel record says $paid planck signed, expected $expected"
 echo "Bob signed $paid planck for 7 calls"
 
+say "Dave knows only the name acme/text: he looks it up and pays from a channel he opens on the way"
+as_dave services
+as_dave key generate --out "$work/dave-payment.key" >/dev/null
+export OSIRIS_PAYMENT_KEY_FILE="$work/dave-payment.key"
+if echo '{"text": "hello"}' | as_dave call acme/text Analyze 2>"$work/no-channel.txt"; then
+  die "a call without a channel was served"
+fi
+cat "$work/no-channel.txt"
+echo '{"text": "Dave found this service by its name.", "top": 2}' \
+  | as_dave call acme/text Analyze --open-channel 100000000000
+
+say "Eve sells the same text API from her organization 'globex'; Dave asks both and compares"
+eve_text_addr="127.0.0.1:$(free_port)"
+eve_gateway_url="http://127.0.0.1:$(free_port)"
+start eve-text-jsonrpc "$bin/text-jsonrpc" --listen "$eve_text_addr"
+as_eve org create globex --name "Globex text"
+as_eve service create globex text --name "text (jsonrpc)" --price 2000000000 --content-hash "$text_api" \
+  --group eve --recipient //Eve --endpoint "$eve_gateway_url"
+cat >"$work/gateway-eve.toml" <<TOML
+listen = "${eve_gateway_url#http://}"
+recipient_suri = "//Eve"
+database_url = "$DATABASE_URL"
+[service]
+org_id = "globex"
+service_id = "text"
+group_id = "eve"
+service_type = "jsonrpc"
+endpoint = "http://$eve_text_addr/"
+proto_files = ["$ROOT/proto/examples/text.proto"]
+proto_includes = ["$ROOT/proto"]
+TOML
+start gateway-eve env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-eve.toml"
+wait_for gateway-eve grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-eve.log"
+echo '{"text": "Two providers, one answer. One answer!", "top": 2}' \
+  | as_dave call acme/text Analyze --replicas 2 --quorum 2 --open-channel 100000000000
+unset OSIRIS_PAYMENT_KEY_FILE
+expected_dave=$((2 * 2000000000))
+
 say "Mallory tries to pay from Bob's channel with her own key: the gateway refuses"
 as_bob key generate --out "$work/mallory.key" >/dev/null
 if echo '{"number": 10}' | as_bob call "${gateway_url[primes]}" Factorize --channel "$channel" \
@@ -156,7 +203,8 @@ cat "$work/refused.txt"
 say "Charlie claims everything the gateways accepted"
 as_charlie claim
 claimed=$(as_charlie escrow balance --json | json_field '["balance"]')
-[ "$claimed" = "$expected" ] || die "Charlie's escrow balance is $claimed planck, expected $expected"
+[ "$claimed" = "$((expected + expected_dave))" ] \
+  || die "Charlie's escrow balance is $claimed planck, expected $((expected + expected_dave))"
 
 say "Bob goes on calling after the claim (the channel moved to nonce 1)"
 echo '{"number": 123456789}' | as_bob call primes Factorize
@@ -164,4 +212,4 @@ as_bob channel show "$channel"
 
 say "balances after"
 as_bob account; as_charlie account
-say "demo complete: Charlie earned $claimed planck for 7 calls through 3 gateways"
+say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways"

@@ -25,6 +25,10 @@ pub struct GlobalArgs {
     /// File holding the signing account's secret URI (takes precedence over --suri).
     #[arg(long, global = true, env = "OSIRIS_SURI_FILE")]
     pub suri_file: Option<PathBuf>,
+    /// Indexer REST API URL, where `osiris call org/service` and `osiris services` look
+    /// services and channels up (without it they ask the chain).
+    #[arg(long, global = true, env = "OSIRIS_INDEXER_URL")]
+    pub indexer: Option<String>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,

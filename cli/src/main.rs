@@ -7,7 +7,11 @@
 mod commands;
 mod consumer;
 mod context;
+mod directory;
 mod output;
+mod paying;
+mod quorum;
+mod routing;
 
 use clap::{Parser, Subcommand};
 use context::GlobalArgs;
@@ -51,6 +55,8 @@ enum Command {
     Sign(commands::key::SignArgs),
     /// Call a service through its gateway, paying from a channel: request JSON on stdin, reply JSON on stdout.
     Call(commands::call::CallArgs),
+    /// What is for sale: every service with its price, groups and endpoints.
+    Services,
     /// Gateways the consumer calls by name.
     #[command(subcommand)]
     Gateway(GatewayCommand),
@@ -77,7 +83,8 @@ async fn main() -> ExitCode {
         Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Sign(args) => commands::key::sign(&cli.global, args).await,
-        Command::Call(args) => commands::call::call(args).await,
+        Command::Call(args) => commands::call::call(&cli.global, args).await,
+        Command::Services => commands::services::run(&cli.global).await,
         Command::Gateway(GatewayCommand::Add(args)) => commands::call::gateway_add(args),
         Command::Claim(args) => commands::call::claim(&cli.global, args).await,
     };

@@ -2,37 +2,14 @@
 //! composed in a shell pipe, the channel's nonce and amount kept locally; after the
 //! provider's `osiris claim` the next call finds the new nonce on its own.
 
+mod common;
+
+use common::{osiris, reply};
 use osiris_e2e::{actor, example_service, spawn_text, Market, CONSUMER, PROVIDER, UNIT};
 use osiris_gateway::config::ServiceType;
 use serde_json::Value;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 const PRICE: u128 = UNIT / 100;
-
-/// Runs `osiris` as `suri` with `stdin` piped in.
-fn osiris(market: &Market, state: &Path, suri: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_osiris"))
-        .env("OSIRIS_NODE_URL", &market.osiris.node.url)
-        .env("OSIRIS_DEPLOYMENT", &market.deployment_file)
-        .env("OSIRIS_CONSUMER_DIR", state)
-        .env("OSIRIS_SURI", suri)
-        .env("DATABASE_URL", &market.db.url)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run osiris");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn reply(output: &Output) -> Value {
-    assert!(output.status.success(), "osiris failed: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {

@@ -44,6 +44,9 @@ pub struct GatewayClient {
     channel: Channel,
 }
 
+/// How long a gateway may take to accept a connection before it counts as down.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl GatewayClient {
     /// Connects to `url` (`http://host:port`). Errors name the URL and the problem.
     pub async fn connect(url: &str) -> Result<Self, ClientError> {
@@ -51,6 +54,7 @@ impl GatewayClient {
             .map_err(|e| ClientError::BadUrl { url: url.into(), reason: e.to_string() })?;
         let channel = endpoint
             .tcp_nodelay(true)
+            .connect_timeout(CONNECT_TIMEOUT)
             .connect()
             .await
             .map_err(|e| ClientError::Unreachable { url: url.into(), reason: source_chain(&e) })?;

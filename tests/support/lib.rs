@@ -22,8 +22,8 @@ mod world;
 pub use chain::TestChain;
 pub use db::TestDatabase;
 pub use market::{
-    example_service, gateway_when_up, payment_key, proto_root, provider_account, spawn_gateway_process, spawn_primes,
-    spawn_text, Market, Offer, RunningGateway, CONSUMER, PROVIDER,
+    example_service, gateway_when_up, payment_key, proto_root, provider_account, spawn_gateway_process,
+    spawn_miscounting_text, spawn_primes, spawn_text, Market, Offer, RunningGateway, CONSUMER, PROVIDER,
 };
 pub use process::{die_with_parent, logged_address, logged_address_of};
 pub use world::{actor, actor_account, Osiris, UNIT};

@@ -31,6 +31,8 @@ pub struct Market {
     /// Holds the deployment file and whatever else a test writes.
     pub dir: tempfile::TempDir,
     pub deployment_file: PathBuf,
+    store: Store,
+    progress: Arc<Progress>,
     stop: CancellationToken,
     /// Gateway listeners bound by `offer`, until a gateway takes them.
     reserved: Mutex<HashMap<SocketAddr, std::net::TcpListener>>,
@@ -92,6 +94,7 @@ impl Market {
             start_block: osiris.deployment.registry.block.min(osiris.deployment.escrow.block),
             progress: Arc::new(Progress::default()),
         };
+        let progress = follower.progress.clone();
         let stop = CancellationToken::new();
         let token = stop.clone();
         tokio::spawn(async move {
@@ -99,7 +102,8 @@ impl Market {
                 eprintln!("indexer stopped: {e}");
             }
         });
-        Self { osiris, db, pool: store.pool.clone(), dir, deployment_file, stop, reserved: Mutex::default() }
+        let pool = store.pool.clone();
+        Self { osiris, db, pool, dir, deployment_file, store, progress, stop, reserved: Mutex::default() }
     }
 
     /// Waits until the indexer has mirrored block `number`.
@@ -116,10 +120,45 @@ impl Market {
         }
     }
 
+    /// Serves the indexer's REST API over this market's mirror on a port of its own (bound
+    /// here, in this process); its URL.
+    pub async fn serve_indexer_api(&self) -> String {
+        let state = osiris_indexer::api::AppState {
+            store: self.store.clone(),
+            progress: self.progress.clone(),
+            genesis_hash: self.osiris.deployment.genesis_hash.clone(),
+            metrics: None,
+            registry: self.osiris.deployment.registry.address.to_string(),
+            escrow: self.osiris.deployment.escrow.address.to_string(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the indexer API");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let stop = self.stop.clone();
+        let app = osiris_indexer::api::router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await.expect("indexer API")
+        });
+        url
+    }
+
     /// The provider registers `org/service` with one group at `price` planck per call,
     /// listing `gateways` listeners' URLs as the group's endpoints (the gateways' addresses;
     /// the listeners are bound now and kept for [`Market::start_gateway`]).
     pub async fn offer(&self, org_id: &str, service_id: &str, price: Balance, gateways: usize) -> Offer {
+        self.offer_api(org_id, service_id, "default", price, gateways, [0; 32]).await
+    }
+
+    /// [`Market::offer`] with the group's id and the service's API content hash (services of
+    /// one API share it).
+    pub async fn offer_api(
+        &self,
+        org_id: &str,
+        service_id: &str,
+        group_id: &str,
+        price: Balance,
+        gateways: usize,
+        content_hash: [u8; 32],
+    ) -> Offer {
         let provider = actor(PROVIDER);
         let registry = self.osiris.registry();
         let org_meta = OrgMetadata { name: format!("{org_id} inc."), uri: String::new(), content_hash: [0; 32] };
@@ -134,22 +173,18 @@ impl Market {
             self.reserved.lock().unwrap().insert(address, listener);
         }
         let group = InstanceGroup {
-            id: "default".into(),
+            id: group_id.into(),
             payment_recipient: osiris_chain::account::to_ink(&actor_account(PROVIDER)),
             endpoints: endpoints.clone(),
         };
-        let metadata = ServiceMetadata {
-            name: service_id.into(),
-            uri: String::new(),
-            content_hash: [0; 32],
-            price_per_call: price,
-        };
+        let metadata =
+            ServiceMetadata { name: service_id.into(), uri: String::new(), content_hash, price_per_call: price };
         let outcome = registry
             .create_service(&provider, org_id, service_id, metadata, vec![group])
             .await
             .expect("create_service");
         self.wait_for_block(outcome.block_number).await;
-        Offer { org_id: org_id.into(), service_id: service_id.into(), group_id: "default".into(), price, endpoints }
+        Offer { org_id: org_id.into(), service_id: service_id.into(), group_id: group_id.into(), price, endpoints }
     }
 
     /// `consumer` deposits and opens a channel of `value` planck to the offer's group, signed
@@ -283,6 +318,24 @@ pub async fn spawn_text() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(osiris_examples::text::serve(listener));
+    url
+}
+
+/// A careless provider of the text example's API: a JSON-RPC endpoint that answers
+/// `Analyze` as the example does but counts one word too many. Its URL.
+pub async fn spawn_miscounting_text() -> String {
+    use axum::{routing::post, Json, Router};
+    use serde_json::{json, Value};
+    async fn rpc(Json(request): Json<Value>) -> Json<Value> {
+        let params = serde_json::from_value(request["params"].clone())
+            .unwrap_or(osiris_examples::text::AnalyzeRequest { text: String::new(), top: 0 });
+        let mut reply = osiris_examples::text::analyze(&params);
+        reply.words += 1;
+        Json(json!({"jsonrpc": "2.0", "id": request["id"], "result": reply}))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, Router::new().route("/", post(rpc))).await });
     url
 }
 

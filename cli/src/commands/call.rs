@@ -1,40 +1,90 @@
 //! `osiris call` (the consumer's client), `osiris gateway add` (name a gateway) and
 //! `osiris claim` (the provider collects what its gateways accepted).
 
+use super::key::read_key;
 use crate::consumer::{ConsumerState, GatewayEntry};
 use crate::context::GlobalArgs;
+use crate::directory::{Directory, Listing};
 use crate::output::{planck, Report};
-use anyhow::{bail, Context, Result};
+use crate::paying::{self, CallSpec, Failure};
+use crate::quorum::{self, Answer, Verdict};
+use crate::routing::{self, OpenChannel, Route};
+use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
-use osiris_chain::{escrow::Escrow, ChannelId};
-use osiris_gateway_client::{find_method, Api, ChannelPayer, GatewayClient};
-use osiris_payments::PaymentKind;
+use osiris_chain::{escrow::Escrow, payment::PaymentKey, Balance, BlockNumber, ChannelId};
+use osiris_contract_types::is_valid_id;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::PathBuf;
-use tonic::Code;
 
 /// Default directory of the consumer's local state.
 pub const DEFAULT_STATE_DIR: &str = ".osiris/consumer";
 
 #[derive(Args)]
 pub struct CallArgs {
-    /// A gateway name (see `osiris gateway add`) or URL (`http://host:port`).
+    /// What to call: `org/service` (found through the indexer, or the registry on chain),
+    /// a gateway name (see `osiris gateway add`), or a gateway URL (`http://host:port`).
     pub target: String,
     /// The method: `Method`, or `package.Service/Method` when several services have it.
     pub method: String,
-    /// The channel to pay from (default: the named gateway's).
+    /// The channel to pay from (default: the named gateway's, or for `org/service` the
+    /// fullest unexpired channel signed by --key-file to the service's group).
     #[arg(long)]
     pub channel: Option<ChannelId>,
-    /// The channel's payment signer key file (default: the named gateway's).
-    #[arg(long)]
+    /// The payment signer key file your channels are signed with (default: the named gateway's).
+    #[arg(long, env = "OSIRIS_PAYMENT_KEY_FILE")]
     pub key_file: Option<PathBuf>,
     /// Sign this many calls' worth at once and send it as a prepaid authorization.
     #[arg(long)]
     pub prepaid_calls: Option<u32>,
+    /// For `org/service` without a usable channel: open one holding this many planck, signed
+    /// by --key-file, from the signing account (--suri) (its escrow balance, or a deposit from
+    /// its free balance when that is short).
+    #[arg(long, value_name = "PLANCK")]
+    pub open_channel: Option<Balance>,
+    /// Expiration of a channel --open-channel opens, in blocks from now.
+    #[arg(long, default_value_t = DEFAULT_OPEN_EXPIRES_IN, value_name = "BLOCKS")]
+    pub expires_in: BlockNumber,
+    /// Run the call on this many providers of the same API (services whose registered
+    /// content hash equals `org/service`'s, one per organization), paying each.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
+    /// With --replicas: how many providers must return byte-equal output (canonical JSON);
+    /// default a majority.
+    #[arg(long)]
+    pub quorum: Option<usize>,
     /// The consumer's state directory (channel nonces and amounts, named gateways).
     #[arg(long, env = "OSIRIS_CONSUMER_DIR", default_value = DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
+}
+
+/// Expiration of a channel `osiris call --open-channel` opens, in blocks from now.
+pub const DEFAULT_OPEN_EXPIRES_IN: BlockNumber = 10_000;
+
+/// What `osiris call`'s first argument names.
+enum Target {
+    Named(GatewayEntry),
+    Url(String),
+    Service { org_id: String, service_id: String },
+}
+
+impl Target {
+    fn parse(target: &str, state: &ConsumerState) -> Result<Self> {
+        if let Some(entry) = state.gateways()?.get(target) {
+            return Ok(Target::Named(entry.clone()));
+        }
+        if target.contains("://") {
+            return Ok(Target::Url(target.to_string()));
+        }
+        match target.split_once('/') {
+            Some((org, service)) if is_valid_id(org) && is_valid_id(service) => {
+                Ok(Target::Service { org_id: org.to_string(), service_id: service.to_string() })
+            }
+            _ => bail!(
+                "`{target}` is not org/service, a gateway URL, or a gateway name (see `osiris gateway add`, `osiris services`)"
+            ),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -74,67 +124,182 @@ pub fn gateway_add(args: GatewayAddArgs) -> Result<Report> {
     ))
 }
 
-/// Reads the request JSON from stdin (empty means `{}`), pays for one call, prints the reply JSON.
-pub async fn call(args: CallArgs) -> Result<Report> {
+/// Reads the request JSON from stdin (empty means `{}`), pays for the call, prints the reply JSON.
+pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
     let state = ConsumerState::new(args.state_dir.clone());
-    let named = state.gateways()?.get(&args.target).cloned();
-    let url = named.as_ref().map_or(args.target.clone(), |g| g.url.clone());
-    let channel_id = args.channel.or(named.as_ref().map(|g| g.channel_id)).with_context(|| {
-        format!("`{}` is not a named gateway: pass --channel (or `osiris gateway add` it)", args.target)
-    })?;
-    let key_file = args.key_file.clone().or(named.map(|g| g.key_file)).context("pass --key-file")?;
-    let key = super::key::read_key(&key_file)?;
+    let target = Target::parse(&args.target, &state)?;
+    if args.replicas > 1 && !matches!(target, Target::Service { .. }) {
+        bail!("--replicas needs an org/service target (replicas are found in the registry)");
+    }
+    let request = read_request()?;
+    let reply = match target {
+        Target::Named(entry) => {
+            let key = read_key(args.key_file.as_deref().unwrap_or(&entry.key_file))?;
+            let channel_id = args.channel.unwrap_or(entry.channel_id);
+            direct(&entry.url, &args, &request, &state, channel_id, &key).await?
+        }
+        Target::Url(url) => {
+            let channel_id = args.channel.context("a gateway URL needs --channel (or call org/service)")?;
+            let key = read_key(args.key_file.as_deref().context("pass --key-file")?)?;
+            direct(&url, &args, &request, &state, channel_id, &key).await?
+        }
+        Target::Service { org_id, service_id } => {
+            let key_file = args.key_file.clone().context("pass --key-file (the key your channels are signed with)")?;
+            let key = read_key(&key_file)?;
+            let directory = Directory::open(global).await?;
+            let listing = directory.service(&org_id, &service_id).await?.with_context(|| {
+                format!("{} lists no service {org_id}/{service_id} (see `osiris services`)", directory.source())
+            })?;
+            let paid =
+                Paid { global, args: &args, directory: &directory, key: &key, key_file: &key_file, state: &state };
+            if args.replicas > 1 {
+                return replicated(&paid, &listing, &request).await;
+            }
+            paid.call(&listing, &request).await?
+        }
+    };
+    Ok(Report::new(serde_json::to_string(&reply)?, reply))
+}
 
+/// The request on stdin: JSON, or `{}` when empty.
+fn read_request() -> Result<Value> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input).context("reading the request from stdin")?;
-    let request: Value = if input.trim().is_empty() {
-        json!({})
+    if input.trim().is_empty() {
+        Ok(json!({}))
     } else {
-        serde_json::from_str(&input).context("the request on stdin is not JSON")?
-    };
+        serde_json::from_str(&input).context("the request on stdin is not JSON")
+    }
+}
 
-    let client = GatewayClient::connect(&url).await?;
-    let info = client.service_info().await.map_err(|s| status_error(&url, s))?;
-    let price: u128 = info.price_per_call.parse().context("the gateway's price")?;
-    let escrow = osiris_chain::parse_account(&info.escrow)?;
-    let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API")?;
-    let method = find_method(&api, &args.method)?;
-    let (nonce, amount) = state.channel(&info.escrow, channel_id)?.unwrap_or((0, 0));
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce, amount };
+/// One call at one gateway the consumer named.
+async fn direct(
+    url: &str,
+    args: &CallArgs,
+    request: &Value,
+    state: &ConsumerState,
+    channel_id: ChannelId,
+    key: &PaymentKey,
+) -> Result<Value> {
+    let spec = CallSpec { method: &args.method, request, channel_id, key, state, prepaid_calls: args.prepaid_calls };
+    let (client, info) = paying::open(url).await.map_err(Failure::into_error)?;
+    paying::call(url, &client, &info, &spec).await.map_err(Failure::into_error)
+}
 
-    let mut resynced = false;
-    loop {
-        let payment = match args.prepaid_calls {
-            Some(calls) => {
-                payer.amount += price * u128::from(calls.max(1));
-                payer.authorization(PaymentKind::Prepaid)
-            }
-            None => payer.pay(price),
+/// What a call found through the directory needs.
+struct Paid<'a> {
+    global: &'a GlobalArgs,
+    args: &'a CallArgs,
+    directory: &'a Directory,
+    key: &'a PaymentKey,
+    key_file: &'a std::path::Path,
+    state: &'a ConsumerState,
+}
+
+impl Paid<'_> {
+    /// The route to `listing`: its first group with endpoints and --channel when given,
+    /// else the group and channel the directory finds (or --open-channel opens).
+    async fn route(&self, listing: &Listing) -> Result<Route> {
+        if let Some(channel_id) = self.args.channel {
+            let group = listing.groups.iter().find(|g| !g.endpoints.is_empty()).cloned();
+            let group =
+                group.with_context(|| format!("{} has no gateway endpoints in the registry", listing.name()))?;
+            return Ok(Route { group, channel_id });
+        }
+        let open = self.args.open_channel.map(|value| OpenChannel { value, expires_in: self.args.expires_in });
+        routing::route(self.directory, self.global, listing, self.key, self.key_file, open).await
+    }
+
+    async fn call_on(&self, listing: &Listing, route: &Route, request: &Value) -> Result<Value> {
+        let spec = CallSpec {
+            method: &self.args.method,
+            request,
+            channel_id: route.channel_id,
+            key: self.key,
+            state: self.state,
+            prepaid_calls: self.args.prepaid_calls,
         };
-        match client.call_json(&method, request.clone(), Some(&payment)).await {
-            Ok(reply) => {
-                state.save_channel(&info.escrow, channel_id, payer.nonce, payer.amount)?;
-                let text = serde_json::to_string(&reply)?;
-                return Ok(Report::new(text, reply));
+        routing::call(listing, route, &spec).await
+    }
+
+    async fn call(&self, listing: &Listing, request: &Value) -> Result<Value> {
+        let route = self.route(listing).await?;
+        self.call_on(listing, &route, request).await
+    }
+}
+
+/// `--replicas N --quorum K`: the same request to N providers of `listing`'s API.
+async fn replicated(paid: &Paid<'_>, listing: &Listing, request: &Value) -> Result<Report> {
+    let n = paid.args.replicas;
+    let quorum = paid.args.quorum.unwrap_or(n / 2 + 1);
+    ensure!((1..=n).contains(&quorum), "--quorum must be from 1 to --replicas ({n}), got {quorum}");
+    ensure!(listing.content_hash != [0; 32], "{} registers no API content hash, so it has no replicas", listing.name());
+    let mut providers = vec![listing.clone()];
+    for other in paid.directory.services().await? {
+        if providers.len() == n {
+            break;
+        }
+        if other.content_hash == listing.content_hash && providers.iter().all(|p| p.org_id != other.org_id) {
+            providers.push(other);
+        }
+    }
+    if providers.len() < n {
+        let names: Vec<String> = providers.iter().map(Listing::name).collect();
+        bail!(
+            "only {} provider(s) of this API (content hash 0x{}): {}; --replicas asks for {n}",
+            providers.len(),
+            hex::encode(listing.content_hash),
+            names.join(", ")
+        );
+    }
+    // Channels are found (or opened) one provider at a time: opening signs extrinsics
+    // from one account, whose nonces must not race.
+    let mut routes = Vec::new();
+    for provider in &providers {
+        routes.push(paid.route(provider).await?);
+    }
+    let shared = routes.iter().enumerate().find(|(i, r)| routes[..*i].iter().any(|o| o.channel_id == r.channel_id));
+    if let Some((i, r)) = shared {
+        bail!(
+            "{} would be paid from channel {}, as another provider is; replicas need a channel each",
+            providers[i].name(),
+            r.channel_id
+        );
+    }
+    let calls = providers.iter().zip(&routes).map(|(p, r)| paid.call_on(p, r, request));
+    let outputs = futures::future::join_all(calls).await;
+    let answers = providers
+        .iter()
+        .zip(outputs)
+        .map(|(p, output)| Answer { provider: p.name(), output: output.map_err(|e| format!("{e:#}")) })
+        .collect();
+    match quorum::decide(answers, quorum) {
+        Verdict::Agreed { output, agreeing, dissenting } => {
+            let mut note = format!("{} of {n} providers agree ({})", agreeing.len(), agreeing.join(", "));
+            if !dissenting.is_empty() {
+                note.push_str(&format!("; disagreeing: {}", dissenting.join(", ")));
             }
-            // Our record is behind the gateway's (a claim moved the nonce, or state was lost):
-            // take the gateway's view once and pay again.
-            Err(status) if !resynced && matches!(status.code(), Code::Aborted | Code::AlreadyExists) => {
-                let current = client
-                    .channel_state(&payer.key, &payer.escrow, channel_id)
-                    .await
-                    .map_err(|s| status_error(&url, s))?;
-                payer.resync(&current)?;
-                resynced = true;
-            }
-            Err(status) => return Err(status_error(&url, status)),
+            eprintln!("{note}");
+            Ok(Report::new(serde_json::to_string(&output)?, output))
+        }
+        Verdict::NoQuorum { groups } => {
+            let listed: Vec<String> =
+                groups.iter().map(|(output, who)| format!("{} → {}", who.join(", "), shorten(output))).collect();
+            bail!("no {quorum} of {n} providers agree: {}", listed.join("; "))
         }
     }
 }
 
-fn status_error(url: &str, status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("gateway {url}: {:?}: {}", status.code(), status.message())
+/// At most [`SHOWN_OUTPUT_CHARS`] characters of an output, for an error line.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_OUTPUT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
 }
+
+/// How much of each disagreeing output an error shows.
+const SHOWN_OUTPUT_CHARS: usize = 160;
 
 /// Claims the signing account's accepted payments with one `multi_channel_claim`.
 pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {

@@ -8,6 +8,7 @@ pub mod escrow;
 pub mod key;
 pub mod org;
 pub mod service;
+pub mod services;
 
 /// Parses a 32-byte hash given as 64 hex digits (with or without `0x`); empty means all zero.
 pub fn parse_hash(text: &str) -> Result<[u8; 32], String> {

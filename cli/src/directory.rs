@@ -1,0 +1,318 @@
+//! Where the consumer finds what is for sale: services with their prices, instance
+//! groups and gateway endpoints, and the payment channels a payment key can pay from.
+//!
+//! Read from the indexer's REST API when one is configured (`--indexer`,
+//! `OSIRIS_INDEXER_URL`: one request per question), otherwise from the contracts on chain
+//! (the registry's queries; channels by scanning the escrow's channel ids, which is slow
+//! on a big chain and meant for a dev chain without an indexer).
+
+use crate::context::{Connected, GlobalArgs};
+use anyhow::{bail, Context, Result};
+use osiris_chain::types::SignerKey;
+use osiris_chain::{account::from_ink, AccountId, Balance, BlockNumber, ChannelId, Nonce};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// How long the indexer may take to accept a connection.
+pub const INDEXER_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one indexer request may take in all.
+pub const INDEXER_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest page the indexer serves.
+const INDEXER_PAGE: u32 = 500;
+
+/// A service for sale, as the registry lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub org_id: String,
+    pub service_id: String,
+    pub name: String,
+    /// Planck per call.
+    pub price_per_call: Balance,
+    /// blake2-256 of the service's API document (its proto files); services of the same
+    /// API share it, which is how replicas of one API find each other.
+    pub content_hash: [u8; 32],
+    pub groups: Vec<GroupListing>,
+}
+
+/// An instance group: the gateways that share one payment recipient (and one payment state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    pub id: String,
+    pub payment_recipient: AccountId,
+    pub endpoints: Vec<String>,
+}
+
+/// A payment channel as the directory knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelListing {
+    pub id: ChannelId,
+    /// Planck locked.
+    pub value: Balance,
+    pub nonce: Nonce,
+    /// Block from which the sender may take the rest back.
+    pub expiration: BlockNumber,
+}
+
+impl Listing {
+    /// `org/service`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.org_id, self.service_id)
+    }
+}
+
+/// The registry and the escrow, through the indexer or the chain.
+pub enum Directory {
+    Indexer { url: String, http: reqwest::Client },
+    Chain(Connected),
+}
+
+impl Directory {
+    /// The indexer at `--indexer` when given, else the chain at `--url`.
+    pub async fn open(global: &GlobalArgs) -> Result<Self> {
+        match &global.indexer {
+            Some(url) => {
+                let http = reqwest::Client::builder()
+                    .connect_timeout(INDEXER_CONNECT_TIMEOUT)
+                    .timeout(INDEXER_REQUEST_TIMEOUT)
+                    .build()
+                    .context("building the HTTP client")?;
+                Ok(Directory::Indexer { url: url.trim_end_matches('/').to_string(), http })
+            }
+            None => Ok(Directory::Chain(global.connect().await?)),
+        }
+    }
+
+    /// Where answers come from, for messages.
+    pub fn source(&self) -> String {
+        match self {
+            Directory::Indexer { url, .. } => format!("the indexer at {url}"),
+            Directory::Chain(_) => "the registry on chain".to_string(),
+        }
+    }
+
+    /// One service, or `None` when the registry has no such service.
+    pub async fn service(&self, org_id: &str, service_id: &str) -> Result<Option<Listing>> {
+        match self {
+            Directory::Indexer { .. } => {
+                let path = format!("/v1/services/{org_id}/{service_id}");
+                Ok(self.get::<IndexedService>(&path).await?.map(IndexedService::into_listing).transpose()?)
+            }
+            Directory::Chain(connected) => {
+                let service = connected.registry().get_service(org_id, service_id).await?;
+                Ok(service.map(|s| chain_listing(org_id, s)))
+            }
+        }
+    }
+
+    /// Every service for sale, in the registry's order.
+    pub async fn services(&self) -> Result<Vec<Listing>> {
+        match self {
+            Directory::Indexer { .. } => {
+                let mut all = Vec::new();
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut path = format!("/v1/services?limit={INDEXER_PAGE}");
+                    if let Some(c) = &cursor {
+                        path.push_str(&format!("&cursor={c}"));
+                    }
+                    let page: Page<IndexedService> =
+                        self.get(&path).await?.context("the indexer has no /v1/services")?;
+                    for s in page.items {
+                        all.push(s.into_listing()?);
+                    }
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
+                        None => return Ok(all),
+                    }
+                }
+            }
+            Directory::Chain(connected) => {
+                let registry = connected.registry();
+                let mut all = Vec::new();
+                for org_id in registry.list_orgs().await? {
+                    for service in registry.list_services(&org_id).await?.unwrap_or_default() {
+                        all.push(chain_listing(&org_id, service));
+                    }
+                }
+                Ok(all)
+            }
+        }
+    }
+
+    /// Channels signed by `signer` to `recipient` for `group_id`, oldest first.
+    pub async fn channels(
+        &self,
+        signer: &SignerKey,
+        recipient: &AccountId,
+        group_id: &str,
+    ) -> Result<Vec<ChannelListing>> {
+        match self {
+            Directory::Indexer { .. } => {
+                let mut all = Vec::new();
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut path = format!(
+                        "/v1/channels?signer=0x{}&recipient={recipient}&group_id={group_id}&limit={INDEXER_PAGE}",
+                        hex::encode(signer)
+                    );
+                    if let Some(c) = &cursor {
+                        path.push_str(&format!("&cursor={c}"));
+                    }
+                    let page: Page<IndexedChannel> =
+                        self.get(&path).await?.context("the indexer has no /v1/channels")?;
+                    for c in page.items {
+                        all.push(c.into_listing()?);
+                    }
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
+                        None => return Ok(all),
+                    }
+                }
+            }
+            Directory::Chain(connected) => {
+                let escrow = connected.escrow();
+                let mut all = Vec::new();
+                for id in 0..escrow.next_channel_id().await? {
+                    let Some(c) = escrow.channel(id).await? else { continue };
+                    if &c.signer == signer && from_ink(&c.recipient) == *recipient && c.group_id == group_id {
+                        all.push(ChannelListing { id, value: c.value, nonce: c.nonce, expiration: c.expiration });
+                    }
+                }
+                Ok(all)
+            }
+        }
+    }
+
+    /// The latest finalized block the directory knows.
+    pub async fn head(&self) -> Result<BlockNumber> {
+        let head = match self {
+            Directory::Indexer { .. } => {
+                let status: Status = self.get("/v1/status").await?.context("the indexer has no /v1/status")?;
+                status.chain_head
+            }
+            Directory::Chain(connected) => connected.chain.block_number().await?,
+        };
+        BlockNumber::try_from(head).context("block number beyond u32")
+    }
+
+    /// Whether the directory (hence the gateways' mirror, when it is the indexer) has channel `id`.
+    pub async fn has_channel(&self, id: ChannelId) -> Result<bool> {
+        match self {
+            Directory::Indexer { .. } => Ok(self.get::<IndexedChannel>(&format!("/v1/channels/{id}")).await?.is_some()),
+            Directory::Chain(connected) => Ok(connected.escrow().channel(id).await?.is_some()),
+        }
+    }
+
+    /// GET a JSON document from the indexer: `None` on 404; any other failure names the URL.
+    async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<Option<T>> {
+        let Directory::Indexer { url, http } = self else { unreachable!("only the indexer is asked over HTTP") };
+        let full = format!("{url}{path}");
+        let response = http.get(&full).send().await.map_err(|e| {
+            let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            anyhow::anyhow!(
+                "indexer {url} unreachable: {cause} (set --indexer / OSIRIS_INDEXER_URL, or unset it to ask the chain)"
+            )
+        })?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body = response.text().await.with_context(|| format!("reading {full}"))?;
+        if !status.is_success() {
+            bail!("indexer {url}: GET {path} answered {status}: {body}");
+        }
+        serde_json::from_str(&body).map(Some).with_context(|| format!("indexer {url}: GET {path}: unexpected body"))
+    }
+}
+
+fn chain_listing(org_id: &str, s: osiris_chain::types::registry::Service) -> Listing {
+    Listing {
+        org_id: org_id.to_string(),
+        service_id: s.id,
+        name: s.metadata.name,
+        price_per_call: s.metadata.price_per_call,
+        content_hash: s.metadata.content_hash,
+        groups: s
+            .groups
+            .into_iter()
+            .map(|g| GroupListing {
+                id: g.id,
+                payment_recipient: from_ink(&g.payment_recipient),
+                endpoints: g.endpoints,
+            })
+            .collect(),
+    }
+}
+
+// The indexer's JSON (see its OpenAPI document).
+
+#[derive(Deserialize)]
+struct Page<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IndexedGroup {
+    id: String,
+    payment_recipient: String,
+    endpoints: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct IndexedService {
+    org_id: String,
+    id: String,
+    name: String,
+    content_hash: String,
+    price_per_call: String,
+    groups: Vec<IndexedGroup>,
+}
+
+impl IndexedService {
+    fn into_listing(self) -> Result<Listing> {
+        let hash = hex::decode(self.content_hash.trim_start_matches("0x")).ok().and_then(|b| b.try_into().ok());
+        Ok(Listing {
+            content_hash: hash.with_context(|| format!("indexer: content_hash of {}/{}", self.org_id, self.id))?,
+            price_per_call: self.price_per_call.parse().context("indexer: price_per_call")?,
+            groups: self
+                .groups
+                .into_iter()
+                .map(|g| {
+                    Ok(GroupListing {
+                        payment_recipient: osiris_chain::parse_account(&g.payment_recipient)?,
+                        id: g.id,
+                        endpoints: g.endpoints,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            org_id: self.org_id,
+            service_id: self.id,
+            name: self.name,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct IndexedChannel {
+    id: ChannelId,
+    value: String,
+    nonce: Nonce,
+    expiration: u64,
+}
+
+impl IndexedChannel {
+    fn into_listing(self) -> Result<ChannelListing> {
+        Ok(ChannelListing {
+            id: self.id,
+            value: self.value.parse().context("indexer: channel value")?,
+            nonce: self.nonce,
+            expiration: BlockNumber::try_from(self.expiration).context("indexer: channel expiration")?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Status {
+    chain_head: u64,
+}

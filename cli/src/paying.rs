@@ -1,0 +1,106 @@
+//! One paid call at one gateway: read its service info, sign the payment from the
+//! consumer's record of the channel, call, and keep the new record on success.
+
+use crate::consumer::ConsumerState;
+use anyhow::Context;
+use osiris_chain::{payment::PaymentKey, ChannelId};
+use osiris_gateway_client::pb::ServiceInfo;
+use osiris_gateway_client::{find_method, Api, ChannelPayer, GatewayClient};
+use osiris_payments::PaymentKind;
+use serde_json::Value;
+use tonic::Code;
+
+/// Why a call at one gateway did not return a reply.
+#[derive(Debug)]
+pub enum Failure {
+    /// The gateway is down, unreachable, or not the one the registry lists; another
+    /// endpoint of the same group may serve the call (the same payment is sent again).
+    Endpoint(anyhow::Error),
+    /// The call itself was refused (bad request, no funds, unknown method…): trying
+    /// another endpoint would get the same answer.
+    Call(anyhow::Error),
+}
+
+impl Failure {
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            Failure::Endpoint(e) | Failure::Call(e) => e,
+        }
+    }
+}
+
+/// What one paid call needs besides the gateway.
+pub struct CallSpec<'a> {
+    /// `Method` or `package.Service/Method`.
+    pub method: &'a str,
+    pub request: &'a Value,
+    pub channel_id: ChannelId,
+    pub key: &'a PaymentKey,
+    pub state: &'a ConsumerState,
+    /// Sign this many calls' worth at once (a prepaid authorization).
+    pub prepaid_calls: Option<u32>,
+}
+
+/// Connects to `url` and returns the gateway's client and service info.
+pub async fn open(url: &str) -> Result<(GatewayClient, ServiceInfo), Failure> {
+    let client = GatewayClient::connect(url).await.map_err(|e| Failure::Endpoint(e.into()))?;
+    let info = client.service_info().await.map_err(|s| classify(url, s))?;
+    Ok((client, info))
+}
+
+/// Pays for one call at the gateway and returns its reply. When the gateway is ahead of
+/// the consumer's record (a claim moved the nonce, or the record was lost), takes the
+/// gateway's view once and pays again.
+pub async fn call(
+    url: &str,
+    client: &GatewayClient,
+    info: &ServiceInfo,
+    spec: &CallSpec<'_>,
+) -> Result<Value, Failure> {
+    let price: u128 = info.price_per_call.parse().context("the gateway's price").map_err(Failure::Endpoint)?;
+    let escrow = osiris_chain::parse_account(&info.escrow).map_err(|e| Failure::Endpoint(e.into()))?;
+    let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API").map_err(Failure::Endpoint)?;
+    let method = find_method(&api, spec.method).map_err(|e| Failure::Call(e.into()))?;
+    let record = spec.state.channel(&info.escrow, spec.channel_id).map_err(Failure::Call)?;
+    let (nonce, amount) = record.unwrap_or((0, 0));
+    let mut payer = ChannelPayer { key: spec.key.clone(), escrow, channel_id: spec.channel_id, nonce, amount };
+
+    let mut resynced = false;
+    loop {
+        let payment = match spec.prepaid_calls {
+            Some(calls) => {
+                payer.amount += price * u128::from(calls.max(1));
+                payer.authorization(PaymentKind::Prepaid)
+            }
+            None => payer.pay(price),
+        };
+        match client.call_json(&method, spec.request.clone(), Some(&payment)).await {
+            Ok(reply) => {
+                spec.state
+                    .save_channel(&info.escrow, spec.channel_id, payer.nonce, payer.amount)
+                    .map_err(Failure::Call)?;
+                return Ok(reply);
+            }
+            Err(status) if !resynced && matches!(status.code(), Code::Aborted | Code::AlreadyExists) => {
+                let current = client
+                    .channel_state(&payer.key, &payer.escrow, spec.channel_id)
+                    .await
+                    .map_err(|s| classify(url, s))?;
+                payer.resync(&current).map_err(|e| Failure::Call(e.into()))?;
+                resynced = true;
+            }
+            Err(status) => return Err(classify(url, status)),
+        }
+    }
+}
+
+/// UNAVAILABLE (a transport failure, or a gateway without its database) is the endpoint's
+/// fault; every other status is the call's.
+fn classify(url: &str, status: tonic::Status) -> Failure {
+    let error = anyhow::anyhow!("gateway {url}: {:?}: {}", status.code(), status.message());
+    if status.code() == Code::Unavailable {
+        Failure::Endpoint(error)
+    } else {
+        Failure::Call(error)
+    }
+}

@@ -1,0 +1,58 @@
+//! Running the real `osiris` binary as an actor of a [`Market`].
+#![allow(dead_code)]
+
+use osiris_e2e::Market;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `osiris` as `suri` against the market's chain, with `state` as its consumer
+/// directory, `env` added, and `stdin` piped in.
+pub fn osiris_with(
+    market: &Market,
+    state: &Path,
+    suri: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &[u8],
+) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_osiris"));
+    command
+        .env("OSIRIS_NODE_URL", &market.osiris.node.url)
+        .env("OSIRIS_DEPLOYMENT", &market.deployment_file)
+        .env("OSIRIS_CONSUMER_DIR", state)
+        .env("OSIRIS_SURI", suri)
+        .env("DATABASE_URL", &market.db.url)
+        .env_remove("OSIRIS_INDEXER_URL")
+        .env_remove("OSIRIS_PAYMENT_KEY_FILE");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run osiris");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// [`osiris_with`] without extra environment.
+pub fn osiris(market: &Market, state: &Path, suri: &str, args: &[&str], stdin: &[u8]) -> Output {
+    osiris_with(market, state, suri, &[], args, stdin)
+}
+
+/// The JSON on stdout of a command that must have succeeded.
+pub fn reply(output: &Output) -> Value {
+    assert!(output.status.success(), "osiris failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+/// The error line of a command that must have failed.
+pub fn refusal(output: &Output) -> String {
+    assert!(!output.status.success(), "osiris succeeded: {}", String::from_utf8_lossy(&output.stdout));
+    String::from_utf8_lossy(&output.stderr).trim().to_string()
+}
