@@ -3,6 +3,7 @@
 # and prints each one's size. Artifacts: contracts/target/ink/osiris_<name>/osiris_<name>.{wasm,json,contract}
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/install-cargo-contract.sh" wait
 cd "$ROOT/contracts"
 unset CARGO_TARGET_DIR RUSTUP_TOOLCHAIN
 for c in registry escrow; do

@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --background
 
 say "building the osiris CLI, the indexer, the gateway, the example services and the contracts"
 (cd "$ROOT" && cargo build --quiet -p osiris-cli -p osiris-indexer -p osiris-gateway -p osiris-examples)

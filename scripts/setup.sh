@@ -3,8 +3,18 @@
 # Debian packages, Rust 1.86.0 for the contracts, cargo-contract 5.0.3 (built from source:
 # it publishes no official prebuilt binary) and substrate-contracts-node 0.42.0 (from its
 # release archive, see install-node.sh). Safe to run again and again.
+#   setup.sh                everything, in the foreground
+#   setup.sh --background   starts the cargo-contract build in the background and returns;
+#                           scripts/build-contracts.sh waits for it (demo.sh and test.sh
+#                           build the workspace meanwhile)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+background=false
+case "${1:-}" in
+  --background) background=true ;;
+  "") ;;
+  *) die "usage: $0 [--background]" ;;
+esac
 
 # --- Debian packages ---
 packages=(protobuf-compiler clang libclang-dev postgresql zstd curl python3)
@@ -41,14 +51,20 @@ rustup target list --toolchain "$CONTRACTS_RUST" --installed | grep -q wasm32-un
 cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
 export PATH="$cargo_bin:$PATH"
 
-# --- cargo-contract ---
-if ! cargo-contract --version 2>/dev/null | grep -q " $CARGO_CONTRACT_VERSION"; then
-  say "building cargo-contract $CARGO_CONTRACT_VERSION from source: about 30 minutes on 2 cores"
-  (cd / && cargo install cargo-contract --version "$CARGO_CONTRACT_VERSION" --locked --force)
+# --- cargo-contract: built from source (in the background with --background) ---
+if $background; then
+  "$ROOT/scripts/install-cargo-contract.sh" start
+else
+  "$ROOT/scripts/install-cargo-contract.sh"
 fi
 
 # --- the dev chain: the release archive (seconds), else from source (about 75 minutes) ---
 substrate-contracts-node --version 2>/dev/null | grep -q " $CONTRACTS_NODE_VERSION" || "$ROOT/scripts/install-node.sh"
 
 [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
-say "set-up complete: cargo-contract $CARGO_CONTRACT_VERSION, substrate-contracts-node $CONTRACTS_NODE_VERSION, Rust $CONTRACTS_RUST, PostgreSQL in $PG_BIN"
+if cargo-contract --version 2>/dev/null | grep -q " $CARGO_CONTRACT_VERSION"; then
+  tools="cargo-contract $CARGO_CONTRACT_VERSION"
+else
+  tools="cargo-contract $CARGO_CONTRACT_VERSION (building in the background)"
+fi
+say "set-up complete: $tools, substrate-contracts-node $CONTRACTS_NODE_VERSION, Rust $CONTRACTS_RUST, PostgreSQL in $PG_BIN"

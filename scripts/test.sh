@@ -7,10 +7,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 started=$SECONDS
 
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --background
 
 say "contract unit tests (ink!, Rust $CONTRACTS_RUST)"
 (cd "$ROOT/contracts" && unset CARGO_TARGET_DIR RUSTUP_TOOLCHAIN && cargo test --quiet)
+
+# Compiled before the contracts, so that a cargo-contract build started by set-up overlaps it.
+say "building the workspace's tests"
+(cd "$ROOT" && cargo test --workspace --no-run --quiet "$@")
 
 say "building the contracts"
 "$ROOT/scripts/build-contracts.sh"
