@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod agreements;
 pub mod escrow;
 pub mod ids;
 pub mod registry;
