@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The contracts Osiris deploys, by crate directory name under `contracts/`.
-pub const CONTRACTS: [&str; 2] = ["registry", "escrow"];
+pub const CONTRACTS: [&str; 3] = ["registry", "escrow", "agreements"];
 
 /// The `contracts/` directory of this source tree (compile-time path), overridable
 /// with `OSIRIS_CONTRACTS_DIR`.
@@ -63,18 +63,37 @@ fn is_fresh(dir: &Path, wasm: &Path) -> bool {
     true
 }
 
-/// Instantiates one contract with its `new` constructor.
+/// Instantiates one contract with its `new` constructor taking no arguments.
 pub async fn deploy_contract(chain: &Chain, signer: &Signer, code: Vec<u8>) -> Result<DeployedContract, ChainError> {
+    deploy_with(chain, signer, code, message("new", ())).await
+}
+
+/// Instantiates one contract with constructor call `data`.
+async fn deploy_with(
+    chain: &Chain,
+    signer: &Signer,
+    code: Vec<u8>,
+    data: Vec<u8>,
+) -> Result<DeployedContract, ChainError> {
     let code_hash = format!("0x{}", hex::encode(blake2_256(&code)));
     // A fresh salt lets the same code be deployed more than once by the same account.
     let salt = crate::payment::PaymentKey::generate().signer_key()[1..9].to_vec();
-    let (address, block) = chain.instantiate(signer, code, message("new", ()), salt).await?;
+    let (address, block) = chain.instantiate(signer, code, data, salt).await?;
     Ok(DeployedContract { address, code_hash, block })
 }
 
-/// Deploys the registry and the escrow from `dir` (building them if needed) and describes the result.
+/// Deploys the registry, the escrow and the agreements contract (owned by `signer`, asking
+/// that registry) from `dir`, building them if needed, and describes the result.
 pub async fn deploy_all(chain: &Chain, signer: &Signer, dir: &Path) -> Result<Deployment, ChainError> {
     let registry = deploy_contract(chain, signer, load_or_build(dir, "registry")?).await?;
     let escrow = deploy_contract(chain, signer, load_or_build(dir, "escrow")?).await?;
-    Ok(Deployment { genesis_hash: chain.genesis_hash().await?, node_url: chain.url().to_string(), registry, escrow })
+    let new_agreements = message("new", (crate::account::to_ink(&registry.address),));
+    let agreements = deploy_with(chain, signer, load_or_build(dir, "agreements")?, new_agreements).await?;
+    Ok(Deployment {
+        genesis_hash: chain.genesis_hash().await?,
+        node_url: chain.url().to_string(),
+        registry,
+        escrow,
+        agreements: Some(agreements),
+    })
 }

@@ -4,8 +4,10 @@
 //! ```json
 //! { "genesis_hash": "0x…", "node_url": "ws://127.0.0.1:9944",
 //!   "registry": { "address": "5…", "code_hash": "0x…", "block": 1 },
-//!   "escrow":   { "address": "5…", "code_hash": "0x…", "block": 2 } }
+//!   "escrow":   { "address": "5…", "code_hash": "0x…", "block": 2 },
+//!   "agreements": { "address": "5…", "code_hash": "0x…", "block": 3 } }
 //! ```
+//! `agreements` is absent from files written before that contract existed.
 //! Addresses are SS58; `block` is the number of the block that instantiated the contract.
 
 use crate::{AccountId, ChainError};
@@ -32,6 +34,9 @@ pub struct Deployment {
     pub node_url: String,
     pub registry: DeployedContract,
     pub escrow: DeployedContract,
+    /// The agreements contract (absent in deployments made before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreements: Option<DeployedContract>,
 }
 
 impl Deployment {
@@ -68,6 +73,7 @@ mod tests {
             node_url: "ws://127.0.0.1:9944".into(),
             registry: contract(1),
             escrow: contract(2),
+            agreements: Some(contract(3)),
         };
         deployment.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -75,5 +81,16 @@ mod tests {
         assert_eq!(Deployment::load(&path).unwrap(), deployment);
         std::fs::remove_dir_all(dir).unwrap();
         assert!(matches!(Deployment::load(&path), Err(ChainError::Deployment { .. })));
+    }
+
+    #[test]
+    fn a_file_from_before_the_agreements_contract_still_loads() {
+        let text = serde_json::json!({
+            "genesis_hash": "0xab", "node_url": "ws://x",
+            "registry": {"address": AccountId::from([1; 32]).to_string(), "code_hash": "0x00", "block": 1},
+            "escrow": {"address": AccountId::from([2; 32]).to_string(), "code_hash": "0x00", "block": 2},
+        });
+        let deployment: Deployment = serde_json::from_value(text).unwrap();
+        assert_eq!(deployment.agreements, None);
     }
 }

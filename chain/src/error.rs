@@ -1,6 +1,6 @@
 //! Errors of talking to the chain and the contracts.
 
-use osiris_contract_types::{escrow::EscrowError, registry::RegistryError};
+use osiris_contract_types::{agreements::AgreementError, escrow::EscrowError, registry::RegistryError};
 
 /// A contract refused a message with its typed error (found by the dry run, nothing was submitted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -9,6 +9,54 @@ pub enum ContractError {
     Escrow(EscrowError),
     #[error("registry refused: {0:?} ({desc})", desc = registry_error_text(*.0))]
     Registry(RegistryError),
+    #[error("agreements refused: {0:?} ({desc})", desc = agreement_error_text(*.0))]
+    Agreements(AgreementError),
+}
+
+/// What an agreements error means, in a user's words.
+pub fn agreement_error_text(e: AgreementError) -> &'static str {
+    use AgreementError::*;
+    match e {
+        NotOwner => "only the contract owner manages templates",
+        InvalidTemplate => "a template runs LockPayment first and ReleasePayment last (depending on every other condition), each kind once, dependencies on earlier conditions only, each time lock before its timeout",
+        TemplateNotFound => "no template with this id",
+        TemplateNotWhitelisted => "the template is not whitelisted",
+        OfferNotFound => "no offer with this id",
+        OfferInactive => "the offer was withdrawn",
+        InvalidOffer => "the price must be positive, timeouts one per condition after its time lock, metering with a unit and a positive price",
+        NotOrganizationMember => "the signer is not the owner or a member of the organization, or it has no such service",
+        NotProvider => "only the agreement's provider may do this",
+        NotConsumer => "only the agreement's consumer may do this",
+        NotParty => "only the consumer or the provider may do this",
+        AgreementExists => "an agreement with this id exists",
+        AgreementNotFound => "no agreement with this id",
+        AgreementNotActive => "the agreement has ended",
+        InvalidSignature => "the signature is not the consumer key's over this message",
+        InvalidKey => "the consumer key must be a compressed secp256k1 public key (33 bytes starting 02 or 03)",
+        NoSuchCondition => "the agreement's template has no such condition",
+        ConditionNotUnfulfilled => "the condition was fulfilled or aborted already",
+        DependencyNotFulfilled => "a condition it depends on is not fulfilled yet",
+        TimeLocked => "the condition's time lock has not passed",
+        ConditionTimedOut => "the condition's deadline has passed",
+        WrongAmount => "the amount must equal the offer's price",
+        InsufficientDeposit => "the balance in the agreements contract is lower than the amount",
+        ZeroAmount => "the amount must be positive",
+        InputSignatureMissing => "the consumer has not signed the input's hash yet",
+        NotMetered => "the offer is not metered",
+        StaleMeteringRecord => "a metering record must count more than the last settled one",
+        MeteringExceedsLocked => "the metered amount is more than what is locked or than the units are worth",
+        RefundNotAllowed => "no condition timed out and the payment is locked: no refund yet",
+        TextTooLong => "a text is longer than 512 bytes",
+        Overflow => "an amount would overflow",
+        TransferFailed => "the chain refused the transfer (is the amount above the existential deposit?)",
+        RegistryUnavailable => "the registry contract could not be asked",
+    }
+}
+
+impl From<AgreementError> for ContractError {
+    fn from(e: AgreementError) -> Self {
+        ContractError::Agreements(e)
+    }
 }
 
 /// What an escrow error means, in a user's words.

@@ -11,6 +11,7 @@
 //! - [`account`]: signers from secret URIs (`//Alice`) and SS58 account ids.
 
 pub mod account;
+pub mod agreements;
 pub mod artifacts;
 pub mod client;
 pub mod contract;

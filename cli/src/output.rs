@@ -50,6 +50,7 @@ pub fn print_error(error: &anyhow::Error, json: bool) {
         error.downcast_ref::<osiris_chain::ChainError>().and_then(|e| e.contract_error()).map(|e| match e {
             osiris_chain::ContractError::Escrow(e) => format!("{e:?}"),
             osiris_chain::ContractError::Registry(e) => format!("{e:?}"),
+            osiris_chain::ContractError::Agreements(e) => format!("{e:?}"),
         });
     if json {
         eprintln!("{}", json!({ "error": format!("{error:#}"), "contract_error": contract_error }));

@@ -23,7 +23,7 @@ pub fn actor_account(uri: &str) -> AccountId {
     osiris_chain::account::account_of(&actor(uri))
 }
 
-/// A fresh chain with the registry and escrow deployed by //Alice.
+/// A fresh chain with the registry, escrow and agreements contracts deployed by //Alice.
 pub struct Osiris {
     pub chain: Chain,
     pub deployment: Deployment,
@@ -52,5 +52,10 @@ impl Osiris {
 
     pub fn registry(&self) -> Registry {
         Registry::new(self.chain.clone(), self.deployment.registry.address.clone())
+    }
+
+    pub fn agreements(&self) -> osiris_chain::agreements::Agreements {
+        let deployed = self.deployment.agreements.as_ref().expect("deploy_all deploys the agreements contract");
+        osiris_chain::agreements::Agreements::new(self.chain.clone(), deployed.address.clone())
     }
 }

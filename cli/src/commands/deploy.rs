@@ -20,15 +20,14 @@ pub async fn run(global: &GlobalArgs, args: DeployArgs) -> Result<Report> {
     let dir = args.contracts_dir.unwrap_or_else(artifacts::contracts_dir);
     let deployment = artifacts::deploy_all(&chain, &signer, &dir).await?;
     deployment.save(&global.deployment)?;
-    let text = format!(
-        "registry {} (code {}, block #{})\nescrow   {} (code {}, block #{})\nwrote {}",
-        deployment.registry.address,
-        deployment.registry.code_hash,
-        deployment.registry.block,
-        deployment.escrow.address,
-        deployment.escrow.code_hash,
-        deployment.escrow.block,
-        global.deployment.display()
-    );
+    let mut lines = Vec::new();
+    let contracts = [("registry", Some(&deployment.registry)), ("escrow", Some(&deployment.escrow))];
+    for (name, contract) in contracts.into_iter().chain([("agreements", deployment.agreements.as_ref())]) {
+        if let Some(c) = contract {
+            lines.push(format!("{name:<10} {} (code {}, block #{})", c.address, c.code_hash, c.block));
+        }
+    }
+    lines.push(format!("wrote {}", global.deployment.display()));
+    let text = lines.join("\n");
     Ok(Report::new(text, json!({ "deployment": deployment, "file": global.deployment })))
 }
