@@ -58,6 +58,17 @@ pub fn sign_metering(
     key.sign_digest(&blake2_256(&metering_message(&to_ink(contract), agreement_id, units, amount)))
 }
 
+/// The hash of a set of input files, as the consumer signs it and the provider recomputes
+/// it: blake2-256 of the SCALE encoding of `Vec<(name, blake2_256(content))>` sorted by name
+/// (names are paths relative to the input's root, `/`-separated). Order of the files given
+/// does not matter; names must be unique.
+pub fn files_hash(files: &[(String, Vec<u8>)]) -> Hash32 {
+    let mut entries: Vec<(&str, [u8; 32])> =
+        files.iter().map(|(name, bytes)| (name.as_str(), blake2_256(bytes))).collect();
+    entries.sort();
+    blake2_256(&parity_scale_codec::Encode::encode(&entries))
+}
+
 impl Agreements {
     pub fn new(chain: Chain, address: AccountId) -> Self {
         Self { chain, address }
@@ -269,5 +280,22 @@ impl Agreements {
     /// How many templates and offers exist (the ids the next ones get).
     pub async fn counts(&self) -> Result<(TemplateId, OfferId), ChainError> {
         self.chain.query(&self.address, message("counts", ()), "counts").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_input_hash_covers_names_and_contents_not_order() {
+        let a = ("main.py".to_string(), b"print(1)".to_vec());
+        let b = ("lib/util.py".to_string(), b"x = 2".to_vec());
+        assert_eq!(files_hash(&[a.clone(), b.clone()]), files_hash(&[b.clone(), a.clone()]));
+        assert_ne!(files_hash(&[a.clone()]), files_hash(&[a.clone(), b.clone()]));
+        let renamed = ("other.py".to_string(), a.1.clone());
+        assert_ne!(files_hash(&[a.clone()]), files_hash(&[renamed]));
+        let changed = (a.0.clone(), b"print(2)".to_vec());
+        assert_ne!(files_hash(&[a]), files_hash(&[changed]));
     }
 }

@@ -48,6 +48,9 @@ enum Command {
     /// Payment channels: open, fund, extend, claim.
     #[command(subcommand)]
     Channel(commands::channel::ChannelCommand),
+    /// Service agreements: templates, offers, conditions, metering, refunds (the agreements contract).
+    #[command(subcommand)]
+    Agreement(commands::agreement::AgreementCommand),
     /// Payment signer keys (secp256k1).
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
@@ -81,6 +84,7 @@ async fn main() -> ExitCode {
         Command::Service(cmd) => commands::service::run(&cli.global, cmd).await,
         Command::Escrow(cmd) => commands::escrow::run(&cli.global, cmd).await,
         Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
+        Command::Agreement(cmd) => commands::agreement::run(&cli.global, cmd).await,
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Sign(args) => commands::key::sign(&cli.global, args).await,
         Command::Call(args) => commands::call::call(&cli.global, args).await,

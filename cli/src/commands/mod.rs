@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod account;
+pub mod agreement;
 pub mod call;
 pub mod channel;
 pub mod deploy;
