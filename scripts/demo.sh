@@ -7,8 +7,11 @@
 # group and calls the services through the gateways with `osiris call`, in shell pipes;
 # Dave, who knows only the name acme/text, finds it through the indexer, opens a channel on
 # the way, and runs one request on two providers of the text API (acme's and Eve's globex)
-# to compare their outputs. Charlie claims what the gateways accepted; the balances before
-# and after are printed.
+# to compare their outputs. Charlie claims what the gateways accepted. Then Alice sells
+# computation on acme's data under an agreement: Dave signs it, locks the price, signs his
+# algorithm's files, Alice runs exactly those files and is paid on delivery; a second
+# agreement is never delivered and Dave takes his money back after its deadline. The
+# balances before and after are printed.
 # Exits non-zero if any step fails; leaves no process behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -210,6 +213,49 @@ say "Bob goes on calling after the claim (the channel moved to nonce 1)"
 echo '{"number": 123456789}' | as_bob call primes Factorize
 as_bob channel show "$channel"
 
+say "Alice offers computation on acme's data under an agreement; Dave sends an algorithm and pays only for a delivered result"
+as_alice agreement template create --condition lock:50 --condition input:100 --condition access:150 --condition release:200
+as_alice agreement template whitelist 0
+as_alice agreement offer create acme stats --template 0 --price 5000000000000
+mkdir -p "$work/compute"
+# The provider's data set, and the consumer's algorithm (statistics of its second column).
+printf 'day,temperature\n1,12.5\n2,14.0\n3,9.5\n4,16.0\n' >"$work/compute/weather.csv"
+cat >"$work/compute/stats.py" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+values = [float(r["temperature"]) for r in rows]
+print(f"rows={len(values)} mean={statistics.mean(values):.2f} stdev={statistics.stdev(values):.2f}")
+PY
+signed=$(as_dave --json agreement sign --offer 0 --key-file "$work/dave-payment.key" --params "data=weather.csv")
+agreement=$(json_field '["agreement_id"]' <<<"$signed")
+as_alice agreement create --offer 0 --id "$agreement" --params "data=weather.csv" \
+  --consumer "$(json_field '["consumer"]' <<<"$signed")" --consumer-key "$(json_field '["consumer_key"]' <<<"$signed")" \
+  --signature "$(json_field '["signature"]' <<<"$signed")"
+as_dave agreement lock "$agreement"
+(cd "$work/compute" && as_dave agreement sign-input "$agreement" --files stats.py --key-file "$work/dave-payment.key")
+# Alice runs exactly the files Dave signed next to her data, and registers the outputs for him.
+(cd "$work/compute" && as_alice agreement fulfil input "$agreement" --files stats.py)
+python3 "$work/compute/stats.py" "$work/compute/weather.csv" | tee "$work/compute/outputs.txt"
+outputs_hash=0x$(b2sum -l 256 "$work/compute/outputs.txt" | cut -d' ' -f1)
+as_alice agreement fulfil access "$agreement" --hash "$outputs_hash" --location "file://$work/compute/outputs.txt"
+as_alice agreement release "$agreement"
+as_dave --json agreement show "$agreement" | json_field '["state"]'
+paid_alice=$(as_alice --json agreement balance | json_field '["balance"]')
+[ "$paid_alice" = 5000000000000 ] || die "Alice holds $paid_alice planck in the agreements contract, expected 5000000000000"
+
+say "A second agreement whose provider never delivers: after the deadline Dave takes his payment back"
+as_alice agreement template create --condition lock:3 --condition access:6 --condition release:8
+as_alice agreement template whitelist 1
+as_alice agreement offer create acme stats --template 1 --price 1000000000000
+late=$(as_dave --json agreement create --offer 1 --key-file "$work/dave-payment.key" | json_field '["agreement_id"]')
+as_dave agreement lock "$late"
+if as_dave agreement refund "$late" 2>"$work/early.txt"; then die "a refund before the deadline was accepted"; fi
+cat "$work/early.txt"
+# The dev chain seals a block per transaction: a few transfers let the access deadline pass.
+for _ in $(seq 7); do as_alice escrow deposit 1 >/dev/null; done
+as_dave agreement refund "$late"
+as_dave agreement balance
+
 say "balances after"
 as_bob account; as_charlie account
-say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways"
+say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways; Alice $paid_alice planck for a delivered compute job; Dave got his undelivered job's payment back"

@@ -33,7 +33,8 @@ async fn a_provider_deploys_and_registers_and_a_consumer_pays_through_a_channel(
     let deployed = run("//Alice", &["deploy"]);
     let text = String::from_utf8_lossy(&deployed.stdout);
     assert!(deployed.status.success(), "{}", String::from_utf8_lossy(&deployed.stderr));
-    assert!(text.starts_with("registry 5") && text.contains("\nescrow   5"), "{text}");
+    assert!(text.starts_with("registry   5") && text.contains("\nescrow     5"), "{text}");
+    assert!(text.contains("\nagreements 5"), "{text}");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&deployment).unwrap()).unwrap();
     assert!(file["escrow"]["address"].as_str().unwrap().starts_with('5'));
 
