@@ -87,7 +87,7 @@ pub fn escrow_error_text(e: EscrowError) -> &'static str {
 pub fn registry_error_text(e: RegistryError) -> &'static str {
     use RegistryError::*;
     match e {
-        InvalidId => "ids are 1 to 64 characters of a-z 0-9 . _ -",
+        InvalidId => "ids are 1 to 64 characters of a-z 0-9 . _ -, not only dots",
         InvalidMetadata => "a name (max 128 bytes), URI or endpoint (max 256 bytes, not empty) is invalid",
         OrganizationExists => "an organization with this id exists",
         OrganizationNotFound => "no organization with this id",

@@ -36,7 +36,9 @@ mod tests {
 
     #[test]
     fn compiles_the_example_api_and_finds_methods() {
-        let api = compile(&["../proto/examples/text.proto".into()], &["../proto".into()]).unwrap();
+        // Absolute paths: the test must not depend on the directory it runs in.
+        let proto = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
+        let api = compile(&[proto.join("examples/text.proto")], &[proto]).unwrap();
         assert_eq!(api.services(), vec!["osiris.examples.text.v1.TextStats".to_string()]);
         let method = api.method("/osiris.examples.text.v1.TextStats/Analyze").unwrap();
         assert_eq!(method.input().full_name(), "osiris.examples.text.v1.AnalyzeRequest");

@@ -81,6 +81,7 @@ async fn main() {
         store,
         registry: osiris.deployment.registry.address.clone(),
         escrow: osiris.deployment.escrow.address.clone(),
+        agreements: osiris.deployment.agreements.as_ref().map(|a| a.address.clone()),
         start_block,
         progress: Arc::new(Progress::default()),
     };

@@ -5,7 +5,7 @@
 //! the data must decode as exactly that type (ink! 5 has no variant byte).
 
 use crate::json::{account, hex0x, planck};
-use osiris_contract_types::{escrow as e, ink::env::Event, registry as r};
+use osiris_contract_types::{agreements as a, escrow as e, ink::env::Event, registry as r};
 use parity_scale_codec::DecodeAll;
 use serde_json::{json, Value};
 
@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 pub enum ContractKind {
     Registry,
     Escrow,
+    Agreements,
 }
 
 impl ContractKind {
@@ -21,6 +22,7 @@ impl ContractKind {
         match self {
             ContractKind::Registry => "registry",
             ContractKind::Escrow => "escrow",
+            ContractKind::Agreements => "agreements",
         }
     }
 }
@@ -66,11 +68,32 @@ pub enum EscrowEvent {
     ChannelTimeoutClaimed(e::ChannelTimeoutClaimed),
 }
 
+/// An event of the agreements contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementsEvent {
+    TemplateCreated(a::TemplateCreated),
+    TemplateWhitelistChanged(a::TemplateWhitelistChanged),
+    OfferCreated(a::OfferCreated),
+    OfferWithdrawn(a::OfferWithdrawn),
+    AgreementCreated(a::AgreementCreated),
+    PaymentLocked(a::PaymentLocked),
+    ConditionFulfilled(a::ConditionFulfilled),
+    InputSigned(a::InputSigned),
+    InputAgreed(a::InputAgreed),
+    ResultRegistered(a::ResultRegistered),
+    MeteringSettled(a::MeteringSettled),
+    AgreementSettled(a::AgreementSettled),
+    AgreementTerminated(a::AgreementTerminated),
+    AgreementFundsDeposited(a::AgreementFundsDeposited),
+    AgreementFundsWithdrawn(a::AgreementFundsWithdrawn),
+}
+
 /// A decoded Osiris event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OsirisEvent {
     Registry(RegistryEvent),
     Escrow(EscrowEvent),
+    Agreements(AgreementsEvent),
 }
 
 /// The ink! signature topic of event type `E`.
@@ -88,7 +111,47 @@ pub fn decode(kind: ContractKind, topics: &[[u8; 32]], data: &[u8]) -> Result<Os
     match kind {
         ContractKind::Registry => decode_registry(topic, data).map(OsirisEvent::Registry),
         ContractKind::Escrow => decode_escrow(topic, data).map(OsirisEvent::Escrow),
+        ContractKind::Agreements => decode_agreements(topic, data).map(OsirisEvent::Agreements),
     }
+}
+
+/// `if topic == signature of T { Variant(decode T) } else if …` for each listed event type.
+macro_rules! decode_by_topic {
+    ($topic:expr, $data:expr, $enum:ident, $module:ident, [$($name:ident),+ $(,)?]) => {{
+        let t = *$topic;
+        $(
+            if t == signature_topic::<$module::$name>() {
+                return Ok($enum::$name(decode_as(stringify!($name), $data)?));
+            }
+        )+
+        Err(DecodeError::UnknownTopic(hex::encode(t)))
+    }};
+}
+
+fn decode_agreements(topic: &[u8; 32], data: &[u8]) -> Result<AgreementsEvent, DecodeError> {
+    decode_by_topic!(
+        topic,
+        data,
+        AgreementsEvent,
+        a,
+        [
+            TemplateCreated,
+            TemplateWhitelistChanged,
+            OfferCreated,
+            OfferWithdrawn,
+            AgreementCreated,
+            PaymentLocked,
+            ConditionFulfilled,
+            InputSigned,
+            InputAgreed,
+            ResultRegistered,
+            MeteringSettled,
+            AgreementSettled,
+            AgreementTerminated,
+            AgreementFundsDeposited,
+            AgreementFundsWithdrawn,
+        ]
+    )
 }
 
 fn decode_registry(topic: &[u8; 32], data: &[u8]) -> Result<RegistryEvent, DecodeError> {
@@ -175,6 +238,7 @@ impl OsirisEvent {
                 EscrowEvent::ChannelClaimed(_) => "ChannelClaimed",
                 EscrowEvent::ChannelTimeoutClaimed(_) => "ChannelTimeoutClaimed",
             },
+            OsirisEvent::Agreements(ev) => agreements_name(ev),
         }
     }
 
@@ -183,12 +247,108 @@ impl OsirisEvent {
         match self {
             OsirisEvent::Registry(ev) => registry_fields(ev),
             OsirisEvent::Escrow(ev) => escrow_fields(ev),
+            OsirisEvent::Agreements(ev) => agreements_fields(ev),
+        }
+    }
+}
+
+fn agreements_name(ev: &AgreementsEvent) -> &'static str {
+    use AgreementsEvent::*;
+    match ev {
+        TemplateCreated(_) => "TemplateCreated",
+        TemplateWhitelistChanged(_) => "TemplateWhitelistChanged",
+        OfferCreated(_) => "OfferCreated",
+        OfferWithdrawn(_) => "OfferWithdrawn",
+        AgreementCreated(_) => "AgreementCreated",
+        PaymentLocked(_) => "PaymentLocked",
+        ConditionFulfilled(_) => "ConditionFulfilled",
+        InputSigned(_) => "InputSigned",
+        InputAgreed(_) => "InputAgreed",
+        ResultRegistered(_) => "ResultRegistered",
+        MeteringSettled(_) => "MeteringSettled",
+        AgreementSettled(_) => "AgreementSettled",
+        AgreementTerminated(_) => "AgreementTerminated",
+        AgreementFundsDeposited(_) => "AgreementFundsDeposited",
+        AgreementFundsWithdrawn(_) => "AgreementFundsWithdrawn",
+    }
+}
+
+/// A condition kind as the API names it.
+pub fn kind_name(kind: a::ConditionKind) -> &'static str {
+    match kind {
+        a::ConditionKind::LockPayment => "lock_payment",
+        a::ConditionKind::InputAgreed => "input_agreed",
+        a::ConditionKind::AccessGranted => "access_granted",
+        a::ConditionKind::ReleasePayment => "release_payment",
+    }
+}
+
+/// An agreement state as the API names it.
+pub fn state_name(state: a::AgreementState) -> &'static str {
+    match state {
+        a::AgreementState::Active => "active",
+        a::AgreementState::Fulfilled => "fulfilled",
+        a::AgreementState::Refunded => "refunded",
+        a::AgreementState::Terminated => "terminated",
+    }
+}
+
+fn condition_spec(c: &a::ConditionSpec) -> Value {
+    json!({ "kind": kind_name(c.kind), "depends_on": c.depends_on, "time_lock": c.time_lock, "timeout": c.timeout })
+}
+
+fn agreements_fields(ev: &AgreementsEvent) -> Value {
+    use AgreementsEvent::*;
+    match ev {
+        TemplateCreated(x) => json!({
+            "template_id": x.template_id, "conditions": x.conditions.iter().map(condition_spec).collect::<Vec<_>>()
+        }),
+        TemplateWhitelistChanged(x) => json!({ "template_id": x.template_id, "whitelisted": x.whitelisted }),
+        OfferCreated(x) => json!({
+            "offer_id": x.offer_id, "provider": account(&x.provider), "org_id": x.org_id, "service_id": x.service_id,
+            "template_id": x.template_id, "price": planck(x.price), "timeouts": x.timeouts,
+            "metering": x.metering.as_ref().map(|m| json!({ "unit": m.unit, "price_per_unit": planck(m.price_per_unit) })),
+        }),
+        OfferWithdrawn(x) => json!({ "offer_id": x.offer_id }),
+        AgreementCreated(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "offer_id": x.offer_id, "consumer": account(&x.consumer),
+            "consumer_key": hex0x(&x.consumer_key), "provider": account(&x.provider), "params": hex0x(&x.params),
+            "created": x.created,
+        }),
+        PaymentLocked(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "consumer": account(&x.consumer), "amount": planck(x.amount),
+            "from_deposit": x.from_deposit,
+        }),
+        ConditionFulfilled(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "index": x.index, "kind": kind_name(x.kind), "locked": planck(x.locked)
+        }),
+        InputSigned(x) => json!({ "agreement_id": hex0x(&x.agreement_id) }),
+        InputAgreed(x) => json!({ "agreement_id": hex0x(&x.agreement_id), "input_hash": hex0x(&x.input_hash) }),
+        ResultRegistered(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "owner": account(&x.owner), "hash": hex0x(&x.hash), "location": x.location
+        }),
+        MeteringSettled(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "units": x.units, "amount": planck(x.amount),
+            "paid": planck(x.paid), "locked": planck(x.locked)
+        }),
+        AgreementSettled(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "state": state_name(x.state), "paid": planck(x.paid),
+            "refunded": planck(x.refunded)
+        }),
+        AgreementTerminated(x) => json!({
+            "agreement_id": hex0x(&x.agreement_id), "by": account(&x.by), "code": x.code, "reason": x.reason
+        }),
+        AgreementFundsDeposited(x) => {
+            json!({ "account": account(&x.account), "amount": planck(x.amount), "balance": planck(x.balance) })
+        }
+        AgreementFundsWithdrawn(x) => {
+            json!({ "account": account(&x.account), "amount": planck(x.amount), "balance": planck(x.balance) })
         }
     }
 }
 
 /// Every event name the indexer knows, for validating filters.
-pub const EVENT_NAMES: [&str; 20] = [
+pub const EVENT_NAMES: [&str; 35] = [
     "OrganizationCreated",
     "OrganizationMetadataUpdated",
     "OrganizationOwnerChanged",
@@ -209,6 +369,21 @@ pub const EVENT_NAMES: [&str; 20] = [
     "ChannelFunded",
     "ChannelClaimed",
     "ChannelTimeoutClaimed",
+    "TemplateCreated",
+    "TemplateWhitelistChanged",
+    "OfferCreated",
+    "OfferWithdrawn",
+    "AgreementCreated",
+    "PaymentLocked",
+    "ConditionFulfilled",
+    "InputSigned",
+    "InputAgreed",
+    "ResultRegistered",
+    "MeteringSettled",
+    "AgreementSettled",
+    "AgreementTerminated",
+    "AgreementFundsDeposited",
+    "AgreementFundsWithdrawn",
 ];
 
 fn org_metadata(m: &r::OrgMetadata) -> Value {
@@ -333,6 +508,17 @@ mod tests {
         assert!(matches!(decode(ContractKind::Escrow, &topics, &long), Err(DecodeError::Codec { .. })));
         assert!(matches!(decode(ContractKind::Escrow, &topics, &long[..4]), Err(DecodeError::Codec { .. })));
         assert_eq!(decode(ContractKind::Escrow, &[], &[]), Err(DecodeError::NoTopic));
+    }
+
+    #[test]
+    fn agreements_events_decode_and_are_named() {
+        let ev = a::MeteringSettled { agreement_id: [1; 32], units: 3, amount: 30, paid: 30, locked: 70 };
+        let topics = [signature_topic::<a::MeteringSettled>()];
+        let decoded = decode(ContractKind::Agreements, &topics, &ev.encode()).unwrap();
+        assert_eq!(decoded, OsirisEvent::Agreements(AgreementsEvent::MeteringSettled(ev.clone())));
+        assert_eq!((decoded.name(), decoded.fields()["paid"].as_str()), ("MeteringSettled", Some("30")));
+        assert!(EVENT_NAMES.contains(&decoded.name()));
+        assert!(matches!(decode(ContractKind::Escrow, &topics, &ev.encode()), Err(DecodeError::UnknownTopic(_))));
     }
 
     #[test]

@@ -78,9 +78,17 @@ pub struct Follower {
     pub store: Store,
     pub registry: AccountId,
     pub escrow: AccountId,
+    /// The agreements contract, when the deployment has one.
+    pub agreements: Option<AccountId>,
     /// First block to index when the database is empty (the contracts' deployment block).
     pub start_block: u64,
     pub progress: std::sync::Arc<Progress>,
+}
+
+/// The first block to index for `deployment`: the earliest of its contracts' deployment blocks.
+pub fn start_block(deployment: &osiris_chain::Deployment) -> u64 {
+    let agreements = deployment.agreements.as_ref().map_or(u64::MAX, |a| a.block);
+    deployment.registry.block.min(deployment.escrow.block).min(agreements)
 }
 
 impl Follower {
@@ -175,6 +183,8 @@ impl Follower {
                 ContractKind::Registry
             } else if emitted.contract == self.escrow {
                 ContractKind::Escrow
+            } else if self.agreements.as_ref() == Some(&emitted.contract) {
+                ContractKind::Agreements
             } else {
                 continue;
             };

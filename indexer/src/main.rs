@@ -53,7 +53,8 @@ async fn main() -> anyhow::Result<()> {
         store: store.clone(),
         registry: deployment.registry.address.clone(),
         escrow: deployment.escrow.address.clone(),
-        start_block: deployment.registry.block.min(deployment.escrow.block),
+        agreements: deployment.agreements.as_ref().map(|a| a.address.clone()),
+        start_block: osiris_indexer::follower::start_block(&deployment),
         progress: progress.clone(),
     };
 
@@ -65,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         metrics: Some(metrics),
         registry: deployment.registry.address.to_string(),
         escrow: deployment.escrow.address.to_string(),
+        agreements: deployment.agreements.as_ref().map(|a| a.address.to_string()),
     };
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;

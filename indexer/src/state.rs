@@ -4,6 +4,8 @@
 //! [`apply`] folds the events in order exactly as the contracts changed their
 //! storage, and the store writes the snapshot back in a few multi-row statements.
 
+pub mod agreements;
+
 use crate::decode::{EscrowEvent, OsirisEvent, RegistryEvent};
 use crate::json::account;
 use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
@@ -67,6 +69,14 @@ pub struct Snapshot {
     pub channels: HashMap<u64, Option<ChannelRow>>,
     /// Escrow balance in planck by SS58 account.
     pub balances: HashMap<String, u128>,
+    pub templates: HashMap<u32, Option<agreements::TemplateRow>>,
+    pub offers: HashMap<u64, Option<agreements::OfferRow>>,
+    /// By 0x-hex agreement id.
+    pub agreements: HashMap<String, Option<agreements::AgreementRow>>,
+    /// Balance in the agreements contract, planck, by SS58 account.
+    pub agreement_balances: HashMap<String, u128>,
+    /// Metering records settled in this block (appended, never changed).
+    pub metering: Vec<agreements::MeteringRow>,
 }
 
 /// An event that does not fit the mirrored state: the mirror started late, or a contract
@@ -86,6 +96,7 @@ pub struct Keys {
     pub orgs: HashSet<String>,
     pub services: HashSet<(String, String)>,
     pub channels: HashSet<u64>,
+    pub agreements: agreements::Keys,
 }
 
 pub fn keys_of(events: &[OsirisEvent]) -> Keys {
@@ -104,6 +115,7 @@ pub fn keys_of(events: &[OsirisEvent]) -> Keys {
                     keys.channels.insert(id);
                 }
             }
+            OsirisEvent::Agreements(ev) => agreements::add_keys(&mut keys.agreements, ev),
         }
     }
     keys
@@ -232,6 +244,7 @@ pub fn apply(s: &mut Snapshot, event: &OsirisEvent, at: Position) -> Result<(), 
     match event {
         OsirisEvent::Registry(ev) => apply_registry(s, ev, at),
         OsirisEvent::Escrow(ev) => apply_escrow(s, ev, at),
+        OsirisEvent::Agreements(ev) => agreements::apply(s, ev, at),
     }
 }
 

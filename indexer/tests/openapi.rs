@@ -6,6 +6,7 @@
 mod common;
 
 use common::{deployment_file, Indexer};
+use osiris_chain::types::agreements::{ConditionKind, ConditionSpec};
 use osiris_chain::{
     account::to_ink,
     payment::PaymentKey,
@@ -34,7 +35,7 @@ async fn every_value_the_document_allows_is_accepted_and_every_other_is_refused_
 
     let document = indexer.ok("/openapi.json").await;
     let operations = operations(&document);
-    assert_eq!(operations.len(), 11, "every route is documented: {:?}", operations.keys());
+    assert_eq!(operations.len(), 19, "every route is documented: {:?}", operations.keys());
     let mut runner = TestRunner::new(Config::default());
     let http = reqwest::Client::new();
     let (mut accepted, mut refused) = (0, 0);
@@ -90,9 +91,9 @@ async fn every_value_the_document_allows_is_accepted_and_every_other_is_refused_
             );
         }
     }
-    // 20 parameters across the 11 operations, each with valid samples and several violations.
-    assert!(accepted >= 20 * VALID_SAMPLES, "accepted {accepted}");
-    assert!(refused >= 60, "refused {refused}");
+    // 44 parameters across the 19 operations, each with valid samples and several violations.
+    assert!(accepted >= 44 * VALID_SAMPLES, "accepted {accepted}");
+    assert!(refused >= 150, "refused {refused} (accepted {accepted})");
 
     // Following links from the lists reaches every get-one operation with 200.
     let mut reached = BTreeSet::new();
@@ -208,13 +209,19 @@ fn strategy(schema: &Value) -> BoxedStrategy<String> {
             let max = schema["maximum"].as_i64().unwrap_or(i64::MAX);
             prop_oneof![Just(min), Just(max), min..=max].prop_map(|n| n.to_string()).boxed()
         }
+        Some("boolean") => any::<bool>().prop_map(|b| b.to_string()).boxed(),
         Some("string") if schema["format"] == "ss58" => {
             any::<[u8; 32]>().prop_map(|bytes| AccountId::from(bytes).to_string()).boxed()
         }
         Some("string") => {
             let pattern = schema["pattern"].as_str().expect("every string parameter states its pattern");
             let unanchored = pattern.trim_start_matches('^').trim_end_matches('$');
-            proptest::string::string_regex(unanchored).unwrap().boxed()
+            let min = schema["minLength"].as_u64().unwrap_or(0) as usize;
+            let max = schema["maxLength"].as_u64().map_or(usize::MAX, |m| m as usize);
+            proptest::string::string_regex(unanchored)
+                .unwrap()
+                .prop_filter("within minLength..=maxLength", move |s| (min..=max).contains(&s.chars().count()))
+                .boxed()
         }
         other => panic!("no generator for type {other:?} in {schema}"),
     }
@@ -252,7 +259,7 @@ fn conforms(schema: &Value, value: &str) -> bool {
 /// plus, for SS58, pattern-valid strings with a wrong checksum.
 fn violations(schema: &Value, in_path: bool) -> Vec<String> {
     let mut candidates: Vec<String> =
-        ["", "!", "a b", "0x12", "Nope", "-1", "1.5", "x", "9223372036854775808", "99999999999999999999.1"]
+        ["", "!", "a b", "0x12", "Nope", "-1", "1.5", "x", "9223372036854775808", "99999999999999999999.1", "..."]
             .into_iter()
             .map(String::from)
             .collect();
@@ -311,9 +318,20 @@ async fn populate(osiris: &Osiris) -> u64 {
     escrow.deposit(&bob, 10 * UNIT).await.unwrap();
     let key = PaymentKey::generate();
     let expiration = osiris.chain.block_number().await.unwrap() as u32 + 500;
-    escrow
-        .open_channel(&bob, key.signer_key(), &account("//Charlie"), "eu", 4 * UNIT, expiration)
-        .await
-        .unwrap()
-        .block_number
+    escrow.open_channel(&bob, key.signer_key(), &account("//Charlie"), "eu", 4 * UNIT, expiration).await.unwrap();
+    // An agreement on an offer of acme/translate, paid for.
+    let agreements = osiris.agreements();
+    let spec = |kind, depends_on: &[u8], timeout| ConditionSpec {
+        kind,
+        depends_on: depends_on.to_vec(),
+        time_lock: 0,
+        timeout,
+    };
+    let template = vec![spec(ConditionKind::LockPayment, &[], 100), spec(ConditionKind::ReleasePayment, &[0], 200)];
+    let template_id = agreements.create_template(&alice, template).await.unwrap().value;
+    agreements.set_template_whitelisted(&alice, template_id, true).await.unwrap();
+    let offer =
+        agreements.create_offer(&alice, "acme", "translate", template_id, UNIT, vec![], None).await.unwrap().value;
+    agreements.create_agreement(&bob, [3; 32], offer, &account("//Bob"), key.signer_key(), vec![], None).await.unwrap();
+    agreements.lock_payment(&bob, [3; 32], UNIT).await.unwrap().block_number
 }

@@ -91,7 +91,8 @@ impl Market {
             store: store.clone(),
             registry: osiris.deployment.registry.address.clone(),
             escrow: osiris.deployment.escrow.address.clone(),
-            start_block: osiris.deployment.registry.block.min(osiris.deployment.escrow.block),
+            agreements: osiris.deployment.agreements.as_ref().map(|a| a.address.clone()),
+            start_block: osiris_indexer::follower::start_block(&osiris.deployment),
             progress: Arc::new(Progress::default()),
         };
         let progress = follower.progress.clone();
@@ -130,6 +131,7 @@ impl Market {
             metrics: None,
             registry: self.osiris.deployment.registry.address.to_string(),
             escrow: self.osiris.deployment.escrow.address.to_string(),
+            agreements: self.osiris.deployment.agreements.as_ref().map(|a| a.address.to_string()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the indexer API");
         let url = format!("http://{}", listener.local_addr().unwrap());

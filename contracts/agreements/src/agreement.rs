@@ -130,6 +130,12 @@ impl Agreements {
         }
         agreement.locked = price;
         self.agreements.insert(agreement_id, &agreement);
+        self.env().emit_event(PaymentLocked {
+            agreement_id,
+            consumer: agreement.consumer,
+            amount: price,
+            from_deposit,
+        });
         self.fulfilled_event(agreement_id, &agreement, index);
         Ok(())
     }

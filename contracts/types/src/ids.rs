@@ -32,11 +32,13 @@ pub type PaymentSignature = [u8; 65];
 pub const MAX_ID_LEN: usize = 64;
 
 /// Whether `id` is a valid organization, service or group id:
-/// 1..=[`MAX_ID_LEN`] bytes, each one of `a-z`, `0-9`, `.`, `_`, `-`.
+/// 1..=[`MAX_ID_LEN`] bytes, each one of `a-z`, `0-9`, `.`, `_`, `-`, and not only dots
+/// (ids are URL path segments, where `.` and `..` would mean something else).
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_LEN
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && id.bytes().any(|b| b != b'.')
 }
 
 #[cfg(test)]
@@ -50,6 +52,8 @@ mod tests {
         assert!(!is_valid_id(""));
         assert!(!is_valid_id("Acme"));
         assert!(!is_valid_id("a b"));
+        assert!(!is_valid_id(".") && !is_valid_id("..") && !is_valid_id("..."));
+        assert!(is_valid_id(".a") && is_valid_id("v1.2"));
         assert!(!is_valid_id(&"a".repeat(MAX_ID_LEN + 1)));
         assert!(is_valid_id(&"a".repeat(MAX_ID_LEN)));
     }

@@ -6,6 +6,7 @@
 //! input, 404 for unknown ids and paths, 405 for methods other than GET, 503 when the
 //! database is unreachable.
 
+mod agreements;
 pub mod error;
 mod escrow;
 mod events;
@@ -24,7 +25,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
 /// The contracts the `contract` filter of the event log names.
-pub const CONTRACT_NAMES: [&str; 2] = ["registry", "escrow"];
+pub const CONTRACT_NAMES: [&str; 3] = ["registry", "escrow", "agreements"];
 
 /// What handlers share.
 #[derive(Clone)]
@@ -37,6 +38,8 @@ pub struct AppState {
     /// SS58 addresses of the contracts.
     pub registry: String,
     pub escrow: String,
+    /// SS58 of the agreements contract, when the deployment has one.
+    pub agreements: Option<String>,
 }
 
 /// The API's routes.
@@ -50,6 +53,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/channels/{channel_id}", get(escrow::get_channel))
         .route("/v1/balances/{account}", get(escrow::get_balance))
         .route("/v1/events", get(events::list_events))
+        .route("/v1/agreement-templates", get(agreements::list_templates))
+        .route("/v1/agreement-templates/{template_id}", get(agreements::get_template))
+        .route("/v1/offers", get(agreements::list_offers))
+        .route("/v1/offers/{offer_id}", get(agreements::get_offer))
+        .route("/v1/agreements", get(agreements::list_agreements))
+        .route("/v1/agreements/{agreement_id}", get(agreements::get_agreement))
+        .route("/v1/agreements/{agreement_id}/metering", get(agreements::list_metering))
+        .route("/v1/agreement-balances/{account}", get(agreements::get_agreement_balance))
         .route("/v1/status", get(status::status))
         .route("/health", get(status::health))
         .route("/metrics", get(status::metrics))
@@ -60,12 +71,13 @@ pub fn router(state: AppState) -> Router {
 }
 
 impl AppState {
-    /// The address of a contract by name (`registry` or `escrow`).
+    /// The address of a contract by name (`registry`, `escrow` or `agreements`; an
+    /// undeployed contract has none, and matches no event).
     fn contract_address(&self, name: &str) -> &str {
-        if name == "registry" {
-            &self.registry
-        } else {
-            &self.escrow
+        match name {
+            "registry" => &self.registry,
+            "escrow" => &self.escrow,
+            _ => self.agreements.as_deref().unwrap_or(""),
         }
     }
 }

@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "Osiris indexer",
-        description = "Read-only mirror of the Osiris contracts (registry, escrow) on finalized blocks."
+        description = "Read-only mirror of the Osiris contracts (registry, escrow, agreements) on finalized blocks."
     ),
     paths(
         super::registry::list_organizations,
@@ -22,6 +22,14 @@ use utoipa::OpenApi;
         super::escrow::get_channel,
         super::escrow::get_balance,
         super::events::list_events,
+        super::agreements::list_templates,
+        super::agreements::get_template,
+        super::agreements::list_offers,
+        super::agreements::get_offer,
+        super::agreements::list_agreements,
+        super::agreements::get_agreement,
+        super::agreements::list_metering,
+        super::agreements::get_agreement_balance,
         super::status::status,
         super::status::health,
         super::status::metrics,
@@ -36,7 +44,14 @@ use utoipa::OpenApi;
         Event,
         Status,
         CursorPosition,
-        Health
+        Health,
+        crate::state::agreements::TemplateRow,
+        crate::state::agreements::ConditionTerms,
+        crate::state::agreements::OfferRow,
+        crate::state::agreements::AgreementRow,
+        crate::state::agreements::ConditionRow,
+        crate::state::agreements::Termination,
+        crate::state::agreements::MeteringRow
     ))
 )]
 pub struct ApiDoc;

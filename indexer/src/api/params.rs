@@ -17,13 +17,16 @@ use utoipa::openapi::{RefOr, Required};
 pub const DEFAULT_LIMIT: i64 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: i64 = 500;
-/// Organization, service and group ids, as `osiris_contract_types::is_valid_id` checks them.
-pub const ID_PATTERN: &str = "^[a-z0-9._-]{1,64}$";
+/// Organization, service and group ids, as `osiris_contract_types::is_valid_id` checks them
+/// (with the schema's minLength 1 and maxLength 64): not only dots.
+pub const ID_PATTERN: &str = "^[a-z0-9._-]*[a-z0-9_-][a-z0-9._-]*$";
 /// An SS58 account id: base58, 47 or 48 characters; the checksum is checked too
 /// (the schema's `format: ss58` says so).
 pub const SS58_PATTERN: &str = "^[1-9A-HJ-NP-Za-km-z]{47,48}$";
 /// A compressed secp256k1 key: 33 bytes as hex, `0x` optional.
 pub const SIGNER_KEY_PATTERN: &str = "^(0x)?[0-9a-fA-F]{66}$";
+/// An agreement id: 32 bytes as 0x-hex.
+pub const AGREEMENT_ID_PATTERN: &str = "^0x[0-9a-fA-F]{64}$";
 /// A cursor over rows ordered by one number (channel id).
 pub const NUMBER_CURSOR_PATTERN: &str = "^[0-9]{1,18}$";
 /// A cursor over rows ordered by (block number, event index): `block.index`.
@@ -89,7 +92,10 @@ pub fn id(field: &str, value: &str) -> Result<String, ApiError> {
     if osiris_contract_types::is_valid_id(value) {
         Ok(value.to_string())
     } else {
-        Err(ApiError::field(field, format!("{field} must be 1 to 64 characters of a-z 0-9 . _ -, got {value:?}")))
+        Err(ApiError::field(
+            field,
+            format!("{field} must be 1 to 64 characters of a-z 0-9 . _ -, not only dots, got {value:?}"),
+        ))
     }
 }
 
@@ -99,6 +105,22 @@ pub fn signer_key(value: &str) -> Result<Vec<u8>, ApiError> {
         .ok()
         .filter(|b| b.len() == 33)
         .ok_or_else(|| ApiError::field("signer", format!("signer must be a 33-byte key as 0x-hex, got {value:?}")))
+}
+
+/// An agreement id, [`AGREEMENT_ID_PATTERN`] (schema: [`agreement_id_schema`]); its 32 bytes.
+pub fn agreement_id(value: &str) -> Result<Vec<u8>, ApiError> {
+    value.strip_prefix("0x").filter(|h| h.len() == 64).and_then(|h| hex::decode(h).ok()).ok_or_else(|| {
+        ApiError::field("agreement_id", format!("agreement_id must be 0x and 64 hex digits, got {value:?}"))
+    })
+}
+
+/// `true` or `false` (schema: [`boolean_schema`]).
+pub fn boolean(field: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::field(field, format!("{field} must be true or false, got {value:?}"))),
+    }
 }
 
 /// One of `allowed` (schema: [`enum_schema`]).
@@ -201,7 +223,7 @@ fn string(pattern: &str, description: &str) -> ObjectBuilder {
 
 /// Schema of [`id`].
 pub fn id_schema() -> Schema {
-    string(ID_PATTERN, "1 to 64 characters of a-z 0-9 . _ -")
+    string(ID_PATTERN, "1 to 64 characters of a-z 0-9 . _ -, not only dots")
         .min_length(Some(1))
         .max_length(Some(osiris_contract_types::MAX_ID_LEN))
         .build()
@@ -215,6 +237,16 @@ pub fn account_schema() -> Schema {
         .examples(["5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"])
         .build()
         .into()
+}
+
+/// Schema of [`agreement_id`].
+pub fn agreement_id_schema() -> Schema {
+    string(AGREEMENT_ID_PATTERN, "agreement id: 32 bytes, 0x-hex").build().into()
+}
+
+/// Schema of [`boolean`].
+pub fn boolean_schema() -> Schema {
+    ObjectBuilder::new().schema_type(Type::Boolean).build().into()
 }
 
 /// Schema of [`signer_key`].
@@ -313,8 +345,9 @@ mod tests {
     proptest! {
         // The documented pattern and the check agree on every string, matching or not.
         #[test]
-        fn id_pattern_is_the_id_check(s in "[a-zA-Z0-9._ -]{0,70}") {
-            prop_assert_eq!(full_match(ID_PATTERN, &s), id("org_id", &s).is_ok());
+        fn id_pattern_is_the_id_check(s in "[a-zA-Z0-9._ -]{0,70}|[.]{1,3}|[a.]{1,3}") {
+            let documented = full_match(ID_PATTERN, &s) && (1..=osiris_contract_types::MAX_ID_LEN).contains(&s.len());
+            prop_assert_eq!(documented, id("org_id", &s).is_ok());
         }
 
         #[test]
@@ -333,6 +366,11 @@ mod tests {
             let s = AccountId::from(bytes).to_string();
             prop_assert!(full_match(SS58_PATTERN, &s));
             prop_assert!(account("sender", &s).is_ok());
+        }
+
+        #[test]
+        fn agreement_id_pattern_is_the_check(s in "(0x)?[0-9a-fA-Fg]{62,66}") {
+            prop_assert_eq!(full_match(AGREEMENT_ID_PATTERN, &s), agreement_id(&s).is_ok());
         }
 
         #[test]

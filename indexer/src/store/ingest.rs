@@ -153,6 +153,7 @@ async fn load_snapshot(tx: &mut Transaction<'_, Postgres>, events: &[OsirisEvent
     if !accounts.is_empty() {
         load_balances(tx, &mut s, accounts).await?;
     }
+    super::agreements::load(tx, &mut s, keys.agreements, events).await?;
     Ok(s)
 }
 
@@ -262,7 +263,7 @@ async fn load_balances(
 }
 
 /// Where a row was created: (created_block, created_event).
-fn created_at(r: &sqlx::postgres::PgRow) -> Result<state::Position, StoreError> {
+pub(crate) fn created_at(r: &sqlx::postgres::PgRow) -> Result<state::Position, StoreError> {
     Ok((r.try_get::<i64, _>("created_block")? as u64, r.try_get::<i32, _>("created_event")? as u32))
 }
 
@@ -409,5 +410,5 @@ async fn write_snapshot(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, block:
         );
         q.build().execute(&mut **tx).await?;
     }
-    Ok(())
+    super::agreements::write(tx, s, block).await
 }

@@ -1,6 +1,7 @@
 //! The PostgreSQL mirror: schema (../migrations, applied at start), the cursor,
 //! writing one block per transaction ([`ingest`]) and the API's reads ([`read`]).
 
+pub mod agreements;
 pub mod ingest;
 pub mod read;
 

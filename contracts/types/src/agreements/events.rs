@@ -77,6 +77,19 @@ pub struct ConditionFulfilled {
     pub locked: Balance,
 }
 
+/// The consumer locked the price (followed by LockPayment's [`ConditionFulfilled`]).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLocked {
+    #[ink(topic)]
+    pub agreement_id: AgreementId,
+    #[ink(topic)]
+    pub consumer: AccountId,
+    pub amount: Balance,
+    /// Taken from the consumer's balance in the contract (else transferred with the call).
+    pub from_deposit: bool,
+}
+
 /// The consumer submitted its signature over the input's hash.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
