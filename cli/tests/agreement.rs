@@ -4,7 +4,7 @@
 //! is paid. Refusals are one line naming the contract's reason, and change nothing.
 
 use osiris_chain::types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
-use osiris_e2e::{actor, actor_account as account, Osiris, UNIT};
+use osiris_e2e::{actor, actor_account as account, Market, UNIT};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 struct Cli {
     node: String,
     deployment: std::path::PathBuf,
+    indexer: String,
 }
 
 impl Cli {
@@ -20,6 +21,7 @@ impl Cli {
             .env("OSIRIS_NODE_URL", &self.node)
             .env("OSIRIS_DEPLOYMENT", &self.deployment)
             .env("OSIRIS_SURI", suri)
+            .env("OSIRIS_INDEXER_URL", &self.indexer)
             .arg("--json")
             .args(args)
             .output()
@@ -49,13 +51,16 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compute_agreement_from_the_command_line() {
-    let osiris = Osiris::start().await;
+    let market = Market::start().await;
+    let osiris = &market.osiris;
     let dir = tempfile::tempdir().unwrap();
-    let deployment = dir.path().join("deployment.json");
-    osiris.deployment.save(&deployment).unwrap();
-    let cli = Cli { node: osiris.node.url.clone(), deployment };
+    let cli = Cli {
+        node: osiris.node.url.clone(),
+        deployment: market.deployment_file.clone(),
+        indexer: market.serve_indexer_api().await,
+    };
     // acme (Alice) with Bob as a member sells `compute`.
     let registry = osiris.registry();
     let meta = OrgMetadata { name: "Acme".into(), uri: String::new(), content_hash: [0; 32] };
@@ -147,7 +152,8 @@ async fn a_compute_agreement_from_the_command_line() {
     cli.ok("//Bob", &["agreement", "fulfil", "access", &id, "--hash", &outputs, "--location", "http://gw/jobs/1"]);
     let early = cli.refused("//Charlie", &["agreement", "refund", &id]);
     assert!(early.contains("RefundNotAllowed"), "{early}");
-    cli.ok("//Bob", &["agreement", "release", &id]);
+    let released = cli.ok("//Bob", &["agreement", "release", &id]);
+    market.wait_for_block(released["block"].as_u64().unwrap()).await;
 
     let shown = cli.ok("//Charlie", &["agreement", "show", &id]);
     assert_eq!(shown["state"], "Fulfilled");
@@ -155,6 +161,14 @@ async fn a_compute_agreement_from_the_command_line() {
     assert_eq!(shown["params"], "rows=all");
     let balance = cli.ok("//Bob", &["agreement", "balance"]);
     assert_eq!(balance["balance"], price);
+
+    // The indexer lists it, by consumer and state.
+    let charlie = account("//Charlie").to_string();
+    let listed = cli.ok("//Bob", &["agreement", "list", "--consumer", &charlie, "--state", "fulfilled"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["agreement_id"], id.as_str());
+    let bad_state = cli.refused("//Bob", &["agreement", "list", "--state", "finished"]);
+    assert!(bad_state.contains("state must be one of"), "{bad_state}");
 
     // Unknown ids and malformed values are one-line errors.
     let unknown = cli.refused("//Bob", &["agreement", "show", &format!("0x{}", "00".repeat(32))]);

@@ -120,6 +120,19 @@ pub enum AgreementCommand {
         #[arg(value_parser = parse_account)]
         account: Option<AccountId>,
     },
+    /// Agreements from the indexer (`--indexer` / `OSIRIS_INDEXER_URL`), newest last, filtered.
+    List {
+        #[arg(long, value_parser = parse_account)]
+        consumer: Option<AccountId>,
+        #[arg(long, value_parser = parse_account)]
+        provider: Option<AccountId>,
+        /// active, fulfilled, refunded or terminated.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many (the indexer's page size, 1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// An agreement with its conditions' states and deadlines.
     Show {
         #[arg(value_parser = parse_id)]
@@ -257,13 +270,19 @@ pub async fn run(global: &GlobalArgs, command: AgreementCommand) -> Result<Repor
         return Ok(Report::new(text, json));
     }
 
+    if let AgreementCommand::List { consumer, provider, state, limit } = &command {
+        return list(global, consumer.as_ref(), provider.as_ref(), state.as_deref(), *limit).await;
+    }
+
     let connected = global.connect().await?;
     let address = connected.deployment.agreements.as_ref().map(|d| d.address);
     let address = address.context("this deployment has no agreements contract: run `osiris deploy` again")?;
     let contract = Agreements::new(connected.chain.clone(), address);
     let signer = || global.signer();
     Ok(match command {
-        AgreementCommand::Meter { .. } | AgreementCommand::Sign { .. } => unreachable!("answered above"),
+        AgreementCommand::Meter { .. } | AgreementCommand::Sign { .. } | AgreementCommand::List { .. } => {
+            unreachable!("answered above")
+        }
         AgreementCommand::Template(TemplateCommand::Create { conditions }) => {
             let n = conditions.len();
             let specs: Vec<ConditionSpec> = conditions
@@ -436,6 +455,55 @@ pub async fn run(global: &GlobalArgs, command: AgreementCommand) -> Result<Repor
             Report::new(serde_json::to_string_pretty(&json)?, json)
         }
     })
+}
+
+/// `agreement list`: one page of the indexer's `/v1/agreements`.
+async fn list(
+    global: &GlobalArgs,
+    consumer: Option<&AccountId>,
+    provider: Option<&AccountId>,
+    state: Option<&str>,
+    limit: u32,
+) -> Result<Report> {
+    let indexer = global
+        .indexer
+        .as_deref()
+        .context("agreement list reads the indexer: pass --indexer or set OSIRIS_INDEXER_URL")?;
+    let mut query = vec![("limit", limit.to_string())];
+    query.extend(consumer.map(|c| ("consumer", c.to_string())));
+    query.extend(provider.map(|p| ("provider", p.to_string())));
+    query.extend(state.map(|s| ("state", s.to_string())));
+    let url = format!("{}/v1/agreements", indexer.trim_end_matches('/'));
+    let http = reqwest::Client::builder()
+        .connect_timeout(crate::directory::INDEXER_CONNECT_TIMEOUT)
+        .timeout(crate::directory::INDEXER_REQUEST_TIMEOUT)
+        .build()?;
+    let response =
+        http.get(&url).query(&query).send().await.with_context(|| format!("indexer {indexer} unreachable"))?;
+    let status = response.status();
+    let body: Value = response.json().await.with_context(|| format!("indexer {indexer}: not JSON"))?;
+    if !status.is_success() {
+        bail!("indexer {indexer}: {}", body["error"].as_str().unwrap_or("request refused"));
+    }
+    let items = body["items"].as_array().cloned().unwrap_or_default();
+    let lines: Vec<String> = items
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}/{} offer {} {} locked {} paid {} consumer {}",
+                a["agreement_id"].as_str().unwrap_or("?"),
+                a["org_id"].as_str().unwrap_or("?"),
+                a["service_id"].as_str().unwrap_or("?"),
+                a["offer_id"],
+                a["state"].as_str().unwrap_or("?"),
+                a["locked"].as_str().unwrap_or("?"),
+                a["paid"].as_str().unwrap_or("?"),
+                a["consumer"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect();
+    let text = if lines.is_empty() { "no agreements".to_string() } else { lines.join("\n") };
+    Ok(Report::new(text, Value::Array(items)))
 }
 
 /// The agreements contract's address from the deployment file (no chain needed).
