@@ -34,16 +34,19 @@ pub fn compile(files: &[PathBuf], includes: &[PathBuf]) -> Result<Api, Descripto
 mod tests {
     use super::*;
 
+    fn proto_dir() -> PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto")
+    }
+
     #[test]
     fn compiles_the_example_api_and_finds_methods() {
-        // Absolute paths: the test must not depend on the directory it runs in.
-        let proto = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
-        let api = compile(&[proto.join("examples/text.proto")], &[proto]).unwrap();
+        // Absolute paths: figment's Jail in the config tests changes this process's directory meanwhile.
+        let api = compile(&[proto_dir().join("examples/text.proto")], &[proto_dir()]).unwrap();
         assert_eq!(api.services(), vec!["osiris.examples.text.v1.TextStats".to_string()]);
         let method = api.method("/osiris.examples.text.v1.TextStats/Analyze").unwrap();
         assert_eq!(method.input().full_name(), "osiris.examples.text.v1.AnalyzeRequest");
         assert!(api.method("/osiris.examples.text.v1.TextStats/Nope").is_none());
         assert!(api.method("garbage").is_none());
-        assert!(compile(&["../proto/examples/missing.proto".into()], &["../proto".into()]).is_err());
+        assert!(compile(&[proto_dir().join("examples/missing.proto")], &[proto_dir()]).is_err());
     }
 }

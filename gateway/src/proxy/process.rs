@@ -97,9 +97,11 @@ mod tests {
     use super::*;
 
     fn runner(script: &str, timeout_ms: u64) -> ProcessRunner {
-        let api = Arc::new(
-            crate::descriptors::compile(&["../proto/examples/stats.proto".into()], &["../proto".into()]).unwrap(),
-        );
+        let api = Arc::new({
+            // Absolute: figment's Jail in the config tests changes this process's directory meanwhile.
+            let proto = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
+            crate::descriptors::compile(&[proto.join("examples/stats.proto")], &[proto]).unwrap()
+        });
         ProcessRunner::new(
             vec!["sh".into(), "-c".into(), script.into(), "sh".into()],
             api,
