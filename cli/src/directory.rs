@@ -63,23 +63,26 @@ impl Listing {
 /// The registry and the escrow, through the indexer or the chain.
 pub enum Directory {
     Indexer { url: String, http: reqwest::Client },
-    Chain(Connected),
+    Chain(Box<Connected>),
 }
 
 impl Directory {
     /// The indexer at `--indexer` when given, else the chain at `--url`.
     pub async fn open(global: &GlobalArgs) -> Result<Self> {
         match &global.indexer {
-            Some(url) => {
-                let http = reqwest::Client::builder()
-                    .connect_timeout(INDEXER_CONNECT_TIMEOUT)
-                    .timeout(INDEXER_REQUEST_TIMEOUT)
-                    .build()
-                    .context("building the HTTP client")?;
-                Ok(Directory::Indexer { url: url.trim_end_matches('/').to_string(), http })
-            }
-            None => Ok(Directory::Chain(global.connect().await?)),
+            Some(url) => Self::indexer(url),
+            None => Ok(Directory::Chain(Box::new(global.connect().await?))),
         }
+    }
+
+    /// The indexer's REST API at `url`.
+    pub fn indexer(url: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(INDEXER_CONNECT_TIMEOUT)
+            .timeout(INDEXER_REQUEST_TIMEOUT)
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Directory::Indexer { url: url.trim_end_matches('/').to_string(), http })
     }
 
     /// Where answers come from, for messages.
@@ -95,7 +98,7 @@ impl Directory {
         match self {
             Directory::Indexer { .. } => {
                 let path = format!("/v1/services/{org_id}/{service_id}");
-                Ok(self.get::<IndexedService>(&path).await?.map(IndexedService::into_listing).transpose()?)
+                Ok(self.get::<IndexedService>(&path, &[]).await?.map(IndexedService::into_listing).transpose()?)
             }
             Directory::Chain(connected) => {
                 let service = connected.registry().get_service(org_id, service_id).await?;
@@ -108,23 +111,8 @@ impl Directory {
     pub async fn services(&self) -> Result<Vec<Listing>> {
         match self {
             Directory::Indexer { .. } => {
-                let mut all = Vec::new();
-                let mut cursor: Option<String> = None;
-                loop {
-                    let mut path = format!("/v1/services?limit={INDEXER_PAGE}");
-                    if let Some(c) = &cursor {
-                        path.push_str(&format!("&cursor={c}"));
-                    }
-                    let page: Page<IndexedService> =
-                        self.get(&path).await?.context("the indexer has no /v1/services")?;
-                    for s in page.items {
-                        all.push(s.into_listing()?);
-                    }
-                    match page.next_cursor {
-                        Some(next) => cursor = Some(next),
-                        None => return Ok(all),
-                    }
-                }
+                let all: Vec<IndexedService> = self.every_page("/v1/services", Vec::new()).await?;
+                all.into_iter().map(IndexedService::into_listing).collect()
             }
             Directory::Chain(connected) => {
                 let registry = connected.registry();
@@ -148,26 +136,13 @@ impl Directory {
     ) -> Result<Vec<ChannelListing>> {
         match self {
             Directory::Indexer { .. } => {
-                let mut all = Vec::new();
-                let mut cursor: Option<String> = None;
-                loop {
-                    let mut path = format!(
-                        "/v1/channels?signer=0x{}&recipient={recipient}&group_id={group_id}&limit={INDEXER_PAGE}",
-                        hex::encode(signer)
-                    );
-                    if let Some(c) = &cursor {
-                        path.push_str(&format!("&cursor={c}"));
-                    }
-                    let page: Page<IndexedChannel> =
-                        self.get(&path).await?.context("the indexer has no /v1/channels")?;
-                    for c in page.items {
-                        all.push(c.into_listing()?);
-                    }
-                    match page.next_cursor {
-                        Some(next) => cursor = Some(next),
-                        None => return Ok(all),
-                    }
-                }
+                let filter = vec![
+                    ("signer", format!("0x{}", hex::encode(signer))),
+                    ("recipient", recipient.to_string()),
+                    ("group_id", group_id.to_string()),
+                ];
+                let all: Vec<IndexedChannel> = self.every_page("/v1/channels", filter).await?;
+                all.into_iter().map(IndexedChannel::into_listing).collect()
             }
             Directory::Chain(connected) => {
                 let escrow = connected.escrow();
@@ -187,7 +162,7 @@ impl Directory {
     pub async fn head(&self) -> Result<BlockNumber> {
         let head = match self {
             Directory::Indexer { .. } => {
-                let status: Status = self.get("/v1/status").await?.context("the indexer has no /v1/status")?;
+                let status: Status = self.get("/v1/status", &[]).await?.context("the indexer has no /v1/status")?;
                 status.chain_head
             }
             Directory::Chain(connected) => connected.chain.block_number().await?,
@@ -198,16 +173,42 @@ impl Directory {
     /// Whether the directory (hence the gateways' mirror, when it is the indexer) has channel `id`.
     pub async fn has_channel(&self, id: ChannelId) -> Result<bool> {
         match self {
-            Directory::Indexer { .. } => Ok(self.get::<IndexedChannel>(&format!("/v1/channels/{id}")).await?.is_some()),
+            Directory::Indexer { .. } => {
+                Ok(self.get::<IndexedChannel>(&format!("/v1/channels/{id}"), &[]).await?.is_some())
+            }
             Directory::Chain(connected) => Ok(connected.escrow().channel(id).await?.is_some()),
         }
     }
 
-    /// GET a JSON document from the indexer: `None` on 404; any other failure names the URL.
-    async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<Option<T>> {
-        let Directory::Indexer { url, http } = self else { unreachable!("only the indexer is asked over HTTP") };
+    /// Every item of the indexer's list at `path` with `query`, page after page.
+    async fn every_page<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        mut query: Vec<(&str, String)>,
+    ) -> Result<Vec<T>> {
+        query.push(("limit", INDEXER_PAGE.to_string()));
+        let mut all = Vec::new();
+        loop {
+            let page: Page<T> = self.get(path, &query).await?.with_context(|| format!("the indexer has no {path}"))?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => {
+                    query.retain(|(k, _)| *k != "cursor");
+                    query.push(("cursor", next));
+                }
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// GET a JSON document from the indexer (`query` percent-encoded): `None` on 404; any
+    /// other failure names the URL. The chain directory has no HTTP side and says so.
+    pub async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str, query: &[(&str, String)]) -> Result<Option<T>> {
+        let Directory::Indexer { url, http } = self else {
+            bail!("{path} is served by the indexer: pass --indexer or set OSIRIS_INDEXER_URL")
+        };
         let full = format!("{url}{path}");
-        let response = http.get(&full).send().await.map_err(|e| {
+        let response = http.get(&full).query(query).send().await.map_err(|e| {
             let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
             anyhow::anyhow!(
                 "indexer {url} unreachable: {cause} (set --indexer / OSIRIS_INDEXER_URL, or unset it to ask the chain)"
@@ -246,10 +247,11 @@ fn chain_listing(org_id: &str, s: osiris_chain::types::registry::Service) -> Lis
 
 // The indexer's JSON (see its OpenAPI document).
 
+/// A page of an indexer list.
 #[derive(Deserialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]

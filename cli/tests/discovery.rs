@@ -161,7 +161,7 @@ async fn a_replicated_call_returns_what_the_honest_majority_computed() {
         .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
         .collect();
     assert_eq!(records.len(), 3);
-    assert!(records.iter().all(|r| r["amount"] == Value::from((2 * PRICE).to_string())), "{records:?}");
+    assert!(records.iter().all(|r| r["amount"] == (2 * PRICE).to_string()), "{records:?}");
 
     // More replicas than providers of the API: said at once, nothing paid.
     let args = ["call", "acme/text", "Analyze", "--replicas", "4"];

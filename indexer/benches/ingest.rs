@@ -75,16 +75,8 @@ async fn main() {
     let head = osiris.chain.block_number().await.unwrap();
     eprintln!("generated {} calls in {batches} blocks in {:.1?}", batches * per_batch, generating.elapsed());
 
-    let start_block = osiris.deployment.registry.block.min(osiris.deployment.escrow.block);
-    let follower_on = |store: Store, api| Follower {
-        api,
-        store,
-        registry: osiris.deployment.registry.address.clone(),
-        escrow: osiris.deployment.escrow.address.clone(),
-        agreements: osiris.deployment.agreements.as_ref().map(|a| a.address.clone()),
-        start_block,
-        progress: Arc::new(Progress::default()),
-    };
+    let start_block = osiris_indexer::follower::start_block(&osiris.deployment);
+    let follower_on = |store: Store, api| Follower::new(api, store, &osiris.deployment, Arc::new(Progress::default()));
     let (db_full, db_commit, db_lag) =
         (TestDatabase::create().await, TestDatabase::create().await, TestDatabase::create().await);
 

@@ -128,6 +128,40 @@ macro_rules! decode_by_topic {
     }};
 }
 
+fn decode_registry(topic: &[u8; 32], data: &[u8]) -> Result<RegistryEvent, DecodeError> {
+    decode_by_topic!(
+        topic,
+        data,
+        RegistryEvent,
+        r,
+        [
+            OrganizationCreated,
+            OrganizationMetadataUpdated,
+            OrganizationOwnerChanged,
+            MembersAdded,
+            MembersRemoved,
+            OrganizationDeleted,
+            ServiceCreated,
+            ServiceMetadataUpdated,
+            ServiceDeleted,
+            GroupAdded,
+            GroupRemoved,
+            EndpointsAdded,
+            EndpointsRemoved,
+        ]
+    )
+}
+
+fn decode_escrow(topic: &[u8; 32], data: &[u8]) -> Result<EscrowEvent, DecodeError> {
+    decode_by_topic!(
+        topic,
+        data,
+        EscrowEvent,
+        e,
+        [Deposited, Withdrawn, Transferred, ChannelOpened, ChannelFunded, ChannelClaimed, ChannelTimeoutClaimed,]
+    )
+}
+
 fn decode_agreements(topic: &[u8; 32], data: &[u8]) -> Result<AgreementsEvent, DecodeError> {
     decode_by_topic!(
         topic,
@@ -152,62 +186,6 @@ fn decode_agreements(topic: &[u8; 32], data: &[u8]) -> Result<AgreementsEvent, D
             AgreementFundsWithdrawn,
         ]
     )
-}
-
-fn decode_registry(topic: &[u8; 32], data: &[u8]) -> Result<RegistryEvent, DecodeError> {
-    use RegistryEvent as V;
-    let t = *topic;
-    Ok(if t == signature_topic::<r::OrganizationCreated>() {
-        V::OrganizationCreated(decode_as("OrganizationCreated", data)?)
-    } else if t == signature_topic::<r::OrganizationMetadataUpdated>() {
-        V::OrganizationMetadataUpdated(decode_as("OrganizationMetadataUpdated", data)?)
-    } else if t == signature_topic::<r::OrganizationOwnerChanged>() {
-        V::OrganizationOwnerChanged(decode_as("OrganizationOwnerChanged", data)?)
-    } else if t == signature_topic::<r::MembersAdded>() {
-        V::MembersAdded(decode_as("MembersAdded", data)?)
-    } else if t == signature_topic::<r::MembersRemoved>() {
-        V::MembersRemoved(decode_as("MembersRemoved", data)?)
-    } else if t == signature_topic::<r::OrganizationDeleted>() {
-        V::OrganizationDeleted(decode_as("OrganizationDeleted", data)?)
-    } else if t == signature_topic::<r::ServiceCreated>() {
-        V::ServiceCreated(decode_as("ServiceCreated", data)?)
-    } else if t == signature_topic::<r::ServiceMetadataUpdated>() {
-        V::ServiceMetadataUpdated(decode_as("ServiceMetadataUpdated", data)?)
-    } else if t == signature_topic::<r::ServiceDeleted>() {
-        V::ServiceDeleted(decode_as("ServiceDeleted", data)?)
-    } else if t == signature_topic::<r::GroupAdded>() {
-        V::GroupAdded(decode_as("GroupAdded", data)?)
-    } else if t == signature_topic::<r::GroupRemoved>() {
-        V::GroupRemoved(decode_as("GroupRemoved", data)?)
-    } else if t == signature_topic::<r::EndpointsAdded>() {
-        V::EndpointsAdded(decode_as("EndpointsAdded", data)?)
-    } else if t == signature_topic::<r::EndpointsRemoved>() {
-        V::EndpointsRemoved(decode_as("EndpointsRemoved", data)?)
-    } else {
-        return Err(DecodeError::UnknownTopic(hex::encode(t)));
-    })
-}
-
-fn decode_escrow(topic: &[u8; 32], data: &[u8]) -> Result<EscrowEvent, DecodeError> {
-    use EscrowEvent as V;
-    let t = *topic;
-    Ok(if t == signature_topic::<e::Deposited>() {
-        V::Deposited(decode_as("Deposited", data)?)
-    } else if t == signature_topic::<e::Withdrawn>() {
-        V::Withdrawn(decode_as("Withdrawn", data)?)
-    } else if t == signature_topic::<e::Transferred>() {
-        V::Transferred(decode_as("Transferred", data)?)
-    } else if t == signature_topic::<e::ChannelOpened>() {
-        V::ChannelOpened(decode_as("ChannelOpened", data)?)
-    } else if t == signature_topic::<e::ChannelFunded>() {
-        V::ChannelFunded(decode_as("ChannelFunded", data)?)
-    } else if t == signature_topic::<e::ChannelClaimed>() {
-        V::ChannelClaimed(decode_as("ChannelClaimed", data)?)
-    } else if t == signature_topic::<e::ChannelTimeoutClaimed>() {
-        V::ChannelTimeoutClaimed(decode_as("ChannelTimeoutClaimed", data)?)
-    } else {
-        return Err(DecodeError::UnknownTopic(hex::encode(t)));
-    })
 }
 
 impl OsirisEvent {

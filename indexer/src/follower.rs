@@ -92,6 +92,24 @@ pub fn start_block(deployment: &osiris_chain::Deployment) -> u64 {
 }
 
 impl Follower {
+    /// A follower of `deployment`'s contracts from its first block, writing into `store`.
+    pub fn new(
+        api: OnlineClient<PolkadotConfig>,
+        store: Store,
+        deployment: &osiris_chain::Deployment,
+        progress: std::sync::Arc<Progress>,
+    ) -> Self {
+        Follower {
+            api,
+            store,
+            registry: deployment.registry.address,
+            escrow: deployment.escrow.address,
+            agreements: deployment.agreements.as_ref().map(|a| a.address),
+            start_block: start_block(deployment),
+            progress,
+        }
+    }
+
     fn genesis(&self) -> [u8; 32] {
         self.api.genesis_hash().0
     }

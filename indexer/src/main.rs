@@ -48,26 +48,11 @@ async fn main() -> anyhow::Result<()> {
     );
     let store = Store::connect(&config.database_url, config.max_connections).await.context("database")?;
     let progress = Arc::new(Progress::default());
-    let follower = Follower {
-        api: api_client,
-        store: store.clone(),
-        registry: deployment.registry.address.clone(),
-        escrow: deployment.escrow.address.clone(),
-        agreements: deployment.agreements.as_ref().map(|a| a.address.clone()),
-        start_block: osiris_indexer::follower::start_block(&deployment),
-        progress: progress.clone(),
-    };
+    let follower = Follower::new(api_client, store.clone(), &deployment, progress.clone());
 
     let shutdown = CancellationToken::new();
-    let state = AppState {
-        store,
-        progress,
-        genesis_hash: genesis,
-        metrics: Some(metrics),
-        registry: deployment.registry.address.to_string(),
-        escrow: deployment.escrow.address.to_string(),
-        agreements: deployment.agreements.as_ref().map(|a| a.address.to_string()),
-    };
+    // The genesis hash was checked equal to the deployment's above.
+    let state = AppState::new(store, progress, &deployment, Some(metrics));
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     tracing::info!(listen = %listener.local_addr()?, node = %config.node_url, "indexer started");

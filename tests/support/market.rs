@@ -86,15 +86,8 @@ impl Market {
         let deployment_file = dir.path().join("deployment.json");
         osiris.deployment.save(&deployment_file).unwrap();
         let store = Store::connect(&db.url, 4).await.expect("indexer store");
-        let follower = Follower {
-            api: osiris_indexer::follower::connect(&osiris.node.url).await.expect("indexer connection"),
-            store: store.clone(),
-            registry: osiris.deployment.registry.address.clone(),
-            escrow: osiris.deployment.escrow.address.clone(),
-            agreements: osiris.deployment.agreements.as_ref().map(|a| a.address.clone()),
-            start_block: osiris_indexer::follower::start_block(&osiris.deployment),
-            progress: Arc::new(Progress::default()),
-        };
+        let api = osiris_indexer::follower::connect(&osiris.node.url).await.expect("indexer connection");
+        let follower = Follower::new(api, store.clone(), &osiris.deployment, Arc::new(Progress::default()));
         let progress = follower.progress.clone();
         let stop = CancellationToken::new();
         let token = stop.clone();
@@ -124,15 +117,12 @@ impl Market {
     /// Serves the indexer's REST API over this market's mirror on a port of its own (bound
     /// here, in this process); its URL.
     pub async fn serve_indexer_api(&self) -> String {
-        let state = osiris_indexer::api::AppState {
-            store: self.store.clone(),
-            progress: self.progress.clone(),
-            genesis_hash: self.osiris.deployment.genesis_hash.clone(),
-            metrics: None,
-            registry: self.osiris.deployment.registry.address.to_string(),
-            escrow: self.osiris.deployment.escrow.address.to_string(),
-            agreements: self.osiris.deployment.agreements.as_ref().map(|a| a.address.to_string()),
-        };
+        let state = osiris_indexer::api::AppState::new(
+            self.store.clone(),
+            self.progress.clone(),
+            &self.osiris.deployment,
+            None,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the indexer API");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = self.stop.clone();

@@ -56,6 +56,6 @@ impl Osiris {
 
     pub fn agreements(&self) -> osiris_chain::agreements::Agreements {
         let deployed = self.deployment.agreements.as_ref().expect("deploy_all deploys the agreements contract");
-        osiris_chain::agreements::Agreements::new(self.chain.clone(), deployed.address.clone())
+        osiris_chain::agreements::Agreements::new(self.chain.clone(), deployed.address)
     }
 }

@@ -4,6 +4,7 @@
 use super::{key::read_key, parse_account, parse_hash};
 use crate::{
     context::GlobalArgs,
+    directory::{Directory, Page},
     output::{planck, Report},
 };
 use anyhow::{bail, Context, Result};
@@ -473,19 +474,8 @@ async fn list(
     query.extend(consumer.map(|c| ("consumer", c.to_string())));
     query.extend(provider.map(|p| ("provider", p.to_string())));
     query.extend(state.map(|s| ("state", s.to_string())));
-    let url = format!("{}/v1/agreements", indexer.trim_end_matches('/'));
-    let http = reqwest::Client::builder()
-        .connect_timeout(crate::directory::INDEXER_CONNECT_TIMEOUT)
-        .timeout(crate::directory::INDEXER_REQUEST_TIMEOUT)
-        .build()?;
-    let response =
-        http.get(&url).query(&query).send().await.with_context(|| format!("indexer {indexer} unreachable"))?;
-    let status = response.status();
-    let body: Value = response.json().await.with_context(|| format!("indexer {indexer}: not JSON"))?;
-    if !status.is_success() {
-        bail!("indexer {indexer}: {}", body["error"].as_str().unwrap_or("request refused"));
-    }
-    let items = body["items"].as_array().cloned().unwrap_or_default();
+    let page: Option<Page<Value>> = Directory::indexer(indexer)?.get("/v1/agreements", &query).await?;
+    let items = page.context("the indexer has no /v1/agreements")?.items;
     let lines: Vec<String> = items
         .iter()
         .map(|a| {

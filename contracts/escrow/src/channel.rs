@@ -17,7 +17,7 @@ impl Escrow {
         if !is_valid_id(&group_id) {
             return Err(EscrowError::InvalidGroupId);
         }
-        if !matches!(signer[0], 0x02 | 0x03) {
+        if !osiris_contract_types::signature::is_compressed_key(&signer) {
             return Err(EscrowError::InvalidSignerKey);
         }
         if expiration <= self.env().block_number() {

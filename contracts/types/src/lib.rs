@@ -14,6 +14,7 @@ pub mod agreements;
 pub mod escrow;
 pub mod ids;
 pub mod registry;
+pub mod signature;
 
 pub use ids::*;
 /// The ink! crate these types are built with, for off-chain users that need its

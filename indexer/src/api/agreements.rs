@@ -2,8 +2,10 @@
 //! balances in the agreements contract.
 
 use super::error::{ApiError, ErrorBody};
+use super::escrow::AccountPath;
 use super::models::{Balance, Page};
 use super::params::{self, Params};
+use super::registry::PageQuery;
 use super::AppState;
 use crate::state::agreements::{AgreementRow, MeteringRow, OfferRow, TemplateRow};
 use crate::store::agreements::{AgreementFilter, OfferFilter};
@@ -129,18 +131,6 @@ impl IntoParams for AgreementPath {
     }
 }
 
-/// An account in the path.
-#[derive(Deserialize)]
-pub struct AccountPath {
-    account: String,
-}
-
-impl IntoParams for AccountPath {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![params::path("account", "SS58 account id.", params::account_schema())]
-    }
-}
-
 /// List templates by id.
 #[utoipa::path(get, path = "/v1/agreement-templates", tag = "agreements", params(IdPageQuery),
     responses((status = 200, body = Page<TemplateRow>, links(
@@ -253,31 +243,17 @@ pub async fn get_agreement(
 
 /// An agreement's settled metering records in chain order (empty for an unknown agreement).
 #[utoipa::path(get, path = "/v1/agreements/{agreement_id}/metering", tag = "agreements",
-    params(AgreementPath, IdPagePosition),
+    params(AgreementPath, PageQuery),
     responses((status = 200, body = Page<MeteringRow>), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_metering(
     State(s): State<AppState>,
     Path(AgreementPath { agreement_id }): Path<AgreementPath>,
-    Params(q): Params<IdPagePosition>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Json<Page<MeteringRow>>, ApiError> {
     let id = params::agreement_id(&agreement_id)?;
     let limit = params::limit(q.limit.as_deref())?;
     let after: Option<(i64, i32)> = params::decode_cursor(q.cursor.as_deref())?;
     Ok(Json(params::page(s.store.metering(&id, after, limit).await?, limit)))
-}
-
-/// Paging over chain positions.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdPagePosition {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-impl IntoParams for IdPagePosition {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        params::position_page().into()
-    }
 }
 
 /// An account's balance in the agreements contract (payments and refunds credited there).

@@ -55,7 +55,7 @@ impl IntoParams for ChannelPath {
 /// An account in the path.
 #[derive(Deserialize)]
 pub struct AccountPath {
-    account: String,
+    pub(super) account: String,
 }
 
 impl IntoParams for AccountPath {

@@ -71,6 +71,24 @@ pub fn router(state: AppState) -> Router {
 }
 
 impl AppState {
+    /// The API's state over `store` for `deployment`'s contracts.
+    pub fn new(
+        store: Store,
+        progress: Arc<Progress>,
+        deployment: &osiris_chain::Deployment,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        AppState {
+            store,
+            progress,
+            genesis_hash: deployment.genesis_hash.clone(),
+            metrics,
+            registry: deployment.registry.address.to_string(),
+            escrow: deployment.escrow.address.to_string(),
+            agreements: deployment.agreements.as_ref().map(|a| a.address.to_string()),
+        }
+    }
+
     /// The address of a contract by name (`registry`, `escrow` or `agreements`; an
     /// undeployed contract has none, and matches no event).
     fn contract_address(&self, name: &str) -> &str {

@@ -332,7 +332,7 @@ impl Store {
             .map(|r| {
                 let (block, index): (i64, i32) = (r.try_get("block_number")?, r.try_get("event_index")?);
                 let row = MeteringRow {
-                    agreement_id: format!("0x{}", hex::encode(id)),
+                    agreement_id: crate::json::hex0x(id),
                     units: r.try_get::<i64, _>("units")? as u64,
                     amount: parse_planck(r.try_get("amount")?, "agreement_metering")?,
                     paid: parse_planck(r.try_get("paid")?, "agreement_metering")?,
