@@ -58,6 +58,32 @@ pub fn sign_metering(
     key.sign_digest(&blake2_256(&metering_message(&to_ink(contract), agreement_id, units, amount)))
 }
 
+/// Whether `signature` is `consumer_key`'s metering record (`units`, `amount` planck) of
+/// `agreement_id` in the agreements contract `contract`: the check `settle_metering` makes on chain.
+pub fn is_metering_signed_by(
+    signature: &PaymentSignature,
+    consumer_key: &SignerKey,
+    contract: &AccountId,
+    agreement_id: &AgreementId,
+    units: u64,
+    amount: Balance,
+) -> bool {
+    let digest = blake2_256(&metering_message(&to_ink(contract), agreement_id, units, amount));
+    crate::payment::recover_signer(signature, &digest).is_ok_and(|k| k == *consumer_key)
+}
+
+/// The digest a consumer signs to read its agreement's latest accepted metering record from
+/// a gateway (`GetAgreementState`): blake2-256 of the SCALE encoding of
+/// `("osiris/agreement-state/v1", contract, agreement_id, timestamp)`, timestamp in Unix seconds.
+pub fn agreement_state_digest(contract: &AccountId, agreement_id: &AgreementId, timestamp: u64) -> [u8; 32] {
+    blake2_256(&parity_scale_codec::Encode::encode(&(
+        "osiris/agreement-state/v1",
+        to_ink(contract),
+        agreement_id,
+        timestamp,
+    )))
+}
+
 /// The hash of a set of input files, as the consumer signs it and the provider recomputes
 /// it: blake2-256 of the SCALE encoding of `Vec<(name, blake2_256(content))>` sorted by name
 /// (names are paths relative to the input's root, `/`-separated). Order of the files given

@@ -5,7 +5,7 @@ use crate::consumer::ConsumerState;
 use anyhow::Context;
 use osiris_chain::{payment::PaymentKey, ChannelId};
 use osiris_gateway_client::pb::ServiceInfo;
-use osiris_gateway_client::{find_method, Api, ChannelPayer, GatewayClient};
+use osiris_gateway_client::{find_method, AgreementPayer, Api, ChannelPayer, GatewayClient};
 use osiris_payments::PaymentKind;
 use serde_json::Value;
 use tonic::Code;
@@ -92,6 +92,56 @@ pub async fn call(
             Err(status) => return Err(classify(url, status)),
         }
     }
+}
+
+/// Calls once under a service agreement at the gateway: starts from the gateways' latest
+/// accepted metering record (`GetAgreementState`), signs the next one (one unit more, its
+/// price more when metered) and pays the call with it. A record another call used first
+/// (ALREADY_EXISTS) is signed again from the new latest once.
+pub async fn call_agreement(
+    url: &str,
+    client: &GatewayClient,
+    info: &ServiceInfo,
+    spec: &AgreementCall<'_>,
+) -> Result<Value, Failure> {
+    if info.agreements.is_empty() {
+        return Err(Failure::Call(anyhow::anyhow!(
+            "gateway {url} takes no agreements (its deployment has no agreements contract)"
+        )));
+    }
+    let contract = osiris_chain::parse_account(&info.agreements).map_err(|e| Failure::Endpoint(e.into()))?;
+    let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API").map_err(Failure::Endpoint)?;
+    let method = find_method(&api, spec.method).map_err(|e| Failure::Call(e.into()))?;
+    let mut retried = false;
+    loop {
+        let state =
+            client.agreement_state(spec.key, &contract, &spec.agreement_id).await.map_err(|s| classify(url, s))?;
+        if state.state != "active" {
+            return Err(Failure::Call(anyhow::anyhow!(
+                "agreement 0x{} is {}, not active",
+                hex::encode(spec.agreement_id),
+                state.state
+            )));
+        }
+        let mut payer = AgreementPayer::from_state(spec.key.clone(), contract.clone(), &state)
+            .map_err(|e| Failure::Call(e.into()))?;
+        let record = payer.pay();
+        match client.call_json(&method, spec.request.clone(), Some(&record)).await {
+            Ok(reply) => return Ok(reply),
+            Err(status) if !retried && status.code() == Code::AlreadyExists => retried = true,
+            Err(status) => return Err(classify(url, status)),
+        }
+    }
+}
+
+/// What one agreement-backed call needs besides the gateway.
+pub struct AgreementCall<'a> {
+    /// `Method` or `package.Service/Method`.
+    pub method: &'a str,
+    pub request: &'a Value,
+    pub agreement_id: osiris_chain::types::agreements::AgreementId,
+    /// The consumer's agreement key.
+    pub key: &'a PaymentKey,
 }
 
 /// UNAVAILABLE (a transport failure, or a gateway without its database) is the endpoint's

@@ -2,15 +2,17 @@
 
 use crate::api::Api;
 use crate::pb::{
-    gateway_info_client::GatewayInfoClient, payment_channel_state_client::PaymentChannelStateClient, ChannelStateReply,
-    ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
+    agreement_state_client::AgreementStateClient, gateway_info_client::GatewayInfoClient,
+    payment_channel_state_client::PaymentChannelStateClient, AgreementStateReply, AgreementStateRequest,
+    ChannelStateReply, ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
 };
 use bytes::{Buf, Bytes};
 use http::uri::PathAndQuery;
 use osiris_chain::payment::PaymentKey;
 use osiris_chain::AccountId;
+use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::ChannelId;
-use osiris_payments::Payment;
+use osiris_payments::metadata::PaymentHeaders;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MethodDescriptor, SerializeOptions};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -81,6 +83,22 @@ impl GatewayClient {
         Ok(client.get_channel_state(ChannelStateRequest { channel_id, timestamp, signature }).await?.into_inner())
     }
 
+    /// The latest metering record the gateways accepted for an agreement, asked as its
+    /// consumer `key` for the agreements contract `contract`.
+    pub async fn agreement_state(
+        &self,
+        key: &PaymentKey,
+        contract: &AccountId,
+        agreement_id: &AgreementId,
+    ) -> Result<AgreementStateReply, Status> {
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+        let digest = osiris_chain::agreements::agreement_state_digest(contract, agreement_id, timestamp);
+        let signature = key.sign_digest(&digest).to_vec();
+        let mut client = AgreementStateClient::new(self.channel.clone());
+        let request = AgreementStateRequest { agreement_id: agreement_id.to_vec(), timestamp, signature };
+        Ok(client.get_agreement_state(request).await?.into_inner())
+    }
+
     /// A ready gRPC client and the parsed method path (`/package.Service/Method`).
     async fn ready(&self, path: &str) -> Result<(tonic::client::Grpc<Channel>, PathAndQuery), Status> {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
@@ -90,7 +108,12 @@ impl GatewayClient {
     }
 
     /// A unary call of `path` (`/package.Service/Method`) with an encoded request message.
-    pub async fn unary(&self, path: &str, message: Bytes, payment: Option<&Payment>) -> Result<Bytes, Status> {
+    pub async fn unary(
+        &self,
+        path: &str,
+        message: Bytes,
+        payment: Option<&dyn PaymentHeaders>,
+    ) -> Result<Bytes, Status> {
         let (mut grpc, path) = self.ready(path).await?;
         Ok(grpc.unary(paid(message, payment), path, RawCodec).await?.into_inner())
     }
@@ -100,7 +123,7 @@ impl GatewayClient {
         &self,
         path: &str,
         message: Bytes,
-        payment: Option<&Payment>,
+        payment: Option<&dyn PaymentHeaders>,
     ) -> Result<Vec<Bytes>, Status> {
         let (mut grpc, path) = self.ready(path).await?;
         let mut stream = grpc.server_streaming(paid(message, payment), path, RawCodec).await?.into_inner();
@@ -116,7 +139,7 @@ impl GatewayClient {
         &self,
         method: &MethodDescriptor,
         request: serde_json::Value,
-        payment: Option<&Payment>,
+        payment: Option<&dyn PaymentHeaders>,
     ) -> Result<serde_json::Value, Status> {
         let message = DynamicMessage::deserialize(method.input(), request)
             .map_err(|e| Status::invalid_argument(format!("request is not a {}: {e}", method.input().full_name())))?;
@@ -158,7 +181,7 @@ fn source_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn paid(message: Bytes, payment: Option<&Payment>) -> Request<Bytes> {
+fn paid(message: Bytes, payment: Option<&dyn PaymentHeaders>) -> Request<Bytes> {
     let mut request = Request::new(message);
     if let Some(payment) = payment {
         let mut headers = http::HeaderMap::new();

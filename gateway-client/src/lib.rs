@@ -3,7 +3,7 @@
 //! The consumer's side of an Osiris gateway, without the server: the gateway's own gRPC
 //! API ([`pb`], generated from proto/osiris/gateway/v1), a service's API read from the
 //! descriptor set the gateway serves ([`api`]), a client that attaches payments to calls
-//! ([`client`]) and the bookkeeping of one payment channel ([`payer`]).
+//! ([`client`]) and the bookkeeping of one payment channel or service agreement ([`payer`]).
 
 pub mod api;
 pub mod client;
@@ -16,4 +16,4 @@ pub mod pb {
 
 pub use api::Api;
 pub use client::{find_method, ClientError, GatewayClient, MethodError};
-pub use payer::ChannelPayer;
+pub use payer::{AgreementPayer, ChannelPayer};

@@ -72,7 +72,14 @@ async fn run(clients: Vec<(GatewayClient, Vec<Option<Payment>>)>) -> Run {
                 let mut latencies = Vec::with_capacity(payments.len());
                 for payment in payments {
                     let t = Instant::now();
-                    client.unary(PATH, request.clone(), payment.as_ref()).await.expect("a benchmark call");
+                    client
+                        .unary(
+                            PATH,
+                            request.clone(),
+                            payment.as_ref().map(|p| p as &dyn osiris_payments::metadata::PaymentHeaders),
+                        )
+                        .await
+                        .expect("a benchmark call");
                     latencies.push(t.elapsed());
                 }
                 latencies

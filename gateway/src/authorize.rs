@@ -11,6 +11,9 @@
 
 use crate::channels::ChannelCache;
 use osiris_chain::AccountId;
+use osiris_mirror::AgreementFacts;
+use osiris_payments::metering::{decide_metered, id_text, MeteringRecord, MeteringState, ServiceTerms};
+use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::rule::may_pass_on_newer_state;
 use osiris_payments::store::{PaymentStore, Pending};
 use osiris_payments::{decide, ChannelFacts, Payment, Refusal, Terms};
@@ -23,8 +26,22 @@ pub struct Authorizer {
     pub payments: PaymentStore,
     /// The escrow contract the authorizations are for.
     pub escrow: AccountId,
-    /// Blocks a channel must stay open beyond the current finalized block.
+    /// Blocks a channel (or an agreement's unfulfilled conditions) must stay open beyond
+    /// the current finalized block.
     pub expiry_threshold: u32,
+    /// Agreement-backed calls: the latest metering record of each agreement.
+    pub metering: MeteringStore,
+    /// The agreements contract the metering records are for; `None` when the deployment
+    /// has none (agreement-backed calls are then refused as unknown agreements).
+    pub agreements_contract: Option<AccountId>,
+}
+
+/// A metering record that passed the early checks and its signature check, ready to commit.
+#[derive(Debug)]
+pub struct CheckedRecord {
+    record: MeteringRecord,
+    facts: Arc<AgreementFacts>,
+    terms: ServiceTerms,
 }
 
 /// A payment that passed the early checks, ready to be verified and committed.
@@ -67,6 +84,35 @@ impl Authorizer {
         }
         let unverified = !stored.as_ref().is_some_and(|state| state.holds(&payment));
         Ok(Checked { payment, facts, terms, unverified })
+    }
+
+    /// The early checks of an agreement-backed call: the agreement is in the mirror, the
+    /// rule passes the record against this replica's copy of the stored record, and the
+    /// consumer's key signed it. No chain query.
+    pub async fn check_metered(&self, record: MeteringRecord) -> Result<CheckedRecord, Refusal> {
+        let unknown = || Refusal::UnknownAgreement(id_text(&record.agreement_id));
+        let contract = self.agreements_contract.as_ref().ok_or_else(unknown)?;
+        let facts = self
+            .channels
+            .agreement(&record.agreement_id)
+            .await
+            .map_err(|e| Refusal::Unavailable(e.to_string()))?
+            .ok_or_else(unknown)?;
+        let terms = self.channels.service_terms(self.expiry_threshold);
+        // The local copy is never ahead of the database and records only rise, so a
+        // refusal against it stands against the database's too.
+        decide_metered(&record, &facts, self.metering.cached(&record.agreement_id).as_ref(), &terms)?;
+        if !record.is_signed_by(&facts, contract) {
+            return Err(Refusal::WrongConsumerKey { agreement_id: id_text(&record.agreement_id) });
+        }
+        Ok(CheckedRecord { record, facts, terms })
+    }
+
+    /// Decides the checked record against the stored one and commits it; the state after
+    /// the call once it is durable.
+    pub async fn commit_metered(&self, checked: CheckedRecord) -> Result<MeteringState, Refusal> {
+        let CheckedRecord { record, facts, terms } = checked;
+        self.metering.accept(&record, &facts, &terms).await
     }
 
     /// Verifies the signature (unless the stored state already holds this authorization)

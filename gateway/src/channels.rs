@@ -1,15 +1,19 @@
-//! Channel facts from the indexer's mirror (read through `osiris-mirror`), cached in memory.
+//! Channel and agreement facts from the indexer's mirror (read through `osiris-mirror`),
+//! cached in memory.
 //!
-//! At start the cache loads every channel paying this gateway's recipient and group, the
-//! indexer's cursor (current finalized block) and the service's price. It then listens on
+//! At start the cache loads every channel paying this gateway's recipient and group, every
+//! agreement paying the recipient for this service, the indexer's cursor (current
+//! finalized block) and the service's price. It then listens on
 //! the indexer's NOTIFY channel (one notification per committed block) and reloads what
 //! changed since the last block it saw; a timer does the same every
-//! [`REFRESH_INTERVAL`] in case a notification was lost with a connection. A channel that
-//! is not cached (opened since the last refresh, or someone else's) costs one query. The
-//! chain is never queried.
+//! [`REFRESH_INTERVAL`] in case a notification was lost with a connection. A channel or
+//! agreement that is not cached (new since the last refresh, or someone else's) costs one
+//! query. The chain is never queried.
 
+use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::ChannelId;
-use osiris_mirror::{ChannelFacts, MirrorError, NOTIFY_CHANNEL};
+use osiris_mirror::{AgreementFacts, ChannelFacts, MirrorError, NOTIFY_CHANNEL};
+use osiris_payments::metering::ServiceTerms;
 use osiris_payments::Terms;
 use sqlx::postgres::{PgListener, PgPool};
 use std::collections::HashMap;
@@ -27,6 +31,9 @@ struct Mirror {
     channels: HashMap<ChannelId, Arc<ChannelFacts>>,
     /// Highest `updated_block` among loaded channels: the next refresh loads what is newer.
     seen_block: u64,
+    agreements: HashMap<AgreementId, Arc<AgreementFacts>>,
+    /// Highest `updated_block` among loaded agreements.
+    agreements_seen_block: u64,
     /// The indexer's cursor: the last finalized block it has fully mirrored.
     finalized_block: u64,
     /// The service's price per call, planck.
@@ -58,16 +65,31 @@ impl ChannelCache {
         Ok(cache)
     }
 
-    /// Reloads what changed since the last refresh: channels, cursor and price.
+    /// Reloads what changed since the last refresh: channels, agreements, cursor and price.
     pub async fn refresh(&self) -> Result<(), MirrorError> {
-        let since = self.mirror.read().expect("mirror lock").seen_block;
+        let (since, agreements_since) = {
+            let mirror = self.mirror.read().expect("mirror lock");
+            (mirror.seen_block, mirror.agreements_seen_block)
+        };
         let channels =
             osiris_mirror::channels::channels_paying(&self.pool, &self.recipient, &self.group_id, since).await?;
+        let agreements = osiris_mirror::agreements::agreements_serving(
+            &self.pool,
+            &self.recipient,
+            &self.org_id,
+            &self.service_id,
+            agreements_since,
+        )
+        .await?;
         let head = osiris_mirror::head::head(&self.pool, &self.org_id, &self.service_id).await?;
         let mut mirror = self.mirror.write().expect("mirror lock");
         for facts in channels {
             mirror.seen_block = mirror.seen_block.max(facts.updated_block);
             mirror.channels.insert(facts.channel_id, Arc::new(facts));
+        }
+        for facts in agreements {
+            mirror.agreements_seen_block = mirror.agreements_seen_block.max(facts.updated_block);
+            mirror.agreements.insert(facts.agreement_id, Arc::new(facts));
         }
         mirror.finalized_block = mirror.finalized_block.max(head.finalized_block);
         mirror.price = head.price_per_call;
@@ -92,6 +114,39 @@ impl ChannelCache {
             }
         }
         Ok(Some(facts))
+    }
+
+    /// The agreement: from memory, or with one query if it is not cached (then cached if it
+    /// pays this gateway's recipient for its service). `None` if the mirror does not know it.
+    pub async fn agreement(&self, agreement_id: &AgreementId) -> Result<Option<Arc<AgreementFacts>>, MirrorError> {
+        if let Some(facts) = self.mirror.read().expect("mirror lock").agreements.get(agreement_id) {
+            return Ok(Some(facts.clone()));
+        }
+        let Some(facts) = osiris_mirror::agreements::agreement(&self.pool, agreement_id).await? else {
+            return Ok(None);
+        };
+        let facts = Arc::new(facts);
+        if facts.provider == self.recipient && facts.org_id == self.org_id && facts.service_id == self.service_id {
+            let mut mirror = self.mirror.write().expect("mirror lock");
+            let entry = mirror.agreements.entry(*agreement_id).or_insert_with(|| facts.clone());
+            if entry.updated_block < facts.updated_block {
+                *entry = facts.clone();
+            }
+        }
+        Ok(Some(facts))
+    }
+
+    /// The terms an agreement-backed call is decided under now: this gateway's service and
+    /// provider, the finalized block the mirror holds, and `expiry_threshold` blocks.
+    pub fn service_terms(&self, expiry_threshold: u32) -> ServiceTerms {
+        let finalized_block = self.mirror.read().expect("mirror lock").finalized_block;
+        ServiceTerms {
+            org_id: self.org_id.clone(),
+            service_id: self.service_id.clone(),
+            provider: self.recipient.clone(),
+            finalized_block,
+            expiry_threshold,
+        }
     }
 
     /// Whether the channel pays this gateway's recipient for its group.

@@ -9,7 +9,7 @@
 //! expiry_threshold_blocks = 20          # refuse calls on channels expiring sooner
 //! recipient = "5FHneW46…"               # the group's payment recipient, SS58
 //! recipient_suri = "//Bob"              # or its key (needed for periodic claims)
-//! claim_interval_secs = 0               # periodic claims; 0 = off (use `osiris claim`)
+//! claim_interval_secs = 0               # periodic claims and metering settlements; 0 = off (`osiris claim`, `osiris agreement settle`)
 //! payment_commit = "overlapped"         # or "before_forward" (see PaymentCommit)
 //! payment_durability = "strict"         # or "relaxed" (synchronous_commit = off; see Durability)
 //! worker_threads = 1                    # threads serving calls; 0 = one per core
@@ -132,7 +132,7 @@ pub struct Config {
     pub recipient: Option<String>,
     /// Secret URI of the payment recipient (e.g. `//Bob`), needed for periodic claims.
     pub recipient_suri: Option<String>,
-    /// Seconds between periodic claims by the gateway; 0 turns them off.
+    /// Seconds between periodic channel claims and agreement settlements by the gateway; 0 turns them off.
     pub claim_interval_secs: u64,
     /// Address of the Prometheus `/metrics` listener; none turns it off.
     pub metrics_listen: Option<SocketAddr>,

@@ -1,13 +1,15 @@
-//! `osiris-gateway`: sell calls to a service over escrow payment channels.
+//! `osiris-gateway`: sell calls to a service over escrow payment channels and service agreements.
 //!
 //! Configuration: `--config FILE` (TOML) and the environment (see `config.rs`).
 //! SIGTERM or Ctrl-C stops accepting and lets open calls finish (up to 10 s).
 
 use anyhow::Context;
 use clap::Parser;
+use osiris_chain::agreements::Agreements;
 use osiris_gateway::config::Config;
 use osiris_gateway::server;
 use osiris_payments::claims::Claimer;
+use osiris_payments::settlements::Settler;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -56,6 +58,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
         let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
         let interval = Duration::from_secs(config.claim_interval_secs);
         tokio::spawn(osiris_payments::claims::claim_periodically(claimer, interval, shutdown.clone()));
+        if let Some(agreements) = &started.deployment.agreements {
+            let settler = Settler {
+                pool: started.payments.pool().clone(),
+                agreements: Agreements::new(started.chain.clone(), agreements.address.clone()),
+                signer: started.recipient_signer.clone().expect("checked above"),
+            };
+            tokio::spawn(osiris_payments::settlements::settle_periodically(settler, interval, shutdown.clone()));
+        }
     }
 
     let listener =

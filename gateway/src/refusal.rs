@@ -13,6 +13,12 @@
 //! | Underpaid / PrepaidSpent | RESOURCE_EXHAUSTED   |
 //! | ChannelExpiring          | FAILED_PRECONDITION  |
 //! | Unavailable              | UNAVAILABLE          |
+//!
+//! and for agreement-backed calls: UnknownAgreement NOT_FOUND, ForeignAgreement
+//! PERMISSION_DENIED, WrongConsumerKey UNAUTHENTICATED, AgreementInactive /
+//! PaymentNotLocked / AgreementExpiring FAILED_PRECONDITION, ReplayedRecord ALREADY_EXISTS,
+//! MeteringUnderpaid RESOURCE_EXHAUSTED, MeteringOverPrice INVALID_ARGUMENT,
+//! MeteringExceedsLocked OUT_OF_RANGE.
 
 pub use osiris_payments::Refusal;
 use tonic::{Code, Status};
@@ -30,6 +36,16 @@ pub fn code(refusal: &Refusal) -> Code {
         Refusal::Underpaid { .. } | Refusal::PrepaidSpent { .. } => Code::ResourceExhausted,
         Refusal::ChannelExpiring { .. } => Code::FailedPrecondition,
         Refusal::Unavailable(_) => Code::Unavailable,
+        Refusal::UnknownAgreement(_) => Code::NotFound,
+        Refusal::ForeignAgreement { .. } => Code::PermissionDenied,
+        Refusal::WrongConsumerKey { .. } => Code::Unauthenticated,
+        Refusal::AgreementInactive { .. } | Refusal::PaymentNotLocked { .. } | Refusal::AgreementExpiring { .. } => {
+            Code::FailedPrecondition
+        }
+        Refusal::ReplayedRecord { .. } => Code::AlreadyExists,
+        Refusal::MeteringUnderpaid { .. } => Code::ResourceExhausted,
+        Refusal::MeteringOverPrice { .. } => Code::InvalidArgument,
+        Refusal::MeteringExceedsLocked { .. } => Code::OutOfRange,
     }
 }
 

@@ -2,14 +2,15 @@
 //! (`/osiris.gateway.v1.*`, `/grpc.health.v1.Health/*`) are answered here and free; every
 //! other path is a call to the service and must carry a payment.
 //!
-//! A paid call: its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
+//! A paid call carries a channel payment or, under a service agreement, a metering record
+//! (`osiris_payments::metering`). Its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
 //! call is resolved against the service's API (UNIMPLEMENTED / INVALID_ARGUMENT, nothing
 //! charged); the payment is checked early (mirror, rule) and its signature verified; then,
 //! by [`PaymentCommit`], it is committed before the call is sent, or while the call is on
 //! its way with the reply held back until it has. Either way a call is answered OK only
 //! with its payment verified and committed.
 
-use crate::authorize::Authorizer;
+use crate::authorize::{Authorizer, CheckedRecord};
 use crate::config::PaymentCommit;
 use crate::proxy::{status_response, Body, Upstream};
 use crate::refusal;
@@ -20,7 +21,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
 use osiris_payments::store::Pending;
-use osiris_payments::{Payment, Refusal};
+use osiris_payments::{CallPayment, Refusal};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,26 +76,47 @@ impl Gateway {
 
     /// Parse, resolve, check, then commit and send: the paid call's path.
     async fn paid_call(&self, request: Request<Incoming>) -> Result<Response<Body>, Refused> {
-        let payment = Payment::from_headers(request.headers())?;
+        let payment = CallPayment::from_headers(request.headers())?;
         let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
-        let checked = self.authorizer.check(payment).await?;
+        // The signature is verified before the call goes out: a forged payment never
+        // reaches the upstream.
+        let commit = match payment {
+            CallPayment::Channel(payment) => {
+                let checked = self.authorizer.check(payment).await?;
+                Commit::Channel(self.authorizer.commit(checked)?)
+            }
+            CallPayment::Agreement(record) => Commit::Metered(self.authorizer.check_metered(record).await?),
+        };
         match self.commit {
             PaymentCommit::BeforeForward => {
-                committed(self.authorizer.commit(checked)?).await?;
+                self.committed(commit).await?;
                 Ok(self.upstream.send(call).await)
             }
             PaymentCommit::Overlapped => {
-                // The signature is verified before the call goes out (a forged payment never
-                // reaches the upstream); the commit runs while the upstream works, and
-                // nothing is answered before it is done.
-                let pending = self.authorizer.commit(checked)?;
-                let (response, paid) = tokio::join!(self.upstream.send(call), committed(pending));
+                // The commit runs while the upstream works, and nothing is answered before it is done.
+                let (response, paid) = tokio::join!(self.upstream.send(call), self.committed(commit));
                 // A payment lost to a racing replica: the upstream's reply is dropped.
                 paid?;
                 Ok(response)
             }
         }
     }
+
+    /// Waits until the payment is committed (or refused by the store's own decision).
+    async fn committed(&self, commit: Commit) -> Result<(), Refusal> {
+        match commit {
+            Commit::Channel(pending) => committed(pending).await,
+            Commit::Metered(checked) => self.authorizer.commit_metered(checked).await.map(drop),
+        }
+    }
+}
+
+/// A checked payment on its way into its store.
+enum Commit {
+    /// A channel payment handed to the payment store's batcher.
+    Channel(Pending),
+    /// A metering record, written by the metering store when awaited.
+    Metered(CheckedRecord),
 }
 
 /// Why a call was not served.

@@ -7,10 +7,11 @@ use crate::config::{Config, ServiceType};
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
 use crate::server::Gateway;
-use crate::state_service::{ChannelStateService, InfoService};
+use crate::state_service::{AgreementStateService, ChannelStateService, InfoService};
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
 use osiris_mirror::MirrorError;
+use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::store::PaymentStore;
 use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub struct Started {
     pub gateway: Arc<Gateway>,
     pub channels: Arc<ChannelCache>,
     pub payments: PaymentStore,
+    pub metering: MeteringStore,
     pub chain: Chain,
     pub deployment: Deployment,
     /// The recipient's key, when configured (for periodic claims).
@@ -98,7 +100,9 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         .await?;
     osiris_mirror::migrate(&pool).await?;
     let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
+    let metering = MeteringStore::new(pool.clone(), config.payment_durability);
     let payments = PaymentStore::new(pool, config.payment_durability);
+    let agreements_contract = deployment.agreements.as_ref().map(|a| a.address.clone());
 
     let api = if svc.proto_files.is_empty() {
         if svc.service_type != ServiceType::Grpc {
@@ -131,6 +135,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         service_type: svc.service_type.as_str().into(),
         descriptor_set: api.as_ref().map(|a| a.descriptor_set.clone()).unwrap_or_default(),
         services: api.as_ref().map(|a| a.services()).unwrap_or_default(),
+        agreements: agreements_contract.as_ref().map(|a| a.to_string()).unwrap_or_default(),
     };
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", tonic_health::ServingStatus::Serving).await;
@@ -143,6 +148,11 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             payments: payments.clone(),
             escrow: escrow.clone(),
         }))
+        .add_service(pb::agreement_state_server::AgreementStateServer::new(AgreementStateService {
+            channels: channels.clone(),
+            metering: metering.clone(),
+            contract: agreements_contract.clone(),
+        }))
         .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }))
         .prepare();
     let authorizer = Authorizer {
@@ -150,11 +160,14 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         payments: payments.clone(),
         escrow,
         expiry_threshold: config.expiry_threshold_blocks,
+        metering: metering.clone(),
+        agreements_contract,
     };
     Ok(Started {
         gateway: Arc::new(Gateway { authorizer, upstream, commit: config.payment_commit, own }),
         channels,
         payments,
+        metering,
         chain,
         deployment,
         recipient_signer,

@@ -1,13 +1,17 @@
-//! The gateway's own gRPC services (proto/osiris/gateway/v1): `PaymentChannelState` for
-//! consumers who lost their local state, and `GatewayInfo` describing the service sold here.
+//! The gateway's own gRPC services (proto/osiris/gateway/v1): `PaymentChannelState` and
+//! `AgreementState` for consumers who lost their local state, and `GatewayInfo`
+//! describing the service sold here.
 
 use crate::channels::ChannelCache;
 use crate::pb::{
-    gateway_info_server::GatewayInfo, payment_channel_state_server::PaymentChannelState, ChannelStateReply,
+    agreement_state_server::AgreementState, gateway_info_server::GatewayInfo,
+    payment_channel_state_server::PaymentChannelState, AgreementStateReply, AgreementStateRequest, ChannelStateReply,
     ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
 };
 use osiris_chain::AccountId;
+use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::PaymentSignature;
+use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::store::PaymentStore;
 use osiris_payments::{PaymentState, Refusal};
 use std::sync::Arc;
@@ -31,15 +35,7 @@ impl PaymentChannelState for ChannelStateService {
         request: Request<ChannelStateRequest>,
     ) -> Result<Response<ChannelStateReply>, Status> {
         let ChannelStateRequest { channel_id, timestamp, signature } = request.into_inner();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
-        if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS {
-            return Err(Status::invalid_argument(format!(
-                "timestamp {timestamp} is more than {MAX_CLOCK_SKEW_SECS} s from the gateway's clock ({now})"
-            )));
-        }
-        let signature: PaymentSignature = signature
-            .try_into()
-            .map_err(|s: Vec<u8>| Status::invalid_argument(format!("signature is {} bytes, expected 65", s.len())))?;
+        let signature = fresh_signature(timestamp, signature)?;
         let facts = self
             .channels
             .channel(channel_id)
@@ -70,6 +66,74 @@ impl PaymentChannelState for ChannelStateService {
             expiration: facts.expiration.into(),
         };
         Ok(Response::new(reply))
+    }
+}
+
+/// The request's signature, if its timestamp is within [`MAX_CLOCK_SKEW_SECS`] of the clock.
+fn fresh_signature(timestamp: u64, signature: Vec<u8>) -> Result<PaymentSignature, Status> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+    if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS {
+        return Err(Status::invalid_argument(format!(
+            "timestamp {timestamp} is more than {MAX_CLOCK_SKEW_SECS} s from the gateway's clock ({now})"
+        )));
+    }
+    signature
+        .try_into()
+        .map_err(|s: Vec<u8>| Status::invalid_argument(format!("signature is {} bytes, expected 65", s.len())))
+}
+
+/// Serves the latest accepted metering record of an agreement to its consumer.
+#[derive(Clone)]
+pub struct AgreementStateService {
+    pub channels: Arc<ChannelCache>,
+    pub metering: MeteringStore,
+    /// The agreements contract; `None` when the deployment has none.
+    pub contract: Option<AccountId>,
+}
+
+#[tonic::async_trait]
+impl AgreementState for AgreementStateService {
+    async fn get_agreement_state(
+        &self,
+        request: Request<AgreementStateRequest>,
+    ) -> Result<Response<AgreementStateReply>, Status> {
+        let AgreementStateRequest { agreement_id, timestamp, signature } = request.into_inner();
+        let agreement_id: AgreementId = agreement_id.try_into().map_err(|s: Vec<u8>| {
+            Status::invalid_argument(format!("agreement_id is {} bytes, expected 32", s.len()))
+        })?;
+        let signature = fresh_signature(timestamp, signature)?;
+        let text = osiris_payments::metering::id_text(&agreement_id);
+        let not_found =
+            || Status::not_found(format!("agreement {text} does not exist (or the indexer has not seen it yet)"));
+        let contract = self.contract.as_ref().ok_or_else(not_found)?;
+        let facts = self
+            .channels
+            .agreement(&agreement_id)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?
+            .ok_or_else(not_found)?;
+        let digest = osiris_chain::agreements::agreement_state_digest(contract, &agreement_id, timestamp);
+        if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.consumer_key) {
+            return Err(Status::unauthenticated("the request is not signed by the agreement's consumer key"));
+        }
+        let stored = self.metering.load(&agreement_id).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
+        // The chain's settled record is the floor (e.g. settled from another store).
+        let (units, amount, signature, calls) = match stored {
+            Some(s) if s.units >= facts.metered_units => (s.units, s.amount, s.signature.to_vec(), s.calls),
+            _ => (facts.metered_units, facts.metered_amount, Vec::new(), 0),
+        };
+        Ok(Response::new(AgreementStateReply {
+            agreement_id: agreement_id.to_vec(),
+            units,
+            amount: amount.to_string(),
+            signature,
+            calls,
+            state: osiris_mirror::agreements::state_name(facts.state).into(),
+            locked: facts.locked.to_string(),
+            settled_amount: facts.metered_amount.to_string(),
+            price_per_unit: facts.price_per_unit.map(|p| p.to_string()).unwrap_or_default(),
+            metering_unit: facts.metering_unit.clone().unwrap_or_default(),
+        }))
     }
 }
 

@@ -6,6 +6,7 @@ use osiris_e2e::{actor, example_service, payment_key, provider_account, spawn_pr
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::Api;
 use osiris_gateway_client::{find_method, ChannelPayer, GatewayClient};
+use osiris_payments::metadata::PaymentHeaders;
 use osiris_payments::PaymentKind;
 use serde_json::json;
 use tonic::Code;
@@ -66,7 +67,11 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     let call = |payment: Option<osiris_payments::Payment>| {
         let client = client.clone();
         let factorize = factorize.clone();
-        async move { client.call_json(&factorize, json!({"number": 12}), payment.as_ref()).await }
+        async move {
+            client
+                .call_json(&factorize, json!({"number": 12}), payment.as_ref().map(|p| p as &dyn PaymentHeaders))
+                .await
+        }
     };
     assert_eq!(code(call(None).await), Code::InvalidArgument, "no payment");
     let mut forged = payer.clone();

@@ -251,25 +251,8 @@ fn agreements_name(ev: &AgreementsEvent) -> &'static str {
     }
 }
 
-/// A condition kind as the API names it.
-pub fn kind_name(kind: a::ConditionKind) -> &'static str {
-    match kind {
-        a::ConditionKind::LockPayment => "lock_payment",
-        a::ConditionKind::InputAgreed => "input_agreed",
-        a::ConditionKind::AccessGranted => "access_granted",
-        a::ConditionKind::ReleasePayment => "release_payment",
-    }
-}
-
-/// An agreement state as the API names it.
-pub fn state_name(state: a::AgreementState) -> &'static str {
-    match state {
-        a::AgreementState::Active => "active",
-        a::AgreementState::Fulfilled => "fulfilled",
-        a::AgreementState::Refunded => "refunded",
-        a::AgreementState::Terminated => "terminated",
-    }
-}
+/// Names of condition kinds and agreement states: declared with the mirror's schema.
+pub use osiris_mirror::agreements::{kind_name, state_name};
 
 fn condition_spec(c: &a::ConditionSpec) -> Value {
     json!({ "kind": kind_name(c.kind), "depends_on": c.depends_on, "time_lock": c.time_lock, "timeout": c.timeout })

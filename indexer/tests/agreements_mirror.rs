@@ -25,7 +25,7 @@ fn hex0x(bytes: &[u8]) -> String {
 }
 
 /// Every agreement, offer, template and balance of the mirror next to the contract's own answers.
-async fn compare(agreements: &Agreements, indexer: &Indexer, ids: &[AgreementId]) {
+async fn compare(agreements: &Agreements, indexer: &Indexer, pool: &sqlx::PgPool, ids: &[AgreementId]) {
     let (templates, offers) = agreements.counts().await.unwrap();
     let listed = indexer.ok("/v1/agreement-templates?limit=500").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), templates as usize);
@@ -62,6 +62,15 @@ async fn compare(agreements: &Agreements, indexer: &Indexer, ids: &[AgreementId]
             assert_eq!((mc["state"].as_str(), mc["deadline"].as_u64()), (Some(state), Some(u64::from(c.deadline))));
             assert_eq!(mc["not_before"].as_u64(), Some(u64::from(c.not_before)));
         }
+        // What a gateway reads of the agreement (osiris-mirror) equals the contract too.
+        let facts = osiris_mirror::agreements::agreement(pool, id).await.unwrap().expect("the gateway's read");
+        let offer = agreements.offer(a.offer_id).await.unwrap().unwrap();
+        assert_eq!((facts.state, facts.locked, facts.consumer_key), (a.state, a.locked, a.consumer_key));
+        assert_eq!((facts.metered_units, facts.metered_amount), (a.metered_units, a.metered_amount));
+        assert_eq!(facts.price_per_unit, offer.metering.as_ref().map(|m| m.price_per_unit));
+        assert_eq!(facts.provider, from_ink(&a.provider).to_string());
+        let conditions: Vec<_> = a.conditions.iter().map(|c| (c.kind, c.state, c.deadline)).collect();
+        assert_eq!(facts.conditions.iter().map(|c| (c.kind, c.state, c.deadline)).collect::<Vec<_>>(), conditions);
     }
     for who in ["//Alice", "//Bob", "//Charlie", "//Dave"] {
         let balance = agreements.balance_of(&account(who)).await.unwrap();
@@ -165,7 +174,8 @@ async fn the_mirror_of_agreements_equals_the_contract_across_a_crash() {
     agreements.withdraw(&bob, UNIT).await.unwrap();
     indexer.wait_for_block(last.block_number + 1).await;
 
-    compare(&agreements, &indexer, &[done, meter, late, ended]).await;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    compare(&agreements, &indexer, &pool, &[done, meter, late, ended]).await;
     // Filters and the metering history.
     let charlies = indexer.ok(&format!("/v1/agreements?consumer={}", account("//Charlie"))).await;
     assert_eq!(charlies["items"].as_array().unwrap().len(), 3);

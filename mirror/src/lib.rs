@@ -3,12 +3,14 @@
 //! The PostgreSQL mirror of the Osiris contracts, declared once for every program that
 //! touches it: the schema (`../migrations`, applied by [`migrate`]), the indexer's NOTIFY
 //! channel ([`NOTIFY_CHANNEL`]) and the reads the gateway and the CLI make of the
-//! indexer's tables ([`channels`], [`head`]). The indexer writes these tables; nothing
+//! indexer's tables ([`channels`], [`agreements`], [`head`]). The indexer writes these tables; nothing
 //! else does.
 
+pub mod agreements;
 pub mod channels;
 pub mod head;
 
+pub use agreements::AgreementFacts;
 pub use channels::ChannelFacts;
 use osiris_contract_types::Balance;
 use sqlx::postgres::PgPool;

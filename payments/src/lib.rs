@@ -11,16 +11,24 @@
 //!   compare-and-set) uses it, and SQL only writes what it decided;
 //! - [`store`]: the durable, shared payment state in PostgreSQL (conditional writes on a
 //!   row version, group commit);
-//! - [`claims`]: turning what was spent into on-chain claims, crash-safe.
+//! - [`claims`]: turning what was spent into on-chain claims, crash-safe;
+//! - [`metering`]: agreement-backed calls — a consumer's cumulative [`MeteringRecord`] and
+//!   **the** rule [`decide_metered`]; [`metering_store`] keeps the latest accepted record
+//!   of each agreement in PostgreSQL and [`settlements`] settles it on chain.
 
 pub mod claims;
 pub mod metadata;
+pub mod metering;
+pub mod metering_store;
 pub mod payment;
 pub mod refusal;
 pub mod rule;
+pub mod settlements;
 pub mod state;
 pub mod store;
 
+pub use metadata::CallPayment;
+pub use metering::{decide_metered, MeteringRecord, MeteringState};
 pub use osiris_mirror::ChannelFacts;
 pub use payment::{Payment, PaymentKind};
 pub use refusal::Refusal;

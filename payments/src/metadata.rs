@@ -1,6 +1,7 @@
 //! The payment metadata a consumer puts on each call (documented in
 //! proto/osiris/gateway/v1/gateway.proto and the README).
 
+use crate::metering::MeteringRecord;
 use crate::payment::{Payment, PaymentKind};
 use crate::refusal::Refusal;
 use base64::Engine;
@@ -14,8 +15,103 @@ pub const AMOUNT: &str = "osiris-amount";
 /// Binary metadata: base64 (padded or not) of the 65-byte signature, as gRPC sends `-bin` keys.
 pub const SIGNATURE: &str = "osiris-signature-bin";
 
+/// Agreement-backed calls (`osiris-payment-type: agreement`): `0x` + 64 hex digits.
+pub const AGREEMENT_ID: &str = "osiris-agreement-id";
+/// The metering record's cumulative units, decimal.
+pub const METERING_UNITS: &str = "osiris-metering-units";
+/// The metering record's cumulative amount, planck, decimal.
+pub const METERING_AMOUNT: &str = "osiris-metering-amount";
+
 /// Every header the gateway reads; they are removed before a call is forwarded.
-pub const ALL: [&str; 5] = [PAYMENT_TYPE, CHANNEL_ID, NONCE, AMOUNT, SIGNATURE];
+pub const ALL: [&str; 8] =
+    [PAYMENT_TYPE, CHANNEL_ID, NONCE, AMOUNT, SIGNATURE, AGREEMENT_ID, METERING_UNITS, METERING_AMOUNT];
+
+/// Anything that puts payment metadata on a call (the consumer's side).
+pub trait PaymentHeaders: Send + Sync {
+    fn to_headers(&self, headers: &mut HeaderMap);
+}
+
+impl PaymentHeaders for Payment {
+    fn to_headers(&self, headers: &mut HeaderMap) {
+        Payment::to_headers(self, headers)
+    }
+}
+
+impl PaymentHeaders for MeteringRecord {
+    fn to_headers(&self, headers: &mut HeaderMap) {
+        CallPayment::Agreement(self.clone()).to_headers(headers)
+    }
+}
+
+impl PaymentHeaders for CallPayment {
+    fn to_headers(&self, headers: &mut HeaderMap) {
+        CallPayment::to_headers(self, headers)
+    }
+}
+
+/// How a call pays: a channel authorization, or a metering record under a service agreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallPayment {
+    Channel(Payment),
+    Agreement(MeteringRecord),
+}
+
+impl From<Payment> for CallPayment {
+    fn from(payment: Payment) -> Self {
+        Self::Channel(payment)
+    }
+}
+
+impl From<MeteringRecord> for CallPayment {
+    fn from(record: MeteringRecord) -> Self {
+        Self::Agreement(record)
+    }
+}
+
+impl CallPayment {
+    /// Reads the payment headers: `osiris-payment-type` `escrow` or `prepaid` (a channel
+    /// payment) or `agreement` (a metering record). Errors ([`Refusal::BadMetadata`]) name
+    /// the missing or malformed header.
+    pub fn from_headers(headers: &HeaderMap) -> Result<Self, Refusal> {
+        if text(headers, PAYMENT_TYPE)? != "agreement" {
+            return Payment::from_headers(headers).map(Self::Channel);
+        }
+        let id = text(headers, AGREEMENT_ID)?;
+        let agreement_id = hex::decode(id.trim_start_matches("0x"))
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad(AGREEMENT_ID, format!("`{id}` is not 0x and 64 hex digits")))?;
+        Ok(Self::Agreement(MeteringRecord {
+            agreement_id,
+            units: number(headers, METERING_UNITS)?,
+            amount: number(headers, METERING_AMOUNT)?,
+            signature: signature(headers)?,
+        }))
+    }
+
+    /// Writes the payment headers (the consumer's side).
+    pub fn to_headers(&self, headers: &mut HeaderMap) {
+        match self {
+            Self::Channel(payment) => payment.to_headers(headers),
+            Self::Agreement(record) => {
+                let value = |s: String| http::HeaderValue::try_from(s).expect("ASCII header value");
+                headers.insert(PAYMENT_TYPE, http::HeaderValue::from_static("agreement"));
+                headers.insert(AGREEMENT_ID, value(crate::metering::id_text(&record.agreement_id)));
+                headers.insert(METERING_UNITS, value(record.units.to_string()));
+                headers.insert(METERING_AMOUNT, value(record.amount.to_string()));
+                headers.insert(SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(record.signature)));
+            }
+        }
+    }
+}
+
+fn signature(headers: &HeaderMap) -> Result<PaymentSignature, Refusal> {
+    let encoded = text(headers, SIGNATURE)?;
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .map_err(|e| bad(SIGNATURE, format!("not base64: {e}")))?;
+    bytes.try_into().map_err(|b: Vec<u8>| bad(SIGNATURE, format!("{} bytes, expected 65", b.len())))
+}
 
 impl Payment {
     /// Reads the payment headers. Errors ([`Refusal::BadMetadata`]) name the missing or malformed header.
@@ -23,18 +119,12 @@ impl Payment {
         let kind = match text(headers, PAYMENT_TYPE)? {
             "escrow" => PaymentKind::Escrow,
             "prepaid" => PaymentKind::Prepaid,
-            other => return Err(bad(PAYMENT_TYPE, format!("`{other}` is neither `escrow` nor `prepaid`"))),
+            other => return Err(bad(PAYMENT_TYPE, format!("`{other}` is not `escrow`, `prepaid` or `agreement`"))),
         };
         let channel_id = number(headers, CHANNEL_ID)?;
         let nonce = number(headers, NONCE)?;
         let amount = number(headers, AMOUNT)?;
-        let encoded = text(headers, SIGNATURE)?;
-        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(encoded.trim_end_matches('='))
-            .map_err(|e| bad(SIGNATURE, format!("not base64: {e}")))?;
-        let signature: PaymentSignature =
-            bytes.try_into().map_err(|b: Vec<u8>| bad(SIGNATURE, format!("{} bytes, expected 65", b.len())))?;
-        Ok(Self { kind, channel_id, nonce, amount, signature })
+        Ok(Self { kind, channel_id, nonce, amount, signature: signature(headers)? })
     }
 
     /// Writes the payment headers (the consumer's side).
@@ -84,6 +174,30 @@ mod tests {
         let mut headers = HeaderMap::new();
         sample().to_headers(&mut headers);
         assert_eq!(Payment::from_headers(&headers).unwrap(), sample());
+    }
+
+    #[test]
+    fn agreement_headers_round_trip_and_name_bad_ones() {
+        let record = CallPayment::Agreement(MeteringRecord {
+            agreement_id: [0xab; 32],
+            units: 3,
+            amount: 30,
+            signature: [5; 65],
+        });
+        let mut headers = HeaderMap::new();
+        record.to_headers(&mut headers);
+        assert_eq!(CallPayment::from_headers(&headers).unwrap(), record);
+        for (header, value) in [(AGREEMENT_ID, "0x12"), (METERING_UNITS, "-1"), (METERING_AMOUNT, "ten")] {
+            let mut bad = headers.clone();
+            bad.insert(header, value.parse().unwrap());
+            match CallPayment::from_headers(&bad) {
+                Err(Refusal::BadMetadata { header: named, .. }) => assert_eq!(named, header),
+                other => panic!("{header}={value}: {other:?}"),
+            }
+        }
+        let mut channel = HeaderMap::new();
+        sample().to_headers(&mut channel);
+        assert_eq!(CallPayment::from_headers(&channel).unwrap(), CallPayment::Channel(sample()));
     }
 
     #[test]

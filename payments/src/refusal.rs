@@ -13,6 +13,19 @@
 //! | Underpaid / PrepaidSpent | RESOURCE_EXHAUSTED   |
 //! | ChannelExpiring          | FAILED_PRECONDITION  |
 //! | Unavailable              | UNAVAILABLE          |
+//!
+//! Agreement-backed calls (metering records):
+//!
+//! | refusal                                       | gRPC code            |
+//! |-----------------------------------------------|----------------------|
+//! | UnknownAgreement                              | NOT_FOUND            |
+//! | ForeignAgreement                              | PERMISSION_DENIED    |
+//! | WrongConsumerKey                              | UNAUTHENTICATED      |
+//! | AgreementInactive / PaymentNotLocked / AgreementExpiring | FAILED_PRECONDITION |
+//! | ReplayedRecord                                | ALREADY_EXISTS       |
+//! | MeteringUnderpaid                             | RESOURCE_EXHAUSTED   |
+//! | MeteringOverPrice                             | INVALID_ARGUMENT     |
+//! | MeteringExceedsLocked                         | OUT_OF_RANGE         |
 
 use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce};
 
@@ -41,6 +54,33 @@ pub enum Refusal {
     ChannelExpiring { channel_id: ChannelId, expiration: BlockNumber, needed: u64, current: u64, threshold: u32 },
     #[error("payment state unavailable: {0}")]
     Unavailable(String),
+    #[error("agreement {0} does not exist (or the indexer has not seen it yet)")]
+    UnknownAgreement(String),
+    #[error("agreement {agreement_id} is for {org_id}/{service_id} paying {provider}, not this gateway's service and provider")]
+    ForeignAgreement { agreement_id: String, org_id: String, service_id: String, provider: String },
+    #[error("the metering record of agreement {agreement_id} is not signed by the agreement's consumer key")]
+    WrongConsumerKey { agreement_id: String },
+    #[error("agreement {agreement_id} is {state}, not active")]
+    AgreementInactive { agreement_id: String, state: &'static str },
+    #[error("agreement {agreement_id}'s payment is not locked yet; lock it first (`osiris agreement lock`)")]
+    PaymentNotLocked { agreement_id: String },
+    #[error("agreement {agreement_id}'s {condition} condition times out at block {deadline}; calls need at least block {needed} (current {current} + threshold {threshold})")]
+    AgreementExpiring {
+        agreement_id: String,
+        condition: &'static str,
+        deadline: u32,
+        needed: u64,
+        current: u64,
+        threshold: u32,
+    },
+    #[error("metering record ({units} units, {amount} planck) is not above the last accepted ({last_units} units, {last_amount} planck): it was already used; ask GetAgreementState for the latest")]
+    ReplayedRecord { units: u64, amount: Balance, last_units: u64, last_amount: Balance },
+    #[error("underpaid: metering amount {amount} is only {increment} planck above the last accepted {last_amount}; one call costs {price}")]
+    MeteringUnderpaid { amount: Balance, last_amount: Balance, increment: Balance, price: Balance },
+    #[error("metering amount {amount} for {units} units is more than the offer allows ({at_most} planck); the contract would refuse to settle it")]
+    MeteringOverPrice { units: u64, amount: Balance, at_most: Balance },
+    #[error("metering amount {amount} exceeds what agreement {agreement_id} holds: {settled} settled + {locked} locked planck")]
+    MeteringExceedsLocked { agreement_id: String, amount: Balance, settled: Balance, locked: Balance },
 }
 
 impl Refusal {
@@ -58,6 +98,16 @@ impl Refusal {
             Self::PrepaidSpent { .. } => "prepaid_spent",
             Self::ChannelExpiring { .. } => "channel_expiring",
             Self::Unavailable(_) => "unavailable",
+            Self::UnknownAgreement(_) => "unknown_agreement",
+            Self::ForeignAgreement { .. } => "foreign_agreement",
+            Self::WrongConsumerKey { .. } => "wrong_consumer_key",
+            Self::AgreementInactive { .. } => "agreement_inactive",
+            Self::PaymentNotLocked { .. } => "payment_not_locked",
+            Self::AgreementExpiring { .. } => "agreement_expiring",
+            Self::ReplayedRecord { .. } => "replayed_record",
+            Self::MeteringUnderpaid { .. } => "metering_underpaid",
+            Self::MeteringOverPrice { .. } => "metering_over_price",
+            Self::MeteringExceedsLocked { .. } => "metering_exceeds_locked",
         }
     }
 }

@@ -92,16 +92,23 @@ pub enum AgreementCommand {
         #[arg(long)]
         key_file: PathBuf,
     },
-    /// Settle a consumer-signed metering record (provider).
+    /// Settle metering records (provider): the given record, or with --from-gateways the
+    /// latest record the gateways accepted for each of the signer's agreements (or only ID).
     Settle {
-        #[arg(value_parser = parse_id)]
-        id: AgreementId,
-        #[arg(long)]
-        units: u64,
-        #[arg(long)]
-        amount: Balance,
-        #[arg(long, value_parser = parse_signature)]
-        signature: PaymentSignature,
+        #[arg(value_parser = parse_id, required_unless_present = "from_gateways")]
+        id: Option<AgreementId>,
+        #[arg(long, requires_all = ["amount", "signature"], conflicts_with = "from_gateways")]
+        units: Option<u64>,
+        #[arg(long, requires_all = ["units", "signature"])]
+        amount: Option<Balance>,
+        #[arg(long, value_parser = parse_signature, requires_all = ["units", "amount"])]
+        signature: Option<PaymentSignature>,
+        /// Settle what the gateways accepted (read from their database).
+        #[arg(long, required_unless_present = "units")]
+        from_gateways: bool,
+        /// The gateways' database, with --from-gateways.
+        #[arg(long, env = "DATABASE_URL", requires = "from_gateways")]
+        database_url: Option<String>,
     },
     /// End the agreement with a reason (consumer or provider).
     Terminate {
@@ -411,9 +418,50 @@ pub async fn run(global: &GlobalArgs, command: AgreementCommand) -> Result<Repor
             let outcome = contract.refund(&signer()?, id).await?;
             Report::call(format!("refunded agreement {}", hex0x(&id)), &outcome, json!({}))
         }
-        AgreementCommand::Settle { id, units, amount, signature } => {
+        AgreementCommand::Settle {
+            id, units: Some(units), amount: Some(amount), signature: Some(signature), ..
+        } => {
+            let id = id.context("name the agreement")?;
             let outcome = contract.settle_metering(&signer()?, id, units, amount, signature).await?;
             Report::call(format!("settled {units} units, {amount} planck in all"), &outcome, json!({}))
+        }
+        AgreementCommand::Settle { id, database_url, .. } => {
+            let database_url = database_url.context("--from-gateways needs --database-url or DATABASE_URL")?;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .connect(&database_url)
+                .await
+                .context("connecting to the gateways' database (DATABASE_URL)")?;
+            let settler = osiris_payments::settlements::Settler { pool, agreements: contract, signer: signer()? };
+            let only: Vec<AgreementId> = id.into_iter().collect();
+            let settled = settler.run(&only).await?;
+            let submitted: Vec<_> = settled.iter().filter(|s| s.submitted).collect();
+            let rows: Vec<Value> = settled
+                .iter()
+                .map(|s| {
+                    json!({"agreement_id": hex0x(&s.agreement_id), "units": s.units, "amount": planck(s.amount),
+                                "submitted": s.submitted, "block": s.block_number})
+                })
+                .collect();
+            let text = if submitted.is_empty() {
+                "nothing to settle".to_string()
+            } else {
+                let lines: Vec<String> = submitted
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "settled agreement {} at {} units, {} planck in all (block #{})",
+                            hex0x(&s.agreement_id),
+                            s.units,
+                            s.amount,
+                            s.block_number.unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                lines.join("\n")
+            };
+            Report::new(text, json!({"settled": rows}))
         }
         AgreementCommand::Terminate { id, code, reason } => {
             let outcome = contract.terminate(&signer()?, id, code, &reason).await?;
@@ -607,7 +655,7 @@ fn parse_fixed<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String
     bytes.try_into().map_err(|_| format!("{what} is {N} bytes ({} hex digits)", 2 * N))
 }
 
-fn parse_id(text: &str) -> Result<AgreementId, String> {
+pub fn parse_id(text: &str) -> Result<AgreementId, String> {
     parse_fixed(text, "an agreement id")
 }
 

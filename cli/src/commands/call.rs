@@ -6,7 +6,7 @@ use crate::consumer::{ConsumerState, GatewayEntry};
 use crate::context::GlobalArgs;
 use crate::directory::{Directory, Listing};
 use crate::output::{planck, Report};
-use crate::paying::{self, CallSpec, Failure};
+use crate::paying::{self, AgreementCall, CallSpec, Failure};
 use crate::quorum::{self, Answer, Verdict};
 use crate::routing::{self, OpenChannel, Route};
 use anyhow::{bail, ensure, Context, Result};
@@ -31,6 +31,11 @@ pub struct CallArgs {
     /// fullest unexpired channel signed by --key-file to the service's group).
     #[arg(long)]
     pub channel: Option<ChannelId>,
+    /// Pay under this service agreement (0x + 64 hex) instead of a channel: each call sends
+    /// a cumulative metering record signed by --key-file, the agreement's consumer key.
+    #[arg(long, value_parser = crate::commands::agreement::parse_id,
+          conflicts_with_all = ["channel", "prepaid_calls", "open_channel", "replicas"])]
+    pub agreement: Option<osiris_chain::types::agreements::AgreementId>,
     /// The payment signer key file your channels are signed with (default: the named gateway's).
     #[arg(long, env = "OSIRIS_PAYMENT_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -132,6 +137,12 @@ pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
         bail!("--replicas needs an org/service target (replicas are found in the registry)");
     }
     let request = read_request()?;
+    if let Some(agreement_id) = args.agreement {
+        let key = read_key(args.key_file.as_deref().context("pass --key-file (the agreement's consumer key)")?)?;
+        let spec = AgreementCall { method: &args.method, request: &request, agreement_id, key: &key };
+        let reply = agreement_call(global, target, &spec).await?;
+        return Ok(Report::new(serde_json::to_string(&reply)?, reply));
+    }
     let reply = match target {
         Target::Named(entry) => {
             let key = read_key(args.key_file.as_deref().unwrap_or(&entry.key_file))?;
@@ -159,6 +170,37 @@ pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
         }
     };
     Ok(Report::new(serde_json::to_string(&reply)?, reply))
+}
+
+/// An agreement-backed call: at the gateway named, or at the endpoints the directory lists
+/// for `org/service`, in order, moving on from one that is down.
+async fn agreement_call(global: &GlobalArgs, target: Target, spec: &AgreementCall<'_>) -> Result<Value> {
+    let urls = match target {
+        Target::Named(entry) => vec![entry.url],
+        Target::Url(url) => vec![url],
+        Target::Service { org_id, service_id } => {
+            let directory = Directory::open(global).await?;
+            let listing = directory.service(&org_id, &service_id).await?.with_context(|| {
+                format!("{} lists no service {org_id}/{service_id} (see `osiris services`)", directory.source())
+            })?;
+            let urls: Vec<String> = listing.groups.iter().flat_map(|g| g.endpoints.iter().cloned()).collect();
+            ensure!(!urls.is_empty(), "{} has no gateway endpoints in the registry", listing.name());
+            urls
+        }
+    };
+    let mut down = Vec::new();
+    for url in &urls {
+        let outcome = match paying::open(url).await {
+            Ok((client, info)) => paying::call_agreement(url, &client, &info, spec).await,
+            Err(failure) => Err(failure),
+        };
+        match outcome {
+            Ok(reply) => return Ok(reply),
+            Err(Failure::Endpoint(e)) => down.push(format!("{e:#}")),
+            Err(Failure::Call(e)) => return Err(e),
+        }
+    }
+    bail!("no gateway answered: {}", down.join("; "))
 }
 
 /// The request on stdin: JSON, or `{}` when empty.
