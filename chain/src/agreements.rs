@@ -84,6 +84,26 @@ pub fn agreement_state_digest(contract: &AccountId, agreement_id: &AgreementId, 
     )))
 }
 
+/// Whether `signature` is `consumer_key`'s signature over the input hash `input_hash` of
+/// `agreement_id` (the check `fulfil_input` makes on chain).
+pub fn is_input_signed_by(
+    signature: &PaymentSignature,
+    consumer_key: &SignerKey,
+    contract: &AccountId,
+    agreement_id: &AgreementId,
+    input_hash: &Hash32,
+) -> bool {
+    let digest = blake2_256(&input_message(&to_ink(contract), agreement_id, input_hash));
+    crate::payment::recover_signer(signature, &digest).is_ok_and(|k| k == *consumer_key)
+}
+
+/// The digest a consumer signs to read, stop or fetch its agreement's compute job at a
+/// gateway: blake2-256 of the SCALE encoding of `("osiris/job/v1", contract, agreement_id,
+/// timestamp)`, timestamp in Unix seconds.
+pub fn job_digest(contract: &AccountId, agreement_id: &AgreementId, timestamp: u64) -> [u8; 32] {
+    blake2_256(&parity_scale_codec::Encode::encode(&("osiris/job/v1", to_ink(contract), agreement_id, timestamp)))
+}
+
 /// The hash of a set of input files, as the consumer signs it and the provider recomputes
 /// it: blake2-256 of the SCALE encoding of `Vec<(name, blake2_256(content))>` sorted by name
 /// (names are paths relative to the input's root, `/`-separated). Order of the files given

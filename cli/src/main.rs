@@ -51,12 +51,16 @@ enum Command {
     /// Service agreements: templates, offers, conditions, metering, refunds (the agreements contract).
     #[command(subcommand)]
     Agreement(commands::agreement::AgreementCommand),
+    /// Compute jobs under agreements at a `job` gateway: start, status, logs, stop, fetch.
+    #[command(subcommand)]
+    Job(commands::job::JobCommand),
     /// Payment signer keys (secp256k1).
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
     /// Sign a payment authorization for a channel.
     Sign(commands::key::SignArgs),
-    /// Call a service through its gateway, paying from a channel: request JSON on stdin, reply JSON on stdout.
+    /// Call a service through its gateway, paying from a channel (or under an agreement with
+    /// --agreement): request JSON on stdin, reply JSON on stdout.
     Call(commands::call::CallArgs),
     /// What is for sale: every service with its price, groups and endpoints.
     Services,
@@ -85,6 +89,7 @@ async fn main() -> ExitCode {
         Command::Escrow(cmd) => commands::escrow::run(&cli.global, cmd).await,
         Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
         Command::Agreement(cmd) => commands::agreement::run(&cli.global, cmd).await,
+        Command::Job(cmd) => commands::job::run(&cli.global, cmd).await,
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Sign(args) => commands::key::sign(&cli.global, args).await,
         Command::Call(args) => commands::call::call(&cli.global, args).await,

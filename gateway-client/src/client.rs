@@ -2,9 +2,10 @@
 
 use crate::api::Api;
 use crate::pb::{
-    agreement_state_client::AgreementStateClient, gateway_info_client::GatewayInfoClient,
+    agreement_state_client::AgreementStateClient, gateway_info_client::GatewayInfoClient, jobs_client::JobsClient,
     payment_channel_state_client::PaymentChannelStateClient, AgreementStateReply, AgreementStateRequest,
-    ChannelStateReply, ChannelStateRequest, ServiceInfo, ServiceInfoRequest,
+    ChannelStateReply, ChannelStateRequest, Job, JobFile, JobRequest, LogChunk, ServiceInfo, ServiceInfoRequest,
+    StartJobRequest,
 };
 use bytes::{Buf, Bytes};
 use http::uri::PathAndQuery;
@@ -12,6 +13,7 @@ use osiris_chain::payment::PaymentKey;
 use osiris_chain::AccountId;
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::ChannelId;
+use osiris_contract_types::PaymentSignature;
 use osiris_payments::metadata::PaymentHeaders;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MethodDescriptor, SerializeOptions};
@@ -97,6 +99,72 @@ impl GatewayClient {
         let mut client = AgreementStateClient::new(self.channel.clone());
         let request = AgreementStateRequest { agreement_id: agreement_id.to_vec(), timestamp, signature };
         Ok(client.get_agreement_state(request).await?.into_inner())
+    }
+
+    /// A compute job request for `agreement_id`, signed now by the consumer `key`.
+    fn job_request(key: &PaymentKey, contract: &AccountId, agreement_id: &AgreementId) -> JobRequest {
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+        let signature =
+            key.sign_digest(&osiris_chain::agreements::job_digest(contract, agreement_id, timestamp)).to_vec();
+        JobRequest { agreement_id: agreement_id.to_vec(), timestamp, signature }
+    }
+
+    fn jobs(&self) -> JobsClient<Channel> {
+        JobsClient::new(self.channel.clone()).max_decoding_message_size(usize::MAX)
+    }
+
+    /// Starts the compute job of `agreement_id` with the algorithm `files` (name, content)
+    /// and the consumer's `input_signature` over their hash.
+    pub async fn start_job(
+        &self,
+        agreement_id: &AgreementId,
+        files: Vec<(String, Vec<u8>)>,
+        input_signature: &PaymentSignature,
+    ) -> Result<Job, Status> {
+        let files = files.into_iter().map(|(name, content)| JobFile { name, content }).collect();
+        let request =
+            StartJobRequest { agreement_id: agreement_id.to_vec(), files, input_signature: input_signature.to_vec() };
+        Ok(self.jobs().start_job(request).await?.into_inner())
+    }
+
+    /// The job's status, asked as the agreement's consumer `key`.
+    pub async fn job(&self, key: &PaymentKey, contract: &AccountId, agreement_id: &AgreementId) -> Result<Job, Status> {
+        Ok(self.jobs().get_job(Self::job_request(key, contract, agreement_id)).await?.into_inner())
+    }
+
+    /// Stops the job.
+    pub async fn stop_job(
+        &self,
+        key: &PaymentKey,
+        contract: &AccountId,
+        agreement_id: &AgreementId,
+    ) -> Result<Job, Status> {
+        Ok(self.jobs().stop_job(Self::job_request(key, contract, agreement_id)).await?.into_inner())
+    }
+
+    /// The job's log from the start, as it grows, until the job ends.
+    pub async fn job_logs(
+        &self,
+        key: &PaymentKey,
+        contract: &AccountId,
+        agreement_id: &AgreementId,
+    ) -> Result<tonic::Streaming<LogChunk>, Status> {
+        Ok(self.jobs().stream_logs(Self::job_request(key, contract, agreement_id)).await?.into_inner())
+    }
+
+    /// The outputs of a succeeded job: (name, content) per file.
+    pub async fn fetch_outputs(
+        &self,
+        key: &PaymentKey,
+        contract: &AccountId,
+        agreement_id: &AgreementId,
+    ) -> Result<Vec<(String, Vec<u8>)>, Status> {
+        let mut stream = self.jobs().fetch_outputs(Self::job_request(key, contract, agreement_id)).await?.into_inner();
+        let mut files = Vec::new();
+        while let Some(file) = stream.message().await? {
+            files.push((file.name, file.content));
+        }
+        Ok(files)
     }
 
     /// A ready gRPC client and the parsed method path (`/package.Service/Method`).

@@ -16,11 +16,15 @@
 //!
 //! [service]
 //! org_id = "acme"; service_id = "primes"; group_id = "default"
-//! service_type = "grpc"                 # grpc | jsonrpc | process
+//! service_type = "grpc"                 # grpc | jsonrpc | process | job
 //! endpoint = "http://127.0.0.1:50051"   # grpc and jsonrpc upstream
 //! command = ["stats-process"]           # process: executable and arguments
 //! proto_files = ["proto/examples/primes.proto"]; proto_includes = ["proto"]
 //! call_timeout_ms = 30000
+//! # job: the consumer's algorithm runs as `job_runner… ALGORITHM_DIR DATA_DIR OUTPUT_DIR`
+//! job_runner = ["sh", "-c", "exec python3 \"$1/main.py\" \"$2\" \"$3\"", "runner"]
+//! job_data_dir = "data"; job_work_dir = ".osiris/jobs"
+//! job_time_limit_secs = 600; job_memory_limit_mib = 2048; job_cpu_limit_secs = 600
 //! ```
 //!
 //! Environment overrides: `DATABASE_URL`, `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`,
@@ -47,6 +51,9 @@ pub enum ServiceType {
     Jsonrpc,
     /// Unary calls run an executable: request JSON on stdin, reply JSON on stdout.
     Process,
+    /// Compute jobs under agreements (`osiris.gateway.v1.Jobs`): the consumer's algorithm
+    /// run by `job_runner` over `job_data_dir`; no paid calls.
+    Job,
 }
 
 impl ServiceType {
@@ -55,6 +62,7 @@ impl ServiceType {
             Self::Grpc => "grpc",
             Self::Jsonrpc => "jsonrpc",
             Self::Process => "process",
+            Self::Job => "job",
         }
     }
 }
@@ -96,6 +104,20 @@ pub struct ServiceConfig {
     pub proto_includes: Vec<PathBuf>,
     /// Longest a translated or process call may take, milliseconds.
     pub call_timeout_ms: u64,
+    /// `job`: the runner program and its first arguments; the algorithm, data and output
+    /// directories are appended (and set as `OSIRIS_ALGORITHM_DIR`, `OSIRIS_DATA_DIR`,
+    /// `OSIRIS_OUTPUT_DIR`).
+    pub job_runner: Vec<String>,
+    /// `job`: the provider's data set, read by every job.
+    pub job_data_dir: PathBuf,
+    /// `job`: where each job gets its directory (algorithm, outputs, log).
+    pub job_work_dir: PathBuf,
+    /// `job`: wall-clock limit of a job, seconds.
+    pub job_time_limit_secs: u64,
+    /// `job`: address-space limit of each job process, MiB; 0 = none.
+    pub job_memory_limit_mib: u64,
+    /// `job`: CPU-time limit of each job process, seconds; 0 = none.
+    pub job_cpu_limit_secs: u64,
 }
 
 impl Default for ServiceConfig {
@@ -110,6 +132,12 @@ impl Default for ServiceConfig {
             proto_files: Vec::new(),
             proto_includes: Vec::new(),
             call_timeout_ms: 30_000,
+            job_runner: Vec::new(),
+            job_data_dir: "data".into(),
+            job_work_dir: ".osiris/jobs".into(),
+            job_time_limit_secs: 600,
+            job_memory_limit_mib: 2_048,
+            job_cpu_limit_secs: 600,
         }
     }
 }

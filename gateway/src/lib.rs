@@ -1,5 +1,5 @@
 //! The Osiris gateway: a sidecar in front of a provider's service that sells calls over
-//! escrow payment channels.
+//! escrow payment channels and service agreements, or runs compute jobs under agreements.
 //!
 //! A call's path: [`server`] accepts HTTP/2 (gRPC), parses the payment metadata
 //! (`osiris_payments::metadata`) and resolves the call ([`proxy`]); [`authorize`] checks
@@ -7,13 +7,17 @@
 //! NOTIFY) with the payment rule (`osiris_payments::decide`) and submits it to the payment
 //! store (`osiris_payments::store`), which commits it; [`proxy`] passes the call through
 //! (`grpc`), translates it (`jsonrpc`) or runs a process (`process`), and the reply goes
-//! out only once the payment has committed. Claims are `osiris_payments::claims`;
-//! [`state_service`] serves the gateway's own gRPC APIs (proto/osiris/gateway/v1).
+//! out only once the payment has committed. A call under a service agreement carries a
+//! metering record instead, decided by `osiris_payments::metering::decide_metered` and
+//! committed by `osiris_payments::metering_store`. Claims are `osiris_payments::claims`,
+//! settlements `osiris_payments::settlements`; [`state_service`] serves the gateway's own
+//! gRPC APIs (proto/osiris/gateway/v1) and [`jobs`] the compute jobs of a `job` gateway.
 
 pub mod authorize;
 pub mod channels;
 pub mod config;
 pub mod descriptors;
+pub mod jobs;
 pub mod proxy;
 pub mod refusal;
 pub mod server;

@@ -4,10 +4,14 @@
 use crate::authorize::Authorizer;
 use crate::channels::ChannelCache;
 use crate::config::{Config, ServiceType};
+use crate::jobs::runner::Limits;
+use crate::jobs::store::JobStore;
+use crate::jobs::{JobService, Jobs};
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
 use crate::server::Gateway;
 use crate::state_service::{AgreementStateService, ChannelStateService, InfoService};
+use osiris_chain::agreements::Agreements;
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
 use osiris_mirror::MirrorError;
@@ -105,7 +109,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     let agreements_contract = deployment.agreements.as_ref().map(|a| a.address.clone());
 
     let api = if svc.proto_files.is_empty() {
-        if svc.service_type != ServiceType::Grpc {
+        if !matches!(svc.service_type, ServiceType::Grpc | ServiceType::Job) {
             return Err(crate::descriptors::DescriptorError::Missing(svc.service_type.as_str()).into());
         }
         None
@@ -121,6 +125,14 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         ServiceType::Process => {
             Upstream::Process(ProcessRunner::new(svc.command.clone(), api.clone().expect("checked above"), timeout)?)
         }
+        ServiceType::Job => Upstream::Jobs,
+    };
+    let jobs = match svc.service_type {
+        ServiceType::Job => Some(
+            job_service(config, &channels, &metering, agreements_contract.clone(), &chain, recipient_signer.clone())
+                .await?,
+        ),
+        _ => None,
     };
 
     let escrow = deployment.escrow.address.clone();
@@ -153,8 +165,14 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             metering: metering.clone(),
             contract: agreements_contract.clone(),
         }))
-        .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }))
-        .prepare();
+        .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }));
+    let own = match jobs {
+        Some(jobs) => own.add_service(
+            pb::jobs_server::JobsServer::new(JobService(jobs)).max_decoding_message_size(crate::jobs::MAX_UPLOAD_BYTES),
+        ),
+        None => own,
+    }
+    .prepare();
     let authorizer = Authorizer {
         channels: channels.clone(),
         payments: payments.clone(),
@@ -172,6 +190,66 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         deployment,
         recipient_signer,
     })
+}
+
+/// The job service of a `job` gateway: needs the provider's key (it fulfils conditions on
+/// chain), the agreements contract and a runner; marks the jobs this gateway left running
+/// as failed.
+async fn job_service(
+    config: &Config,
+    channels: &Arc<ChannelCache>,
+    metering: &MeteringStore,
+    contract: Option<AccountId>,
+    chain: &Chain,
+    provider: Option<Signer>,
+) -> Result<Arc<Jobs>, StartError> {
+    let svc = &config.service;
+    let contract = contract.ok_or_else(|| {
+        StartError::Config("service_type `job` needs a deployment with the agreements contract".into())
+    })?;
+    let provider = provider.ok_or_else(|| {
+        StartError::Config("service_type `job` needs recipient_suri (it fulfils conditions on chain)".into())
+    })?;
+    if svc.job_runner.is_empty() {
+        return Err(StartError::Config(
+            "service_type `job` needs service.job_runner (the program that runs a job)".into(),
+        ));
+    }
+    if !svc.job_data_dir.is_dir() {
+        return Err(StartError::Config(format!(
+            "service.job_data_dir {} is not a directory",
+            svc.job_data_dir.display()
+        )));
+    }
+    std::fs::create_dir_all(&svc.job_work_dir)
+        .map_err(|e| StartError::Config(format!("service.job_work_dir {}: {e}", svc.job_work_dir.display())))?;
+    let work_dir = std::fs::canonicalize(&svc.job_work_dir)
+        .map_err(|e| StartError::Config(format!("service.job_work_dir {}: {e}", svc.job_work_dir.display())))?;
+    let data_dir = std::fs::canonicalize(&svc.job_data_dir)
+        .map_err(|e| StartError::Config(format!("service.job_data_dir {}: {e}", svc.job_data_dir.display())))?;
+    let store = JobStore::new(metering.pool().clone(), config.public_endpoint.clone());
+    let orphans = store.fail_orphans().await.map_err(|e| StartError::Config(format!("jobs: {e}")))?;
+    if orphans > 0 {
+        tracing::warn!("{orphans} job(s) were running when this gateway stopped: marked failed");
+    }
+    let limits = Limits {
+        wall: Duration::from_secs(svc.job_time_limit_secs),
+        memory_bytes: (svc.job_memory_limit_mib > 0).then(|| svc.job_memory_limit_mib.saturating_mul(1 << 20)),
+        cpu_secs: (svc.job_cpu_limit_secs > 0).then_some(svc.job_cpu_limit_secs),
+    };
+    Ok(Jobs::new(
+        channels.clone(),
+        store,
+        contract.clone(),
+        Agreements::new(chain.clone(), contract),
+        provider,
+        svc.job_runner.clone(),
+        data_dir,
+        work_dir,
+        limits,
+        config.public_endpoint.clone(),
+        config.expiry_threshold_blocks,
+    ))
 }
 
 fn recipient_of(config: &Config) -> Result<(AccountId, Option<Signer>), StartError> {

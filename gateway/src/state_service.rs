@@ -70,7 +70,7 @@ impl PaymentChannelState for ChannelStateService {
 }
 
 /// The request's signature, if its timestamp is within [`MAX_CLOCK_SKEW_SECS`] of the clock.
-fn fresh_signature(timestamp: u64, signature: Vec<u8>) -> Result<PaymentSignature, Status> {
+pub(crate) fn fresh_signature(timestamp: u64, signature: Vec<u8>) -> Result<PaymentSignature, Status> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
     if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS {
         return Err(Status::invalid_argument(format!(

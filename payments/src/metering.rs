@@ -82,16 +82,12 @@ pub fn id_text(agreement_id: &AgreementId) -> String {
     format!("0x{}", hex::encode(agreement_id))
 }
 
-/// Decides `record` for one call under the agreement `facts` (the mirror's view) whose
-/// latest stored record is `stored`. Returns the state after the call, or why it does not
-/// pass. Pure; the signature is checked by the caller before a decision is written.
-pub fn decide_metered(
-    record: &MeteringRecord,
-    facts: &AgreementFacts,
-    stored: Option<&MeteringState>,
-    terms: &ServiceTerms,
-) -> Result<MeteringState, Refusal> {
-    let agreement_id = id_text(&record.agreement_id);
+/// Whether the agreement `facts` may be served now by this gateway (`terms`): it is for
+/// this service and provider, active, its payment locked (when its template locks one), and
+/// no unfulfilled condition times out within the expiry threshold. Part of
+/// [`decide_metered`]; compute jobs start under the same rule.
+pub fn check_agreement(facts: &AgreementFacts, terms: &ServiceTerms) -> Result<(), Refusal> {
+    let agreement_id = id_text(&facts.agreement_id);
     if facts.org_id != terms.org_id || facts.service_id != terms.service_id || facts.provider != terms.provider {
         return Err(Refusal::ForeignAgreement {
             agreement_id,
@@ -123,6 +119,19 @@ pub fn decide_metered(
             threshold: terms.expiry_threshold,
         });
     }
+    Ok(())
+}
+
+/// Decides `record` for one call under the agreement `facts` (the mirror's view) whose
+/// latest stored record is `stored`. Returns the state after the call, or why it does not
+/// pass. Pure; the signature is checked by the caller before a decision is written.
+pub fn decide_metered(
+    record: &MeteringRecord,
+    facts: &AgreementFacts,
+    stored: Option<&MeteringState>,
+    terms: &ServiceTerms,
+) -> Result<MeteringState, Refusal> {
+    check_agreement(facts, terms)?;
     // The last record: the store's, or the chain's settled one if that is ahead (it never
     // is for records this store accepted, but a provider may settle from elsewhere).
     let (last_units, last_amount) = match stored {
@@ -151,7 +160,7 @@ pub fn decide_metered(
         let unsettled = record.amount - facts.metered_amount.min(record.amount);
         if unsettled > facts.locked {
             return Err(Refusal::MeteringExceedsLocked {
-                agreement_id,
+                agreement_id: id_text(&record.agreement_id),
                 amount: record.amount,
                 settled: facts.metered_amount,
                 locked: facts.locked,

@@ -53,6 +53,11 @@ impl MeteringStore {
         Self { pool, durability, local: Arc::default() }
     }
 
+    /// The database pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// This replica's copy of an agreement's latest record (may be behind the database).
     pub fn cached(&self, agreement_id: &AgreementId) -> Option<MeteringState> {
         self.local.lock().expect("metering lock").get(agreement_id).and_then(|(s, _)| s.clone())

@@ -140,7 +140,8 @@ pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
     if let Some(agreement_id) = args.agreement {
         let key = read_key(args.key_file.as_deref().context("pass --key-file (the agreement's consumer key)")?)?;
         let spec = AgreementCall { method: &args.method, request: &request, agreement_id, key: &key };
-        let reply = agreement_call(global, target, &spec).await?;
+        let urls = gateway_urls(global, &args.target, &args.state_dir).await?;
+        let reply = agreement_call(&urls, &spec).await?;
         return Ok(Report::new(serde_json::to_string(&reply)?, reply));
     }
     let reply = match target {
@@ -172,10 +173,14 @@ pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
     Ok(Report::new(serde_json::to_string(&reply)?, reply))
 }
 
-/// An agreement-backed call: at the gateway named, or at the endpoints the directory lists
-/// for `org/service`, in order, moving on from one that is down.
-async fn agreement_call(global: &GlobalArgs, target: Target, spec: &AgreementCall<'_>) -> Result<Value> {
-    let urls = match target {
+/// The gateway URLs a target names: the named gateway's or the URL, or for `org/service`
+/// every endpoint of its groups in registry order (found through the directory).
+pub(crate) async fn gateway_urls(
+    global: &GlobalArgs,
+    target: &str,
+    state_dir: &std::path::Path,
+) -> Result<Vec<String>> {
+    Ok(match Target::parse(target, &ConsumerState::new(state_dir.to_path_buf()))? {
         Target::Named(entry) => vec![entry.url],
         Target::Url(url) => vec![url],
         Target::Service { org_id, service_id } => {
@@ -187,9 +192,13 @@ async fn agreement_call(global: &GlobalArgs, target: Target, spec: &AgreementCal
             ensure!(!urls.is_empty(), "{} has no gateway endpoints in the registry", listing.name());
             urls
         }
-    };
+    })
+}
+
+/// An agreement-backed call at the gateways `urls`, in order, moving on from one that is down.
+async fn agreement_call(urls: &[String], spec: &AgreementCall<'_>) -> Result<Value> {
     let mut down = Vec::new();
-    for url in &urls {
+    for url in urls {
         let outcome = match paying::open(url).await {
             Ok((client, info)) => paying::call_agreement(url, &client, &info, spec).await,
             Err(failure) => Err(failure),

@@ -6,6 +6,7 @@ pub mod call;
 pub mod channel;
 pub mod deploy;
 pub mod escrow;
+pub mod job;
 pub mod key;
 pub mod org;
 pub mod service;
