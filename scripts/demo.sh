@@ -8,10 +8,13 @@
 # Dave, who knows only the name acme/text, finds it through the indexer, opens a channel on
 # the way, and runs one request on two providers of the text API (acme's and Eve's globex)
 # to compare their outputs. Charlie claims what the gateways accepted. Then Alice sells
-# computation on acme's data under an agreement: Dave signs it, locks the price, signs his
-# algorithm's files, Alice runs exactly those files and is paid on delivery; a second
-# agreement is never delivered and Dave takes his money back after its deadline. The
-# balances before and after are printed.
+# computation on acme's data under an agreement: Dave signs it and locks the price, uploads
+# his algorithm to Alice's job gateway, which agrees its hash on chain, runs it next to
+# the data and registers the outputs for Dave, who fetches and checks them; Alice is paid
+# on release. Charlie sells metered access to primes: Dave pays each call with a signed
+# metering record and Charlie settles exactly what was used. A last agreement is never
+# delivered and Dave takes his money back after its deadline. The balances before and
+# after are printed.
 # Exits non-zero if any step fails; leaves no process behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -213,41 +216,92 @@ say "Bob goes on calling after the claim (the channel moved to nonce 1)"
 echo '{"number": 123456789}' | as_bob call primes Factorize
 as_bob channel show "$channel"
 
-say "Alice offers computation on acme's data under an agreement; Dave sends an algorithm and pays only for a delivered result"
-as_alice agreement template create --condition lock:50 --condition input:100 --condition access:150 --condition release:200
-as_alice agreement template whitelist 0
-as_alice agreement offer create acme stats --template 0 --price 5000000000000
-mkdir -p "$work/compute"
+say "Alice sells computation on acme's weather data: a job gateway runs the algorithm Dave sends next to the data, under an agreement"
+jobs_url="http://127.0.0.1:$(free_port)"
+as_alice service create acme jobs --name "jobs (job)" --price 1 --group default --recipient //Alice --endpoint "$jobs_url"
+mkdir -p "$work/compute/data" "$work/compute/algorithm"
 # The provider's data set, and the consumer's algorithm (statistics of its second column).
-printf 'day,temperature\n1,12.5\n2,14.0\n3,9.5\n4,16.0\n' >"$work/compute/weather.csv"
-cat >"$work/compute/stats.py" <<'PY'
-import csv, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-values = [float(r["temperature"]) for r in rows]
-print(f"rows={len(values)} mean={statistics.mean(values):.2f} stdev={statistics.stdev(values):.2f}")
+printf 'day,temperature\n1,12.5\n2,14.0\n3,9.5\n4,16.0\n' >"$work/compute/data/weather.csv"
+cat >"$work/compute/algorithm/main.py" <<'PY'
+import csv, os, statistics, sys
+data, out = sys.argv[1], sys.argv[2]
+values = [float(r["temperature"]) for r in csv.DictReader(open(os.path.join(data, "weather.csv")))]
+print(f"read {len(values)} rows of weather.csv")
+with open(os.path.join(out, "stats.txt"), "w") as f:
+    f.write(f"rows={len(values)} mean={statistics.mean(values):.2f} stdev={statistics.stdev(values):.2f}\n")
 PY
-signed=$(as_dave --json agreement sign --offer 0 --key-file "$work/dave-payment.key" --params "data=weather.csv")
+# The runner gets the algorithm, data and output directories; limits are the gateway's.
+cat >"$work/gateway-jobs.toml" <<TOML
+listen = "${jobs_url#http://}"
+recipient_suri = "//Alice"
+database_url = "$DATABASE_URL"
+[service]
+org_id = "acme"
+service_id = "jobs"
+group_id = "default"
+service_type = "job"
+job_runner = ["sh", "-c", "exec python3 \"\$1/main.py\" \"\$2\" \"\$3\"", "runner"]
+job_data_dir = "$work/compute/data"
+job_work_dir = "$work/compute/jobs"
+job_time_limit_secs = 60
+job_memory_limit_mib = 1024
+job_cpu_limit_secs = 60
+TOML
+start gateway-jobs env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-jobs.toml"
+wait_for gateway-jobs grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-jobs.log"
+compute_template=$(as_alice --json agreement template create --condition lock:50 --condition input:100 \
+  --condition access:150 --condition release:200 | json_field '["template_id"]')
+as_alice agreement template whitelist "$compute_template"
+compute_offer=$(as_alice --json agreement offer create acme jobs --template "$compute_template" --price 5000000000000 \
+  | json_field '["offer_id"]')
+signed=$(as_dave --json agreement sign --offer "$compute_offer" --key-file "$work/dave-payment.key" --params "data=weather.csv")
 agreement=$(json_field '["agreement_id"]' <<<"$signed")
-as_alice agreement create --offer 0 --id "$agreement" --params "data=weather.csv" \
+as_alice agreement create --offer "$compute_offer" --id "$agreement" --params "data=weather.csv" \
   --consumer "$(json_field '["consumer"]' <<<"$signed")" --consumer-key "$(json_field '["consumer_key"]' <<<"$signed")" \
   --signature "$(json_field '["signature"]' <<<"$signed")"
 as_dave agreement lock "$agreement"
-(cd "$work/compute" && as_dave agreement sign-input "$agreement" --files stats.py --key-file "$work/dave-payment.key")
-# Alice runs exactly the files Dave signed next to her data, and registers the outputs for him.
-(cd "$work/compute" && as_alice agreement fulfil input "$agreement" --files stats.py)
-python3 "$work/compute/stats.py" "$work/compute/weather.csv" | tee "$work/compute/outputs.txt"
-outputs_hash=0x$(b2sum -l 256 "$work/compute/outputs.txt" | cut -d' ' -f1)
-as_alice agreement fulfil access "$agreement" --hash "$outputs_hash" --location "file://$work/compute/outputs.txt"
+wait_for indexer sh -c "curl -sf '$indexer_url/v1/agreements/$agreement' | grep -q '\"locked\":\"5000000000000\"'"
+dave_job() { as_dave job "$1" acme/jobs --agreement "$agreement" --key-file "$work/dave-payment.key" "${@:2}"; }
+# Dave signs his files' hash on chain and uploads them; the gateway agrees the input, runs the job.
+(cd "$work/compute/algorithm" && dave_job start --files main.py)
+dave_job logs
+dave_job status
+# The outputs, checked against the result hash the gateway registered on chain for Dave.
+dave_job fetch --out "$work/compute/outputs"
+cat "$work/compute/outputs/stats.txt"
+grep -q "rows=4 mean=13.00" "$work/compute/outputs/stats.txt" || die "the job's outputs are not the statistics of the data"
 as_alice agreement release "$agreement"
 as_dave --json agreement show "$agreement" | json_field '["state"]'
 paid_alice=$(as_alice --json agreement balance | json_field '["balance"]')
 [ "$paid_alice" = 5000000000000 ] || die "Alice holds $paid_alice planck in the agreements contract, expected 5000000000000"
 
+say "Charlie (now a member of acme) sells metered access to primes: Dave locks 10 calls' worth, pays each call with a signed metering record, and Charlie settles exactly what was used"
+as_alice org add-members acme //Charlie
+metered_template=$(as_alice --json agreement template create --condition lock:100 --condition release:500 \
+  | json_field '["template_id"]')
+as_alice agreement template whitelist "$metered_template"
+metered_offer=$(as_charlie --json agreement offer create acme primes --template "$metered_template" \
+  --price 10000000000 --unit call --price-per-unit 1000000000 | json_field '["offer_id"]')
+metered=$(as_dave --json agreement create --offer "$metered_offer" --key-file "$work/dave-payment.key" \
+  | json_field '["agreement_id"]')
+as_dave agreement lock "$metered"
+wait_for indexer sh -c "curl -sf '$indexer_url/v1/agreements/$metered' | grep -q '\"locked\":\"10000000000\"'"
+for number in 91 97 1001; do
+  echo "{\"number\": $number}" | as_dave call acme/primes Factorize --agreement "$metered" --key-file "$work/dave-payment.key"
+done
+as_charlie agreement settle --from-gateways
+as_charlie agreement release "$metered"
+metered_paid=$(as_dave --json agreement show "$metered" | json_field '["paid"]')
+[ "$metered_paid" = 3000000000 ] || die "Charlie was paid $metered_paid planck for 3 metered calls, expected 3000000000"
+echo "Charlie was paid $metered_paid planck for 3 metered calls; the rest of the lock went back to Dave"
+
 say "A second agreement whose provider never delivers: after the deadline Dave takes his payment back"
-as_alice agreement template create --condition lock:3 --condition access:6 --condition release:8
-as_alice agreement template whitelist 1
-as_alice agreement offer create acme stats --template 1 --price 1000000000000
-late=$(as_dave --json agreement create --offer 1 --key-file "$work/dave-payment.key" | json_field '["agreement_id"]')
+late_template=$(as_alice --json agreement template create --condition lock:3 --condition access:6 --condition release:8 \
+  | json_field '["template_id"]')
+as_alice agreement template whitelist "$late_template"
+late_offer=$(as_alice --json agreement offer create acme jobs --template "$late_template" --price 1000000000000 \
+  | json_field '["offer_id"]')
+late=$(as_dave --json agreement create --offer "$late_offer" --key-file "$work/dave-payment.key" | json_field '["agreement_id"]')
 as_dave agreement lock "$late"
 if as_dave agreement refund "$late" 2>"$work/early.txt"; then die "a refund before the deadline was accepted"; fi
 cat "$work/early.txt"
@@ -258,4 +312,4 @@ as_dave agreement balance
 
 say "balances after"
 as_bob account; as_charlie account
-say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways; Alice $paid_alice planck for a delivered compute job; Dave got his undelivered job's payment back"
+say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways and $metered_paid planck for 3 metered calls; Alice $paid_alice planck for a compute job her gateway ran; Dave got his undelivered job's payment back"

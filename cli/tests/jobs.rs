@@ -1,0 +1,219 @@
+//! `osiris job …` and `osiris call --agreement` as their users script them. Bob (acme)
+//! runs a `job` gateway over his data and a primes gateway. Charlie makes an agreement
+//! for a compute job from the command line, uploads his script, follows its logs and
+//! fetches its outputs (checked against the chain); then he buys metered primes calls
+//! under a second agreement and Bob settles what the gateway accepted. Bad inputs get a
+//! one-line error and change nothing.
+
+use osiris_e2e::{actor_account, example_service, spawn_primes, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_gateway::config::{ServiceConfig, ServiceType};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    node: String,
+    deployment: std::path::PathBuf,
+    database: String,
+}
+
+impl Cli {
+    fn run_in(&self, dir: &Path, suri: &str, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_osiris"))
+            .current_dir(dir)
+            .env("OSIRIS_NODE_URL", &self.node)
+            .env("OSIRIS_DEPLOYMENT", &self.deployment)
+            .env("OSIRIS_SURI", suri)
+            .env("DATABASE_URL", &self.database)
+            .env("OSIRIS_CONSUMER_DIR", dir.join("consumer"))
+            .arg("--json")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run osiris");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, dir: &Path, suri: &str, args: &[&str]) -> Value {
+        let out = self.run_in(dir, suri, args, "");
+        assert!(out.status.success(), "osiris {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    }
+
+    /// The one-line error of a refused command.
+    fn refused(&self, dir: &Path, suri: &str, args: &[&str]) -> String {
+        let out = self.run_in(dir, suri, args, "");
+        assert!(!out.status.success(), "osiris {args:?} succeeded");
+        let text = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        // clap adds its usage and a "For more information" tip under its one-line errors.
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        text
+    }
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn s(value: &Value) -> String {
+    value.as_str().expect("a string").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compute_job_and_metered_calls_from_the_command_line() {
+    let market = Market::start().await;
+    let jobs_offer = market.offer("acme", "stats", UNIT / 100, 1).await;
+    let primes_offer = market.offer("acme", "primes", UNIT / 100, 1).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/weather.csv"), "day,temperature\n1,10\n2,20\n").unwrap();
+    let service = ServiceConfig {
+        service_type: ServiceType::Job,
+        job_runner: ["sh", "-c", "exec python3 \"$1/main.py\" \"$2\" \"$3\"", "runner"].map(String::from).to_vec(),
+        job_data_dir: dir.join("data"),
+        job_work_dir: dir.join("jobs"),
+        job_time_limit_secs: 30,
+        ..ServiceConfig::default()
+    };
+    let mut config = market.gateway_config(&jobs_offer, 0, service);
+    config.recipient_suri = Some(PROVIDER.into());
+    let _jobs = market.start_gateway(config).await;
+    let primes = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
+    let _primes = market.start_gateway(market.gateway_config(&primes_offer, 0, primes)).await;
+    let cli = Cli {
+        node: market.osiris.node.url.clone(),
+        deployment: market.deployment_file.clone(),
+        database: market.db.url.clone(),
+    };
+    let (alice, bob, charlie) = ("//Alice", PROVIDER, CONSUMER);
+    let key = dir.join("charlie.key");
+    let key = key.to_str().unwrap();
+    cli.ok(dir, charlie, &["key", "generate", "--out", key]);
+
+    // Alice's compute template; Bob's offer; Charlie agrees and locks.
+    let template = cli.ok(
+        dir,
+        alice,
+        &[
+            "agreement",
+            "template",
+            "create",
+            "--condition",
+            "lock:300",
+            "--condition",
+            "input:400",
+            "--condition",
+            "access:500",
+            "--condition",
+            "release:600",
+        ],
+    );
+    let template = template["template_id"].to_string();
+    cli.ok(dir, alice, &["agreement", "template", "whitelist", &template]);
+    let price = (2 * UNIT).to_string();
+    let offer = cli.ok(
+        dir,
+        bob,
+        &["agreement", "offer", "create", "acme", "stats", "--template", &template, "--price", &price],
+    );
+    let offer = offer["offer_id"].to_string();
+    let agreement =
+        s(&cli.ok(dir, charlie, &["agreement", "create", "--offer", &offer, "--key-file", key])["agreement_id"]);
+    cli.ok(dir, charlie, &["agreement", "lock", &agreement]);
+    std::fs::write(dir.join("main.py"), "import os, sys\nrows = open(os.path.join(sys.argv[1], 'weather.csv')).read().count('\\n') - 1\nprint('rows', rows)\nopen(os.path.join(sys.argv[2], 'rows.txt'), 'w').write(str(rows))\n").unwrap();
+    let jobs_url = jobs_offer.endpoints[0].as_str();
+    let job = |command: &str, extra: &[&str]| {
+        let mut args = vec!["job", command, jobs_url, "--agreement", agreement.as_str(), "--key-file", key];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+
+    // Bad inputs: one line each, nothing started.
+    let missing = job("start", &["--files", "nope.py"]);
+    assert!(cli.refused(dir, charlie, &args(&missing)).contains("nope.py"));
+    let malformed = ["job", "status", jobs_url, "--agreement", "0x12", "--key-file", key];
+    assert!(cli.refused(dir, charlie, &malformed).contains("--agreement"));
+    let primes_url = primes_offer.endpoints[0].as_str();
+    let wrong_gateway = ["job", "status", primes_url, "--agreement", agreement.as_str(), "--key-file", key];
+    assert!(cli.refused(dir, charlie, &wrong_gateway).contains("not compute jobs"));
+    assert!(cli.refused(dir, charlie, &args(&job("status", &[]))).contains("NotFound"));
+
+    // The job: started, its logs followed to the end, its outputs fetched and checked.
+    let started = cli.ok(dir, charlie, &args(&job("start", &["--files", "main.py"])));
+    assert_eq!(started["state"], "starting");
+    let logs = cli.ok(dir, charlie, &args(&job("logs", &[])));
+    assert_eq!(logs["log"], "rows 2\n");
+    assert_eq!(logs["job"]["state"], "succeeded", "{logs}");
+    let fetched = cli.ok(dir, charlie, &args(&job("fetch", &["--out", dir.join("out").to_str().unwrap()])));
+    assert_eq!(fetched["files"], serde_json::json!(["rows.txt"]));
+    assert_eq!(std::fs::read_to_string(dir.join("out/rows.txt")).unwrap(), "2");
+    let stranger = dir.join("eve.key");
+    cli.ok(dir, "//Eve", &["key", "generate", "--out", stranger.to_str().unwrap()]);
+    let mut as_eve = job("fetch", &["--out", dir.join("eve").to_str().unwrap()]);
+    as_eve[6] = stranger.to_str().unwrap().to_string();
+    assert!(cli.refused(dir, "//Eve", &args(&as_eve)).contains("Unauthenticated"));
+    assert!(!dir.join("eve").exists(), "a refused fetch writes nothing");
+    cli.ok(dir, bob, &["agreement", "release", &agreement]);
+
+    // Metered primes calls under a second agreement, settled by Bob from the gateways' records.
+    let metered_template = cli.ok(
+        dir,
+        alice,
+        &["agreement", "template", "create", "--condition", "lock:300", "--condition", "release:600"],
+    );
+    let metered_template = metered_template["template_id"].to_string();
+    cli.ok(dir, alice, &["agreement", "template", "whitelist", &metered_template]);
+    let per_call = (UNIT / 10).to_string();
+    let locked = (UNIT / 2).to_string();
+    let offer = cli.ok(
+        dir,
+        bob,
+        &[
+            "agreement",
+            "offer",
+            "create",
+            "acme",
+            "primes",
+            "--template",
+            &metered_template,
+            "--price",
+            &locked,
+            "--unit",
+            "call",
+            "--price-per-unit",
+            &per_call,
+        ],
+    );
+    let offer = offer["offer_id"].to_string();
+    let metered =
+        s(&cli.ok(dir, charlie, &["agreement", "create", "--offer", &offer, "--key-file", key])["agreement_id"]);
+    let lock = cli.ok(dir, charlie, &["agreement", "lock", &metered]);
+    market.wait_for_block(lock["block"].as_u64().unwrap()).await;
+    let call = ["call", primes_url, "Factorize", "--agreement", metered.as_str(), "--key-file", key];
+    for number in [6, 35] {
+        let out = cli.run_in(dir, charlie, &call, &format!("{{\"number\": {number}}}"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let conflicting =
+        ["call", primes_url, "Factorize", "--agreement", metered.as_str(), "--channel", "0", "--key-file", key];
+    assert!(cli.refused(dir, charlie, &conflicting).contains("--channel"));
+    let settled = cli.ok(dir, bob, &["agreement", "settle", "--from-gateways"]);
+    let rows = settled["settled"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{settled}");
+    assert_eq!((rows[0]["units"].as_u64(), rows[0]["submitted"].as_bool()), (Some(2), Some(true)));
+    assert_eq!(rows[0]["amount"], (2 * UNIT / 10).to_string());
+    let again = cli.ok(dir, bob, &["agreement", "settle", "--from-gateways"]);
+    assert!(again["settled"].as_array().unwrap().iter().all(|r| r["submitted"] == false), "{again}");
+    let shown = cli.ok(dir, charlie, &["agreement", "show", &metered]);
+    assert_eq!(shown["paid"], (2 * UNIT / 10).to_string());
+    assert_eq!(actor_account(CONSUMER).to_string(), s(&shown["consumer"]));
+}
