@@ -338,9 +338,9 @@ mod tests {
         let a = ("main.py".to_string(), b"print(1)".to_vec());
         let b = ("lib/util.py".to_string(), b"x = 2".to_vec());
         assert_eq!(files_hash(&[a.clone(), b.clone()]), files_hash(&[b.clone(), a.clone()]));
-        assert_ne!(files_hash(&[a.clone()]), files_hash(&[a.clone(), b.clone()]));
+        assert_ne!(files_hash(std::slice::from_ref(&a)), files_hash(&[a.clone(), b.clone()]));
         let renamed = ("other.py".to_string(), a.1.clone());
-        assert_ne!(files_hash(&[a.clone()]), files_hash(&[renamed]));
+        assert_ne!(files_hash(std::slice::from_ref(&a)), files_hash(&[renamed]));
         let changed = (a.0.clone(), b"print(2)".to_vec());
         assert_ne!(files_hash(&[a]), files_hash(&[changed]));
     }

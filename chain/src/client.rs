@@ -162,7 +162,7 @@ impl Chain {
     pub async fn free_balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
         let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
         let query = runtime::storage().system().account();
-        let info = at.storage().try_fetch(query, (account.clone(),)).await.map_err(ChainError::rpc)?;
+        let info = at.storage().try_fetch(query, (*account,)).await.map_err(ChainError::rpc)?;
         match info {
             Some(value) => Ok(value
                 .decode()
@@ -183,8 +183,8 @@ impl Chain {
         data: Vec<u8>,
     ) -> Result<DryRun, ChainError> {
         let request = CallRequest {
-            origin: origin.clone(),
-            dest: contract.clone(),
+            origin: *origin,
+            dest: *contract,
             value,
             gas_limit: None,
             storage_deposit_limit: None,
@@ -254,7 +254,7 @@ impl Chain {
         gas: Weight,
     ) -> Result<CallOutcome<()>, ChainError> {
         let tx = runtime::transactions().contracts().call(
-            MultiAddress::Id(contract.clone()),
+            MultiAddress::Id(*contract),
             value,
             runtime_types::sp_weights::weight_v2::Weight { ref_time: gas.ref_time, proof_size: gas.proof_size },
             None,
@@ -375,7 +375,7 @@ impl Chain {
 
     /// Transfers `amount` planck of free balance (to fund fresh accounts in tests and demos).
     pub async fn transfer(&self, signer: &Signer, to: &AccountId, amount: Balance) -> Result<(), ChainError> {
-        let tx = runtime::transactions().balances().transfer_keep_alive(MultiAddress::Id(to.clone()), amount);
+        let tx = runtime::transactions().balances().transfer_keep_alive(MultiAddress::Id(*to), amount);
         self.submit(signer, &tx).await.map(|_| ())
     }
 }

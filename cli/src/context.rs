@@ -86,10 +86,10 @@ pub struct Connected {
 
 impl Connected {
     pub fn escrow(&self) -> Escrow {
-        Escrow::new(self.chain.clone(), self.deployment.escrow.address.clone())
+        Escrow::new(self.chain.clone(), self.deployment.escrow.address)
     }
 
     pub fn registry(&self) -> Registry {
-        Registry::new(self.chain.clone(), self.deployment.registry.address.clone())
+        Registry::new(self.chain.clone(), self.deployment.registry.address)
     }
 }

@@ -123,8 +123,8 @@ pub async fn call_agreement(
                 state.state
             )));
         }
-        let mut payer = AgreementPayer::from_state(spec.key.clone(), contract.clone(), &state)
-            .map_err(|e| Failure::Call(e.into()))?;
+        let mut payer =
+            AgreementPayer::from_state(spec.key.clone(), contract, &state).map_err(|e| Failure::Call(e.into()))?;
         let record = payer.pay();
         match client.call_json(&method, spec.request.clone(), Some(&record)).await {
             Ok(reply) => return Ok(reply),

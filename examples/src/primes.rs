@@ -19,7 +19,7 @@ pub fn factorize(mut n: u64) -> Vec<u64> {
         return factors;
     }
     for p in [2u64, 3] {
-        while n % p == 0 {
+        while n.is_multiple_of(p) {
             factors.push(p);
             n /= p;
         }
@@ -27,7 +27,7 @@ pub fn factorize(mut n: u64) -> Vec<u64> {
     let mut d = 5u64;
     while d.saturating_mul(d) <= n {
         for candidate in [d, d + 2] {
-            while n % candidate == 0 {
+            while n.is_multiple_of(candidate) {
                 factors.push(candidate);
                 n /= candidate;
             }

@@ -16,7 +16,7 @@ async fn consumer_of(market: &Market, offer: &Offer) -> (GatewayClient, Api, Cha
     let api = Api::from_descriptor_set(&client.service_info().await.unwrap().descriptor_set).unwrap();
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, offer, 50 * PRICE, 1_000).await;
-    let escrow = market.osiris.deployment.escrow.address.clone();
+    let escrow = market.osiris.deployment.escrow.address;
     (client, api, ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 })
 }
 

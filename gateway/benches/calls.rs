@@ -296,13 +296,13 @@ async fn bench() {
     market.release(relaxed_config.listen);
     let mut relaxed_process = spawn_gateway(&relaxed_config, &market.dir.path().join("relaxed.toml"));
     osiris_e2e::gateway_when_up(&offer.endpoints[1]).await;
-    let escrow = market.osiris.deployment.escrow.address.clone();
+    let escrow = market.osiris.deployment.escrow.address;
     let charlie = actor("//Charlie");
     let mut payers = Vec::new();
     for _ in 0..CONSUMERS {
         let key = payment_key();
         let channel_id = market.open_channel(&charlie, &key, &offer, 1_000 * UNIT, 100_000).await;
-        payers.push(ChannelPayer { key, escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 });
+        payers.push(ChannelPayer { key, escrow: escrow, channel_id, nonce: 0, amount: 0 });
     }
     let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&market.pool).await.unwrap();
     let sync_commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&market.pool).await.unwrap();

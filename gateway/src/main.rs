@@ -53,15 +53,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
             .recipient_signer
             .clone()
             .context("claim_interval_secs needs recipient_suri (the recipient's key)")?;
-        let escrow =
-            osiris_chain::escrow::Escrow::new(started.chain.clone(), started.deployment.escrow.address.clone());
+        let escrow = osiris_chain::escrow::Escrow::new(started.chain.clone(), started.deployment.escrow.address);
         let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
         let interval = Duration::from_secs(config.claim_interval_secs);
         tokio::spawn(osiris_payments::claims::claim_periodically(claimer, interval, shutdown.clone()));
         if let Some(agreements) = &started.deployment.agreements {
             let settler = Settler {
                 pool: started.payments.pool().clone(),
-                agreements: Agreements::new(started.chain.clone(), agreements.address.clone()),
+                agreements: Agreements::new(started.chain.clone(), agreements.address),
                 signer: started.recipient_signer.clone().expect("checked above"),
             };
             tokio::spawn(osiris_payments::settlements::settle_periodically(settler, interval, shutdown.clone()));

@@ -73,7 +73,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     }
     let (recipient, recipient_signer) = recipient_of(config)?;
     let svc = &config.service;
-    let registry = Registry::new(chain.clone(), deployment.registry.address.clone());
+    let registry = Registry::new(chain.clone(), deployment.registry.address);
     let service = registry
         .get_service(&svc.org_id, &svc.service_id)
         .await?
@@ -106,7 +106,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
     let metering = MeteringStore::new(pool.clone(), config.payment_durability);
     let payments = PaymentStore::new(pool, config.payment_durability);
-    let agreements_contract = deployment.agreements.as_ref().map(|a| a.address.clone());
+    let agreements_contract = deployment.agreements.as_ref().map(|a| a.address);
 
     let api = if svc.proto_files.is_empty() {
         if !matches!(svc.service_type, ServiceType::Grpc | ServiceType::Job) {
@@ -129,13 +129,12 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     };
     let jobs = match svc.service_type {
         ServiceType::Job => Some(
-            job_service(config, &channels, &metering, agreements_contract.clone(), &chain, recipient_signer.clone())
-                .await?,
+            job_service(config, &channels, &metering, agreements_contract, &chain, recipient_signer.clone()).await?,
         ),
         _ => None,
     };
 
-    let escrow = deployment.escrow.address.clone();
+    let escrow = deployment.escrow.address;
     let info = pb::ServiceInfo {
         org_id: svc.org_id.clone(),
         service_id: svc.service_id.clone(),
@@ -158,12 +157,12 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         .add_service(pb::payment_channel_state_server::PaymentChannelStateServer::new(ChannelStateService {
             channels: channels.clone(),
             payments: payments.clone(),
-            escrow: escrow.clone(),
+            escrow,
         }))
         .add_service(pb::agreement_state_server::AgreementStateServer::new(AgreementStateService {
             channels: channels.clone(),
             metering: metering.clone(),
-            contract: agreements_contract.clone(),
+            contract: agreements_contract,
         }))
         .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }));
     let own = match jobs {
@@ -240,7 +239,7 @@ async fn job_service(
     Ok(Jobs::new(
         channels.clone(),
         store,
-        contract.clone(),
+        contract,
         Agreements::new(chain.clone(), contract),
         provider,
         svc.job_runner.clone(),

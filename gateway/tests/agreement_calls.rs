@@ -44,7 +44,7 @@ async fn metered_calls_under_an_agreement_are_settled_for_exactly_what_was_signe
     let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
     let agreements = market.osiris.agreements();
-    let contract = agreements.address().clone();
+    let contract = *agreements.address();
     let (alice, bob, charlie) = (actor("//Alice"), actor(PROVIDER), actor(CONSUMER));
 
     // Alice (the contract's owner) whitelists a service-period template; Bob offers metered access.
@@ -81,7 +81,7 @@ async fn metered_calls_under_an_agreement_are_settled_for_exactly_what_was_signe
     let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
     let state = client.agreement_state(&key, &contract, &id).await.unwrap();
     assert_eq!((state.units, state.amount.as_str(), state.price_per_unit.clone()), (0, "0", PER_CALL.to_string()));
-    let mut payer = AgreementPayer::from_state(key.clone(), contract.clone(), &state).unwrap();
+    let mut payer = AgreementPayer::from_state(key.clone(), contract, &state).unwrap();
     let call = |record: MeteringRecord| {
         let (client, factorize) = (client.clone(), factorize.clone());
         async move { client.call_json(&factorize, json!({"number": 12}), Some(&record)).await }

@@ -55,7 +55,7 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     for (uri, calls) in [(CONSUMER, 3), ("//Dave", 2)] {
         let key = payment_key();
         let channel_id = market.open_channel(&actor(uri), &key, &offer, 10 * PRICE, 1_000).await;
-        let mut payer = ChannelPayer { key, escrow: escrow.address().clone(), channel_id, nonce: 0, amount: 0 };
+        let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: 0, amount: 0 };
         for _ in 0..calls {
             client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
         }
@@ -82,7 +82,7 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     // The periodic task claims new payments on its own.
     let key = payment_key();
     let channel_id = market.open_channel(&actor("//Eve"), &key, &offer, 10 * PRICE, 1_000).await;
-    let mut payer = ChannelPayer { key, escrow: escrow.address().clone(), channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: 0, amount: 0 };
     client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(claim_periodically(market.claimer(), Duration::from_millis(300), stop.clone()));

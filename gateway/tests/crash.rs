@@ -32,7 +32,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     let client = gateway_when_up(&offer.endpoints[0]).await;
     let api = Api::from_descriptor_set(&client.service_info().await.unwrap().descriptor_set).unwrap();
     let factorize = find_method(&api, "Factorize").unwrap();
-    let escrow = market.osiris.deployment.escrow.address.clone();
+    let escrow = market.osiris.deployment.escrow.address;
 
     // Four consumers call as fast as they can, each on its own channel, remembering the last
     // amount the gateway answered OK.
@@ -40,7 +40,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     for uri in CONSUMERS {
         let key = payment_key();
         let channel_id = market.open_channel(&actor(uri), &key, &offer, 10_000 * PRICE, 1_000).await;
-        payers.push(ChannelPayer { key, escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 });
+        payers.push(ChannelPayer { key, escrow: escrow, channel_id, nonce: 0, amount: 0 });
     }
     let running = Arc::new(AtomicBool::new(true));
     let mut tasks = Vec::new();

@@ -83,7 +83,7 @@ async fn a_consumer_runs_its_algorithm_on_the_providers_data_and_fetches_the_out
 
     // Alice whitelists the compute template; Bob offers it for his stats service.
     let agreements = market.osiris.agreements();
-    let contract = agreements.address().clone();
+    let contract = *agreements.address();
     let (alice, bob, charlie) = (actor("//Alice"), actor(PROVIDER), actor(CONSUMER));
     let spec = |kind, depends_on: &[u8], timeout| ConditionSpec {
         kind,
@@ -105,7 +105,7 @@ async fn a_consumer_runs_its_algorithm_on_the_providers_data_and_fetches_the_out
     let key = PaymentKey::generate();
     let agree = |id: AgreementId, lock: bool| {
         let (agreements, key, contract, bob, charlie) =
-            (agreements.clone(), key.clone(), contract.clone(), bob.clone(), charlie.clone());
+            (agreements.clone(), key.clone(), contract, bob.clone(), charlie.clone());
         async move {
             let consumer = actor_account(CONSUMER);
             let signature = sign_agreement(&key, &contract, &id, offer_id, &consumer, b"");

@@ -49,8 +49,8 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     let api = Api::from_descriptor_set(&info.descriptor_set).unwrap();
     let factorize = find_method(&api, "Factorize").unwrap();
     let list_primes = find_method(&api, "ListPrimes").unwrap();
-    let escrow = market.osiris.deployment.escrow.address.clone();
-    let mut payer = ChannelPayer { key: key.clone(), escrow: escrow.clone(), channel_id, nonce: 0, amount: 0 };
+    let escrow = market.osiris.deployment.escrow.address;
+    let mut payer = ChannelPayer { key: key.clone(), escrow: escrow, channel_id, nonce: 0, amount: 0 };
 
     // Paid calls pass: unary and server-streaming.
     let reply = client.call_json(&factorize, json!({"number": 360}), Some(&payer.pay(PRICE))).await.unwrap();

@@ -53,7 +53,7 @@ async fn main() {
     let call = || {
         runtime_types::contracts_node_runtime::RuntimeCall::Contracts(
             runtime_types::pallet_contracts::pallet::Call::call {
-                dest: MultiAddress::Id(escrow.address().clone()),
+                dest: MultiAddress::Id(*escrow.address()),
                 value: 0,
                 gas_limit: runtime_types::sp_weights::weight_v2::Weight {
                     ref_time: gas.ref_time * 2,
@@ -177,7 +177,7 @@ async fn main() {
     });
     // Finalization as the node announces it to the submitter (`InFinalizedBlock`).
     let transfer = runtime::transactions().contracts().call(
-        MultiAddress::Id(escrow.address().clone()),
+        MultiAddress::Id(*escrow.address()),
         0,
         runtime_types::sp_weights::weight_v2::Weight { ref_time: gas.ref_time * 2, proof_size: gas.proof_size * 2 },
         None,

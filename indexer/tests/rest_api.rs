@@ -206,7 +206,7 @@ async fn after_a_random_sequence_of_calls_the_mirror_equals_the_contracts() {
                         &signer,
                         &org,
                         OrgMetadata { name: format!("o{step}"), uri: String::new(), content_hash: [1; 32] },
-                        &[accounts[other].clone()],
+                        &[accounts[other]],
                     )
                     .await
             }

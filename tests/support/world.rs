@@ -47,11 +47,11 @@ impl Osiris {
     }
 
     pub fn escrow(&self) -> Escrow {
-        Escrow::new(self.chain.clone(), self.deployment.escrow.address.clone())
+        Escrow::new(self.chain.clone(), self.deployment.escrow.address)
     }
 
     pub fn registry(&self) -> Registry {
-        Registry::new(self.chain.clone(), self.deployment.registry.address.clone())
+        Registry::new(self.chain.clone(), self.deployment.registry.address)
     }
 
     pub fn agreements(&self) -> osiris_chain::agreements::Agreements {

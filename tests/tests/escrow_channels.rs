@@ -105,7 +105,7 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
         3 * UNIT + UNIT / 2,
         "the second channel's rest went back to Bob"
     );
-    assert_escrow_invariant(&osiris, &[consumer.clone(), provider.clone()]).await;
+    assert_escrow_invariant(&osiris, &[consumer, provider]).await;
 
     // Charlie withdraws his earnings to his free balance.
     let free_before = osiris.chain.free_balance(&provider).await.unwrap();

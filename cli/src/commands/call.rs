@@ -363,7 +363,7 @@ pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {
         .with_context(|| "connecting to the gateways' database (DATABASE_URL)")?;
     let claimer = osiris_payments::claims::Claimer {
         pool,
-        escrow: Escrow::new(connected.chain.clone(), connected.deployment.escrow.address.clone()),
+        escrow: Escrow::new(connected.chain.clone(), connected.deployment.escrow.address),
         signer,
     };
     let only = (!args.channels.is_empty()).then_some(args.channels.as_slice());

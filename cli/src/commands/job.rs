@@ -150,7 +150,7 @@ pub async fn run(global: &GlobalArgs, command: JobCommand) -> Result<Report> {
             let signature = sign_input(&gateway.key, &gateway.contract, &job.agreement, &hash);
             // The input signature goes on chain first: the gateway's fulfil_input checks its hash against it.
             let connected = global.connect().await?;
-            let agreements = Agreements::new(connected.chain.clone(), gateway.contract.clone());
+            let agreements = Agreements::new(connected.chain.clone(), gateway.contract);
             let on_chain = agreements.agreement(job.agreement).await?;
             let on_chain = on_chain.with_context(|| format!("agreement {} does not exist", hex0x(&job.agreement)))?;
             if on_chain.input_signature != Some(signature) {
@@ -216,7 +216,7 @@ pub async fn run(global: &GlobalArgs, command: JobCommand) -> Result<Report> {
             let hash = files_hash(&files);
             // The result the provider registered on chain, owned by the consumer.
             let connected = global.connect().await?;
-            let agreements = Agreements::new(connected.chain.clone(), gateway.contract.clone());
+            let agreements = Agreements::new(connected.chain.clone(), gateway.contract);
             let result = agreements.agreement(job.agreement).await?.and_then(|a| a.result);
             let result =
                 result.with_context(|| format!("agreement {} has no result on chain", hex0x(&job.agreement)))?;

@@ -89,7 +89,7 @@ pub async fn sign(global: &GlobalArgs, args: SignArgs) -> Result<Report> {
             let escrow = global.connect().await?.escrow();
             let channel =
                 escrow.channel(args.channel).await?.with_context(|| format!("no channel {}", args.channel))?;
-            (escrow.address().clone(), channel.nonce)
+            (*escrow.address(), channel.nonce)
         }
     };
     let signature = hex::encode(key.sign(&escrow, args.channel, nonce, args.amount));

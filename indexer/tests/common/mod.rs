@@ -40,14 +40,13 @@ impl Indexer {
             .expect("the indexer exited before it listened");
         let indexer = Self { child, url: format!("http://{address}"), http: reqwest::Client::new() };
         let started = Instant::now();
-        while indexer
+        while !indexer
             .http
             .get(format!("{}/health", indexer.url))
             .send()
             .await
             .map(|r| r.status().is_success())
             .unwrap_or(false)
-            == false
         {
             assert!(started.elapsed() < Duration::from_secs(60), "the indexer did not answer on {}", indexer.url);
             tokio::time::sleep(Duration::from_millis(100)).await;
