@@ -17,6 +17,7 @@
 //! - hop only — the gateway's HTTP/2 passthrough with no payment at all;
 //! - prepaid — one authorization per consumer drawn down by its calls;
 //! - paid — a fresh authorization per call (escrow mode);
+//! - metered — a cumulative metering record per call under a service agreement;
 //! - prepaid‡ / paid‡ on a second replica with `payment_durability = "relaxed"`;
 //! - prepaid† / paid† again with `fsync=off` (the test cluster's setting), for comparison.
 //!
@@ -26,10 +27,11 @@
 //! per mode, default 2000; the concurrent runs make 4 × as many).
 
 use bytes::Bytes;
+use osiris_chain::types::agreements::{ConditionKind, ConditionSpec, Metering};
 use osiris_e2e::{actor, payment_key, Market, UNIT};
 use osiris_gateway::config::{Config, Durability, ServiceConfig, ServiceType};
-use osiris_gateway_client::{ChannelPayer, GatewayClient};
-use osiris_payments::{decide, ChannelFacts, Payment, PaymentKind, Terms};
+use osiris_gateway_client::{AgreementPayer, ChannelPayer, GatewayClient};
+use osiris_payments::{decide, CallPayment, ChannelFacts, Payment, PaymentKind, Terms};
 use prost::Message;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -61,7 +63,7 @@ impl Run {
 }
 
 /// Each client makes its calls one after another, all clients at once.
-async fn run(clients: Vec<(GatewayClient, Vec<Option<Payment>>)>) -> Run {
+async fn run(clients: Vec<(GatewayClient, Vec<Option<CallPayment>>)>) -> Run {
     let request: Bytes = osiris_examples::pb::primes::FactorizeRequest { number: 12 }.encode_to_vec().into();
     let started = Instant::now();
     let tasks: Vec<_> = clients
@@ -93,14 +95,18 @@ async fn run(clients: Vec<(GatewayClient, Vec<Option<Payment>>)>) -> Run {
     Run { latencies, elapsed: started.elapsed() }
 }
 
-fn escrow_payments(payer: &mut ChannelPayer, calls: usize) -> Vec<Option<Payment>> {
-    (0..calls).map(|_| Some(payer.pay(PRICE))).collect()
+fn escrow_payments(payer: &mut ChannelPayer, calls: usize) -> Vec<Option<CallPayment>> {
+    (0..calls).map(|_| Some(payer.pay(PRICE).into())).collect()
 }
 
-fn prepaid_payments(payer: &mut ChannelPayer, calls: usize) -> Vec<Option<Payment>> {
+fn metered_payments(payer: &mut AgreementPayer, calls: usize) -> Vec<Option<CallPayment>> {
+    (0..calls).map(|_| Some(payer.pay().into())).collect()
+}
+
+fn prepaid_payments(payer: &mut ChannelPayer, calls: usize) -> Vec<Option<CallPayment>> {
     payer.amount += PRICE * calls as u128;
     let payment = payer.authorization(PaymentKind::Prepaid);
-    vec![Some(payment); calls]
+    vec![Some(payment.into()); calls]
 }
 
 /// `CONSUMERS` connections to `url`.
@@ -250,7 +256,12 @@ struct Mode {
 }
 
 /// One mode: `seq` sent by one client, then `conc` by one client (and connection) each, all at once.
-async fn measure(name: &'static str, url: &str, seq: Vec<Option<Payment>>, conc: Vec<Vec<Option<Payment>>>) -> Mode {
+async fn measure(
+    name: &'static str,
+    url: &str,
+    seq: Vec<Option<CallPayment>>,
+    conc: Vec<Vec<Option<CallPayment>>>,
+) -> Mode {
     let one = GatewayClient::connect(url).await.unwrap();
     let seq = run(vec![(one, seq)]).await;
     let conc = run(clients(url).await.into_iter().zip(conc).collect()).await;
@@ -304,6 +315,40 @@ async fn bench() {
         let channel_id = market.open_channel(&charlie, &key, &offer, 1_000 * UNIT, 100_000).await;
         payers.push(ChannelPayer { key, escrow: escrow, channel_id, nonce: 0, amount: 0 });
     }
+    // Metered agreements: one per consumer, on a [lock, release] template, one unit per call.
+    let agreements = market.osiris.agreements();
+    let contract = agreements.address().clone();
+    let spec = |kind, depends_on: &[u8]| ConditionSpec {
+        kind,
+        depends_on: depends_on.to_vec(),
+        time_lock: 0,
+        timeout: 1_000_000,
+    };
+    let template = vec![spec(ConditionKind::LockPayment, &[]), spec(ConditionKind::ReleasePayment, &[0])];
+    let template_id = agreements.create_template(&actor("//Alice"), template).await.unwrap().value;
+    agreements.set_template_whitelisted(&actor("//Alice"), template_id, true).await.unwrap();
+    let lock = 1_000 * UNIT;
+    let metering = Some(Metering { unit: "call".into(), price_per_unit: PRICE });
+    let offer_id = agreements
+        .create_offer(&actor(osiris_e2e::PROVIDER), "bench", "primes", template_id, lock, vec![], metering)
+        .await
+        .unwrap()
+        .value;
+    let mut metered_payers = Vec::new();
+    let mut last_block = 0;
+    for i in 0..CONSUMERS {
+        let key = payment_key();
+        let agreement_id = [i as u8 + 1; 32];
+        let consumer = osiris_e2e::actor_account("//Charlie");
+        agreements
+            .create_agreement(&charlie, agreement_id, offer_id, &consumer, key.signer_key(), Vec::new(), None)
+            .await
+            .unwrap();
+        last_block = agreements.lock_payment(&charlie, agreement_id, lock).await.unwrap().block_number;
+        let (units, amount, price_per_unit) = (0, 0, Some(PRICE));
+        metered_payers.push(AgreementPayer { key, contract, agreement_id, units, amount, price_per_unit });
+    }
+    market.wait_for_block(last_block).await;
     let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(&market.pool).await.unwrap();
     let sync_commit: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&market.pool).await.unwrap();
     // Warm-up: connections, caches, the database's plans.
@@ -311,6 +356,7 @@ async fn bench() {
         run(vec![(GatewayClient::connect(url).await.unwrap(), vec![None; 200])]).await;
     }
     run(vec![(gateway.clone(), escrow_payments(&mut payers[0], 200))]).await;
+    run(vec![(gateway.clone(), metered_payments(&mut metered_payers[0], 200))]).await;
 
     eprintln!("signing authorizations");
     // The gateway modes in the order they run (amounts only grow): which replica, prepaid or
@@ -335,6 +381,11 @@ async fn bench() {
         let seq = sign(&mut payers[0], calls);
         let conc: Vec<_> = payers.iter_mut().map(|p| sign(p, per_client)).collect();
         plans.push((name, &offer.endpoints[replica], seq, conc));
+        if name == "paid" {
+            let seq = metered_payments(&mut metered_payers[0], calls);
+            let conc: Vec<_> = metered_payers.iter_mut().map(|p| metered_payments(p, per_client)).collect();
+            plans.push(("metered", &offer.endpoints[0], seq, conc));
+        }
     }
 
     eprintln!("measuring");
@@ -412,7 +463,7 @@ async fn bench() {
     let per = |started: Instant, n: u32| started.elapsed() / n;
     let started = Instant::now();
     for _ in 0..10_000 {
-        std::hint::black_box(Payment::from_headers(std::hint::black_box(&headers)).unwrap());
+        std::hint::black_box(CallPayment::from_headers(std::hint::black_box(&headers)).unwrap());
     }
     let parse = per(started, 10_000);
     let started = Instant::now();
@@ -474,6 +525,17 @@ async fn bench() {
     );
     assert_eq!(stored.1 as usize, expected_calls, "every paid call counted exactly once");
     assert_eq!(stored.0, (expected_calls as u128 * PRICE).to_string());
+    let metered: (String, i64) = sqlx::query_as("SELECT sum(amount)::text, sum(calls)::bigint FROM gateway_metering")
+        .fetch_one(&market.pool)
+        .await
+        .unwrap();
+    let expected_metered = 200 + calls + CONSUMERS * per_client;
+    println!(
+        "metering state after the run: {} planck owed over {} metered calls (expected {expected_metered} calls × {PRICE} planck)",
+        metered.0, metered.1
+    );
+    assert_eq!(metered.1 as usize, expected_metered, "every metered call counted exactly once");
+    assert_eq!(metered.0, (expected_metered as u128 * PRICE).to_string());
     let _ = gateway_process.kill();
     let _ = relaxed_process.kill();
     if let Some((nginx, _)) = nginx {
