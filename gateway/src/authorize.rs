@@ -10,6 +10,7 @@
 //! [`commit`]: Authorizer::commit
 
 use crate::channels::ChannelCache;
+use crate::limits::RateLimits;
 use osiris_chain::AccountId;
 use osiris_mirror::AgreementFacts;
 use osiris_payments::metering::{decide_metered, id_text, MeteringRecord, MeteringState, ServiceTerms};
@@ -34,6 +35,8 @@ pub struct Authorizer {
     /// The agreements contract the metering records are for; `None` when the deployment
     /// has none (agreement-backed calls are then refused as unknown agreements).
     pub agreements_contract: Option<AccountId>,
+    /// Rate limits, checked before any signature or store work.
+    pub limits: Arc<RateLimits>,
 }
 
 /// A metering record that passed the early checks and its signature check, ready to commit.
@@ -72,6 +75,7 @@ impl Authorizer {
                 group_id: facts.group_id.clone(),
             });
         }
+        self.limits.consumer_call(&facts.signer)?;
         let terms = self.channels.terms(self.expiry_threshold);
         let mut stored = self.payments.cached(payment.channel_id);
         if let Err(refusal) = decide(&payment, &facts, stored.as_ref(), &terms) {
@@ -98,6 +102,7 @@ impl Authorizer {
             .await
             .map_err(|e| Refusal::Unavailable(e.to_string()))?
             .ok_or_else(unknown)?;
+        self.limits.consumer_call(&facts.consumer_key)?;
         let terms = self.channels.service_terms(self.expiry_threshold);
         // The local copy is never ahead of the database and records only rise, so a
         // refusal against it stands against the database's too.

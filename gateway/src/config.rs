@@ -14,6 +14,9 @@
 //! payment_durability = "strict"         # or "relaxed" (synchronous_commit = off; see Durability)
 //! worker_threads = 1                    # threads serving calls; 0 = one per core
 //!
+//! [rate_limit]                          # calls per second and bursts; 0 = no limit
+//! global_per_sec = 0; consumer_per_sec = 0; free_per_sec = 2000
+//!
 //! [service]
 //! org_id = "acme"; service_id = "primes"; group_id = "default"
 //! service_type = "grpc"                 # grpc | jsonrpc | process | job
@@ -31,7 +34,7 @@
 //! `OSIRIS_GATEWAY_LISTEN`, `OSIRIS_GATEWAY_PUBLIC_ENDPOINT`, `OSIRIS_GATEWAY_RECIPIENT`, `OSIRIS_GATEWAY_RECIPIENT_SURI`,
 //! `OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS`, `OSIRIS_GATEWAY_CLAIM_INTERVAL_SECS`,
 //! `OSIRIS_GATEWAY_PAYMENT_COMMIT`, `OSIRIS_GATEWAY_PAYMENT_DURABILITY`,
-//! `OSIRIS_GATEWAY_WORKER_THREADS`, and for the
+//! `OSIRIS_GATEWAY_WORKER_THREADS`, `OSIRIS_GATEWAY_RATE_LIMIT_<FIELD>`, and for the
 //! service `OSIRIS_GATEWAY_SERVICE_<FIELD>` (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`).
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -172,6 +175,8 @@ pub struct Config {
     /// everything on one thread, which on a machine shared with the service and the database
     /// measured lower latency and more calls per second than two; 0 means one per core.
     pub worker_threads: usize,
+    /// Token-bucket limits on paid and free calls (see `limits`).
+    pub rate_limit: crate::limits::RateLimitConfig,
     pub service: ServiceConfig,
 }
 
@@ -191,6 +196,7 @@ impl Default for Config {
             payment_commit: PaymentCommit::default(),
             payment_durability: Durability::default(),
             worker_threads: 1,
+            rate_limit: Default::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -213,6 +219,11 @@ impl Config {
             other => other
                 .strip_prefix("OSIRIS_GATEWAY_SERVICE_")
                 .map(|field| format!("service.{}", field.to_ascii_lowercase()).into())
+                .or_else(|| {
+                    other
+                        .strip_prefix("OSIRIS_GATEWAY_RATE_LIMIT_")
+                        .map(|field| format!("rate_limit.{}", field.to_ascii_lowercase()).into())
+                })
                 .or_else(|| other.strip_prefix("OSIRIS_GATEWAY_").map(|field| field.to_ascii_lowercase().into())),
         });
         let mut config: Config = figment.merge(env).extract()?;
@@ -238,6 +249,7 @@ mod tests {
             jail.set_env("OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS", "7");
             jail.set_env("OSIRIS_GATEWAY_PAYMENT_COMMIT", "before_forward");
             jail.set_env("OSIRIS_GATEWAY_PAYMENT_DURABILITY", "relaxed");
+            jail.set_env("OSIRIS_GATEWAY_RATE_LIMIT_CONSUMER_PER_SEC", "9");
             jail.set_env("OSIRIS_GATEWAY_SERVICE_PROTO_FILES", "[/opt/osiris/proto/a.proto]");
             let config = Config::load(Some(Path::new("gateway.toml")))?;
             assert_eq!(config.listen.port(), 7100);
@@ -248,6 +260,8 @@ mod tests {
             assert_eq!(config.expiry_threshold_blocks, 7);
             assert_eq!(config.payment_commit, PaymentCommit::BeforeForward);
             assert_eq!(config.payment_durability, Durability::Relaxed);
+            assert_eq!(config.rate_limit.consumer_per_sec, 9);
+            assert_eq!(config.rate_limit.free_per_sec, crate::limits::DEFAULT_FREE_PER_SEC);
             assert_eq!(config.service.proto_files, vec![PathBuf::from("/opt/osiris/proto/a.proto")]);
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())

@@ -18,6 +18,7 @@ pub mod channels;
 pub mod config;
 pub mod descriptors;
 pub mod jobs;
+pub mod limits;
 pub mod proxy;
 pub mod refusal;
 pub mod server;

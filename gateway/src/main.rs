@@ -14,6 +14,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// How often consumers whose rate-limit buckets are full again are forgotten.
+const FORGET_IDLE_CONSUMERS: Duration = Duration::from_secs(60);
+
 #[derive(Parser)]
 #[command(name = "osiris-gateway", version, about = "Sell calls to a service over Osiris payment channels.")]
 struct Args {
@@ -66,6 +69,15 @@ async fn run(config: Config) -> anyhow::Result<()> {
             tokio::spawn(osiris_payments::settlements::settle_periodically(settler, interval, shutdown.clone()));
         }
     }
+
+    let limits = started.gateway.authorizer.limits.clone();
+    let stop_forgetting = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! { _ = stop_forgetting.cancelled() => return, _ = tokio::time::sleep(FORGET_IDLE_CONSUMERS) => {} }
+            limits.forget_idle();
+        }
+    });
 
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;

@@ -13,6 +13,7 @@
 //! | Underpaid / PrepaidSpent | RESOURCE_EXHAUSTED   |
 //! | ChannelExpiring          | FAILED_PRECONDITION  |
 //! | Unavailable              | UNAVAILABLE          |
+//! | RateLimited              | RESOURCE_EXHAUSTED   |
 //!
 //! and for agreement-backed calls: UnknownAgreement NOT_FOUND, ForeignAgreement
 //! PERMISSION_DENIED, WrongConsumerKey UNAUTHENTICATED, AgreementInactive /
@@ -36,6 +37,7 @@ pub fn code(refusal: &Refusal) -> Code {
         Refusal::Underpaid { .. } | Refusal::PrepaidSpent { .. } => Code::ResourceExhausted,
         Refusal::ChannelExpiring { .. } => Code::FailedPrecondition,
         Refusal::Unavailable(_) => Code::Unavailable,
+        Refusal::RateLimited { .. } => Code::ResourceExhausted,
         Refusal::UnknownAgreement(_) => Code::NotFound,
         Refusal::ForeignAgreement { .. } => Code::PermissionDenied,
         Refusal::WrongConsumerKey { .. } => Code::Unauthenticated,

@@ -48,6 +48,9 @@ impl Gateway {
     pub async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         let path = request.uri().path();
         if OWN_PREFIXES.iter().any(|p| path.starts_with(p)) {
+            if let Err(refusal) = self.authorizer.limits.free_call() {
+                return Ok(status_response(refusal::status(&refusal)));
+            }
             let response = match Service::call(&mut self.own.clone(), request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
@@ -76,6 +79,7 @@ impl Gateway {
 
     /// Parse, resolve, check, then commit and send: the paid call's path.
     async fn paid_call(&self, request: Request<Incoming>) -> Result<Response<Body>, Refused> {
+        self.authorizer.limits.paid_call()?;
         let payment = CallPayment::from_headers(request.headers())?;
         let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
         // The signature is verified before the call goes out: a forged payment never

@@ -7,6 +7,7 @@ use crate::config::{Config, ServiceType};
 use crate::jobs::runner::Limits;
 use crate::jobs::store::JobStore;
 use crate::jobs::{JobService, Jobs};
+use crate::limits::RateLimits;
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
 use crate::server::Gateway;
@@ -179,6 +180,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         expiry_threshold: config.expiry_threshold_blocks,
         metering: metering.clone(),
         agreements_contract,
+        limits: Arc::new(RateLimits::new(config.rate_limit)),
     };
     Ok(Started {
         gateway: Arc::new(Gateway { authorizer, upstream, commit: config.payment_commit, own }),

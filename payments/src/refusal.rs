@@ -13,6 +13,7 @@
 //! | Underpaid / PrepaidSpent | RESOURCE_EXHAUSTED   |
 //! | ChannelExpiring          | FAILED_PRECONDITION  |
 //! | Unavailable              | UNAVAILABLE          |
+//! | RateLimited              | RESOURCE_EXHAUSTED   |
 //!
 //! Agreement-backed calls (metering records):
 //!
@@ -54,6 +55,10 @@ pub enum Refusal {
     ChannelExpiring { channel_id: ChannelId, expiration: BlockNumber, needed: u64, current: u64, threshold: u32 },
     #[error("payment state unavailable: {0}")]
     Unavailable(String),
+    #[error(
+        "rate limit: over the gateway's {scope} limit of {per_sec} calls per second; nothing was charged, retry later"
+    )]
+    RateLimited { scope: &'static str, per_sec: u32 },
     #[error("agreement {0} does not exist (or the indexer has not seen it yet)")]
     UnknownAgreement(String),
     #[error("agreement {agreement_id} is for {org_id}/{service_id} paying {provider}, not this gateway's service and provider")]
@@ -98,6 +103,7 @@ impl Refusal {
             Self::PrepaidSpent { .. } => "prepaid_spent",
             Self::ChannelExpiring { .. } => "channel_expiring",
             Self::Unavailable(_) => "unavailable",
+            Self::RateLimited { .. } => "rate_limited",
             Self::UnknownAgreement(_) => "unknown_agreement",
             Self::ForeignAgreement { .. } => "foreign_agreement",
             Self::WrongConsumerKey { .. } => "wrong_consumer_key",

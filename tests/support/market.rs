@@ -227,6 +227,7 @@ impl Market {
             payment_commit: Default::default(),
             payment_durability: Default::default(),
             worker_threads: 1,
+            rate_limit: Default::default(),
             service,
         }
     }
