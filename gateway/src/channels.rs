@@ -161,6 +161,11 @@ impl ChannelCache {
         Terms { price: mirror.price, finalized_block: mirror.finalized_block, expiry_threshold }
     }
 
+    /// The last finalized block the mirror holds (the indexer's cursor at the last refresh).
+    pub fn finalized_block(&self) -> u64 {
+        self.mirror.read().expect("mirror lock").finalized_block
+    }
+
     /// The service's price per call, planck, as the registry says.
     pub fn price(&self) -> osiris_contract_types::Balance {
         self.mirror.read().expect("mirror lock").price

@@ -17,6 +17,9 @@
 //! [rate_limit]                          # calls per second and bursts; 0 = no limit
 //! global_per_sec = 0; consumer_per_sec = 0; free_per_sec = 2000
 //!
+//! [health]                              # probes behind grpc.health.v1 (see `health`)
+//! probe_interval_ms = 2000; upstream_probe = "auto"; max_indexer_lag_blocks = 50
+//!
 //! [service]
 //! org_id = "acme"; service_id = "primes"; group_id = "default"
 //! service_type = "grpc"                 # grpc | jsonrpc | process | job
@@ -34,7 +37,7 @@
 //! `OSIRIS_GATEWAY_LISTEN`, `OSIRIS_GATEWAY_PUBLIC_ENDPOINT`, `OSIRIS_GATEWAY_RECIPIENT`, `OSIRIS_GATEWAY_RECIPIENT_SURI`,
 //! `OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS`, `OSIRIS_GATEWAY_CLAIM_INTERVAL_SECS`,
 //! `OSIRIS_GATEWAY_PAYMENT_COMMIT`, `OSIRIS_GATEWAY_PAYMENT_DURABILITY`,
-//! `OSIRIS_GATEWAY_WORKER_THREADS`, `OSIRIS_GATEWAY_RATE_LIMIT_<FIELD>`, and for the
+//! `OSIRIS_GATEWAY_WORKER_THREADS`, `OSIRIS_GATEWAY_RATE_LIMIT_<FIELD>`, `OSIRIS_GATEWAY_HEALTH_<FIELD>`, and for the
 //! service `OSIRIS_GATEWAY_SERVICE_<FIELD>` (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`).
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -177,6 +180,8 @@ pub struct Config {
     pub worker_threads: usize,
     /// Token-bucket limits on paid and free calls (see `limits`).
     pub rate_limit: crate::limits::RateLimitConfig,
+    /// Probes of the upstream, the database and the indexer behind the health status.
+    pub health: crate::health::HealthConfig,
     pub service: ServiceConfig,
 }
 
@@ -197,6 +202,7 @@ impl Default for Config {
             payment_durability: Durability::default(),
             worker_threads: 1,
             rate_limit: Default::default(),
+            health: Default::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -223,6 +229,11 @@ impl Config {
                     other
                         .strip_prefix("OSIRIS_GATEWAY_RATE_LIMIT_")
                         .map(|field| format!("rate_limit.{}", field.to_ascii_lowercase()).into())
+                })
+                .or_else(|| {
+                    other
+                        .strip_prefix("OSIRIS_GATEWAY_HEALTH_")
+                        .map(|field| format!("health.{}", field.to_ascii_lowercase()).into())
                 })
                 .or_else(|| other.strip_prefix("OSIRIS_GATEWAY_").map(|field| field.to_ascii_lowercase().into())),
         });

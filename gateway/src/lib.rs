@@ -17,6 +17,7 @@ pub mod authorize;
 pub mod channels;
 pub mod config;
 pub mod descriptors;
+pub mod health;
 pub mod jobs;
 pub mod limits;
 pub mod proxy;

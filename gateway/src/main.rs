@@ -70,6 +70,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
 
+    tokio::spawn(started.heartbeat(&config).run(shutdown.clone()));
     let limits = started.gateway.authorizer.limits.clone();
     let stop_forgetting = shutdown.clone();
     tokio::spawn(async move {

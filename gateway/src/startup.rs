@@ -7,6 +7,7 @@ use crate::config::{Config, ServiceType};
 use crate::jobs::runner::Limits;
 use crate::jobs::store::JobStore;
 use crate::jobs::{JobService, Jobs};
+use crate::health::Heartbeat;
 use crate::limits::RateLimits;
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
@@ -57,6 +58,25 @@ pub struct Started {
     pub deployment: Deployment,
     /// The recipient's key, when configured (for periodic claims).
     pub recipient_signer: Option<Signer>,
+    /// The gateway's gRPC health status, and the service names it reports besides `""`.
+    pub health: tonic_health::server::HealthReporter,
+    pub services: Vec<String>,
+}
+
+impl Started {
+    /// The heartbeat that keeps the health status true to the upstream, the database and
+    /// the indexer (run it with `Heartbeat::run`).
+    pub fn heartbeat(&self, config: &Config) -> Heartbeat {
+        Heartbeat {
+            config: config.health.clone(),
+            service: config.service.clone(),
+            reporter: self.health.clone(),
+            services: self.services.clone(),
+            pool: self.payments.pool().clone(),
+            chain: self.chain.clone(),
+            channels: self.channels.clone(),
+        }
+    }
 }
 
 /// Everything [`start`] checks, in order, each failure with a message naming the mismatch.
@@ -149,6 +169,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         services: api.as_ref().map(|a| a.services()).unwrap_or_default(),
         agreements: agreements_contract.as_ref().map(|a| a.to_string()).unwrap_or_default(),
     };
+    let services = info.services.clone();
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", tonic_health::ServingStatus::Serving).await;
     for name in &info.services {
@@ -190,6 +211,8 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         chain,
         deployment,
         recipient_signer,
+        health,
+        services,
     })
 }
 

@@ -228,6 +228,7 @@ impl Market {
             payment_durability: Default::default(),
             worker_threads: 1,
             rate_limit: Default::default(),
+            health: Default::default(),
             service,
         }
     }
@@ -238,6 +239,7 @@ impl Market {
         let started = osiris_gateway::startup::start(&config).await.expect("gateway start");
         let stop = CancellationToken::new();
         tokio::spawn(started.channels.clone().follow(stop.clone()));
+        tokio::spawn(started.heartbeat(&config).run(stop.clone()));
         let reserved = self.reserved.lock().unwrap().remove(&config.listen);
         let listener = match reserved {
             Some(listener) => {
