@@ -13,6 +13,7 @@
 //! payment_commit = "overlapped"         # or "before_forward" (see PaymentCommit)
 //! payment_durability = "strict"         # or "relaxed" (synchronous_commit = off; see Durability)
 //! worker_threads = 1                    # threads serving calls; 0 = one per core
+//! shutdown_grace_ms = 10000             # on SIGTERM, time open calls get to finish
 //!
 //! [rate_limit]                          # calls per second and bursts; 0 = no limit
 //! global_per_sec = 0; consumer_per_sec = 0; free_per_sec = 2000
@@ -178,6 +179,9 @@ pub struct Config {
     /// everything on one thread, which on a machine shared with the service and the database
     /// measured lower latency and more calls per second than two; 0 means one per core.
     pub worker_threads: usize,
+    /// On SIGTERM, how long open calls may take to finish before their connections are
+    /// closed, milliseconds.
+    pub shutdown_grace_ms: u64,
     /// Token-bucket limits on paid and free calls (see `limits`).
     pub rate_limit: crate::limits::RateLimitConfig,
     /// Probes of the upstream, the database and the indexer behind the health status.
@@ -201,6 +205,7 @@ impl Default for Config {
             payment_commit: PaymentCommit::default(),
             payment_durability: Durability::default(),
             worker_threads: 1,
+            shutdown_grace_ms: 10_000,
             rate_limit: Default::default(),
             health: Default::default(),
             service: ServiceConfig::default(),

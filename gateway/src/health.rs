@@ -140,7 +140,10 @@ impl Heartbeat {
                 let uri: http::Uri = svc.endpoint.parse().map_err(|e| format!("upstream {}: {e}", svc.endpoint))?;
                 let host = uri.host().unwrap_or("127.0.0.1");
                 let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
-                tokio::net::TcpStream::connect((host, port)).await.map(drop).map_err(|e| format!("upstream {host}:{port}: {e}"))
+                tokio::net::TcpStream::connect((host, port))
+                    .await
+                    .map(drop)
+                    .map_err(|e| format!("upstream {host}:{port}: {e}"))
             }
         }
     }
@@ -181,7 +184,9 @@ async fn grpc_health(endpoint: &str) -> Result<(), String> {
         .map_err(|e| format!("upstream {endpoint}: {e}"))?;
     let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
     match client.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await {
-        Ok(reply) if reply.get_ref().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 => {
+        Ok(reply)
+            if reply.get_ref().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 =>
+        {
             Ok(())
         }
         Ok(reply) => Err(format!("upstream {endpoint} reports status {}", reply.get_ref().status)),
@@ -200,9 +205,9 @@ fn executable(program: &str) -> Result<(), String> {
             .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).collect())
             .unwrap_or_default()
     };
-    let found = candidates.iter().any(|path| {
-        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    });
+    let found = candidates
+        .iter()
+        .any(|path| std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
     if found {
         Ok(())
     } else {

@@ -1,7 +1,8 @@
 //! `osiris-gateway`: sell calls to a service over escrow payment channels and service agreements.
 //!
 //! Configuration: `--config FILE` (TOML) and the environment (see `config.rs`).
-//! SIGTERM or Ctrl-C stops accepting and lets open calls finish (up to 10 s).
+//! SIGTERM or Ctrl-C stops accepting, reports NOT_SERVING and lets open calls finish (up to
+//! `shutdown_grace_ms`), then exits 0; a second signal exits at once (code 130).
 
 use anyhow::Context;
 use clap::Parser;
@@ -13,6 +14,9 @@ use osiris_payments::settlements::Settler;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Exit code when a second SIGTERM or Ctrl-C cuts the graceful shutdown short.
+const SECOND_SIGNAL_EXIT_CODE: i32 = 130;
 
 /// How often consumers whose rate-limit buckets are full again are forgotten.
 const FORGET_IDLE_CONSUMERS: Duration = Duration::from_secs(60);
@@ -92,13 +96,25 @@ async fn run(config: Config) -> anyhow::Result<()> {
         started.channels.price()
     );
     let stop = shutdown.clone();
+    let (health, services) = (started.health.clone(), started.services.clone());
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
     tokio::spawn(async move {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
-        tracing::info!("stopping");
+        tracing::info!("stopping: no new connections; open calls have {} ms to finish", grace.as_millis());
         stop.cancel();
+        // Load balancers that watch the health status stop sending calls here.
+        health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        for name in &services {
+            health.set_service_status(name, tonic_health::ServingStatus::NotServing).await;
+        }
+        tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(SECOND_SIGNAL_EXIT_CODE);
     });
-    server::serve(listener, started.gateway, shutdown, Duration::from_secs(10)).await;
+    server::serve(listener, started.gateway, shutdown, grace).await;
+    // Every answered call's payment was committed before its answer; nothing is left to flush.
+    tracing::info!("stopped");
     Ok(())
 }

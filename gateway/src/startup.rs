@@ -4,10 +4,10 @@
 use crate::authorize::Authorizer;
 use crate::channels::ChannelCache;
 use crate::config::{Config, ServiceType};
+use crate::health::Heartbeat;
 use crate::jobs::runner::Limits;
 use crate::jobs::store::JobStore;
 use crate::jobs::{JobService, Jobs};
-use crate::health::Heartbeat;
 use crate::limits::RateLimits;
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};

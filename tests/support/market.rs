@@ -227,6 +227,7 @@ impl Market {
             payment_commit: Default::default(),
             payment_durability: Default::default(),
             worker_threads: 1,
+            shutdown_grace_ms: 10_000,
             rate_limit: Default::default(),
             health: Default::default(),
             service,
