@@ -37,6 +37,19 @@ impl From<MeteringStoreError> for Refusal {
     }
 }
 
+const INSERT: &str = "INSERT INTO gateway_metering (agreement_id, units, amount, signature, calls, version)
+     VALUES ($1, $2, $3::numeric, $4, $5, 1) ON CONFLICT (agreement_id) DO NOTHING";
+const INSERT_RELAXED: &str = "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
+     INSERT INTO gateway_metering (agreement_id, units, amount, signature, calls, version)
+     SELECT $1, $2, $3::numeric, $4, $5, 1 FROM relaxed ON CONFLICT (agreement_id) DO NOTHING";
+const UPDATE: &str = "UPDATE gateway_metering SET units = $2, amount = $3::numeric, signature = $4, calls = $5,
+            version = version + 1, updated_at = now()
+     WHERE agreement_id = $1 AND version = $6";
+const UPDATE_RELAXED: &str = "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE gateway_metering SET units = $2, amount = $3::numeric, signature = $4, calls = $5,
+            version = version + 1, updated_at = now()
+     FROM relaxed WHERE agreement_id = $1 AND version = $6";
+
 /// A stored row and the version it was read or written at (0: no row).
 type Versioned = (Option<MeteringState>, i64);
 
@@ -130,19 +143,17 @@ impl MeteringStore {
         )))
     }
 
-    /// Writes `state` if the row is still at `version` (0: absent); whether it did.
+    /// Writes `state` if the row is still at `version` (0: absent); whether it did. One
+    /// statement in its own transaction: one round trip. Relaxed durability sets
+    /// `synchronous_commit = off` for that transaction alone (`set_config(…, true)` in the
+    /// statement, still in force when it commits).
     async fn write(&self, state: &MeteringState, version: i64) -> Result<bool, MeteringStoreError> {
-        let mut tx = self.pool.begin().await?;
-        if self.durability == Durability::Relaxed {
-            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-        }
-        let sql = if version == 0 {
-            "INSERT INTO gateway_metering (agreement_id, units, amount, signature, calls, version)
-             VALUES ($1, $2, $3::numeric, $4, $5, 1) ON CONFLICT (agreement_id) DO NOTHING"
-        } else {
-            "UPDATE gateway_metering SET units = $2, amount = $3::numeric, signature = $4, calls = $5,
-                    version = version + 1, updated_at = now()
-             WHERE agreement_id = $1 AND version = $6"
+        let relaxed = self.durability == Durability::Relaxed;
+        let sql = match (version == 0, relaxed) {
+            (true, false) => INSERT,
+            (true, true) => INSERT_RELAXED,
+            (false, false) => UPDATE,
+            (false, true) => UPDATE_RELAXED,
         };
         let query = sqlx::query(sql)
             .bind(state.agreement_id.as_slice())
@@ -151,8 +162,7 @@ impl MeteringStore {
             .bind(state.signature.as_slice())
             .bind(i64::try_from(state.calls).unwrap_or(i64::MAX));
         let query = if version == 0 { query } else { query.bind(version) };
-        let done = query.execute(&mut *tx).await?;
-        tx.commit().await?;
+        let done = query.execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 }
