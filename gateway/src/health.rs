@@ -223,7 +223,15 @@ mod tests {
     fn executables_are_found_by_path_or_on_path() {
         assert!(executable("sh").is_ok());
         assert!(executable("/bin/sh").is_ok());
-        assert!(executable("/etc/hostname").is_err());
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data.txt");
+        std::fs::write(&data, "not a program").unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(executable(data.to_str().unwrap()).is_err());
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(executable(data.to_str().unwrap()).is_ok());
+        assert!(executable(dir.path().to_str().unwrap()).is_err(), "a directory is not a program");
         assert!(executable("no-such-program-osiris").is_err());
         assert!(executable("").is_err());
     }
