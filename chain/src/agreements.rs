@@ -44,7 +44,12 @@ pub fn sign_input(
     agreement_id: &AgreementId,
     input_hash: &Hash32,
 ) -> PaymentSignature {
-    key.sign_digest(&blake2_256(&input_message(&to_ink(contract), agreement_id, input_hash)))
+    key.sign_digest(&input_digest(contract, agreement_id, input_hash))
+}
+
+/// What the consumer signs over an input's hash: blake2-256 of `input_message`.
+fn input_digest(contract: &AccountId, agreement_id: &AgreementId, input_hash: &Hash32) -> [u8; 32] {
+    blake2_256(&input_message(&to_ink(contract), agreement_id, input_hash))
 }
 
 /// The consumer's cumulative metering record: `units` counted so far, `amount` planck owed.
@@ -55,7 +60,12 @@ pub fn sign_metering(
     units: u64,
     amount: Balance,
 ) -> PaymentSignature {
-    key.sign_digest(&blake2_256(&metering_message(&to_ink(contract), agreement_id, units, amount)))
+    key.sign_digest(&metering_digest(contract, agreement_id, units, amount))
+}
+
+/// What the consumer signs for a metering record: blake2-256 of `metering_message`.
+fn metering_digest(contract: &AccountId, agreement_id: &AgreementId, units: u64, amount: Balance) -> [u8; 32] {
+    blake2_256(&metering_message(&to_ink(contract), agreement_id, units, amount))
 }
 
 /// Whether `signature` is `consumer_key`'s metering record (`units`, `amount` planck) of
@@ -68,8 +78,8 @@ pub fn is_metering_signed_by(
     units: u64,
     amount: Balance,
 ) -> bool {
-    let digest = blake2_256(&metering_message(&to_ink(contract), agreement_id, units, amount));
-    crate::payment::recover_signer(signature, &digest).is_ok_and(|k| k == *consumer_key)
+    crate::payment::recover_signer(signature, &metering_digest(contract, agreement_id, units, amount))
+        .is_ok_and(|k| k == *consumer_key)
 }
 
 /// The digest a consumer signs to read its agreement's latest accepted metering record from
@@ -93,8 +103,8 @@ pub fn is_input_signed_by(
     agreement_id: &AgreementId,
     input_hash: &Hash32,
 ) -> bool {
-    let digest = blake2_256(&input_message(&to_ink(contract), agreement_id, input_hash));
-    crate::payment::recover_signer(signature, &digest).is_ok_and(|k| k == *consumer_key)
+    crate::payment::recover_signer(signature, &input_digest(contract, agreement_id, input_hash))
+        .is_ok_and(|k| k == *consumer_key)
 }
 
 /// The digest a consumer signs to read, stop or fetch its agreement's compute job at a

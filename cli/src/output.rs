@@ -59,6 +59,11 @@ pub fn print_error(error: &anyhow::Error, json: bool) {
     }
 }
 
+/// Bytes as the CLI prints ids, keys, hashes and signatures: `0x` and lower-case hex.
+pub fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
 /// Amounts are printed as decimal strings in JSON (u128 does not fit a JSON number).
 pub fn planck(amount: u128) -> Value {
     Value::String(amount.to_string())

@@ -9,53 +9,29 @@ use osiris_e2e::{actor_account, example_service, spawn_primes, Market, CONSUMER,
 use osiris_gateway::config::{ServiceConfig, ServiceType};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-struct Cli {
-    node: String,
-    deployment: std::path::PathBuf,
-    database: String,
+mod common;
+
+/// The `osiris` binary as the story's actors run it, in the story's directory, with `--json`.
+struct Cli<'a> {
+    market: &'a Market,
+    dir: &'a Path,
 }
 
-impl Cli {
-    fn run_in(&self, dir: &Path, suri: &str, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_osiris"))
-            .current_dir(dir)
-            .env("OSIRIS_NODE_URL", &self.node)
-            .env("OSIRIS_DEPLOYMENT", &self.deployment)
-            .env("OSIRIS_SURI", suri)
-            .env("DATABASE_URL", &self.database)
-            .env("OSIRIS_CONSUMER_DIR", dir.join("consumer"))
-            .arg("--json")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run osiris");
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
+impl Cli<'_> {
+    fn run(&self, suri: &str, args: &[&str], stdin: &str) -> Output {
+        let args: Vec<&str> = std::iter::once("--json").chain(args.iter().copied()).collect();
+        common::osiris_in(self.market, self.dir, &self.dir.join("consumer"), suri, &args, stdin.as_bytes())
     }
 
-    fn ok(&self, dir: &Path, suri: &str, args: &[&str]) -> Value {
-        let out = self.run_in(dir, suri, args, "");
-        assert!(out.status.success(), "osiris {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    fn ok(&self, suri: &str, args: &[&str]) -> Value {
+        common::reply(&self.run(suri, args, ""))
     }
 
     /// The one-line error of a refused command.
-    fn refused(&self, dir: &Path, suri: &str, args: &[&str]) -> String {
-        let out = self.run_in(dir, suri, args, "");
-        assert!(!out.status.success(), "osiris {args:?} succeeded");
-        let text = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        // clap adds its usage and a "For more information" tip under its one-line errors.
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
-            .collect();
-        assert_eq!(lines.len(), 1, "{text}");
-        text
+    fn refused(&self, suri: &str, args: &[&str]) -> String {
+        common::one_line_refusal(&self.run(suri, args, ""))
     }
 }
 
@@ -89,19 +65,14 @@ async fn a_compute_job_and_metered_calls_from_the_command_line() {
     let _jobs = market.start_gateway(config).await;
     let primes = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
     let _primes = market.start_gateway(market.gateway_config(&primes_offer, 0, primes)).await;
-    let cli = Cli {
-        node: market.osiris.node.url.clone(),
-        deployment: market.deployment_file.clone(),
-        database: market.db.url.clone(),
-    };
+    let cli = Cli { market: &market, dir };
     let (alice, bob, charlie) = ("//Alice", PROVIDER, CONSUMER);
     let key = dir.join("charlie.key");
     let key = key.to_str().unwrap();
-    cli.ok(dir, charlie, &["key", "generate", "--out", key]);
+    cli.ok(charlie, &["key", "generate", "--out", key]);
 
     // Alice's compute template; Bob's offer; Charlie agrees and locks.
     let template = cli.ok(
-        dir,
         alice,
         &[
             "agreement",
@@ -118,17 +89,13 @@ async fn a_compute_job_and_metered_calls_from_the_command_line() {
         ],
     );
     let template = template["template_id"].to_string();
-    cli.ok(dir, alice, &["agreement", "template", "whitelist", &template]);
+    cli.ok(alice, &["agreement", "template", "whitelist", &template]);
     let price = (2 * UNIT).to_string();
-    let offer = cli.ok(
-        dir,
-        bob,
-        &["agreement", "offer", "create", "acme", "stats", "--template", &template, "--price", &price],
-    );
+    let offer =
+        cli.ok(bob, &["agreement", "offer", "create", "acme", "stats", "--template", &template, "--price", &price]);
     let offer = offer["offer_id"].to_string();
-    let agreement =
-        s(&cli.ok(dir, charlie, &["agreement", "create", "--offer", &offer, "--key-file", key])["agreement_id"]);
-    cli.ok(dir, charlie, &["agreement", "lock", &agreement]);
+    let agreement = s(&cli.ok(charlie, &["agreement", "create", "--offer", &offer, "--key-file", key])["agreement_id"]);
+    cli.ok(charlie, &["agreement", "lock", &agreement]);
     std::fs::write(dir.join("main.py"), "import os, sys\nrows = open(os.path.join(sys.argv[1], 'weather.csv')).read().count('\\n') - 1\nprint('rows', rows)\nopen(os.path.join(sys.argv[2], 'rows.txt'), 'w').write(str(rows))\n").unwrap();
     let jobs_url = jobs_offer.endpoints[0].as_str();
     let job = |command: &str, extra: &[&str]| {
@@ -139,43 +106,39 @@ async fn a_compute_job_and_metered_calls_from_the_command_line() {
 
     // Bad inputs: one line each, nothing started.
     let missing = job("start", &["--files", "nope.py"]);
-    assert!(cli.refused(dir, charlie, &args(&missing)).contains("nope.py"));
+    assert!(cli.refused(charlie, &args(&missing)).contains("nope.py"));
     let malformed = ["job", "status", jobs_url, "--agreement", "0x12", "--key-file", key];
-    assert!(cli.refused(dir, charlie, &malformed).contains("--agreement"));
+    assert!(cli.refused(charlie, &malformed).contains("--agreement"));
     let primes_url = primes_offer.endpoints[0].as_str();
     let wrong_gateway = ["job", "status", primes_url, "--agreement", agreement.as_str(), "--key-file", key];
-    assert!(cli.refused(dir, charlie, &wrong_gateway).contains("not compute jobs"));
-    assert!(cli.refused(dir, charlie, &args(&job("status", &[]))).contains("NotFound"));
+    assert!(cli.refused(charlie, &wrong_gateway).contains("not compute jobs"));
+    assert!(cli.refused(charlie, &args(&job("status", &[]))).contains("NotFound"));
 
     // The job: started, its logs followed to the end, its outputs fetched and checked.
-    let started = cli.ok(dir, charlie, &args(&job("start", &["--files", "main.py"])));
+    let started = cli.ok(charlie, &args(&job("start", &["--files", "main.py"])));
     assert_eq!(started["state"], "starting");
-    let logs = cli.ok(dir, charlie, &args(&job("logs", &[])));
+    let logs = cli.ok(charlie, &args(&job("logs", &[])));
     assert_eq!(logs["log"], "rows 2\n");
     assert_eq!(logs["job"]["state"], "succeeded", "{logs}");
-    let fetched = cli.ok(dir, charlie, &args(&job("fetch", &["--out", dir.join("out").to_str().unwrap()])));
+    let fetched = cli.ok(charlie, &args(&job("fetch", &["--out", dir.join("out").to_str().unwrap()])));
     assert_eq!(fetched["files"], serde_json::json!(["rows.txt"]));
     assert_eq!(std::fs::read_to_string(dir.join("out/rows.txt")).unwrap(), "2");
     let stranger = dir.join("eve.key");
-    cli.ok(dir, "//Eve", &["key", "generate", "--out", stranger.to_str().unwrap()]);
+    cli.ok("//Eve", &["key", "generate", "--out", stranger.to_str().unwrap()]);
     let mut as_eve = job("fetch", &["--out", dir.join("eve").to_str().unwrap()]);
     as_eve[6] = stranger.to_str().unwrap().to_string();
-    assert!(cli.refused(dir, "//Eve", &args(&as_eve)).contains("Unauthenticated"));
+    assert!(cli.refused("//Eve", &args(&as_eve)).contains("Unauthenticated"));
     assert!(!dir.join("eve").exists(), "a refused fetch writes nothing");
-    cli.ok(dir, bob, &["agreement", "release", &agreement]);
+    cli.ok(bob, &["agreement", "release", &agreement]);
 
     // Metered primes calls under a second agreement, settled by Bob from the gateways' records.
-    let metered_template = cli.ok(
-        dir,
-        alice,
-        &["agreement", "template", "create", "--condition", "lock:300", "--condition", "release:600"],
-    );
+    let metered_template =
+        cli.ok(alice, &["agreement", "template", "create", "--condition", "lock:300", "--condition", "release:600"]);
     let metered_template = metered_template["template_id"].to_string();
-    cli.ok(dir, alice, &["agreement", "template", "whitelist", &metered_template]);
+    cli.ok(alice, &["agreement", "template", "whitelist", &metered_template]);
     let per_call = (UNIT / 10).to_string();
     let locked = (UNIT / 2).to_string();
     let offer = cli.ok(
-        dir,
         bob,
         &[
             "agreement",
@@ -194,26 +157,25 @@ async fn a_compute_job_and_metered_calls_from_the_command_line() {
         ],
     );
     let offer = offer["offer_id"].to_string();
-    let metered =
-        s(&cli.ok(dir, charlie, &["agreement", "create", "--offer", &offer, "--key-file", key])["agreement_id"]);
-    let lock = cli.ok(dir, charlie, &["agreement", "lock", &metered]);
+    let metered = s(&cli.ok(charlie, &["agreement", "create", "--offer", &offer, "--key-file", key])["agreement_id"]);
+    let lock = cli.ok(charlie, &["agreement", "lock", &metered]);
     market.wait_for_block(lock["block"].as_u64().unwrap()).await;
     let call = ["call", primes_url, "Factorize", "--agreement", metered.as_str(), "--key-file", key];
     for number in [6, 35] {
-        let out = cli.run_in(dir, charlie, &call, &format!("{{\"number\": {number}}}"));
+        let out = cli.run(charlie, &call, &format!("{{\"number\": {number}}}"));
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let conflicting =
         ["call", primes_url, "Factorize", "--agreement", metered.as_str(), "--channel", "0", "--key-file", key];
-    assert!(cli.refused(dir, charlie, &conflicting).contains("--channel"));
-    let settled = cli.ok(dir, bob, &["agreement", "settle", "--from-gateways"]);
+    assert!(cli.refused(charlie, &conflicting).contains("--channel"));
+    let settled = cli.ok(bob, &["agreement", "settle", "--from-gateways"]);
     let rows = settled["settled"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{settled}");
     assert_eq!((rows[0]["units"].as_u64(), rows[0]["submitted"].as_bool()), (Some(2), Some(true)));
     assert_eq!(rows[0]["amount"], (2 * UNIT / 10).to_string());
-    let again = cli.ok(dir, bob, &["agreement", "settle", "--from-gateways"]);
+    let again = cli.ok(bob, &["agreement", "settle", "--from-gateways"]);
     assert!(again["settled"].as_array().unwrap().iter().all(|r| r["submitted"] == false), "{again}");
-    let shown = cli.ok(dir, charlie, &["agreement", "show", &metered]);
+    let shown = cli.ok(charlie, &["agreement", "show", &metered]);
     assert_eq!(shown["paid"], (2 * UNIT / 10).to_string());
     assert_eq!(actor_account(CONSUMER).to_string(), s(&shown["consumer"]));
 }

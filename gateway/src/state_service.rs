@@ -11,6 +11,7 @@ use crate::pb::{
 use osiris_chain::AccountId;
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::PaymentSignature;
+use osiris_mirror::AgreementFacts;
 use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::store::PaymentStore;
 use osiris_payments::{PaymentState, Refusal};
@@ -82,6 +83,54 @@ pub(crate) fn fresh_signature(timestamp: u64, signature: Vec<u8>) -> Result<Paym
         .map_err(|s: Vec<u8>| Status::invalid_argument(format!("signature is {} bytes, expected 65", s.len())))
 }
 
+/// An agreement id from a request's bytes: INVALID_ARGUMENT unless 32 bytes.
+pub(crate) fn parse_agreement_id(bytes: Vec<u8>) -> Result<AgreementId, Status> {
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| Status::invalid_argument(format!("agreement_id is {} bytes, expected 32", b.len())))
+}
+
+/// The agreement as the mirror holds it: NOT_FOUND if it does not know it.
+pub(crate) async fn agreement_facts(
+    channels: &ChannelCache,
+    agreement_id: &AgreementId,
+) -> Result<Arc<AgreementFacts>, Status> {
+    channels
+        .agreement(agreement_id)
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?
+        .ok_or_else(|| unknown_agreement(agreement_id))
+}
+
+fn unknown_agreement(agreement_id: &AgreementId) -> Status {
+    Status::not_found(format!(
+        "agreement {} does not exist (or the indexer has not seen it yet)",
+        osiris_payments::metering::id_text(agreement_id)
+    ))
+}
+
+/// The agreement of a request its consumer signed: the timestamp must be fresh, the
+/// agreements contract known (`contract`, NOT_FOUND without one), the agreement in the
+/// mirror, and `signature` its consumer key's over `digest(contract, agreement_id, timestamp)`
+/// (UNAUTHENTICATED otherwise).
+pub(crate) async fn signed_by_consumer(
+    channels: &ChannelCache,
+    contract: Option<&AccountId>,
+    agreement_id: &AgreementId,
+    timestamp: u64,
+    signature: Vec<u8>,
+    digest: fn(&AccountId, &AgreementId, u64) -> [u8; 32],
+) -> Result<Arc<AgreementFacts>, Status> {
+    let signature = fresh_signature(timestamp, signature)?;
+    let contract = contract.ok_or_else(|| unknown_agreement(agreement_id))?;
+    let facts = agreement_facts(channels, agreement_id).await?;
+    let digest = digest(contract, agreement_id, timestamp);
+    if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.consumer_key) {
+        return Err(Status::unauthenticated("the request is not signed by the agreement's consumer key"));
+    }
+    Ok(facts)
+}
+
 /// Serves the latest accepted metering record of an agreement to its consumer.
 #[derive(Clone)]
 pub struct AgreementStateService {
@@ -98,24 +147,11 @@ impl AgreementState for AgreementStateService {
         request: Request<AgreementStateRequest>,
     ) -> Result<Response<AgreementStateReply>, Status> {
         let AgreementStateRequest { agreement_id, timestamp, signature } = request.into_inner();
-        let agreement_id: AgreementId = agreement_id.try_into().map_err(|s: Vec<u8>| {
-            Status::invalid_argument(format!("agreement_id is {} bytes, expected 32", s.len()))
-        })?;
-        let signature = fresh_signature(timestamp, signature)?;
-        let text = osiris_payments::metering::id_text(&agreement_id);
-        let not_found =
-            || Status::not_found(format!("agreement {text} does not exist (or the indexer has not seen it yet)"));
-        let contract = self.contract.as_ref().ok_or_else(not_found)?;
-        let facts = self
-            .channels
-            .agreement(&agreement_id)
-            .await
-            .map_err(|e| Status::unavailable(e.to_string()))?
-            .ok_or_else(not_found)?;
-        let digest = osiris_chain::agreements::agreement_state_digest(contract, &agreement_id, timestamp);
-        if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.consumer_key) {
-            return Err(Status::unauthenticated("the request is not signed by the agreement's consumer key"));
-        }
+        let agreement_id = parse_agreement_id(agreement_id)?;
+        let digest = osiris_chain::agreements::agreement_state_digest;
+        let facts =
+            signed_by_consumer(&self.channels, self.contract.as_ref(), &agreement_id, timestamp, signature, digest)
+                .await?;
         let stored = self.metering.load(&agreement_id).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
         // The chain's settled record is the floor (e.g. settled from another store).
         let (units, amount, signature, calls) = match stored {

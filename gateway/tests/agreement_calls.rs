@@ -7,8 +7,8 @@
 
 use osiris_chain::agreements::sign_agreement;
 use osiris_chain::payment::PaymentKey;
-use osiris_chain::types::agreements::{AgreementState, ConditionKind, ConditionSpec, Metering};
-use osiris_e2e::{actor, actor_account, example_service, spawn_primes, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_chain::types::agreements::{AgreementState, ConditionKind, Metering};
+use osiris_e2e::{actor, actor_account, condition, example_service, spawn_primes, Market, CONSUMER, PROVIDER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{find_method, AgreementPayer, Api, GatewayClient};
 use osiris_payments::settlements::Settler;
@@ -19,15 +19,7 @@ use tonic::Code;
 const PER_CALL: u128 = 3 * UNIT / 100;
 const CALLS_LOCKED: u128 = 5;
 
-fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
-    match result {
-        Ok(value) => panic!("expected a refusal, got {value:?}"),
-        Err(status) => {
-            assert!(!status.message().is_empty(), "a refusal names its problem");
-            status.code()
-        }
-    }
-}
+use osiris_e2e::refusal_code as code;
 
 async fn stored(market: &Market, id: &[u8; 32]) -> Option<(i64, String, i64)> {
     sqlx::query_as("SELECT units, amount::text, calls FROM gateway_metering WHERE agreement_id = $1")
@@ -45,18 +37,12 @@ async fn metered_calls_under_an_agreement_are_settled_for_exactly_what_was_signe
     let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
     let agreements = market.osiris.agreements();
     let contract = *agreements.address();
-    let (alice, bob, charlie) = (actor("//Alice"), actor(PROVIDER), actor(CONSUMER));
+    let (bob, charlie) = (actor(PROVIDER), actor(CONSUMER));
 
     // Alice (the contract's owner) whitelists a service-period template; Bob offers metered access.
-    let spec = |kind, depends_on: &[u8], timeout| ConditionSpec {
-        kind,
-        depends_on: depends_on.to_vec(),
-        time_lock: 0,
-        timeout,
-    };
-    let template = vec![spec(ConditionKind::LockPayment, &[], 200), spec(ConditionKind::ReleasePayment, &[0], 2_000)];
-    let template_id = agreements.create_template(&alice, template).await.unwrap().value;
-    agreements.set_template_whitelisted(&alice, template_id, true).await.unwrap();
+    let template =
+        vec![condition(ConditionKind::LockPayment, &[], 200), condition(ConditionKind::ReleasePayment, &[0], 2_000)];
+    let template_id = market.osiris.whitelisted_template(template).await;
     let metering = Metering { unit: "call".into(), price_per_unit: PER_CALL };
     let price = CALLS_LOCKED * PER_CALL;
     let offer_id = agreements

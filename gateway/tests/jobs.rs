@@ -8,8 +8,10 @@
 
 use osiris_chain::agreements::{files_hash, sign_agreement, sign_input};
 use osiris_chain::payment::PaymentKey;
-use osiris_chain::types::agreements::{AgreementId, AgreementState, ConditionKind, ConditionSpec};
-use osiris_e2e::{actor, actor_account, gateway_when_up, spawn_gateway_process, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_chain::types::agreements::{AgreementId, AgreementState, ConditionKind};
+use osiris_e2e::{
+    actor, actor_account, condition, gateway_when_up, spawn_gateway_process, Market, CONSUMER, PROVIDER, UNIT,
+};
 use osiris_gateway::config::{ServiceConfig, ServiceType};
 use osiris_gateway_client::pb::Job;
 use osiris_gateway_client::GatewayClient;
@@ -27,15 +29,7 @@ open(os.path.join(sys.argv[2], "stats.txt"), "w").write(f"rows={len(values)} mea
 /// The runner: the uploaded `main.py` with the data and output directories.
 const RUNNER: [&str; 4] = ["sh", "-c", "exec python3 \"$1/main.py\" \"$2\" \"$3\"", "runner"];
 
-fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
-    match result {
-        Ok(value) => panic!("expected a refusal, got {value:?}"),
-        Err(status) => {
-            assert!(!status.message().is_empty(), "a refusal names its problem");
-            status.code()
-        }
-    }
-}
+use osiris_e2e::refusal_code as code;
 
 /// Waits until the job is in one of `states` (up to 90 s).
 async fn until(
@@ -84,22 +78,15 @@ async fn a_consumer_runs_its_algorithm_on_the_providers_data_and_fetches_the_out
     // Alice whitelists the compute template; Bob offers it for his stats service.
     let agreements = market.osiris.agreements();
     let contract = *agreements.address();
-    let (alice, bob, charlie) = (actor("//Alice"), actor(PROVIDER), actor(CONSUMER));
-    let spec = |kind, depends_on: &[u8], timeout| ConditionSpec {
-        kind,
-        depends_on: depends_on.to_vec(),
-        time_lock: 0,
-        timeout,
-    };
+    let (bob, charlie) = (actor(PROVIDER), actor(CONSUMER));
     use ConditionKind::*;
     let template = vec![
-        spec(LockPayment, &[], 500),
-        spec(InputAgreed, &[0], 600),
-        spec(AccessGranted, &[1], 700),
-        spec(ReleasePayment, &[0, 1, 2], 800),
+        condition(LockPayment, &[], 500),
+        condition(InputAgreed, &[0], 600),
+        condition(AccessGranted, &[1], 700),
+        condition(ReleasePayment, &[0, 1, 2], 800),
     ];
-    let template_id = agreements.create_template(&alice, template).await.unwrap().value;
-    agreements.set_template_whitelisted(&alice, template_id, true).await.unwrap();
+    let template_id = market.osiris.whitelisted_template(template).await;
     let offer_id =
         agreements.create_offer(&bob, "acme", "stats", template_id, PRICE, vec![], None).await.unwrap().value;
     let key = PaymentKey::generate();

@@ -13,15 +13,7 @@ use tonic::Code;
 
 const PRICE: u128 = UNIT / 100;
 
-fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
-    match result {
-        Ok(value) => panic!("expected a refusal, got {value:?}"),
-        Err(status) => {
-            assert!(!status.message().is_empty(), "a refusal names its problem");
-            status.code()
-        }
-    }
-}
+use osiris_e2e::refusal_code as code;
 
 async fn stored(market: &Market, channel_id: u64) -> (i64, String, i64) {
     sqlx::query_as("SELECT nonce, amount::text, calls FROM gateway_payments WHERE channel_id = $1")

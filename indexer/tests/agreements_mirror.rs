@@ -10,15 +10,13 @@ use osiris_chain::{
     account::{from_ink, to_ink},
     agreements::{sign_input, sign_metering, Agreements},
     payment::PaymentKey,
-    types::agreements::{AgreementId, ConditionKind, ConditionSpec, ConditionState, Metering},
+    types::agreements::{AgreementId, ConditionKind, ConditionState, Metering},
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
 };
 use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use serde_json::Value;
 
-fn spec(kind: ConditionKind, depends_on: &[u8], timeout: u32) -> ConditionSpec {
-    ConditionSpec { kind, depends_on: depends_on.to_vec(), time_lock: 0, timeout }
-}
+use osiris_e2e::condition as spec;
 
 fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))

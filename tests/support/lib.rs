@@ -15,15 +15,17 @@
 
 mod chain;
 mod db;
+mod grpc;
 mod market;
 mod process;
 mod world;
 
 pub use chain::TestChain;
 pub use db::TestDatabase;
+pub use grpc::refusal_code;
 pub use market::{
     example_service, gateway_when_up, payment_key, proto_root, provider_account, spawn_gateway_process,
     spawn_miscounting_text, spawn_primes, spawn_text, Market, Offer, RunningGateway, CONSUMER, PROVIDER,
 };
 pub use process::{die_with_parent, logged_address, logged_address_of};
-pub use world::{actor, actor_account, Osiris, UNIT};
+pub use world::{actor, actor_account, condition, Osiris, UNIT};

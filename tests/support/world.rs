@@ -1,6 +1,7 @@
 //! `Osiris`: a chain with the contracts deployed, and the named actors of a story.
 
 use crate::chain::TestChain;
+use osiris_chain::types::agreements::{ConditionKind, ConditionSpec, TemplateId};
 use osiris_chain::{
     account::signer_from_uri, artifacts, escrow::Escrow, registry::Registry, AccountId, Balance, Chain, Deployment,
     Signer,
@@ -57,5 +58,22 @@ impl Osiris {
     pub fn agreements(&self) -> osiris_chain::agreements::Agreements {
         let deployed = self.deployment.agreements.as_ref().expect("deploy_all deploys the agreements contract");
         osiris_chain::agreements::Agreements::new(self.chain.clone(), deployed.address)
+    }
+}
+
+/// A template condition of `kind` with no time lock, waiting for the conditions at
+/// `depends_on` and due `timeout` blocks after the agreement's creation.
+pub fn condition(kind: ConditionKind, depends_on: &[u8], timeout: u32) -> ConditionSpec {
+    ConditionSpec { kind, depends_on: depends_on.to_vec(), time_lock: 0, timeout }
+}
+
+impl Osiris {
+    /// Alice, the agreements contract's owner (it deploys the contracts), creates and
+    /// whitelists a template of `conditions`; its id.
+    pub async fn whitelisted_template(&self, conditions: Vec<ConditionSpec>) -> TemplateId {
+        let (agreements, alice) = (self.agreements(), actor("//Alice"));
+        let template_id = agreements.create_template(&alice, conditions).await.expect("create_template").value;
+        agreements.set_template_whitelisted(&alice, template_id, true).await.expect("set_template_whitelisted");
+        template_id
     }
 }

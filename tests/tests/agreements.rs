@@ -10,9 +10,7 @@ use osiris_chain::{
     agreements::{sign_agreement, sign_input, sign_metering},
     client::CallOutcome,
     payment::PaymentKey,
-    types::agreements::{
-        AgreementError, AgreementState, ConditionKind, ConditionSpec, ConditionState, Metering, ResultRegistered,
-    },
+    types::agreements::{AgreementError, AgreementState, ConditionKind, ConditionState, Metering, ResultRegistered},
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     ChainError, ContractError,
 };
@@ -20,9 +18,7 @@ use osiris_e2e::{actor, actor_account as account, Osiris, UNIT};
 
 const PRICE: u128 = 5 * UNIT;
 
-fn spec(kind: ConditionKind, depends_on: &[u8], timeout: u32) -> ConditionSpec {
-    ConditionSpec { kind, depends_on: depends_on.to_vec(), time_lock: 0, timeout }
-}
+use osiris_e2e::condition as spec;
 
 fn refused<T: std::fmt::Debug>(result: Result<T, ChainError>) -> AgreementError {
     match result {

@@ -5,7 +5,7 @@ use super::{key::read_key, parse_account, parse_hash};
 use crate::{
     context::GlobalArgs,
     directory::{Directory, Page},
-    output::{planck, Report},
+    output::{hex0x, planck, Report},
 };
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -577,10 +577,6 @@ fn input_hash(input: &InputHash) -> Result<Hash32> {
 
 fn file_name(path: &Path) -> String {
     path.to_string_lossy().trim_start_matches("./").to_string()
-}
-
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
 }
 
 fn kind_name(kind: ConditionKind) -> &'static str {

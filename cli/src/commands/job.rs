@@ -7,7 +7,7 @@ use super::call::gateway_urls;
 use super::key::read_key;
 use crate::commands::agreement::parse_id;
 use crate::context::GlobalArgs;
-use crate::output::Report;
+use crate::output::{hex0x, Report};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use osiris_chain::agreements::{files_hash, sign_input, Agreements};
@@ -108,10 +108,6 @@ async fn connect(global: &GlobalArgs, args: &JobArgs) -> Result<Connected> {
 
 fn status_error(url: &str, status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("gateway {url}: {:?}: {}", status.code(), status.message())
-}
-
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
 }
 
 fn job_json(job: &Job) -> Value {

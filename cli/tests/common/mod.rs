@@ -17,7 +17,27 @@ pub fn osiris_with(
     args: &[&str],
     stdin: &[u8],
 ) -> Output {
+    run(market, None, state, suri, env, args, stdin)
+}
+
+/// [`osiris`] run in the directory `cwd` (for commands that name files relative to it).
+pub fn osiris_in(market: &Market, cwd: &Path, state: &Path, suri: &str, args: &[&str], stdin: &[u8]) -> Output {
+    run(market, Some(cwd), state, suri, &[], args, stdin)
+}
+
+fn run(
+    market: &Market,
+    cwd: Option<&Path>,
+    state: &Path,
+    suri: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &[u8],
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_osiris"));
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
     command
         .env("OSIRIS_NODE_URL", &market.osiris.node.url)
         .env("OSIRIS_DEPLOYMENT", &market.deployment_file)
@@ -55,4 +75,16 @@ pub fn reply(output: &Output) -> Value {
 pub fn refusal(output: &Output) -> String {
     assert!(!output.status.success(), "osiris succeeded: {}", String::from_utf8_lossy(&output.stdout));
     String::from_utf8_lossy(&output.stderr).trim().to_string()
+}
+
+/// The error of a command that must have failed, which must be one line (clap's usage and
+/// "For more information" tip under its own one-line errors aside).
+pub fn one_line_refusal(output: &Output) -> String {
+    let text = refusal(output);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    text
 }

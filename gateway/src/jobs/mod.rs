@@ -15,11 +15,11 @@ pub mod store;
 
 use crate::channels::ChannelCache;
 use crate::pb::{self, jobs_server};
+use crate::state_service::{agreement_facts, parse_agreement_id, signed_by_consumer};
 use osiris_chain::agreements::{files_hash, Agreements};
 use osiris_chain::{AccountId, Signer};
 use osiris_contract_types::agreements::{AgreementId, Hash32};
 use osiris_contract_types::PaymentSignature;
-use osiris_mirror::AgreementFacts;
 use osiris_payments::metering::{check_agreement, id_text};
 use runner::{JobDirs, Limits, Outcome};
 use std::collections::HashMap;
@@ -96,24 +96,19 @@ impl Jobs {
         format!("{}/jobs/{}", self.public_endpoint.trim_end_matches('/'), id_text(agreement_id))
     }
 
-    async fn facts(&self, agreement_id: &AgreementId) -> Result<Arc<AgreementFacts>, Status> {
-        self.channels.agreement(agreement_id).await.map_err(|e| Status::unavailable(e.to_string()))?.ok_or_else(|| {
-            Status::not_found(format!(
-                "agreement {} does not exist (or the indexer has not seen it yet)",
-                id_text(agreement_id)
-            ))
-        })
-    }
-
     /// The agreement of a signed job request, if the signature is its consumer key's.
     async fn authorized(&self, request: pb::JobRequest) -> Result<AgreementId, Status> {
-        let agreement_id = parse_id(request.agreement_id)?;
-        let signature = crate::state_service::fresh_signature(request.timestamp, request.signature)?;
-        let facts = self.facts(&agreement_id).await?;
-        let digest = osiris_chain::agreements::job_digest(&self.contract, &agreement_id, request.timestamp);
-        if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.consumer_key) {
-            return Err(Status::unauthenticated("the request is not signed by the agreement's consumer key"));
-        }
+        let agreement_id = parse_agreement_id(request.agreement_id)?;
+        let digest = osiris_chain::agreements::job_digest;
+        signed_by_consumer(
+            &self.channels,
+            Some(&self.contract),
+            &agreement_id,
+            request.timestamp,
+            request.signature,
+            digest,
+        )
+        .await?;
         Ok(agreement_id)
     }
 
@@ -127,12 +122,12 @@ impl Jobs {
 
     /// Starts a job: checks, records, writes the algorithm, and runs the rest in the background.
     async fn start(self: Arc<Self>, request: pb::StartJobRequest) -> Result<JobRecord, Status> {
-        let agreement_id = parse_id(request.agreement_id)?;
+        let agreement_id = parse_agreement_id(request.agreement_id)?;
         let files = checked_files(request.files)?;
         let signature: PaymentSignature = request.input_signature.try_into().map_err(|s: Vec<u8>| {
             Status::invalid_argument(format!("input_signature is {} bytes, expected 65", s.len()))
         })?;
-        let facts = self.facts(&agreement_id).await?;
+        let facts = agreement_facts(&self.channels, &agreement_id).await?;
         check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold))
             .map_err(|r| crate::refusal::status(&r))?;
         let input_hash = files_hash(&files);
@@ -268,12 +263,6 @@ impl Jobs {
 
 fn unavailable(e: impl std::fmt::Display) -> Status {
     Status::unavailable(e.to_string())
-}
-
-fn parse_id(bytes: Vec<u8>) -> Result<AgreementId, Status> {
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| Status::invalid_argument(format!("agreement_id is {} bytes, expected 32", b.len())))
 }
 
 /// The uploaded files, each name a relative path without `.`/`..` parts, unique.
