@@ -24,6 +24,15 @@ pub fn channel_state_digest(escrow: &AccountId, channel_id: ChannelId, timestamp
     blake2_256(&("osiris/channel-state/v1", to_ink(escrow), channel_id, timestamp).encode())
 }
 
+/// The digest a consumer signs to make a free call to a service (`osiris-payment-type:
+/// free`): blake2-256 of the SCALE encoding of
+/// `("osiris/free-call/v1", escrow, org_id, service_id, timestamp_ms)`, timestamp in Unix
+/// milliseconds. The escrow binds the signature to one deployment.
+pub fn free_call_digest(escrow: &AccountId, org_id: &str, service_id: &str, timestamp_ms: u64) -> [u8; 32] {
+    use parity_scale_codec::Encode;
+    blake2_256(&("osiris/free-call/v1", to_ink(escrow), org_id, service_id, timestamp_ms).encode())
+}
+
 /// A channel signer's secret key (secp256k1).
 #[derive(Clone)]
 pub struct PaymentKey(SigningKey);

@@ -32,6 +32,9 @@ pub struct GlobalArgs {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// A CA certificate (PEM) trusted for `https://` gateways besides the system's roots.
+    #[arg(long, global = true, env = "OSIRIS_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {

@@ -80,6 +80,11 @@ enum GatewayCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(ca_file) = &cli.global.ca_file {
+        // The gateway client reads it when it connects to an https:// gateway. Set before
+        // any task runs, while nothing else reads the environment.
+        std::env::set_var(osiris_gateway_client::client::CA_FILE_ENV, ca_file);
+    }
     let json = cli.global.json;
     let result = match cli.command {
         Command::Deploy(args) => commands::deploy::run(&cli.global, args).await,

@@ -5,7 +5,7 @@ use crate::consumer::ConsumerState;
 use anyhow::Context;
 use osiris_chain::{payment::PaymentKey, ChannelId};
 use osiris_gateway_client::pb::ServiceInfo;
-use osiris_gateway_client::{find_method, AgreementPayer, Api, ChannelPayer, GatewayClient};
+use osiris_gateway_client::{find_method, AgreementPayer, Api, ChannelPayer, FreeCaller, GatewayClient};
 use osiris_payments::PaymentKind;
 use serde_json::Value;
 use tonic::Code;
@@ -133,6 +133,46 @@ pub async fn call_agreement(
         }
     }
 }
+
+/// How a free call ended, when the gateway answered.
+pub enum FreeOutcome {
+    Reply(Value),
+    /// The consumer's free calls are used up (or the service offers none): pay instead.
+    /// The gateway's message.
+    NotFree(String),
+}
+
+/// One free call at the gateway, signed by the consumer's payment `key`.
+pub async fn call_free(
+    url: &str,
+    client: &GatewayClient,
+    info: &ServiceInfo,
+    method: &str,
+    request: &Value,
+    key: &PaymentKey,
+) -> Result<FreeOutcome, Failure> {
+    if info.free_calls_per_period == 0 {
+        return Ok(FreeOutcome::NotFree(format!("{}/{} offers no free calls", info.org_id, info.service_id)));
+    }
+    let escrow = osiris_chain::parse_account(&info.escrow).map_err(|e| Failure::Endpoint(e.into()))?;
+    let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API").map_err(Failure::Endpoint)?;
+    let method = find_method(&api, method).map_err(|e| Failure::Call(e.into()))?;
+    let caller = FreeCaller::new(key.clone(), escrow, info.org_id.clone(), info.service_id.clone());
+    match client.call_json(&method, request.clone(), Some(&caller.call())).await {
+        Ok(reply) => Ok(FreeOutcome::Reply(reply)),
+        Err(status) => {
+            let reason = status.metadata().get(FREE_REFUSAL_HEADER).and_then(|v| v.to_str().ok());
+            if matches!(reason, Some("free_calls_used_up" | "no_free_calls")) {
+                Ok(FreeOutcome::NotFree(status.message().to_string()))
+            } else {
+                Err(classify(url, status))
+            }
+        }
+    }
+}
+
+/// The response header naming a refusal's reason (`osiris-refusal`).
+const FREE_REFUSAL_HEADER: &str = "osiris-refusal";
 
 /// What one agreement-backed call needs besides the gateway.
 pub struct AgreementCall<'a> {

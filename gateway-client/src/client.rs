@@ -51,11 +51,33 @@ pub struct GatewayClient {
 /// How long a gateway may take to accept a connection before it counts as down.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// The environment variable naming an extra CA certificate file (PEM) trusted for
+/// `https://` gateways besides the system's roots (e.g. a provider's own CA).
+pub const CA_FILE_ENV: &str = "OSIRIS_CA_FILE";
+
 impl GatewayClient {
-    /// Connects to `url` (`http://host:port`). Errors name the URL and the problem.
+    /// Connects to `url`: `http://host:port` (cleartext) or `https://host:port` (TLS,
+    /// verified against the system's roots and the CA file named by `OSIRIS_CA_FILE`, if
+    /// set). Errors name the URL and the problem.
     pub async fn connect(url: &str) -> Result<Self, ClientError> {
-        let endpoint = Channel::from_shared(url.to_string())
-            .map_err(|e| ClientError::BadUrl { url: url.into(), reason: e.to_string() })?;
+        let ca_file = std::env::var_os(CA_FILE_ENV).map(std::path::PathBuf::from);
+        Self::connect_with_ca(url, ca_file.as_deref()).await
+    }
+
+    /// Like [`connect`](Self::connect), trusting `ca_file` (PEM) for `https://` besides the
+    /// system's roots.
+    pub async fn connect_with_ca(url: &str, ca_file: Option<&std::path::Path>) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadUrl { url: url.into(), reason };
+        let mut endpoint = Channel::from_shared(url.to_string()).map_err(|e| bad(e.to_string()))?;
+        if url.starts_with("https://") {
+            let mut tls = tonic::transport::ClientTlsConfig::new().with_native_roots();
+            if let Some(ca_file) = ca_file {
+                let pem = std::fs::read(ca_file)
+                    .map_err(|e| bad(format!("CA file {} ({CA_FILE_ENV}): {e}", ca_file.display())))?;
+                tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
+            }
+            endpoint = endpoint.tls_config(tls).map_err(|e| bad(format!("TLS: {}", source_chain(&e))))?;
+        }
         let channel = endpoint
             .tcp_nodelay(true)
             .connect_timeout(CONNECT_TIMEOUT)

@@ -16,4 +16,4 @@ pub mod pb {
 
 pub use api::Api;
 pub use client::{find_method, ClientError, GatewayClient, MethodError};
-pub use payer::{AgreementPayer, ChannelPayer};
+pub use payer::{AgreementPayer, ChannelPayer, FreeCaller};

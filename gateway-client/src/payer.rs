@@ -106,3 +106,39 @@ impl AgreementPayer {
         }
     }
 }
+
+/// A consumer's free calls to one service: signs each call's timestamp with its payment
+/// key. Timestamps rise strictly (the gateways refuse a timestamp not after the last one
+/// accepted), even for calls made within the same millisecond.
+pub struct FreeCaller {
+    pub key: PaymentKey,
+    /// The escrow contract the service's gateways are for (`ServiceInfo.escrow`).
+    pub escrow: AccountId,
+    pub org_id: String,
+    pub service_id: String,
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+impl FreeCaller {
+    pub fn new(key: PaymentKey, escrow: AccountId, org_id: String, service_id: String) -> Self {
+        Self { key, escrow, org_id, service_id, last_ms: Default::default() }
+    }
+
+    /// The next free call's proof: now (or 1 ms after the last one), signed.
+    pub fn call(&self) -> osiris_payments::free_calls::FreeCall {
+        use std::sync::atomic::Ordering;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let mut last = self.last_ms.load(Ordering::Relaxed);
+        let timestamp_ms = loop {
+            let next = now.max(last + 1);
+            match self.last_ms.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break next,
+                Err(seen) => last = seen,
+            }
+        };
+        let digest =
+            osiris_chain::payment::free_call_digest(&self.escrow, &self.org_id, &self.service_id, timestamp_ms);
+        osiris_payments::free_calls::FreeCall { timestamp_ms, signature: self.key.sign_digest(&digest) }
+    }
+}

@@ -153,11 +153,18 @@ async fn hop(listener: tokio::net::TcpListener, upstream: &str) {
         let service = hyper::service::service_fn(move |request| {
             let passthrough = passthrough.clone();
             async move {
+                let request = request.map(|body| {
+                    osiris_gateway::front::body::RequestBody::http(
+                        body,
+                        osiris_gateway::front::DEFAULT_MAX_MESSAGE_BYTES,
+                    )
+                });
                 let response = passthrough.forward(request).await;
                 Ok::<_, std::convert::Infallible>(response.unwrap_or_else(osiris_gateway::proxy::status_response))
             }
         });
-        tokio::spawn(osiris_gateway::server::http2_builder().serve_connection(TokioIo::new(stream), service));
+        let builder = osiris_gateway::front::builder(&Default::default());
+        tokio::spawn(async move { builder.serve_connection(TokioIo::new(stream), service).await });
     }
 }
 

@@ -10,9 +10,11 @@
 //! [`commit`]: Authorizer::commit
 
 use crate::channels::ChannelCache;
+use crate::free_calls::FreeCalls;
 use crate::limits::RateLimits;
 use osiris_chain::AccountId;
 use osiris_mirror::AgreementFacts;
+use osiris_payments::free_calls::FreeCall;
 use osiris_payments::metering::{decide_metered, id_text, MeteringRecord, MeteringState, ServiceTerms};
 use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::rule::may_pass_on_newer_state;
@@ -37,6 +39,8 @@ pub struct Authorizer {
     pub agreements_contract: Option<AccountId>,
     /// Rate limits, checked before any signature or store work.
     pub limits: Arc<RateLimits>,
+    /// The consumers' free calls.
+    pub free_calls: FreeCalls,
 }
 
 /// A metering record that passed the early checks and its signature check, ready to commit.
@@ -45,6 +49,8 @@ pub struct CheckedRecord {
     record: MeteringRecord,
     facts: Arc<AgreementFacts>,
     terms: ServiceTerms,
+    /// Planck the record adds to the last one this replica saw (what the call is charged).
+    pub charge: osiris_contract_types::Balance,
 }
 
 /// A payment that passed the early checks, ready to be verified and committed.
@@ -106,17 +112,30 @@ impl Authorizer {
         let terms = self.channels.service_terms(self.expiry_threshold);
         // The local copy is never ahead of the database and records only rise, so a
         // refusal against it stands against the database's too.
-        decide_metered(&record, &facts, self.metering.cached(&record.agreement_id).as_ref(), &terms)?;
+        let cached = self.metering.cached(&record.agreement_id);
+        decide_metered(&record, &facts, cached.as_ref(), &terms)?;
+        let charge = record.amount.saturating_sub(cached.map_or(0, |state| state.amount));
         if !record.is_signed_by(&facts, contract) {
             return Err(Refusal::WrongConsumerKey { agreement_id: id_text(&record.agreement_id) });
         }
-        Ok(CheckedRecord { record, facts, terms })
+        Ok(CheckedRecord { record, facts, terms, charge })
+    }
+
+    /// A free call: its signature names the consumer, whose rate limit and free-call
+    /// count must allow it; the count is committed before the call is sent.
+    pub async fn free_call(&self, call: FreeCall) -> Result<(), Refusal> {
+        if self.free_calls.config.per_period == 0 {
+            return Err(Refusal::NoFreeCalls);
+        }
+        let caller = self.free_calls.caller(&call)?;
+        self.limits.consumer_call(&caller)?;
+        self.free_calls.accept(&caller, &call).await.map(drop)
     }
 
     /// Decides the checked record against the stored one and commits it; the state after
     /// the call once it is durable.
     pub async fn commit_metered(&self, checked: CheckedRecord) -> Result<MeteringState, Refusal> {
-        let CheckedRecord { record, facts, terms } = checked;
+        let CheckedRecord { record, facts, terms, .. } = checked;
         self.metering.accept(&record, &facts, &terms).await
     }
 

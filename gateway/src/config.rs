@@ -186,8 +186,23 @@ pub struct Config {
     pub rate_limit: crate::limits::RateLimitConfig,
     /// Probes of the upstream, the database and the indexer behind the health status.
     pub health: crate::health::HealthConfig,
+    /// TLS on `listen` (see `tls`).
+    pub tls: crate::tls::TlsConfig,
+    /// gRPC-Web and CORS for browser apps (see `front::web`).
+    pub web: crate::front::web::WebConfig,
+    /// Message size, call duration and per-connection concurrency limits.
+    pub limits: crate::front::FrontLimits,
+    /// Log format and destinations (see `logging`).
+    pub log: crate::logging::LogConfig,
+    /// Free calls per consumer per period (see `free_calls`).
+    pub free_calls: crate::free_calls::FreeCallsConfig,
+    /// Alert rules and their webhook (see `alerts`).
+    pub alerts: crate::alerts::AlertConfig,
     pub service: ServiceConfig,
 }
+
+/// Sections whose fields the environment sets as `OSIRIS_GATEWAY_<SECTION>_<FIELD>`.
+const SECTIONS: [&str; 9] = ["service", "rate_limit", "health", "tls", "web", "limits", "log", "free_calls", "alerts"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -208,6 +223,12 @@ impl Default for Config {
             shutdown_grace_ms: 10_000,
             rate_limit: Default::default(),
             health: Default::default(),
+            tls: Default::default(),
+            web: Default::default(),
+            limits: Default::default(),
+            log: Default::default(),
+            free_calls: Default::default(),
+            alerts: Default::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -227,20 +248,13 @@ impl Config {
             "DATABASE_URL" => Some("database_url".into()),
             "OSIRIS_NODE_URL" => Some("node_url".into()),
             "OSIRIS_DEPLOYMENT" => Some("deployment".into()),
-            other => other
-                .strip_prefix("OSIRIS_GATEWAY_SERVICE_")
-                .map(|field| format!("service.{}", field.to_ascii_lowercase()).into())
-                .or_else(|| {
-                    other
-                        .strip_prefix("OSIRIS_GATEWAY_RATE_LIMIT_")
-                        .map(|field| format!("rate_limit.{}", field.to_ascii_lowercase()).into())
-                })
-                .or_else(|| {
-                    other
-                        .strip_prefix("OSIRIS_GATEWAY_HEALTH_")
-                        .map(|field| format!("health.{}", field.to_ascii_lowercase()).into())
-                })
-                .or_else(|| other.strip_prefix("OSIRIS_GATEWAY_").map(|field| field.to_ascii_lowercase().into())),
+            other => other.strip_prefix("OSIRIS_GATEWAY_").map(|rest| {
+                let rest = rest.to_ascii_lowercase();
+                match SECTIONS.iter().find(|section| rest.starts_with(&format!("{section}_"))) {
+                    Some(section) => format!("{section}.{}", &rest[section.len() + 1..]).into(),
+                    None => rest.into(),
+                }
+            }),
         });
         let mut config: Config = figment.merge(env).extract()?;
         if config.public_endpoint.is_empty() {
@@ -267,6 +281,10 @@ mod tests {
             jail.set_env("OSIRIS_GATEWAY_PAYMENT_DURABILITY", "relaxed");
             jail.set_env("OSIRIS_GATEWAY_RATE_LIMIT_CONSUMER_PER_SEC", "9");
             jail.set_env("OSIRIS_GATEWAY_SERVICE_PROTO_FILES", "[/opt/osiris/proto/a.proto]");
+            jail.set_env("OSIRIS_GATEWAY_TLS_CERT_FILE", "/etc/osiris/cert.pem");
+            jail.set_env("OSIRIS_GATEWAY_LIMITS_MAX_MESSAGE_BYTES", "1024");
+            jail.set_env("OSIRIS_GATEWAY_LOG_FORMAT", "json");
+            jail.set_env("OSIRIS_GATEWAY_WEB_CORS_ALLOWED_ORIGINS", "[https://app.example]");
             let config = Config::load(Some(Path::new("gateway.toml")))?;
             assert_eq!(config.listen.port(), 7100);
             assert_eq!(config.public_endpoint, "http://127.0.0.1:7100");
@@ -279,6 +297,11 @@ mod tests {
             assert_eq!(config.rate_limit.consumer_per_sec, 9);
             assert_eq!(config.rate_limit.free_per_sec, crate::limits::DEFAULT_FREE_PER_SEC);
             assert_eq!(config.service.proto_files, vec![PathBuf::from("/opt/osiris/proto/a.proto")]);
+            assert_eq!(config.tls.cert_file, Some(PathBuf::from("/etc/osiris/cert.pem")));
+            assert_eq!(config.limits.max_message_bytes, 1024);
+            assert_eq!(config.log.format, crate::logging::LogFormat::Json);
+            assert_eq!(config.web.cors_allowed_origins, vec!["https://app.example".to_string()]);
+            assert_eq!(config.claim_interval_secs, 0);
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())
         });

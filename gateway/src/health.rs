@@ -72,6 +72,8 @@ pub struct Heartbeat {
     pub pool: PgPool,
     pub chain: Chain,
     pub channels: Arc<ChannelCache>,
+    /// Where the upstream's state is reported for the alerts.
+    pub vitals: Arc<crate::alerts::Vitals>,
 }
 
 impl Heartbeat {
@@ -81,8 +83,11 @@ impl Heartbeat {
         let mut failures = Vec::new();
         let within = |what: &'static str| move |_| format!("{what}: no answer within {} ms", timeout.as_millis());
         match tokio::time::timeout(timeout, self.upstream()).await.map_err(within("upstream")) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) | Err(e) => failures.push(e),
+            Ok(Ok(())) => self.vitals.upstream(None),
+            Ok(Err(e)) | Err(e) => {
+                self.vitals.upstream(Some(e.clone()));
+                failures.push(e)
+            }
         }
         let database = tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(&self.pool)).await;
         match database.map_err(within("database")) {

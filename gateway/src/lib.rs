@@ -13,17 +13,22 @@
 //! settlements `osiris_payments::settlements`; [`state_service`] serves the gateway's own
 //! gRPC APIs (proto/osiris/gateway/v1) and [`jobs`] the compute jobs of a `job` gateway.
 
+pub mod alerts;
 pub mod authorize;
 pub mod channels;
 pub mod config;
 pub mod descriptors;
+pub mod free_calls;
+pub mod front;
 pub mod health;
 pub mod jobs;
 pub mod limits;
+pub mod logging;
 pub mod proxy;
 pub mod refusal;
 pub mod server;
 pub mod startup;
 pub mod state_service;
+pub mod tls;
 
 pub use osiris_gateway_client::pb;

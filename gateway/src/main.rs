@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use osiris_chain::agreements::Agreements;
 use osiris_gateway::config::Config;
-use osiris_gateway::server;
+use osiris_gateway::front;
 use osiris_payments::claims::Claimer;
 use osiris_payments::settlements::Settler;
 use std::path::PathBuf;
@@ -30,11 +30,10 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let args = Args::parse();
     let config = Config::load(args.config.as_deref()).context("configuration")?;
+    // Flushes the log writers when main returns.
+    let _log_guards = osiris_gateway::logging::init(&config.log).context("logging")?;
     let runtime = match config.worker_threads {
         1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
         0 => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
@@ -63,7 +62,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         let escrow = osiris_chain::escrow::Escrow::new(started.chain.clone(), started.deployment.escrow.address);
         let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
         let interval = Duration::from_secs(config.claim_interval_secs);
-        tokio::spawn(osiris_payments::claims::claim_periodically(claimer, interval, shutdown.clone()));
+        let vitals = started.gateway.vitals.clone();
+        tokio::spawn(osiris_payments::claims::claim_periodically(claimer, interval, shutdown.clone(), move |result| {
+            vitals.claim(result.err().map(|e| e.to_string()))
+        }));
         if let Some(agreements) = &started.deployment.agreements {
             let settler = Settler {
                 pool: started.payments.pool().clone(),
@@ -75,6 +77,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     tokio::spawn(started.heartbeat(&config).run(shutdown.clone()));
+    tokio::spawn(started.alerts(&config).run(shutdown.clone()));
     let limits = started.gateway.authorizer.limits.clone();
     let stop_forgetting = shutdown.clone();
     tokio::spawn(async move {
@@ -87,17 +90,33 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     tracing::info!(
-        "gateway for {}/{} group {} ({}) listening on {}, price {} planck per call",
+        "gateway for {}/{} group {} ({}) listening on {} ({}), price {} planck per call",
         config.service.org_id,
         config.service.service_id,
         config.service.group_id,
         config.service.service_type.as_str(),
         listener.local_addr()?,
+        if started.tls.is_some() { "TLS" } else { "cleartext" },
         started.channels.price()
     );
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let tls = started.tls.as_ref().map(|cert| {
+        let interval = Duration::from_millis(config.tls.reload_interval_ms);
+        tokio::spawn(cert.clone().watch(interval, shutdown.clone()));
+        cert.server_config()
+    });
+    let cleartext = match (config.tls.cleartext_listen, &tls) {
+        (Some(addr), Some(_)) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listen on {addr} (tls.cleartext_listen)"))?;
+            tracing::info!("cleartext listener for local use on {addr}");
+            Some(tokio::spawn(front::serve(listener, started.front.clone(), None, shutdown.clone(), grace)))
+        }
+        _ => None,
+    };
     let stop = shutdown.clone();
     let (health, services) = (started.health.clone(), started.services.clone());
-    let grace = Duration::from_millis(config.shutdown_grace_ms);
     tokio::spawn(async move {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
@@ -113,7 +132,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("second signal: exiting now");
         std::process::exit(SECOND_SIGNAL_EXIT_CODE);
     });
-    server::serve(listener, started.gateway, shutdown, grace).await;
+    front::serve(listener, started.front, tls, shutdown, grace).await;
+    if let Some(cleartext) = cleartext {
+        let _ = cleartext.await;
+    }
     // Every answered call's payment was committed before its answer; nothing is left to flush.
     tracing::info!("stopped");
     Ok(())

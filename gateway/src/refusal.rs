@@ -19,7 +19,9 @@
 //! PERMISSION_DENIED, WrongConsumerKey UNAUTHENTICATED, AgreementInactive /
 //! PaymentNotLocked / AgreementExpiring FAILED_PRECONDITION, ReplayedRecord ALREADY_EXISTS,
 //! MeteringUnderpaid RESOURCE_EXHAUSTED, MeteringOverPrice INVALID_ARGUMENT,
-//! MeteringExceedsLocked OUT_OF_RANGE.
+//! MeteringExceedsLocked OUT_OF_RANGE; and for free calls: NoFreeCalls FAILED_PRECONDITION,
+//! StaleFreeCall INVALID_ARGUMENT, ReplayedFreeCall ALREADY_EXISTS, FreeCallsUsedUp
+//! RESOURCE_EXHAUSTED (`osiris-refusal: free_calls_used_up`: fall back to a paid call).
 
 pub use osiris_payments::Refusal;
 use tonic::{Code, Status};
@@ -48,6 +50,10 @@ pub fn code(refusal: &Refusal) -> Code {
         Refusal::MeteringUnderpaid { .. } => Code::ResourceExhausted,
         Refusal::MeteringOverPrice { .. } => Code::InvalidArgument,
         Refusal::MeteringExceedsLocked { .. } => Code::OutOfRange,
+        Refusal::NoFreeCalls => Code::FailedPrecondition,
+        Refusal::StaleFreeCall { .. } => Code::InvalidArgument,
+        Refusal::ReplayedFreeCall { .. } => Code::AlreadyExists,
+        Refusal::FreeCallsUsedUp { .. } => Code::ResourceExhausted,
     }
 }
 

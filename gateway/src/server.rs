@@ -1,6 +1,13 @@
-//! The front: HTTP/2 (gRPC, cleartext) on one port. Paths of the gateway's own services
-//! (`/osiris.gateway.v1.*`, `/grpc.health.v1.Health/*`) are answered here and free; every
-//! other path is a call to the service and must carry a payment.
+//! One request, once the [`front`](crate::front) has accepted it. Paths of the gateway's
+//! own services (`/osiris.gateway.v1.*`, `/grpc.health.v1.Health/*`, gRPC reflection) are
+//! answered here and free; every other path is a call to the service and must carry a
+//! payment.
+//!
+//! Every request gets a request id (the client's `osiris-request-id` when it sends a
+//! usable one), returned in the `osiris-request-id` response header and written in the
+//! call's one log line (target `osiris_gateway::calls`). A refused call also carries
+//! `osiris-refusal: <reason>` (the refusal's metrics label), so a client can tell, say,
+//! used-up free calls from an underpaid channel without parsing the message.
 //!
 //! A paid call carries a channel payment or, under a service agreement, a metering record
 //! (`osiris_payments::metering`). Its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
@@ -12,26 +19,32 @@
 
 use crate::authorize::{Authorizer, CheckedRecord};
 use crate::config::PaymentCommit;
+use crate::front::body::RequestBody;
+use crate::front::FrontLimits;
 use crate::proxy::{status_response, Body, Upstream};
 use crate::refusal;
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::graceful::GracefulShutdown;
+use osiris_contract_types::Balance;
 use osiris_payments::store::Pending;
 use osiris_payments::{CallPayment, Refusal};
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tower_service::Service;
 
 /// Path prefixes answered by the gateway itself.
-pub const OWN_PREFIXES: [&str; 2] = ["/osiris.gateway.v1.", "/grpc.health.v1."];
+pub const OWN_PREFIXES: [&str; 4] =
+    ["/osiris.gateway.v1.", "/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
+
+/// The request-id header, in requests (optional) and responses.
+pub const REQUEST_ID: &str = "osiris-request-id";
+/// The header naming a refused call's reason (`Refusal::label`).
+pub const REFUSAL: &str = "osiris-refusal";
+/// Longest request id taken from a client, bytes.
+pub const MAX_REQUEST_ID_BYTES: usize = 64;
 
 /// Everything one call needs.
 pub struct Gateway {
@@ -41,67 +54,116 @@ pub struct Gateway {
     pub commit: PaymentCommit,
     /// The gateway's own gRPC services.
     pub own: Routes,
+    /// Message size and call duration limits.
+    pub limits: FrontLimits,
+    /// Calls and failures counted for the alerts.
+    pub vitals: Arc<crate::alerts::Vitals>,
 }
 
 impl Gateway {
     /// Answers one request: own service, or authorize (payment stored) then proxy.
-    pub async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    pub async fn handle(self: Arc<Self>, request: Request<RequestBody>) -> Result<Response<Body>, Infallible> {
+        let request_id = request_id(request.headers().get(REQUEST_ID));
         let path = request.uri().path();
         if OWN_PREFIXES.iter().any(|p| path.starts_with(p)) {
-            if let Err(refusal) = self.authorizer.limits.free_call() {
-                return Ok(status_response(refusal::status(&refusal)));
-            }
-            let response = match Service::call(&mut self.own.clone(), request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
+            let mut response = match self.authorizer.limits.free_call() {
+                Err(refusal) => refused(&refusal),
+                Ok(()) => match Service::call(&mut self.own.clone(), request).await {
+                    Ok(response) => response.map(|b| b.map_err(Into::into).boxed_unsync()),
+                    Err(never) => match never {},
+                },
             };
-            return Ok(response.map(|b| b.map_err(Into::into).boxed_unsync()));
+            response.headers_mut().insert(REQUEST_ID, request_id);
+            return Ok(response);
         }
         let started = Instant::now();
-        let response = match self.paid_call(request).await {
-            Ok(response) => {
-                metrics::counter!("osiris_gateway_calls_total", "result" => "accepted").increment(1);
-                response
-            }
-            Err(Refused::Payment(refusal)) => {
-                tracing::debug!("refused: {refusal}");
-                metrics::counter!("osiris_gateway_calls_total", "result" => refusal.label()).increment(1);
-                status_response(refusal::status(&refusal))
-            }
-            Err(Refused::Call(status)) => {
-                metrics::counter!("osiris_gateway_calls_total", "result" => "unresolved").increment(1);
-                status_response(status)
-            }
+        let method = path.to_string();
+        let (mut response, outcome, charge) = match self.paid_call(request).await {
+            Ok((response, charge)) => (response, "accepted", charge),
+            Err(Refused::Payment(refusal)) => (refused(&refusal), refusal.label(), None),
+            Err(Refused::Call(status)) => (status_response(status), "unresolved", None),
         };
-        metrics::histogram!("osiris_gateway_call_seconds").record(started.elapsed().as_secs_f64());
+        let elapsed = started.elapsed();
+        let status = response.headers().get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("streamed");
+        // Failures of the gateway's side: the upstream unreachable or too slow (answered
+        // UNAVAILABLE or DEADLINE_EXCEEDED by the gateway), or the payment store down.
+        self.vitals.call(outcome == "unavailable" || (charge.is_some() && matches!(status, "4" | "14")));
+        let code = match status {
+            "streamed" => tonic::Code::Ok,
+            code => tonic::Code::from_bytes(code.as_bytes()),
+        };
+        let code_name = code_name(code);
+        match charge {
+            Some((kind, planck)) => {
+                metrics::counter!("osiris_gateway_calls_total", "method" => method.clone(), "status" => code_name)
+                    .increment(1);
+                metrics::counter!("osiris_gateway_payments_total", "kind" => kind).increment(1);
+                metrics::counter!("osiris_gateway_payments_planck_total", "kind" => kind)
+                    .increment(u64::try_from(planck).unwrap_or(u64::MAX));
+            }
+            None => {
+                // Refused calls are not labelled by their path: a caller could make up any number of them.
+                metrics::counter!("osiris_gateway_calls_total", "method" => "", "status" => code_name).increment(1);
+                metrics::counter!("osiris_gateway_refusals_total", "reason" => outcome).increment(1);
+            }
+        }
+        metrics::histogram!("osiris_gateway_call_seconds", "outcome" => if charge.is_some() { "paid" } else { "refused" })
+            .record(elapsed.as_secs_f64());
+        tracing::info!(
+            target: "osiris_gateway::calls",
+            request_id = request_id.to_str().unwrap_or(""),
+            method,
+            outcome,
+            grpc_status = status,
+            planck = charge.map_or(0, |(_, planck)| planck),
+            micros = elapsed.as_micros() as u64,
+            "call"
+        );
+        response.headers_mut().insert(REQUEST_ID, request_id);
         Ok(response)
     }
 
     /// Parse, resolve, check, then commit and send: the paid call's path.
-    async fn paid_call(&self, request: Request<Incoming>) -> Result<Response<Body>, Refused> {
+    /// Answers the call with the kind of payment and the planck it was charged.
+    async fn paid_call(&self, request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
         self.authorizer.limits.paid_call()?;
         let payment = CallPayment::from_headers(request.headers())?;
+        let deadline = self.deadline(request.headers());
         let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
         // The signature is verified before the call goes out: a forged payment never
         // reaches the upstream.
         let commit = match payment {
             CallPayment::Channel(payment) => {
                 let checked = self.authorizer.check(payment).await?;
-                Commit::Channel(self.authorizer.commit(checked)?)
+                Commit::Channel(self.authorizer.commit(checked)?, self.authorizer.channels.price())
             }
             CallPayment::Agreement(record) => Commit::Metered(self.authorizer.check_metered(record).await?),
+            CallPayment::Free(call) => {
+                self.authorizer.free_call(call).await?;
+                Commit::Free
+            }
+        };
+        let charge = commit.charge();
+        let send = async {
+            tokio::time::timeout(deadline, self.upstream.send(call)).await.unwrap_or_else(|_| {
+                metrics::counter!("osiris_gateway_upstream_errors_total", "error" => "deadline").increment(1);
+                status_response(tonic::Status::deadline_exceeded(format!(
+                    "the service did not answer within {} ms",
+                    deadline.as_millis()
+                )))
+            })
         };
         match self.commit {
             PaymentCommit::BeforeForward => {
                 self.committed(commit).await?;
-                Ok(self.upstream.send(call).await)
+                Ok((send.await, charge))
             }
             PaymentCommit::Overlapped => {
                 // The commit runs while the upstream works, and nothing is answered before it is done.
-                let (response, paid) = tokio::join!(self.upstream.send(call), self.committed(commit));
+                let (response, paid) = tokio::join!(send, self.committed(commit));
                 // A payment lost to a racing replica: the upstream's reply is dropped.
                 paid?;
-                Ok(response)
+                Ok((response, charge))
             }
         }
     }
@@ -109,8 +171,9 @@ impl Gateway {
     /// Waits until the payment is committed (or refused by the store's own decision).
     async fn committed(&self, commit: Commit) -> Result<(), Refusal> {
         match commit {
-            Commit::Channel(pending) => committed(pending).await,
+            Commit::Channel(pending, _) => committed(pending).await,
             Commit::Metered(checked) => self.authorizer.commit_metered(checked).await.map(drop),
+            Commit::Free => Ok(()),
         }
     }
 }
@@ -119,10 +182,102 @@ impl Gateway {
 /// record would cost an allocation per call instead.
 #[allow(clippy::large_enum_variant)]
 enum Commit {
-    /// A channel payment handed to the payment store's batcher.
-    Channel(Pending),
+    /// A channel payment handed to the payment store's batcher, and the price of the call.
+    Channel(Pending, Balance),
     /// A metering record, written by the metering store when awaited.
     Metered(CheckedRecord),
+    /// A free call, already counted.
+    Free,
+}
+
+impl Commit {
+    fn charge(&self) -> Charge {
+        match self {
+            Self::Channel(_, price) => Some(("channel", *price)),
+            Self::Metered(checked) => Some(("agreement", checked.charge)),
+            Self::Free => Some(("free", 0)),
+        }
+    }
+}
+
+/// The kind of payment an answered call carried and the planck it was charged.
+type Charge = Option<(&'static str, Balance)>;
+
+impl Gateway {
+    /// How long the call may take: the client's `grpc-timeout`, at most `max_call_ms`.
+    fn deadline(&self, headers: &http::HeaderMap) -> Duration {
+        let most = Duration::from_millis(self.limits.max_call_ms);
+        headers.get("grpc-timeout").and_then(grpc_timeout).map_or(most, |asked| asked.min(most))
+    }
+}
+
+/// A `grpc-timeout` header value (gRPC over HTTP/2: up to 8 digits and a unit H M S m u n).
+pub fn grpc_timeout(value: &HeaderValue) -> Option<Duration> {
+    let text = value.to_str().ok()?;
+    if text.len() < 2 || text.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = text.split_at(text.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+/// The response to a refused call: its status, and its reason in `osiris-refusal`.
+pub fn refused(refusal: &Refusal) -> Response<Body> {
+    let mut response = status_response(refusal::status(refusal));
+    response.headers_mut().insert(REFUSAL, HeaderValue::from_static(refusal.label()));
+    response
+}
+
+/// The client's request id when usable (at most [`MAX_REQUEST_ID_BYTES`] visible ASCII),
+/// else a new one: this process's random prefix and a counter, 16 hex digits.
+fn request_id(given: Option<&HeaderValue>) -> HeaderValue {
+    if let Some(given) = given {
+        let bytes = given.as_bytes();
+        if !bytes.is_empty() && bytes.len() <= MAX_REQUEST_ID_BYTES && bytes.iter().all(|b| b.is_ascii_graphic()) {
+            return given.clone();
+        }
+    }
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        (nanos.subsec_nanos() ^ std::process::id().rotate_left(16)) | 1
+    });
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    HeaderValue::from_str(&format!("{prefix:08x}{:08x}", count as u32)).expect("hex digits")
+}
+
+/// A gRPC code as a metrics label (`ok`, `unavailable`, …).
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "ok",
+        Cancelled => "cancelled",
+        Unknown => "unknown",
+        InvalidArgument => "invalid_argument",
+        DeadlineExceeded => "deadline_exceeded",
+        NotFound => "not_found",
+        AlreadyExists => "already_exists",
+        PermissionDenied => "permission_denied",
+        ResourceExhausted => "resource_exhausted",
+        FailedPrecondition => "failed_precondition",
+        Aborted => "aborted",
+        OutOfRange => "out_of_range",
+        Unimplemented => "unimplemented",
+        Internal => "internal",
+        Unavailable => "unavailable",
+        DataLoss => "data_loss",
+        Unauthenticated => "unauthenticated",
+    }
 }
 
 /// Why a call was not served.
@@ -147,40 +302,28 @@ async fn committed(pending: Pending) -> Result<(), Refusal> {
     }
 }
 
-/// The HTTP/2 server settings of the gateway's front.
-pub fn http2_builder() -> hyper::server::conn::http2::Builder<TokioExecutor> {
-    hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Serves `gateway` on `listener` until `shutdown`; then stops accepting and gives open
-/// connections up to `grace` to finish their calls.
-pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: CancellationToken, grace: Duration) {
-    let graceful = GracefulShutdown::new();
-    let builder = http2_builder();
-    loop {
-        let (stream, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!("accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let gateway = gateway.clone();
-        let service = service_fn(move |request| gateway.clone().handle(request));
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%peer, "connection: {e}");
-            }
-        });
+    #[test]
+    fn grpc_timeouts_parse_and_bad_ones_are_ignored() {
+        let parse = |text: &str| grpc_timeout(&HeaderValue::from_str(text).unwrap());
+        assert_eq!(parse("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse("5x"), None);
+        assert_eq!(parse("m"), None);
+        assert_eq!(parse("123456789S"), None);
     }
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!("connections still open after {} s; closing them", grace.as_secs());
+
+    #[test]
+    fn request_ids_are_taken_when_usable_and_made_otherwise() {
+        let given = HeaderValue::from_static("trace-42");
+        assert_eq!(request_id(Some(&given)), given);
+        let (a, b) = (request_id(None), request_id(Some(&HeaderValue::from_static("has space"))));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 16);
+        assert_eq!(request_id(Some(&HeaderValue::from_str(&"x".repeat(65)).unwrap())).len(), 16);
     }
 }

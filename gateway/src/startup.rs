@@ -1,9 +1,13 @@
 //! Start: check the registry's entry against the configuration, connect the mirror and
 //! the payment store, compile the service's API, build the upstream and own services.
 
+use crate::alerts::{AlertSink, Alerts, LogOnly, Webhook};
 use crate::authorize::Authorizer;
 use crate::channels::ChannelCache;
 use crate::config::{Config, ServiceType};
+use crate::free_calls::FreeCalls;
+use crate::front::web::Web;
+use crate::front::Front;
 use crate::health::Heartbeat;
 use crate::jobs::runner::Limits;
 use crate::jobs::store::JobStore;
@@ -13,10 +17,12 @@ use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
 use crate::server::Gateway;
 use crate::state_service::{AgreementStateService, ChannelStateService, InfoService};
+use crate::tls::ReloadingCert;
 use osiris_chain::agreements::Agreements;
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
 use osiris_mirror::MirrorError;
+use osiris_payments::free_call_store::FreeCallStore;
 use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::store::PaymentStore;
 use sqlx::postgres::PgPoolOptions;
@@ -42,6 +48,12 @@ pub enum StartError {
     Api(#[from] crate::descriptors::DescriptorError),
     #[error("upstream: {0}")]
     Upstream(#[from] UpstreamError),
+    #[error("tls: {0}")]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("{0}")]
+    Web(#[from] crate::front::web::BadOrigin),
+    #[error("gRPC reflection: {0}")]
+    Reflection(String),
 }
 
 /// Connections to PostgreSQL: the payment store's writer, the mirror listener, cache
@@ -51,6 +63,10 @@ pub const DATABASE_CONNECTIONS: u32 = 16;
 /// A started gateway: the request handler and what background tasks need.
 pub struct Started {
     pub gateway: Arc<Gateway>,
+    /// What the consumers' port serves (the gateway, and gRPC-Web when on).
+    pub front: Front,
+    /// The certificate of the consumers' port when TLS is on (watch it with `ReloadingCert::watch`).
+    pub tls: Option<Arc<ReloadingCert>>,
     pub channels: Arc<ChannelCache>,
     pub payments: PaymentStore,
     pub metering: MeteringStore,
@@ -58,6 +74,8 @@ pub struct Started {
     pub deployment: Deployment,
     /// The recipient's key, when configured (for periodic claims).
     pub recipient_signer: Option<Signer>,
+    /// The group's payment recipient.
+    pub recipient: AccountId,
     /// The gateway's gRPC health status, and the service names it reports besides `""`.
     pub health: tonic_health::server::HealthReporter,
     pub services: Vec<String>,
@@ -75,6 +93,28 @@ impl Started {
             pool: self.payments.pool().clone(),
             chain: self.chain.clone(),
             channels: self.channels.clone(),
+            vitals: self.gateway.vitals.clone(),
+        }
+    }
+
+    /// The alert rules, delivered to `alerts.webhook_url` or only logged (run them with
+    /// `Alerts::run`; they also keep the unclaimed-amount gauge).
+    pub fn alerts(&self, config: &Config) -> Alerts {
+        let a = &config.alerts;
+        let sink: Arc<dyn AlertSink> = match &a.webhook_url {
+            Some(url) => Arc::new(Webhook::new(url.clone(), a.retries, Duration::from_millis(a.retry_backoff_ms))),
+            None => Arc::new(LogOnly),
+        };
+        Alerts {
+            config: a.clone(),
+            vitals: self.gateway.vitals.clone(),
+            sink,
+            pool: self.payments.pool().clone(),
+            channels: self.channels.clone(),
+            gateway: config.public_endpoint.clone(),
+            service: format!("{}/{}", config.service.org_id, config.service.service_id),
+            recipient: self.recipient.to_string(),
+            group_id: config.service.group_id.clone(),
         }
     }
 }
@@ -168,8 +208,11 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         descriptor_set: api.as_ref().map(|a| a.descriptor_set.clone()).unwrap_or_default(),
         services: api.as_ref().map(|a| a.services()).unwrap_or_default(),
         agreements: agreements_contract.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+        free_calls_per_period: config.free_calls.per_period,
+        free_call_period_secs: config.free_calls.period_secs,
     };
     let services = info.services.clone();
+    let reflection = reflection(api.as_deref())?;
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", tonic_health::ServingStatus::Serving).await;
     for name in &info.services {
@@ -186,7 +229,9 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             metering: metering.clone(),
             contract: agreements_contract,
         }))
-        .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }));
+        .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }))
+        .add_service(reflection.0)
+        .add_service(reflection.1);
     let own = match jobs {
         Some(jobs) => own.add_service(
             pb::jobs_server::JobsServer::new(JobService(jobs)).max_decoding_message_size(crate::jobs::MAX_UPLOAD_BYTES),
@@ -202,18 +247,74 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         metering: metering.clone(),
         agreements_contract,
         limits: Arc::new(RateLimits::new(config.rate_limit)),
+        free_calls: FreeCalls {
+            config: config.free_calls,
+            store: FreeCallStore::new(payments.pool().clone(), svc.org_id.clone(), svc.service_id.clone()),
+            escrow,
+            org_id: svc.org_id.clone(),
+            service_id: svc.service_id.clone(),
+        },
     };
+    let tls = match config.tls.files()? {
+        Some((cert, key)) => Some(ReloadingCert::load(cert, key)?),
+        None => None,
+    };
+    let gateway = Arc::new(Gateway {
+        authorizer,
+        upstream,
+        commit: config.payment_commit,
+        own,
+        limits: config.limits,
+        vitals: Arc::default(),
+    });
+    let web = Web::new(&config.web, gateway.clone(), config.limits.max_message_bytes)?;
     Ok(Started {
-        gateway: Arc::new(Gateway { authorizer, upstream, commit: config.payment_commit, own }),
+        front: Front { gateway: gateway.clone(), web },
+        tls,
+        gateway,
         channels,
         payments,
         metering,
         chain,
         deployment,
         recipient_signer,
+        recipient,
         health,
         services,
     })
+}
+
+/// gRPC server reflection (v1 and v1alpha) serving the service's API, so grpcurl, grpcui
+/// or Postman can list and call its methods through the gateway. Without the service's
+/// .proto files (a `grpc` passthrough may leave them out) only the reflection service itself
+/// is listed.
+fn reflection(
+    api: Option<&crate::descriptors::Api>,
+) -> Result<
+    (
+        tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    StartError,
+> {
+    let api_files = match api {
+        Some(api) => Some(
+            <prost_types::FileDescriptorSet as prost::Message>::decode(&api.descriptor_set[..])
+                .map_err(|e| StartError::Reflection(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let builder = || {
+        let builder = tonic_reflection::server::Builder::configure();
+        match &api_files {
+            Some(files) => builder.register_file_descriptor_set(files.clone()),
+            None => builder,
+        }
+    };
+    let bad = |e: tonic_reflection::server::Error| StartError::Reflection(e.to_string());
+    Ok((builder().build_v1().map_err(bad)?, builder().build_v1alpha().map_err(bad)?))
 }
 
 /// The job service of a `job` gateway: needs the provider's key (it fulfils conditions on

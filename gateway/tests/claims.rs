@@ -85,7 +85,7 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: 0, amount: 0 };
     client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(claim_periodically(market.claimer(), Duration::from_millis(300), stop.clone()));
+    tokio::spawn(claim_periodically(market.claimer(), Duration::from_millis(300), stop.clone(), |_| {}));
     let started = Instant::now();
     while escrow.channel(channel_id).await.unwrap().unwrap().nonce == 0 {
         assert!(started.elapsed() < Duration::from_secs(30), "the periodic claim did not happen");

@@ -174,21 +174,71 @@ pub async fn claim_periodically(
     claimer: Claimer,
     interval: std::time::Duration,
     shutdown: tokio_util::sync::CancellationToken,
+    on_result: impl Fn(Result<&ClaimReport, &ClaimError>) + Send + 'static,
 ) {
     loop {
         tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(interval) => {} }
-        match claimer.run(None).await {
-            Ok(report) if !report.submitted.is_empty() || !report.reconciled.is_empty() => tracing::info!(
-                "claimed {} planck from {} channel(s) (block {:?}); {} earlier claim(s) reconciled",
-                report.total(),
-                report.submitted.len(),
-                report.block_number,
-                report.reconciled.len()
-            ),
+        let result = claimer.run(None).await;
+        match &result {
+            Ok(report) if !report.submitted.is_empty() || !report.reconciled.is_empty() => {
+                metrics::counter!("osiris_gateway_claims_total", "result" => "ok").increment(1);
+                metrics::counter!("osiris_gateway_claimed_planck_total")
+                    .increment(u64::try_from(report.total()).unwrap_or(u64::MAX));
+                tracing::info!(
+                    "claimed {} planck from {} channel(s) (block {:?}); {} earlier claim(s) reconciled",
+                    report.total(),
+                    report.submitted.len(),
+                    report.block_number,
+                    report.reconciled.len()
+                )
+            }
             Ok(_) => {}
-            Err(e) => tracing::warn!("periodic claim: {e}"),
+            Err(e) => {
+                metrics::counter!("osiris_gateway_claims_total", "result" => "failed").increment(1);
+                tracing::warn!("periodic claim: {e}")
+            }
         }
+        on_result(result.as_ref());
     }
+}
+
+/// Money accepted on a channel and not claimed yet (no claim started for its nonce).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unclaimed {
+    pub channel_id: ChannelId,
+    /// Planck spent by calls at the channel's current nonce.
+    pub spent: Balance,
+    /// The block from which the sender may take the channel back.
+    pub expiration: u64,
+}
+
+/// What the channels paying `recipient` for `group_id` hold unclaimed, per channel.
+pub async fn unclaimed(pool: &PgPool, recipient: &str, group_id: &str) -> Result<Vec<Unclaimed>, ClaimError> {
+    let rows = sqlx::query(
+        "SELECT p.channel_id, p.spent::text AS spent, c.expiration
+         FROM gateway_payments p JOIN channels c ON c.channel_id = p.channel_id
+         WHERE c.recipient = $1 AND c.group_id = $2 AND p.spent > 0
+           AND NOT EXISTS (SELECT 1 FROM gateway_claims k WHERE k.channel_id = p.channel_id AND k.nonce = p.nonce)
+         ORDER BY p.channel_id",
+    )
+    .bind(recipient)
+    .bind(group_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
+            let spent: String = row.try_get("spent")?;
+            let expiration: i64 = row.try_get("expiration")?;
+            Ok(Unclaimed {
+                channel_id,
+                spent: spent
+                    .parse()
+                    .map_err(|_| ClaimError::Malformed { channel_id, reason: format!("spent `{spent}`") })?,
+                expiration: u64::try_from(expiration).unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 fn ids(channels: &[ChannelId]) -> Vec<i64> {

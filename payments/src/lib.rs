@@ -17,6 +17,8 @@
 //!   of each agreement in PostgreSQL and [`settlements`] settles it on chain.
 
 pub mod claims;
+pub mod free_call_store;
+pub mod free_calls;
 pub mod metadata;
 pub mod metering;
 pub mod metering_store;

@@ -1,6 +1,7 @@
 //! The payment metadata a consumer puts on each call (documented in
 //! proto/osiris/gateway/v1/gateway.proto and the README).
 
+use crate::free_calls::FreeCall;
 use crate::metering::MeteringRecord;
 use crate::payment::{Payment, PaymentKind};
 use crate::refusal::Refusal;
@@ -22,9 +23,12 @@ pub const METERING_UNITS: &str = "osiris-metering-units";
 /// The metering record's cumulative amount, planck, decimal.
 pub const METERING_AMOUNT: &str = "osiris-metering-amount";
 
+/// Free calls (`osiris-payment-type: free`): the signed Unix timestamp, milliseconds, decimal.
+pub const FREE_TIMESTAMP: &str = "osiris-free-timestamp";
+
 /// Every header the gateway reads; they are removed before a call is forwarded.
-pub const ALL: [&str; 8] =
-    [PAYMENT_TYPE, CHANNEL_ID, NONCE, AMOUNT, SIGNATURE, AGREEMENT_ID, METERING_UNITS, METERING_AMOUNT];
+pub const ALL: [&str; 9] =
+    [PAYMENT_TYPE, CHANNEL_ID, NONCE, AMOUNT, SIGNATURE, AGREEMENT_ID, METERING_UNITS, METERING_AMOUNT, FREE_TIMESTAMP];
 
 /// Anything that puts payment metadata on a call (the consumer's side).
 pub trait PaymentHeaders: Send + Sync {
@@ -43,17 +47,25 @@ impl PaymentHeaders for MeteringRecord {
     }
 }
 
+impl PaymentHeaders for FreeCall {
+    fn to_headers(&self, headers: &mut HeaderMap) {
+        CallPayment::Free(self.clone()).to_headers(headers)
+    }
+}
+
 impl PaymentHeaders for CallPayment {
     fn to_headers(&self, headers: &mut HeaderMap) {
         CallPayment::to_headers(self, headers)
     }
 }
 
-/// How a call pays: a channel authorization, or a metering record under a service agreement.
+/// How a call pays: a channel authorization, a metering record under a service agreement,
+/// or one of the consumer's free calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallPayment {
     Channel(Payment),
     Agreement(MeteringRecord),
+    Free(FreeCall),
 }
 
 impl From<Payment> for CallPayment {
@@ -70,11 +82,18 @@ impl From<MeteringRecord> for CallPayment {
 
 impl CallPayment {
     /// Reads the payment headers: `osiris-payment-type` `escrow` or `prepaid` (a channel
-    /// payment) or `agreement` (a metering record). Errors ([`Refusal::BadMetadata`]) name
-    /// the missing or malformed header.
+    /// payment), `agreement` (a metering record) or `free` (a signed timestamp). Errors
+    /// ([`Refusal::BadMetadata`]) name the missing or malformed header.
     pub fn from_headers(headers: &HeaderMap) -> Result<Self, Refusal> {
-        if text(headers, PAYMENT_TYPE)? != "agreement" {
-            return Payment::from_headers(headers).map(Self::Channel);
+        match text(headers, PAYMENT_TYPE)? {
+            "agreement" => {}
+            "free" => {
+                return Ok(Self::Free(FreeCall {
+                    timestamp_ms: number(headers, FREE_TIMESTAMP)?,
+                    signature: signature(headers)?,
+                }))
+            }
+            _ => return Payment::from_headers(headers).map(Self::Channel),
         }
         let id = text(headers, AGREEMENT_ID)?;
         let agreement_id = hex::decode(id.trim_start_matches("0x"))
@@ -101,6 +120,12 @@ impl CallPayment {
                 headers.insert(METERING_AMOUNT, value(record.amount.to_string()));
                 headers.insert(SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(record.signature)));
             }
+            Self::Free(call) => {
+                let value = |s: String| http::HeaderValue::try_from(s).expect("ASCII header value");
+                headers.insert(PAYMENT_TYPE, http::HeaderValue::from_static("free"));
+                headers.insert(FREE_TIMESTAMP, value(call.timestamp_ms.to_string()));
+                headers.insert(SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(call.signature)));
+            }
         }
     }
 }
@@ -119,7 +144,9 @@ impl Payment {
         let kind = match text(headers, PAYMENT_TYPE)? {
             "escrow" => PaymentKind::Escrow,
             "prepaid" => PaymentKind::Prepaid,
-            other => return Err(bad(PAYMENT_TYPE, format!("`{other}` is not `escrow`, `prepaid` or `agreement`"))),
+            other => {
+                return Err(bad(PAYMENT_TYPE, format!("`{other}` is not `escrow`, `prepaid`, `agreement` or `free`")))
+            }
         };
         let channel_id = number(headers, CHANNEL_ID)?;
         let nonce = number(headers, NONCE)?;

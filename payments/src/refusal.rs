@@ -86,6 +86,14 @@ pub enum Refusal {
     MeteringOverPrice { units: u64, amount: Balance, at_most: Balance },
     #[error("metering amount {amount} exceeds what agreement {agreement_id} holds: {settled} settled + {locked} locked planck")]
     MeteringExceedsLocked { agreement_id: String, amount: Balance, settled: Balance, locked: Balance },
+    #[error("this service offers no free calls; pay with a channel or an agreement")]
+    NoFreeCalls,
+    #[error("free call timestamp {timestamp_ms} ms is more than {freshness_ms} ms from the gateway's clock ({now_ms} ms); check the clock")]
+    StaleFreeCall { timestamp_ms: u64, now_ms: u64, freshness_ms: u64 },
+    #[error("free call timestamp {timestamp_ms} ms is not after this consumer's last accepted {last_ms} ms: a replay")]
+    ReplayedFreeCall { timestamp_ms: u64, last_ms: u64 },
+    #[error("free calls used up: {used} of {per_period} this period; the next period starts at {next_period_ms} ms (Unix), or pay for the call")]
+    FreeCallsUsedUp { used: u64, per_period: u64, next_period_ms: u64 },
 }
 
 impl Refusal {
@@ -114,6 +122,10 @@ impl Refusal {
             Self::MeteringUnderpaid { .. } => "metering_underpaid",
             Self::MeteringOverPrice { .. } => "metering_over_price",
             Self::MeteringExceedsLocked { .. } => "metering_exceeds_locked",
+            Self::NoFreeCalls => "no_free_calls",
+            Self::StaleFreeCall { .. } => "stale_free_call",
+            Self::ReplayedFreeCall { .. } => "replayed_free_call",
+            Self::FreeCallsUsedUp { .. } => "free_calls_used_up",
         }
     }
 }

@@ -231,6 +231,7 @@ impl Market {
             rate_limit: Default::default(),
             health: Default::default(),
             service,
+            ..Config::default()
         }
     }
 
@@ -241,6 +242,7 @@ impl Market {
         let stop = CancellationToken::new();
         tokio::spawn(started.channels.clone().follow(stop.clone()));
         tokio::spawn(started.heartbeat(&config).run(stop.clone()));
+        tokio::spawn(started.alerts(&config).run(stop.clone()));
         let reserved = self.reserved.lock().unwrap().remove(&config.listen);
         let listener = match reserved {
             Some(listener) => {
@@ -249,9 +251,10 @@ impl Market {
             }
             None => tokio::net::TcpListener::bind(config.listen).await.expect("gateway listen"),
         };
-        let task = tokio::spawn(osiris_gateway::server::serve(
+        let task = tokio::spawn(osiris_gateway::front::serve(
             listener,
-            started.gateway,
+            started.front,
+            None,
             stop.clone(),
             Duration::from_secs(2),
         ));

@@ -36,6 +36,11 @@ pub struct CallArgs {
     #[arg(long, value_parser = crate::commands::agreement::parse_id,
           conflicts_with_all = ["channel", "prepaid_calls", "open_channel", "replicas"])]
     pub agreement: Option<osiris_chain::types::agreements::AgreementId>,
+    /// Use one of the service's free calls (signed by --key-file, which identifies you);
+    /// when they are used up, pay as usual (--channel, a named gateway's channel, or for
+    /// `org/service` the channel found or opened).
+    #[arg(long, conflicts_with_all = ["agreement", "replicas", "prepaid_calls"])]
+    pub free: bool,
     /// The payment signer key file your channels are signed with (default: the named gateway's).
     #[arg(long, env = "OSIRIS_PAYMENT_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -137,6 +142,20 @@ pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
         bail!("--replicas needs an org/service target (replicas are found in the registry)");
     }
     let request = read_request()?;
+    if args.free {
+        let named_key = match &target {
+            Target::Named(entry) => Some(entry.key_file.clone()),
+            _ => None,
+        };
+        let key_file =
+            args.key_file.clone().or(named_key).context("pass --key-file (it identifies you for free calls)")?;
+        let key = read_key(&key_file)?;
+        let urls = gateway_urls(global, &args.target, &args.state_dir).await?;
+        match free_call(&urls, &args.method, &request, &key).await? {
+            paying::FreeOutcome::Reply(reply) => return Ok(Report::new(serde_json::to_string(&reply)?, reply)),
+            paying::FreeOutcome::NotFree(why) => eprintln!("no free call ({why}); paying for the call"),
+        }
+    }
     if let Some(agreement_id) = args.agreement {
         let key = read_key(args.key_file.as_deref().context("pass --key-file (the agreement's consumer key)")?)?;
         let spec = AgreementCall { method: &args.method, request: &request, agreement_id, key: &key };
@@ -205,6 +224,23 @@ async fn agreement_call(urls: &[String], spec: &AgreementCall<'_>) -> Result<Val
         };
         match outcome {
             Ok(reply) => return Ok(reply),
+            Err(Failure::Endpoint(e)) => down.push(format!("{e:#}")),
+            Err(Failure::Call(e)) => return Err(e),
+        }
+    }
+    bail!("no gateway answered: {}", down.join("; "))
+}
+
+/// A free call at the gateways `urls`, in order, moving on from one that is down.
+async fn free_call(urls: &[String], method: &str, request: &Value, key: &PaymentKey) -> Result<paying::FreeOutcome> {
+    let mut down = Vec::new();
+    for url in urls {
+        let outcome = match paying::open(url).await {
+            Ok((client, info)) => paying::call_free(url, &client, &info, method, request, key).await,
+            Err(failure) => Err(failure),
+        };
+        match outcome {
+            Ok(outcome) => return Ok(outcome),
             Err(Failure::Endpoint(e)) => down.push(format!("{e:#}")),
             Err(Failure::Call(e)) => return Err(e),
         }

@@ -2,18 +2,24 @@
 //! for the translated service types, which handle one request and one reply message.
 
 use super::{Body, BoxError};
+use crate::front::body::{MessageTooLarge, RequestBody};
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use tonic::Status;
 
-/// Largest request message a translated call accepts, bytes.
-pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
-
-/// Reads the whole request body and returns its one uncompressed message.
-pub async fn read_unary(body: Incoming) -> Result<Bytes, Status> {
-    let bytes = body.collect().await.map_err(|e| Status::cancelled(format!("reading the request: {e}")))?.to_bytes();
+/// Reads the whole request body and returns its one uncompressed message (the body
+/// refuses a message over the gateway's size limit as it arrives: RESOURCE_EXHAUSTED).
+pub async fn read_unary(body: RequestBody) -> Result<Bytes, Status> {
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| {
+            MessageTooLarge::status_in(e.as_ref())
+                .unwrap_or_else(|| Status::cancelled(format!("reading the request: {e}")))
+        })?
+        .to_bytes();
     unframe(bytes)
 }
 
@@ -26,9 +32,6 @@ pub fn unframe(mut bytes: Bytes) -> Result<Bytes, Status> {
         return Err(Status::unimplemented("compressed request messages are not supported by translated services"));
     }
     let len = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
-    if len > MAX_MESSAGE {
-        return Err(Status::resource_exhausted(format!("request message of {len} bytes exceeds {MAX_MESSAGE}")));
-    }
     if bytes.len() != 5 + len {
         return Err(Status::invalid_argument("a translated call takes exactly one request message"));
     }

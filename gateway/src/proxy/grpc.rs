@@ -4,10 +4,11 @@
 //! included.
 
 use super::{Body, UpstreamError};
+use crate::front::body::MessageTooLarge;
+use crate::front::body::RequestBody;
 use http::uri::{Authority, Scheme};
 use http::{Request, Response, Uri};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use osiris_payments::metadata;
@@ -16,7 +17,7 @@ use tonic::Status;
 /// An HTTP/2 client to one upstream gRPC server (connections are reused).
 #[derive(Clone)]
 pub struct Passthrough {
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, RequestBody>,
     scheme: Scheme,
     authority: Authority,
 }
@@ -37,7 +38,7 @@ impl Passthrough {
     }
 
     /// Forwards the call and streams the upstream's answer back.
-    pub async fn forward(&self, request: Request<Incoming>) -> Result<Response<Body>, Status> {
+    pub async fn forward(&self, request: Request<RequestBody>) -> Result<Response<Body>, Status> {
         let (mut parts, body) = request.into_parts();
         let mut uri = Uri::builder().scheme(self.scheme.clone()).authority(self.authority.clone());
         if let Some(path) = parts.uri.path_and_query() {
@@ -47,11 +48,10 @@ impl Passthrough {
         for name in metadata::ALL {
             parts.headers.remove(name);
         }
-        let response = self
-            .client
-            .request(Request::from_parts(parts, body))
-            .await
-            .map_err(|e| Status::unavailable(format!("upstream {}: {e}", self.authority)))?;
+        let response = self.client.request(Request::from_parts(parts, body)).await.map_err(|e| {
+            MessageTooLarge::status_in(&e)
+                .unwrap_or_else(|| Status::unavailable(format!("upstream {}: {e}", self.authority)))
+        })?;
         Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
     }
 }

@@ -12,9 +12,9 @@ pub mod process;
 pub mod translate;
 
 use crate::descriptors::Api;
+use crate::front::body::RequestBody;
 use bytes::Bytes;
 use http::{Request, Response};
-use hyper::body::Incoming;
 use std::sync::Arc;
 use tonic::Status;
 
@@ -50,7 +50,7 @@ pub enum Upstream {
 #[allow(clippy::large_enum_variant)]
 pub enum Prepared {
     /// Passed through untouched.
-    Grpc(Request<Incoming>),
+    Grpc(Request<RequestBody>),
     /// A unary call decoded to JSON, for a translated service.
     Json(translate::JsonCall),
 }
@@ -58,7 +58,7 @@ pub enum Prepared {
 impl Upstream {
     /// Resolves the call: UNIMPLEMENTED for a method the service's API does not have,
     /// INVALID_ARGUMENT for a request a translated service cannot decode.
-    pub async fn prepare(&self, request: Request<Incoming>) -> Result<Prepared, Status> {
+    pub async fn prepare(&self, request: Request<RequestBody>) -> Result<Prepared, Status> {
         match self {
             Self::Grpc(_, Some(api)) => {
                 translate::resolve(api, request.uri().path())?;
@@ -82,7 +82,12 @@ impl Upstream {
             (Self::Process(upstream), Prepared::Json(call)) => upstream.call(call).await,
             _ => Err(Status::internal("a call prepared for another service type")),
         };
-        result.unwrap_or_else(status_response)
+        result.unwrap_or_else(|status| {
+            if status.code() == tonic::Code::Unavailable {
+                metrics::counter!("osiris_gateway_upstream_errors_total", "error" => "unavailable").increment(1);
+            }
+            status_response(status)
+        })
     }
 }
 

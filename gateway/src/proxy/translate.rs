@@ -3,8 +3,8 @@
 
 use super::frame;
 use crate::descriptors::Api;
+use crate::front::body::RequestBody;
 use http::Request;
-use hyper::body::Incoming;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MethodDescriptor, SerializeOptions};
 use serde_json::Value;
@@ -22,7 +22,7 @@ pub fn resolve(api: &Api, path: &str) -> Result<MethodDescriptor, Status> {
 }
 
 /// Finds the call's method in `api` and decodes its one request message into JSON.
-pub async fn decode_request(api: &Api, request: Request<Incoming>) -> Result<JsonCall, Status> {
+pub async fn decode_request(api: &Api, request: Request<RequestBody>) -> Result<JsonCall, Status> {
     let path = request.uri().path().to_string();
     let method = resolve(api, &path)?;
     if method.is_client_streaming() || method.is_server_streaming() {

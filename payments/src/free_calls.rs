@@ -1,0 +1,158 @@
+//! Free calls: a service's owner lets each consumer try the service with a number of free
+//! calls per period. The consumer proves who it is with its payment key: the call carries
+//! a Unix-millisecond timestamp and the key's signature over
+//! `osiris_chain::payment::free_call_digest(escrow, org, service, timestamp)`, and the key
+//! the signature recovers to is the consumer. [`decide_free`] is the one rule; the count
+//! lives in PostgreSQL ([`crate::free_call_store`]) so the service's replicas agree.
+//!
+//! A consumer's timestamps must rise (a captured header cannot be replayed to spend its
+//! free calls) and be within `freshness_ms` of the gateway's clock.
+
+use crate::refusal::Refusal;
+use osiris_contract_types::{PaymentSignature, SignerKey};
+
+/// A free call's proof, from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeCall {
+    /// Unix milliseconds, signed.
+    pub timestamp_ms: u64,
+    /// The consumer's signature over the free-call digest.
+    pub signature: PaymentSignature,
+}
+
+impl FreeCall {
+    /// The consumer key that signed this call for `org_id`/`service_id` under `escrow`;
+    /// a malformed signature is a [`Refusal::BadMetadata`].
+    pub fn caller(
+        &self,
+        escrow: &osiris_chain::AccountId,
+        org_id: &str,
+        service_id: &str,
+    ) -> Result<SignerKey, Refusal> {
+        let digest = osiris_chain::payment::free_call_digest(escrow, org_id, service_id, self.timestamp_ms);
+        osiris_chain::payment::recover_signer(&self.signature, &digest).map_err(|e| Refusal::BadMetadata {
+            header: crate::metadata::SIGNATURE,
+            reason: format!("not a free-call signature: {e}"),
+        })
+    }
+}
+
+/// A consumer's free calls in the current period, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeCallState {
+    /// Start of the period the count is for, Unix ms (a multiple of the period).
+    pub period_start_ms: u64,
+    /// Free calls used in that period.
+    pub used: u64,
+    /// The newest timestamp accepted from this consumer, Unix ms.
+    pub last_timestamp_ms: u64,
+}
+
+/// What free calls are decided under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeCallTerms {
+    /// Free calls per consumer per period; 0 = the service offers none.
+    pub per_period: u64,
+    /// Length of a period, ms (periods start at multiples of it since the Unix epoch).
+    pub period_ms: u64,
+    /// How far a call's timestamp may be from `now_ms`, ms.
+    pub freshness_ms: u64,
+    /// The gateway's clock, Unix ms.
+    pub now_ms: u64,
+}
+
+/// Decides one free call at `timestamp_ms` by a consumer whose stored count is `stored`
+/// (`None`: no free call yet); the count after the call, or why it is refused.
+pub fn decide_free(
+    timestamp_ms: u64,
+    stored: Option<&FreeCallState>,
+    terms: &FreeCallTerms,
+) -> Result<FreeCallState, Refusal> {
+    if terms.per_period == 0 || terms.period_ms == 0 {
+        return Err(Refusal::NoFreeCalls);
+    }
+    if timestamp_ms.abs_diff(terms.now_ms) > terms.freshness_ms {
+        return Err(Refusal::StaleFreeCall { timestamp_ms, now_ms: terms.now_ms, freshness_ms: terms.freshness_ms });
+    }
+    let period_start_ms = timestamp_ms - timestamp_ms % terms.period_ms;
+    let used = match stored {
+        Some(state) if timestamp_ms <= state.last_timestamp_ms => {
+            return Err(Refusal::ReplayedFreeCall { timestamp_ms, last_ms: state.last_timestamp_ms })
+        }
+        Some(state) if state.period_start_ms == period_start_ms => state.used,
+        _ => 0,
+    };
+    if used >= terms.per_period {
+        return Err(Refusal::FreeCallsUsedUp {
+            used,
+            per_period: terms.per_period,
+            next_period_ms: period_start_ms.saturating_add(terms.period_ms),
+        });
+    }
+    Ok(FreeCallState { period_start_ms, used: used + 1, last_timestamp_ms: timestamp_ms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HOUR: u64 = 3_600_000;
+
+    fn terms(now_ms: u64) -> FreeCallTerms {
+        FreeCallTerms { per_period: 3, period_ms: HOUR, freshness_ms: 60_000, now_ms }
+    }
+
+    #[test]
+    fn three_free_calls_an_hour_then_refusals_until_the_next_hour() {
+        let start = 100 * HOUR;
+        let mut state = None;
+        for i in 1..=3 {
+            let next = decide_free(start + i, state.as_ref(), &terms(start)).unwrap();
+            assert_eq!(next.used, i);
+            state = Some(next);
+        }
+        let refusal = decide_free(start + 4, state.as_ref(), &terms(start)).unwrap_err();
+        assert_eq!(refusal, Refusal::FreeCallsUsedUp { used: 3, per_period: 3, next_period_ms: start + HOUR });
+        let next_hour = start + HOUR + 5;
+        let next = decide_free(next_hour, state.as_ref(), &terms(next_hour)).unwrap();
+        assert_eq!((next.period_start_ms, next.used), (start + HOUR, 1));
+    }
+
+    #[test]
+    fn replays_stale_timestamps_and_services_without_free_calls_are_refused() {
+        let now = 100 * HOUR + 10;
+        let state = decide_free(now, None, &terms(now)).unwrap();
+        assert!(matches!(decide_free(now, Some(&state), &terms(now)), Err(Refusal::ReplayedFreeCall { .. })));
+        assert!(matches!(decide_free(now - 1, Some(&state), &terms(now)), Err(Refusal::ReplayedFreeCall { .. })));
+        assert!(matches!(decide_free(now + 120_000, None, &terms(now)), Err(Refusal::StaleFreeCall { .. })));
+        let none = FreeCallTerms { per_period: 0, ..terms(now) };
+        assert_eq!(decide_free(now, None, &none), Err(Refusal::NoFreeCalls));
+    }
+
+    proptest! {
+        /// Whatever order timestamps arrive in, no period counts more than `per_period`
+        /// accepted calls, and accepted timestamps strictly rise.
+        #[test]
+        fn never_more_than_the_allowance_per_period(steps in proptest::collection::vec(0u64..(3 * HOUR), 1..200)) {
+            let base = 1_000 * HOUR;
+            let mut state: Option<FreeCallState> = None;
+            let mut per_period = std::collections::HashMap::<u64, u64>::new();
+            let mut accepted = 0;
+            for step in steps {
+                let timestamp = base + step;
+                let terms = FreeCallTerms { freshness_ms: 3 * HOUR, ..terms(timestamp) };
+                if let Ok(next) = decide_free(timestamp, state.as_ref(), &terms) {
+                    prop_assert!(state.is_none_or(|s| next.last_timestamp_ms > s.last_timestamp_ms));
+                    *per_period.entry(next.period_start_ms).or_default() += 1;
+                    accepted += 1;
+                    state = Some(next);
+                }
+            }
+            // The first call is always fresh and new.
+            prop_assert!(accepted >= 1);
+            prop_assert!(per_period.values().all(|&n| n <= 3));
+            prop_assert_eq!(per_period.values().sum::<u64>(), accepted);
+        }
+    }
+}
