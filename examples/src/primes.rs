@@ -77,9 +77,21 @@ impl Primes for PrimesService {
 
 /// Serves `Primes` on `listener` until the process ends.
 pub async fn serve(listener: TcpListener) -> Result<(), tonic::transport::Error> {
+    serve_until(listener, std::future::pending()).await
+}
+
+/// Serves `Primes` on `listener` until `stop` completes; then closes its connections too
+/// (a stopped server that clients' pooled connections no longer reach).
+pub async fn serve_until(
+    listener: TcpListener,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .add_service(PrimesServer::new(PrimesService))
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)))
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stop,
+        )
         .await
 }
 

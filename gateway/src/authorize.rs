@@ -61,6 +61,8 @@ pub struct Checked {
     terms: Terms,
     /// Whether the signature still needs verifying (the stored state does not hold it).
     unverified: bool,
+    /// Planck the call adds to what the channel has spent, as this replica sees it.
+    pub charge: osiris_contract_types::Balance,
 }
 
 impl Authorizer {
@@ -84,16 +86,19 @@ impl Authorizer {
         self.limits.consumer_call(&facts.signer)?;
         let terms = self.channels.terms(self.expiry_threshold);
         let mut stored = self.payments.cached(payment.channel_id);
-        if let Err(refusal) = decide(&payment, &facts, stored.as_ref(), &terms) {
-            if !may_pass_on_newer_state(&refusal) {
-                return Err(refusal);
+        let next = match decide(&payment, &facts, stored.as_ref(), &terms) {
+            Ok(next) => next,
+            Err(refusal) if !may_pass_on_newer_state(&refusal) => return Err(refusal),
+            Err(_) => {
+                // Another replica or a claim may have moved the nonce on: look once more.
+                stored = self.payments.load(payment.channel_id, facts.nonce).await?;
+                decide(&payment, &facts, stored.as_ref(), &terms)?
             }
-            // Another replica or a claim may have moved the nonce on: look once more.
-            stored = self.payments.load(payment.channel_id, facts.nonce).await?;
-            decide(&payment, &facts, stored.as_ref(), &terms)?;
-        }
+        };
+        let spent_before = stored.as_ref().filter(|s| s.nonce == next.nonce).map_or(0, |s| s.spent);
+        let charge = next.spent.saturating_sub(spent_before);
         let unverified = !stored.as_ref().is_some_and(|state| state.holds(&payment));
-        Ok(Checked { payment, facts, terms, unverified })
+        Ok(Checked { payment, facts, terms, unverified, charge })
     }
 
     /// The early checks of an agreement-backed call: the agreement is in the mirror, the
@@ -143,7 +148,7 @@ impl Authorizer {
     /// and submits the payment to the store; the returned [`Pending`] resolves once it is
     /// committed, or refused by the store's own decision.
     pub fn commit(&self, checked: Checked) -> Result<Pending, Refusal> {
-        let Checked { payment, facts, terms, unverified } = checked;
+        let Checked { payment, facts, terms, unverified, .. } = checked;
         if unverified && !payment.is_signed_by(&facts.signer, &self.escrow) {
             return Err(Refusal::BadSignature {
                 channel_id: payment.channel_id,

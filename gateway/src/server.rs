@@ -135,7 +135,8 @@ impl Gateway {
         let commit = match payment {
             CallPayment::Channel(payment) => {
                 let checked = self.authorizer.check(payment).await?;
-                Commit::Channel(self.authorizer.commit(checked)?, self.authorizer.channels.price())
+                let charge = checked.charge;
+                Commit::Channel(self.authorizer.commit(checked)?, charge)
             }
             CallPayment::Agreement(record) => Commit::Metered(self.authorizer.check_metered(record).await?),
             CallPayment::Free(call) => {
@@ -182,7 +183,7 @@ impl Gateway {
 /// record would cost an allocation per call instead.
 #[allow(clippy::large_enum_variant)]
 enum Commit {
-    /// A channel payment handed to the payment store's batcher, and the price of the call.
+    /// A channel payment handed to the payment store's batcher, and what it charges.
     Channel(Pending, Balance),
     /// A metering record, written by the metering store when awaited.
     Metered(CheckedRecord),

@@ -339,16 +339,16 @@ pub async fn spawn_miscounting_text() -> String {
 }
 
 /// Runs the real `osiris-gateway` binary (`binary`: the test's `CARGO_BIN_EXE_osiris-gateway`)
-/// with `config` written as TOML to `path`; warnings to stderr. Dies with the test.
+/// with `config` written as TOML to `path`; warnings to stderr (all of `config.log` when it
+/// logs to files). Dies with the test.
 pub fn spawn_gateway_process(binary: &str, config: &Config, path: &std::path::Path) -> std::process::Child {
     std::fs::write(path, toml::to_string(config).expect("config as TOML")).expect("write the gateway config");
     let mut command = std::process::Command::new(binary);
-    command
-        .arg("--config")
-        .arg(path)
-        .env("RUST_LOG", "warn")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null());
+    command.arg("--config").arg(path).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+    if config.log.directory.is_none() {
+        // Nobody reads its standard output: only warnings are worth writing.
+        command.env("RUST_LOG", "warn");
+    }
     crate::die_with_parent(&mut command).spawn().expect("start osiris-gateway")
 }
 
