@@ -7,7 +7,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use http::HeaderMap;
 use osiris_e2e::{
-    actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, spawn_primes, Market, CONSUMER, UNIT,
+    actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, spawn_primes, spawn_text, Market,
+    CONSUMER, UNIT,
 };
 use osiris_gateway::alerts::AlertConfig;
 use osiris_gateway::config::ServiceType;
@@ -522,4 +523,82 @@ async fn each_call_logs_one_json_line_with_its_request_id_into_rotated_files() {
     assert!(old.iter().any(|(_, text)| text.contains("replayed-call") && text.contains("already_accepted")));
     assert!(new.iter().all(|(_, text)| !text.contains("first-call")));
     assert!(files.iter().all(|(name, _)| name.starts_with("osiris-gateway.") && name.ends_with(".log")));
+}
+
+/// A `process` service answering Factorize after `secs` seconds.
+fn slow_factorize(secs: f32) -> osiris_gateway::config::ServiceConfig {
+    let mut service = example_service(ServiceType::Process, "", "primes.proto");
+    let script = format!("sleep {secs}; echo '{{\"number\": \"12\", \"factors\": [\"2\", \"2\", \"3\"]}}'");
+    service.command = vec!["sh".into(), "-c".into(), script, "slow".into()];
+    service
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_bound_message_size_call_time_and_calls_per_connection() {
+    let market = Market::start().await;
+    let escrow = market.osiris.deployment.escrow.address;
+
+    // A text service taking requests of at most 1 KiB.
+    let text = market.offer("acme", "text", PRICE, 1).await;
+    let mut config =
+        market.gateway_config(&text, 0, example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto"));
+    config.limits.max_message_bytes = 1_024;
+    let _text_gateway = market.start_gateway(config).await;
+    let client = gateway_when_up(&text.endpoints[0]).await;
+    let info = client.service_info().await.unwrap();
+    let analyze = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Analyze").unwrap();
+    let key = payment_key();
+    let channel_id = market.open_channel(&actor(CONSUMER), &key, &text, 100 * PRICE, 1_000).await;
+    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let novel = "word ".repeat(1_000);
+    let refusal = client.call_json(&analyze, json!({"text": novel}), Some(&payer.pay(PRICE))).await.unwrap_err();
+    assert_eq!(refusal.code(), tonic::Code::ResourceExhausted, "{refusal:?}");
+    assert!(refusal.message().contains("max_message_bytes"), "{}", refusal.message());
+    let state = client.channel_state(&payer.key, &escrow, channel_id).await.unwrap();
+    assert_eq!(state.current_signed_amount, "0", "the oversized call was not charged");
+    let reply = client.call_json(&analyze, json!({"text": "a short one."}), Some(&payer.pay(PRICE))).await.unwrap();
+    assert_eq!(reply["words"], 3);
+
+    // A slow service (1 s a call) whose gateway lets one connection run two calls at once
+    // and any call take 1.5 s.
+    let slow = market.offer("acme", "slow", PRICE, 1).await;
+    let mut config = market.gateway_config(&slow, 0, slow_factorize(1.0));
+    config.limits.max_concurrent_calls_per_connection = 2;
+    config.limits.max_call_ms = 1_500;
+    let _slow_gateway = market.start_gateway(config).await;
+    let client = gateway_when_up(&slow.endpoints[0]).await;
+    let info = client.service_info().await.unwrap();
+    let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
+    let key = payment_key();
+    let channel_id = market.open_channel(&actor(CONSUMER), &key, &slow, 100 * PRICE, 1_000).await;
+    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 4 * PRICE };
+    let prepaid = payer.authorization(osiris_payments::PaymentKind::Prepaid);
+
+    // Four calls on one connection: two run, two wait for a free stream; all four pass.
+    let started = Instant::now();
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, method, payment) = (client.clone(), factorize.clone(), prepaid.clone());
+            tokio::spawn(async move { client.call_json(&method, json!({"number": 12}), Some(&payment)).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert!(started.elapsed() >= Duration::from_secs(2), "4 calls of 1 s, 2 at a time, took {:?}", started.elapsed());
+
+    // A client asking for an answer within 300 ms gets DEADLINE_EXCEEDED from the gateway.
+    struct Within300Ms<'a>(&'a dyn PaymentHeaders);
+    impl PaymentHeaders for Within300Ms<'_> {
+        fn to_headers(&self, headers: &mut HeaderMap) {
+            self.0.to_headers(headers);
+            headers.insert("grpc-timeout", http::HeaderValue::from_static("300m"));
+        }
+    }
+    payer.amount += PRICE;
+    let payment = payer.authorization(osiris_payments::PaymentKind::Prepaid);
+    let started = Instant::now();
+    let late = client.call_json(&factorize, json!({"number": 12}), Some(&Within300Ms(&payment))).await.unwrap_err();
+    assert_eq!(late.code(), tonic::Code::DeadlineExceeded, "{late:?}");
+    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
 }
