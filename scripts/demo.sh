@@ -7,7 +7,9 @@
 # group and calls the services through the gateways with `osiris call`, in shell pipes;
 # Dave, who knows only the name acme/text, finds it through the indexer, opens a channel on
 # the way, and runs one request on two providers of the text API (acme's and Eve's globex)
-# to compare their outputs. Charlie claims what the gateways accepted. Then Alice sells
+# to compare their outputs. Eve also runs a TLS gateway (a certificate from her own CA)
+# giving each consumer two free calls a day: Dave makes two free calls over https and his
+# third falls back to a paid one. Charlie claims what the gateways accepted. Then Alice sells
 # computation on acme's data under an agreement: Dave signs it and locks the price, uploads
 # his algorithm to Alice's job gateway, which agrees its hash on chain, runs it next to
 # the data and registers the outputs for Dave, who fetches and checks them; Alice is paid
@@ -197,6 +199,57 @@ echo '{"text": "Two providers, one answer. One answer!", "top": 2}' \
   | as_dave call acme/text Analyze --replicas 2 --quorum 2 --open-channel 100000000000
 unset OSIRIS_PAYMENT_KEY_FILE
 expected_dave=$((2 * 2000000000))
+
+say "Eve sells the text API on the internet too: a TLS gateway (her own CA's certificate) giving each consumer 2 free calls a day"
+if command -v openssl >/dev/null; then
+  tls_port=$(free_port)
+  tls_url="https://localhost:$tls_port"
+  # Eve's CA, and a certificate it issues for localhost (what an ACME client would renew).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Eve demo CA" \
+    -keyout "$work/eve-ca.key" -out "$work/eve-ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$work/eve-tls.key" -out "$work/eve-tls.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost\n' >"$work/eve-tls.ext"
+  openssl x509 -req -in "$work/eve-tls.csr" -CA "$work/eve-ca.pem" -CAkey "$work/eve-ca.key" -CAcreateserial \
+    -days 2 -extfile "$work/eve-tls.ext" -out "$work/eve-tls.pem" 2>/dev/null
+  as_eve service create globex text-tls --name "text over TLS (jsonrpc)" --price 2000000000 --content-hash "$text_api" \
+    --group eve-tls --recipient //Eve --endpoint "$tls_url"
+  cat >"$work/gateway-eve-tls.toml" <<TOML
+listen = "127.0.0.1:$tls_port"
+public_endpoint = "$tls_url"
+recipient_suri = "//Eve"
+database_url = "$DATABASE_URL"
+[tls]
+cert_file = "$work/eve-tls.pem"
+key_file = "$work/eve-tls.key"
+[free_calls]
+per_period = 2
+period_secs = 86400
+[service]
+org_id = "globex"
+service_id = "text-tls"
+group_id = "eve-tls"
+service_type = "jsonrpc"
+endpoint = "http://$eve_text_addr/"
+proto_files = ["$ROOT/proto/examples/text.proto"]
+proto_includes = ["$ROOT/proto"]
+TOML
+  start gateway-eve-tls env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-eve-tls.toml"
+  wait_for gateway-eve-tls grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-eve-tls.log"
+  grep -o "listening on .*" "$OSIRIS_RUN_DIR/gateway-eve-tls.log" | head -1
+  # Dave trusts Eve's CA; his payment key identifies him for the free calls.
+  for n in 1 2 3; do
+    echo "{\"text\": \"Free call number $n, over TLS.\", \"top\": 1}" \
+      | OSIRIS_CA_FILE="$work/eve-ca.pem" as_dave call globex/text-tls Analyze --free \
+          --key-file "$work/dave-payment.key" --open-channel 100000000000 2>&1
+  done
+  grep -q '"outcome":"accepted"\|outcome="accepted"\|outcome=accepted' "$OSIRIS_RUN_DIR/gateway-eve-tls.log" \
+    || die "the TLS gateway logged no accepted call"
+  echo "the TLS gateway's log of each call (request id, outcome, planck):"
+  grep "osiris_gateway::calls" "$OSIRIS_RUN_DIR/gateway-eve-tls.log" | sed 's/^/  /'
+else
+  echo "openssl not found: skipping the TLS scene"
+fi
 
 say "Mallory tries to pay from Bob's channel with her own key: the gateway refuses"
 as_bob key generate --out "$work/mallory.key" >/dev/null

@@ -1,7 +1,7 @@
 //! Configuration: defaults that run locally, then a TOML file, then the environment.
 //!
 //! ```toml
-//! listen = "127.0.0.1:7000"             # where consumers connect (gRPC, HTTP/2 cleartext)
+//! listen = "127.0.0.1:7000"             # where consumers connect (gRPC over HTTP/2, gRPC-Web; TLS with [tls])
 //! public_endpoint = "http://127.0.0.1:7000"  # this replica's URL as registered in its group
 //! database_url = "postgres://postgres@127.0.0.1:5432/osiris"  # the indexer's database
 //! node_url = "ws://127.0.0.1:9944"
@@ -21,6 +21,25 @@
 //! [health]                              # probes behind grpc.health.v1 (see `health`)
 //! probe_interval_ms = 2000; upstream_probe = "auto"; max_indexer_lag_blocks = 50
 //!
+//! [tls]                                # rustls; both files set turns TLS on (see `tls`)
+//! cert_file = "fullchain.pem"; key_file = "privkey.pem"; reload_interval_ms = 5000
+//! cleartext_listen = "127.0.0.1:7001"   # optional, for local use
+//!
+//! [limits]                              # see `front`
+//! max_message_bytes = 4194304; max_call_ms = 60000; max_concurrent_calls_per_connection = 256
+//!
+//! [web]                                 # gRPC-Web and CORS (see `front::web`)
+//! grpc_web = true; cors_allowed_origins = ["https://app.example"]
+//!
+//! [free_calls]                          # see `free_calls`
+//! per_period = 0; period_secs = 86400; freshness_ms = 60000
+//!
+//! [alerts]                              # rules and their webhook (see `alerts`)
+//! webhook_url = "https://ops.example/hook"; upstream_down_secs = 30; unclaimed_over_planck = 0
+//!
+//! [log]                                 # see `logging`
+//! format = "text"; stdout = true; directory = "/var/log/osiris"; rotation = "daily"
+//!
 //! [service]
 //! org_id = "acme"; service_id = "primes"; group_id = "default"
 //! service_type = "grpc"                 # grpc | jsonrpc | process | job
@@ -38,8 +57,8 @@
 //! `OSIRIS_GATEWAY_LISTEN`, `OSIRIS_GATEWAY_PUBLIC_ENDPOINT`, `OSIRIS_GATEWAY_RECIPIENT`, `OSIRIS_GATEWAY_RECIPIENT_SURI`,
 //! `OSIRIS_GATEWAY_EXPIRY_THRESHOLD_BLOCKS`, `OSIRIS_GATEWAY_CLAIM_INTERVAL_SECS`,
 //! `OSIRIS_GATEWAY_PAYMENT_COMMIT`, `OSIRIS_GATEWAY_PAYMENT_DURABILITY`,
-//! `OSIRIS_GATEWAY_WORKER_THREADS`, `OSIRIS_GATEWAY_RATE_LIMIT_<FIELD>`, `OSIRIS_GATEWAY_HEALTH_<FIELD>`, and for the
-//! service `OSIRIS_GATEWAY_SERVICE_<FIELD>` (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`).
+//! `OSIRIS_GATEWAY_WORKER_THREADS`, and for a section's field `OSIRIS_GATEWAY_<SECTION>_<FIELD>`
+//! (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`, `OSIRIS_GATEWAY_TLS_CERT_FILE`, `OSIRIS_GATEWAY_RATE_LIMIT_CONSUMER_PER_SEC`).
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -151,7 +170,7 @@ impl Default for ServiceConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
-    /// Address consumers connect to (gRPC over cleartext HTTP/2).
+    /// Address consumers connect to (gRPC over HTTP/2, gRPC-Web; TLS when `tls` has its files).
     pub listen: SocketAddr,
     /// This replica's URL as registered among its group's endpoints; empty means `http://{listen}`.
     pub public_endpoint: String,

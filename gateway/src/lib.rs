@@ -1,7 +1,8 @@
 //! The Osiris gateway: a sidecar in front of a provider's service that sells calls over
 //! escrow payment channels and service agreements, or runs compute jobs under agreements.
 //!
-//! A call's path: [`server`] accepts HTTP/2 (gRPC), parses the payment metadata
+//! A call's path: [`front`] accepts connections (cleartext or [`tls`]), HTTP/2 for gRPC and
+//! HTTP/1.1 for gRPC-Web, under its [`front::FrontLimits`]; [`server`] parses the payment metadata
 //! (`osiris_payments::metadata`) and resolves the call ([`proxy`]); [`authorize`] checks
 //! the payment against the [`channels`] cache (the indexer's mirror, refreshed on its
 //! NOTIFY) with the payment rule (`osiris_payments::decide`) and submits it to the payment
@@ -12,6 +13,9 @@
 //! committed by `osiris_payments::metering_store`. Claims are `osiris_payments::claims`,
 //! settlements `osiris_payments::settlements`; [`state_service`] serves the gateway's own
 //! gRPC APIs (proto/osiris/gateway/v1) and [`jobs`] the compute jobs of a `job` gateway.
+//! A free call is decided by `osiris_payments::free_calls::decide_free` ([`free_calls`]).
+//! Around the path: [`limits`] (rate limits), [`health`] (probes behind the gRPC health
+//! status), [`alerts`] (rules and their webhook), [`logging`] (text or JSON, rotated files).
 
 pub mod alerts;
 pub mod authorize;

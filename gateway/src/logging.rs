@@ -109,7 +109,8 @@ pub fn init(config: &LogConfig) -> Result<Vec<WorkerGuard>, LogError> {
         guards.push(guard);
         layers.push(layer(config.format, writer, false));
     }
-    tracing_subscriber::registry().with(layers.with_filter(filter)).init();
+    // The filter applies to every destination alike, so it is the registry's own filter.
+    tracing_subscriber::registry().with(filter).with(layers).init();
     Ok(guards)
 }
 

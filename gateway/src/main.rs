@@ -18,6 +18,11 @@ use tokio_util::sync::CancellationToken;
 /// Exit code when a second SIGTERM or Ctrl-C cuts the graceful shutdown short.
 const SECOND_SIGNAL_EXIT_CODE: i32 = 130;
 
+/// Upper bounds of the call latency histogram's buckets, seconds: from a cached payment
+/// check on a fast upstream to the longest translated calls.
+const CALL_SECONDS_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0];
+
 /// How often consumers whose rate-limit buckets are full again are forgotten.
 const FORGET_IDLE_CONSUMERS: Duration = Duration::from_secs(60);
 
@@ -46,6 +51,11 @@ fn main() -> anyhow::Result<()> {
 async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(addr) = config.metrics_listen {
         metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full("osiris_gateway_call_seconds".into()),
+                &CALL_SECONDS_BUCKETS,
+            )
+            .context("metrics buckets")?
             .with_http_listener(addr)
             .install()
             .context("metrics exporter")?;
