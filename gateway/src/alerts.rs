@@ -200,7 +200,7 @@ pub struct Alerts {
 }
 
 /// Which rules fire now and why: alert name → (message, details).
-type Findings = HashMap<&'static str, (String, serde_json::Value)>;
+pub type Findings = HashMap<&'static str, (String, serde_json::Value)>;
 
 impl Alerts {
     /// Checks the rules every `check_interval_ms` until `shutdown`; deliveries run in order
@@ -253,25 +253,9 @@ impl Alerts {
         }
     }
 
-    /// The rules that fire now.
+    /// Gathers what the rules look at, then evaluates them.
     async fn check(&self, window: &mut VecDeque<(Instant, u64, u64)>) -> Findings {
         let c = &self.config;
-        let mut findings = Findings::new();
-        if c.upstream_down_secs > 0 {
-            let down = self.vitals.upstream_down.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            if let Some((since, reason)) = down {
-                let secs = since.elapsed().as_secs();
-                if secs >= c.upstream_down_secs {
-                    findings.insert(
-                        "upstream_down",
-                        (
-                            format!("the upstream has been down for {secs} s: {reason}"),
-                            serde_json::json!({"down_secs": secs, "reason": reason}),
-                        ),
-                    );
-                }
-            }
-        }
         let now = Instant::now();
         let (calls, errors) = (self.vitals.calls.load(Ordering::Relaxed), self.vitals.errors.load(Ordering::Relaxed));
         window.push_back((now, calls, errors));
@@ -282,71 +266,191 @@ impl Alerts {
         {
             window.pop_front();
         }
-        if c.error_rate_percent > 0 {
-            if let Some(&(_, first_calls, first_errors)) = window.front() {
-                let (calls, errors) = (calls - first_calls, errors - first_errors);
-                if calls >= c.error_min_calls.max(1) && errors * 100 >= c.error_rate_percent * calls {
-                    findings.insert(
-                        "error_rate",
-                        (
-                            format!(
-                                "{errors} of the last {calls} paid calls failed (threshold {} %)",
-                                c.error_rate_percent
-                            ),
-                            serde_json::json!({"calls": calls, "errors": errors}),
-                        ),
-                    );
-                }
-            }
-        }
-        if c.unclaimed_over_planck > 0 || c.expiry_warning_blocks > 0 {
+        let (first_calls, first_errors) = window.front().map_or((calls, errors), |&(_, c, e)| (c, e));
+        let unclaimed = if c.unclaimed_over_planck > 0 || c.expiry_warning_blocks > 0 {
             match osiris_payments::claims::unclaimed(&self.pool, &self.recipient, &self.group_id).await {
-                Ok(channels) => {
-                    let total: u128 = channels.iter().map(|u| u.spent).sum();
-                    if c.unclaimed_over_planck > 0 && total > u128::from(c.unclaimed_over_planck) {
-                        findings.insert(
-                            "unclaimed",
-                            (
-                                format!(
-                                    "{total} planck accepted and not claimed (threshold {})",
-                                    c.unclaimed_over_planck
-                                ),
-                                serde_json::json!({"unclaimed_planck": total.to_string(), "channels": channels.len()}),
-                            ),
-                        );
-                    }
-                    let finalized = self.channels.finalized_block();
-                    let expiring: Vec<_> = channels
-                        .iter()
-                        .filter(|u| c.expiry_warning_blocks > 0 && u.expiration <= finalized + c.expiry_warning_blocks)
-                        .map(|u| serde_json::json!({"channel_id": u.channel_id, "unclaimed_planck": u.spent.to_string(), "expiration": u.expiration}))
-                        .collect();
-                    if !expiring.is_empty() {
-                        findings.insert(
-                            "channel_expiring",
-                            (
-                                format!(
-                                    "{} channel(s) with unclaimed money expire within {} blocks of block {finalized}; claim them",
-                                    expiring.len(),
-                                    c.expiry_warning_blocks
-                                ),
-                                serde_json::json!({"channels": expiring, "finalized_block": finalized}),
-                            ),
-                        );
-                    }
-                    metrics::gauge!("osiris_gateway_unclaimed_planck").set(total as f64);
+                Ok(channels) => Some(channels),
+                Err(e) => {
+                    tracing::warn!("alerts: reading unclaimed payments: {e}");
+                    None
                 }
-                Err(e) => tracing::warn!("alerts: reading unclaimed payments: {e}"),
             }
+        } else {
+            None
+        };
+        if let Some(channels) = &unclaimed {
+            metrics::gauge!("osiris_gateway_unclaimed_planck")
+                .set(channels.iter().map(|u| u.spent).sum::<u128>() as f64);
         }
+        let inputs = Inputs {
+            upstream_down: self
+                .vitals
+                .upstream_down
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .map(|(since, reason)| (since.elapsed().as_secs(), reason.clone())),
+            window_calls: calls - first_calls,
+            window_errors: errors - first_errors,
+            unclaimed,
+            finalized_block: self.channels.finalized_block(),
+            claim_failure: self.vitals.claim_failure.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        };
+        evaluate(c, &inputs)
+    }
+}
+
+/// What the rules look at, gathered once per check.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Seconds the upstream probe has been failing, and why.
+    pub upstream_down: Option<(u64, String)>,
+    /// Paid calls and failed ones within the error window.
+    pub window_calls: u64,
+    pub window_errors: u64,
+    /// Unclaimed money per channel (`None`: not read).
+    pub unclaimed: Option<Vec<osiris_payments::claims::Unclaimed>>,
+    pub finalized_block: u64,
+    /// The last periodic claim's error.
+    pub claim_failure: Option<String>,
+}
+
+/// The rules: which alerts fire for `inputs` under `c`, with their messages and details.
+pub fn evaluate(c: &AlertConfig, inputs: &Inputs) -> Findings {
+    let mut findings = Findings::new();
+    if let Some((secs, reason)) = &inputs.upstream_down {
+        if c.upstream_down_secs > 0 && *secs >= c.upstream_down_secs {
+            findings.insert(
+                "upstream_down",
+                (
+                    format!("the upstream has been down for {secs} s: {reason}"),
+                    serde_json::json!({"down_secs": secs, "reason": reason}),
+                ),
+            );
+        }
+    }
+    let (calls, errors) = (inputs.window_calls, inputs.window_errors);
+    if c.error_rate_percent > 0 && calls >= c.error_min_calls.max(1) && errors * 100 >= c.error_rate_percent * calls {
+        findings.insert(
+            "error_rate",
+            (
+                format!("{errors} of the last {calls} paid calls failed (threshold {} %)", c.error_rate_percent),
+                serde_json::json!({"calls": calls, "errors": errors}),
+            ),
+        );
+    }
+    if let Some(channels) = &inputs.unclaimed {
+        let total: u128 = channels.iter().map(|u| u.spent).sum();
+        if c.unclaimed_over_planck > 0 && total > u128::from(c.unclaimed_over_planck) {
+            findings.insert(
+                "unclaimed",
+                (
+                    format!("{total} planck accepted and not claimed (threshold {})", c.unclaimed_over_planck),
+                    serde_json::json!({"unclaimed_planck": total.to_string(), "channels": channels.len()}),
+                ),
+            );
+        }
+        let finalized = inputs.finalized_block;
+        let expiring: Vec<_> = channels
+            .iter()
+            .filter(|u| c.expiry_warning_blocks > 0 && u.expiration <= finalized + c.expiry_warning_blocks)
+            .map(|u| {
+                serde_json::json!({"channel_id": u.channel_id, "unclaimed_planck": u.spent.to_string(), "expiration": u.expiration})
+            })
+            .collect();
+        if !expiring.is_empty() {
+            findings.insert(
+                "channel_expiring",
+                (
+                    format!(
+                        "{} channel(s) with unclaimed money expire within {} blocks of block {finalized}; claim them",
+                        expiring.len(),
+                        c.expiry_warning_blocks
+                    ),
+                    serde_json::json!({"channels": expiring, "finalized_block": finalized}),
+                ),
+            );
+        }
+    }
+    if let Some(reason) = &inputs.claim_failure {
         if c.claim_failing {
-            if let Some(reason) = self.vitals.claim_failure.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-                findings.insert(
-                    "claim_failing",
-                    (format!("the last claim failed: {reason}"), serde_json::json!({"reason": reason})),
-                );
-            }
+            findings.insert(
+                "claim_failing",
+                (format!("the last claim failed: {reason}"), serde_json::json!({"reason": reason})),
+            );
         }
-        findings
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use osiris_payments::claims::Unclaimed;
+
+    fn names(findings: &Findings) -> Vec<&'static str> {
+        let mut names: Vec<_> = findings.keys().copied().collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn each_rule_fires_past_its_threshold_and_not_before() {
+        let config = AlertConfig { unclaimed_over_planck: 100, ..AlertConfig::default() };
+        let quiet = Inputs {
+            upstream_down: Some((29, "upstream: refused".into())),
+            window_calls: 40,
+            window_errors: 19,
+            unclaimed: Some(vec![Unclaimed { channel_id: 7, spent: 100, expiration: 1_000 }]),
+            finalized_block: 899,
+            claim_failure: None,
+        };
+        assert!(evaluate(&config, &quiet).is_empty(), "{:?}", evaluate(&config, &quiet));
+        let loud = Inputs {
+            upstream_down: Some((30, "upstream: refused".into())),
+            window_errors: 20,
+            unclaimed: Some(vec![Unclaimed { channel_id: 7, spent: 101, expiration: 1_000 }]),
+            finalized_block: 900,
+            claim_failure: Some("node unreachable".into()),
+            ..quiet
+        };
+        let findings = evaluate(&config, &loud);
+        assert_eq!(names(&findings), ["channel_expiring", "claim_failing", "error_rate", "unclaimed", "upstream_down"]);
+        assert_eq!(findings["channel_expiring"].1["channels"][0]["channel_id"], 7);
+        assert_eq!(findings["unclaimed"].1["unclaimed_planck"], "101");
+    }
+
+    #[test]
+    fn rules_set_to_zero_are_off_and_few_calls_are_no_error_rate() {
+        let off = AlertConfig {
+            upstream_down_secs: 0,
+            error_rate_percent: 0,
+            expiry_warning_blocks: 0,
+            claim_failing: false,
+            ..AlertConfig::default()
+        };
+        let inputs = Inputs {
+            upstream_down: Some((3_600, "down".into())),
+            window_calls: 100,
+            window_errors: 100,
+            unclaimed: Some(vec![Unclaimed { channel_id: 1, spent: u128::MAX / 2, expiration: 0 }]),
+            finalized_block: 10,
+            claim_failure: Some("failed".into()),
+        };
+        assert!(evaluate(&off, &inputs).is_empty());
+        let few = Inputs { window_calls: 19, window_errors: 19, ..Inputs::default() };
+        assert!(evaluate(&AlertConfig::default(), &few).is_empty());
+    }
+
+    #[test]
+    fn vitals_keep_when_the_upstream_went_down() {
+        let vitals = Vitals::default();
+        vitals.upstream(Some("first".into()));
+        let since = vitals.upstream_down.lock().unwrap().as_ref().unwrap().0;
+        vitals.upstream(Some("second".into()));
+        let down = vitals.upstream_down.lock().unwrap().clone().unwrap();
+        assert_eq!((down.0, down.1.as_str()), (since, "second"));
+        vitals.upstream(None);
+        assert!(vitals.upstream_down.lock().unwrap().is_none());
     }
 }
