@@ -251,10 +251,13 @@ impl Market {
             }
             None => tokio::net::TcpListener::bind(config.listen).await.expect("gateway listen"),
         };
+        // TLS when the configuration names certificate files (new connections see the
+        // files' current certificate; the binary also watches them).
+        let tls = started.tls.as_ref().map(|cert| cert.server_config());
         let task = tokio::spawn(osiris_gateway::front::serve(
             listener,
             started.front,
-            None,
+            tls,
             stop.clone(),
             Duration::from_secs(2),
         ));
