@@ -6,7 +6,7 @@ set -euo pipefail
 "$ROOT/scripts/install-cargo-contract.sh" wait
 cd "$ROOT/contracts"
 unset CARGO_TARGET_DIR RUSTUP_TOOLCHAIN
-for c in registry escrow agreements; do
+for c in registry escrow agreements ddc; do
   cargo contract build --release --quiet --manifest-path "$c/Cargo.toml" 2> >(grep -v "the \`name\` field in the \`\[lib\]\` section" >&2)
   printf '%-9s %6d bytes optimized Wasm\n' "$c" "$(stat -c %s "target/ink/osiris_$c/osiris_$c.wasm")"
 done

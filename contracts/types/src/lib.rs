@@ -11,6 +11,7 @@
 extern crate alloc;
 
 pub mod agreements;
+pub mod ddc;
 pub mod escrow;
 pub mod ids;
 pub mod registry;
