@@ -1,5 +1,6 @@
 //! Finding (and if need be building) the contracts' Wasm code, and deploying it.
 
+use crate::AccountId;
 use crate::{
     contract::{blake2_256, message},
     deployment::{DeployedContract, Deployment},
@@ -9,7 +10,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The contracts Osiris deploys, by crate directory name under `contracts/`.
-pub const CONTRACTS: [&str; 3] = ["registry", "escrow", "agreements"];
+pub const CONTRACTS: [&str; 4] = ["registry", "escrow", "agreements", "ddc"];
+
+/// The ddc contract's network fee by default: 1 % of every cluster distribution.
+pub const DEFAULT_NETWORK_FEE_BP: u32 = 100;
+
+/// What the ddc contract is deployed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DdcSettings {
+    /// The network's share of every cluster distribution, basis points (10,000 = 100 %).
+    pub network_fee_bp: u32,
+    /// Who receives it (into its ddc deposit); `None`: the deploying account.
+    pub network_fee_account: Option<AccountId>,
+}
+
+impl Default for DdcSettings {
+    fn default() -> Self {
+        Self { network_fee_bp: DEFAULT_NETWORK_FEE_BP, network_fee_account: None }
+    }
+}
 
 /// The `contracts/` directory of this source tree (compile-time path), overridable
 /// with `OSIRIS_CONTRACTS_DIR`.
@@ -82,18 +101,40 @@ async fn deploy_with(
     Ok(DeployedContract { address, code_hash, block })
 }
 
-/// Deploys the registry, the escrow and the agreements contract (owned by `signer`, asking
-/// that registry) from `dir`, building them if needed, and describes the result.
+/// Deploys the registry, the escrow, the agreements contract (asking that registry) and the
+/// ddc contract (with [`DdcSettings::default`]) from `dir` as `signer`, building them if
+/// needed, and describes the result.
 pub async fn deploy_all(chain: &Chain, signer: &Signer, dir: &Path) -> Result<Deployment, ChainError> {
+    deploy_all_with(chain, signer, dir, DdcSettings::default()).await
+}
+
+/// [`deploy_all`] with the ddc contract's `settings`.
+pub async fn deploy_all_with(
+    chain: &Chain,
+    signer: &Signer,
+    dir: &Path,
+    settings: DdcSettings,
+) -> Result<Deployment, ChainError> {
+    if settings.network_fee_bp > osiris_contract_types::ddc::BASIS_POINTS {
+        return Err(ChainError::Artifacts(format!(
+            "the ddc network fee is {} basis points; at most {} (100 %)",
+            settings.network_fee_bp,
+            osiris_contract_types::ddc::BASIS_POINTS
+        )));
+    }
     let registry = deploy_contract(chain, signer, load_or_build(dir, "registry")?).await?;
     let escrow = deploy_contract(chain, signer, load_or_build(dir, "escrow")?).await?;
     let new_agreements = message("new", (crate::account::to_ink(&registry.address),));
     let agreements = deploy_with(chain, signer, load_or_build(dir, "agreements")?, new_agreements).await?;
+    let fee_account = settings.network_fee_account.unwrap_or_else(|| crate::account::account_of(signer));
+    let new_ddc = message("new", (settings.network_fee_bp, crate::account::to_ink(&fee_account)));
+    let ddc = deploy_with(chain, signer, load_or_build(dir, "ddc")?, new_ddc).await?;
     Ok(Deployment {
         genesis_hash: chain.genesis_hash().await?,
         node_url: chain.url().to_string(),
         registry,
         escrow,
         agreements: Some(agreements),
+        ddc: Some(ddc),
     })
 }

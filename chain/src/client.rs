@@ -19,6 +19,11 @@ use subxt::{utils::MultiAddress, OnlineClient, PolkadotConfig};
 const FLAG_REVERT: u32 = 1;
 
 /// Computational and storage-proof weight, as pallet-contracts measures gas.
+/// Extra gas a call is given over what its dry run required, percent: a message whose work
+/// depends on the block it runs in (rent accrued up to now, say) may need a little more in
+/// the block that includes it than in the dry run's; unused gas is refunded.
+pub const GAS_MARGIN_PERCENT: u64 = 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Weight {
     /// Picoseconds of reference execution time.
@@ -43,7 +48,7 @@ pub struct DryRun {
 pub struct CallOutcome<T> {
     /// The message's return value as the dry run computed it.
     pub value: T,
-    /// Gas the call was given (the dry run's `gas_required`).
+    /// Gas the dry run required (the call was given [`GAS_MARGIN_PERCENT`] more).
     pub gas: Weight,
     /// Number of the finalized block that holds the extrinsic.
     pub block_number: u64,
@@ -244,7 +249,8 @@ impl Chain {
         self.submit_with_gas(signer, contract, value, data, gas).await
     }
 
-    /// Submits a `Contracts::call` extrinsic with gas limit `gas` (no storage deposit limit).
+    /// Submits a `Contracts::call` extrinsic with the dry run's `gas` plus
+    /// [`GAS_MARGIN_PERCENT`] (no storage deposit limit); the outcome reports `gas` itself.
     async fn submit_with_gas(
         &self,
         signer: &Signer,
@@ -253,13 +259,12 @@ impl Chain {
         data: Vec<u8>,
         gas: Weight,
     ) -> Result<CallOutcome<()>, ChainError> {
-        let tx = runtime::transactions().contracts().call(
-            MultiAddress::Id(*contract),
-            value,
-            runtime_types::sp_weights::weight_v2::Weight { ref_time: gas.ref_time, proof_size: gas.proof_size },
-            None,
-            data,
-        );
+        let with_margin = |v: u64| v.saturating_add(v / 100 * GAS_MARGIN_PERCENT);
+        let limit = runtime_types::sp_weights::weight_v2::Weight {
+            ref_time: with_margin(gas.ref_time),
+            proof_size: with_margin(gas.proof_size),
+        };
+        let tx = runtime::transactions().contracts().call(MultiAddress::Id(*contract), value, limit, None, data);
         let (block_number, events) = self.submit(signer, &tx).await?;
         Ok(CallOutcome { value: (), gas, block_number, events })
     }

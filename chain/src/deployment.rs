@@ -5,9 +5,10 @@
 //! { "genesis_hash": "0x…", "node_url": "ws://127.0.0.1:9944",
 //!   "registry": { "address": "5…", "code_hash": "0x…", "block": 1 },
 //!   "escrow":   { "address": "5…", "code_hash": "0x…", "block": 2 },
-//!   "agreements": { "address": "5…", "code_hash": "0x…", "block": 3 } }
+//!   "agreements": { "address": "5…", "code_hash": "0x…", "block": 3 },
+//!   "ddc":      { "address": "5…", "code_hash": "0x…", "block": 4 } }
 //! ```
-//! `agreements` is absent from files written before that contract existed.
+//! `agreements` and `ddc` are absent from files written before those contracts existed.
 //! Addresses are SS58; `block` is the number of the block that instantiated the contract.
 
 use crate::{AccountId, ChainError};
@@ -37,6 +38,9 @@ pub struct Deployment {
     /// The agreements contract (absent in deployments made before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agreements: Option<DeployedContract>,
+    /// The ddc contract: clusters, nodes and buckets (absent in deployments made before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ddc: Option<DeployedContract>,
 }
 
 impl Deployment {
@@ -74,6 +78,7 @@ mod tests {
             registry: contract(1),
             escrow: contract(2),
             agreements: Some(contract(3)),
+            ddc: Some(contract(4)),
         };
         deployment.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

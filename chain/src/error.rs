@@ -1,6 +1,6 @@
 //! Errors of talking to the chain and the contracts.
 
-use osiris_contract_types::{agreements::AgreementError, escrow::EscrowError, registry::RegistryError};
+use osiris_contract_types::{agreements::AgreementError, ddc::DdcError, escrow::EscrowError, registry::RegistryError};
 
 /// A contract refused a message with its typed error (found by the dry run, nothing was submitted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -11,6 +11,43 @@ pub enum ContractError {
     Registry(RegistryError),
     #[error("agreements refused: {0:?} ({desc})", desc = agreement_error_text(*.0))]
     Agreements(AgreementError),
+    #[error("ddc refused: {0:?} ({desc})", desc = ddc_error_text(*.0))]
+    Ddc(DdcError),
+}
+
+/// What a ddc error means, in a user's words.
+pub fn ddc_error_text(e: DdcError) -> &'static str {
+    use DdcError::*;
+    match e {
+        ZeroAmount => "the amount must be positive",
+        Overflow => "an amount or counter would overflow",
+        InsufficientDeposit => "the ddc deposit is lower than the amount, or than the rent its buckets owe",
+        TransferFailed => "the chain refused the transfer (is the amount above the existential deposit?)",
+        NodeNotFound => "no node with this id",
+        ClusterNotFound => "no cluster with this id",
+        BucketNotFound => "no bucket with this id",
+        NotNodeOwner => "only the node's owner may change it",
+        NotClusterManager => "only the cluster's manager may do this",
+        NotBucketOwner => "only the bucket's owner may do this",
+        NotBucketOwnerOrManager => "only the bucket's owner or its cluster's manager may report its resource",
+        ManagerNotTrusted => "the node's owner does not trust this manager (`osiris node trust`)",
+        InsufficientNodeResource => "a node has less free resource than its vnodes need",
+        InsufficientClusterResource => "the cluster has less free resource than the allocation needs",
+        InvalidVnodes => "a cluster needs 1 to 64 vnodes and a positive resource per vnode",
+        VnodeNotFound => "the cluster has no vnode with this index",
+        InvalidFee => "fees are at most 10,000 basis points, manager and network fee together",
+        InvalidText => "a node URL must not be empty, and URLs and metadata are at most 256 bytes",
+        TooManyBuckets => "an account owns at most 32 buckets",
+        TooManyPermissions => "a bucket has at most 32 readers and writers",
+        CapacityBelowReserved => "the capacity would fall below what clusters reserved on the node",
+        NothingToDistribute => "the cluster has collected nothing to distribute",
+    }
+}
+
+impl From<DdcError> for ContractError {
+    fn from(e: DdcError) -> Self {
+        ContractError::Ddc(e)
+    }
 }
 
 /// What an agreements error means, in a user's words.

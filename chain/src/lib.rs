@@ -16,6 +16,7 @@ pub mod artifacts;
 pub mod client;
 pub mod contract;
 pub mod contracts_api;
+pub mod ddc;
 pub mod deployment;
 pub mod error;
 pub mod escrow;

@@ -55,6 +55,11 @@ impl Osiris {
         Registry::new(self.chain.clone(), self.deployment.registry.address)
     }
 
+    pub fn ddc(&self) -> osiris_chain::ddc::Ddc {
+        let deployed = self.deployment.ddc.as_ref().expect("deploy_all deploys the ddc contract");
+        osiris_chain::ddc::Ddc::new(self.chain.clone(), deployed.address)
+    }
+
     pub fn agreements(&self) -> osiris_chain::agreements::Agreements {
         let deployed = self.deployment.agreements.as_ref().expect("deploy_all deploys the agreements contract");
         osiris_chain::agreements::Agreements::new(self.chain.clone(), deployed.address)

@@ -97,10 +97,18 @@ impl Ddc {
         if per_vnode == 0 && network_fee == 0 && manager_fee == 0 {
             return Err(DdcError::NothingToDistribute);
         }
-        // One share per provider, by the vnodes on its nodes.
+        // One share per provider, by the vnodes on its nodes; each node is read once.
+        let mut owners: Vec<(NodeId, AccountId)> = Vec::new();
         let mut shares: Vec<ProviderShare> = Vec::new();
         for node_id in &cluster.vnodes {
-            let provider = self.nodes.get(node_id).ok_or(DdcError::NodeNotFound)?.owner;
+            let provider = match owners.iter().find(|(id, _)| id == node_id) {
+                Some((_, owner)) => *owner,
+                None => {
+                    let owner = self.nodes.get(node_id).ok_or(DdcError::NodeNotFound)?.owner;
+                    owners.push((*node_id, owner));
+                    owner
+                }
+            };
             match shares.iter_mut().find(|s| s.provider == provider) {
                 Some(share) => {
                     share.vnodes = share.vnodes.checked_add(1).ok_or(DdcError::Overflow)?;
