@@ -51,6 +51,7 @@ pub fn print_error(error: &anyhow::Error, json: bool) {
             osiris_chain::ContractError::Escrow(e) => format!("{e:?}"),
             osiris_chain::ContractError::Registry(e) => format!("{e:?}"),
             osiris_chain::ContractError::Agreements(e) => format!("{e:?}"),
+            osiris_chain::ContractError::Ddc(e) => format!("{e:?}"),
         });
     if json {
         eprintln!("{}", json!({ "error": format!("{error:#}"), "contract_error": contract_error }));
