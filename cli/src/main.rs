@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build (if needed) and deploy the registry and escrow contracts, then write the deployment file.
+    /// Build (if needed) and deploy the contracts (registry, escrow, agreements, ddc), then write the deployment file.
     Deploy(commands::deploy::DeployArgs),
     /// Show an account: SS58 id, free balance and escrow balance.
     Account(commands::account::AccountArgs),
@@ -51,6 +51,18 @@ enum Command {
     /// Service agreements: templates, offers, conditions, metering, refunds (the agreements contract).
     #[command(subcommand)]
     Agreement(commands::agreement::AgreementCommand),
+    /// Storage nodes of the ddc contract: create, change, trust a manager, show, list.
+    #[command(subcommand)]
+    Node(commands::ddc::NodeCommand),
+    /// Clusters of vnodes: create, reserve, replace a node, distribute revenues, show, list.
+    #[command(subcommand)]
+    Cluster(commands::ddc::ClusterCommand),
+    /// Buckets in clusters: create, allocate, settle rent, grant, revoke, show, list.
+    #[command(subcommand)]
+    Bucket(commands::ddc::BucketCommand),
+    /// The ddc deposit that pays bucket rent: deposit, withdraw, show.
+    #[command(subcommand, name = "ddc-account")]
+    DdcAccount(commands::ddc::DdcAccountCommand),
     /// Compute jobs under agreements at a `job` gateway: start, status, logs, stop, fetch.
     #[command(subcommand)]
     Job(commands::job::JobCommand),
@@ -92,6 +104,10 @@ async fn main() -> ExitCode {
         Command::Org(cmd) => commands::org::run(&cli.global, cmd).await,
         Command::Service(cmd) => commands::service::run(&cli.global, cmd).await,
         Command::Escrow(cmd) => commands::escrow::run(&cli.global, cmd).await,
+        Command::Node(cmd) => commands::ddc::node(&cli.global, cmd).await,
+        Command::Cluster(cmd) => commands::ddc::cluster(&cli.global, cmd).await,
+        Command::Bucket(cmd) => commands::ddc::bucket(&cli.global, cmd).await,
+        Command::DdcAccount(cmd) => commands::ddc::account(&cli.global, cmd).await,
         Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
         Command::Agreement(cmd) => commands::agreement::run(&cli.global, cmd).await,
         Command::Job(cmd) => commands::job::run(&cli.global, cmd).await,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod agreement;
 pub mod call;
 pub mod channel;
+pub mod ddc;
 pub mod deploy;
 pub mod escrow;
 pub mod job;

@@ -1,0 +1,420 @@
+//! `osiris node|cluster|bucket|ddc-account …`: the ddc contract's messages and queries
+//! (storage sold by the block; see the README's ddc section).
+
+use crate::{
+    context::GlobalArgs,
+    output::{planck, Report},
+};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use osiris_chain::ddc::Ddc;
+use osiris_chain::types::ddc::{BucketId, BucketStatus, Cluster, ClusterId, Node, NodeId, Permission, Resource};
+use osiris_chain::{account::account_of, AccountId, Balance};
+use serde_json::{json, Value};
+
+/// Items a list shows by default.
+const DEFAULT_LIMIT: u32 = 20;
+
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Register a node of the signer: resource capacity, rent per vnode (planck per block),
+    /// and the URL its gateway answers at.
+    Create {
+        #[arg(long)]
+        capacity: Resource,
+        #[arg(long, value_name = "PLANCK")]
+        rent_per_vnode: Balance,
+        /// The URL the node's gateway answers at (a field not named `url`: that id is the global node URL's).
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+    },
+    /// Change a node's capacity, rent and URL (its owner only).
+    Change {
+        node_id: NodeId,
+        #[arg(long)]
+        capacity: Resource,
+        #[arg(long, value_name = "PLANCK")]
+        rent_per_vnode: Balance,
+        /// The URL the node's gateway answers at (a field not named `url`: that id is the global node URL's).
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+    },
+    /// Let a manager's clusters use the signer's nodes.
+    Trust {
+        #[arg(value_parser = super::parse_account)]
+        manager: AccountId,
+    },
+    /// Stop letting a manager add the signer's nodes to clusters.
+    Distrust {
+        #[arg(value_parser = super::parse_account)]
+        manager: AccountId,
+    },
+    /// One node.
+    Show { node_id: NodeId },
+    /// Nodes, by id.
+    List {
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long, default_value_t = DEFAULT_LIMIT)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClusterCommand {
+    /// Create a cluster managed by the signer: `--vnodes 0,1,0,1` puts vnode i on that node.
+    Create {
+        #[arg(long, value_delimiter = ',', required = true)]
+        vnodes: Vec<NodeId>,
+        #[arg(long)]
+        resource_per_vnode: Resource,
+        /// The manager's share of every distribution, basis points (10,000 = 100 %).
+        #[arg(long, default_value_t = 0)]
+        manager_fee_bp: u32,
+    },
+    /// Reserve more resource per vnode (the manager only).
+    Reserve { cluster_id: ClusterId, amount: Resource },
+    /// Move a vnode onto another trusted node (the manager only).
+    ReplaceNode {
+        cluster_id: ClusterId,
+        #[arg(long)]
+        vnode: u32,
+        #[arg(long)]
+        node: NodeId,
+    },
+    /// Pay out the cluster's revenues: network fee, manager fee, then by vnode to the providers.
+    Distribute { cluster_id: ClusterId },
+    /// One cluster with its vnode → node map.
+    Show { cluster_id: ClusterId },
+    /// Clusters, by id.
+    List {
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long, default_value_t = DEFAULT_LIMIT)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BucketCommand {
+    /// Create a bucket of the signer in a cluster.
+    Create {
+        #[arg(long)]
+        cluster: ClusterId,
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// Set the resource the bucket uses (its owner or the cluster's manager).
+    Alloc { bucket_id: BucketId, resource: Resource },
+    /// Move the rent the bucket owes from its owner's deposit to the cluster.
+    Settle { bucket_id: BucketId },
+    /// Give an account `reader` or `writer` permission (the owner only).
+    Grant {
+        bucket_id: BucketId,
+        #[arg(value_parser = super::parse_account)]
+        account: AccountId,
+        #[arg(value_parser = parse_permission)]
+        permission: Permission,
+    },
+    /// Take a permission back (the owner only).
+    Revoke {
+        bucket_id: BucketId,
+        #[arg(value_parser = super::parse_account)]
+        account: AccountId,
+        #[arg(value_parser = parse_permission)]
+        permission: Permission,
+    },
+    /// A bucket's status: resource, rent, covered until, readers and writers.
+    Show { bucket_id: BucketId },
+    /// Buckets, by id.
+    List {
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long, default_value_t = DEFAULT_LIMIT)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DdcAccountCommand {
+    /// Deposit planck of free balance into the signer's ddc account (it pays bucket rent).
+    Deposit { amount: Balance },
+    /// Withdraw what the signer's buckets do not owe.
+    Withdraw { amount: Balance },
+    /// An account's deposit and buckets (default: the signer's).
+    Show {
+        #[arg(value_parser = super::parse_account)]
+        account: Option<AccountId>,
+    },
+}
+
+/// `reader` or `writer`.
+fn parse_permission(text: &str) -> Result<Permission, String> {
+    match text {
+        "reader" => Ok(Permission::Reader),
+        "writer" => Ok(Permission::Writer),
+        other => Err(format!("`{other}` is not `reader` or `writer`")),
+    }
+}
+
+async fn ddc(global: &GlobalArgs) -> Result<Ddc> {
+    let connected = global.connect().await?;
+    let address = connected.deployment.ddc.as_ref().map(|d| d.address);
+    let address = address.context("this deployment has no ddc contract: run `osiris deploy` again")?;
+    Ok(Ddc::new(connected.chain.clone(), address))
+}
+
+fn node_json(id: NodeId, node: &Node) -> Value {
+    json!({
+        "node_id": id,
+        "owner": osiris_chain::account::from_ink(&node.owner),
+        "capacity": node.capacity,
+        "free_resource": node.free_resource,
+        "rent_per_vnode": planck(node.rent_per_vnode),
+        "url": node.url,
+    })
+}
+
+fn cluster_json(id: ClusterId, cluster: &Cluster) -> Value {
+    json!({
+        "cluster_id": id,
+        "manager": osiris_chain::account::from_ink(&cluster.manager),
+        "vnodes": cluster.vnodes,
+        "resource_per_vnode": cluster.resource_per_vnode,
+        "capacity": cluster.capacity(),
+        "resource_used": cluster.resource_used,
+        "rent_per_resource": planck(cluster.rent_per_resource),
+        "manager_fee_bp": cluster.manager_fee_bp,
+        "revenues": planck(cluster.revenues),
+    })
+}
+
+fn bucket_json(status: &BucketStatus) -> Value {
+    let accounts = |list: &[osiris_chain::types::AccountId]| -> Vec<String> {
+        list.iter().map(|a| osiris_chain::account::from_ink(a).to_string()).collect()
+    };
+    let b = &status.bucket;
+    json!({
+        "bucket_id": status.bucket_id,
+        "owner": osiris_chain::account::from_ink(&b.owner),
+        "cluster_id": b.cluster_id,
+        "metadata": b.metadata,
+        "resource": b.resource,
+        "rent_per_block": planck(status.rent_per_block),
+        "settled_until": b.settled_until,
+        "rent_covered_until": status.rent_covered_until,
+        "writers": accounts(&b.writers),
+        "readers": accounts(&b.readers),
+    })
+}
+
+pub async fn node(global: &GlobalArgs, command: NodeCommand) -> Result<Report> {
+    let ddc = ddc(global).await?;
+    Ok(match command {
+        NodeCommand::Create { capacity, rent_per_vnode, endpoint } => {
+            let outcome = ddc.node_create(&global.signer()?, capacity, rent_per_vnode, &endpoint).await?;
+            let id = outcome.value;
+            Report::call(format!("created node {id} at {endpoint}"), &outcome, json!({ "node_id": id }))
+        }
+        NodeCommand::Change { node_id, capacity, rent_per_vnode, endpoint } => {
+            let outcome =
+                ddc.node_change_params(&global.signer()?, node_id, capacity, rent_per_vnode, &endpoint).await?;
+            Report::call(format!("changed node {node_id}"), &outcome, json!({ "node_id": node_id }))
+        }
+        NodeCommand::Trust { manager } | NodeCommand::Distrust { manager } => {
+            let trusted = matches!(command, NodeCommand::Trust { .. });
+            let outcome = ddc.node_trust_manager(&global.signer()?, &manager, trusted).await?;
+            let verb = if trusted { "trusts" } else { "no longer trusts" };
+            let me = account_of(&global.signer()?);
+            Report::call(
+                format!("{me} {verb} manager {manager}"),
+                &outcome,
+                json!({ "manager": manager, "trusted": trusted }),
+            )
+        }
+        NodeCommand::Show { node_id } => {
+            let node = ddc.node(node_id).await?.with_context(|| format!("no node {node_id}"))?;
+            let value = node_json(node_id, &node);
+            Report::new(serde_json::to_string_pretty(&value)?, value)
+        }
+        NodeCommand::List { offset, limit } => {
+            let nodes = ddc.node_list(offset, limit).await?;
+            let items: Vec<Value> = nodes.iter().map(|(id, n)| node_json(*id, n)).collect();
+            let lines: Vec<String> = nodes
+                .iter()
+                .map(|(id, n)| {
+                    format!(
+                        "node {id}: {} free of {}, {} planck per vnode, {}",
+                        n.free_resource, n.capacity, n.rent_per_vnode, n.url
+                    )
+                })
+                .collect();
+            Report::new(if lines.is_empty() { "no nodes".into() } else { lines.join("\n") }, Value::Array(items))
+        }
+    })
+}
+
+pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Report> {
+    let ddc = ddc(global).await?;
+    Ok(match command {
+        ClusterCommand::Create { vnodes, resource_per_vnode, manager_fee_bp } => {
+            let outcome =
+                ddc.cluster_create(&global.signer()?, vnodes.clone(), resource_per_vnode, manager_fee_bp).await?;
+            let id = outcome.value;
+            Report::call(
+                format!("created cluster {id} of {} vnodes on nodes {vnodes:?}", vnodes.len()),
+                &outcome,
+                json!({ "cluster_id": id }),
+            )
+        }
+        ClusterCommand::Reserve { cluster_id, amount } => {
+            let outcome = ddc.cluster_reserve_resource(&global.signer()?, cluster_id, amount).await?;
+            Report::call(format!("cluster {cluster_id} reserved {amount} more per vnode"), &outcome, json!({}))
+        }
+        ClusterCommand::ReplaceNode { cluster_id, vnode, node } => {
+            let outcome = ddc.cluster_replace_node(&global.signer()?, cluster_id, vnode, node).await?;
+            Report::call(format!("cluster {cluster_id}: vnode {vnode} moved to node {node}"), &outcome, json!({}))
+        }
+        ClusterCommand::Distribute { cluster_id } => {
+            let outcome = ddc.cluster_distribute_revenues(&global.signer()?, cluster_id).await?;
+            let event: osiris_chain::types::ddc::ClusterRevenuesDistributed =
+                osiris_chain::contract::find_event(&outcome.events, ddc.address())
+                    .context("the distribution's event is missing from its block")?;
+            let shares: Vec<Value> = event
+                .shares
+                .iter()
+                .map(|s| json!({ "provider": osiris_chain::account::from_ink(&s.provider), "vnodes": s.vnodes, "amount": planck(s.amount) }))
+                .collect();
+            let text = format!(
+                "distributed {} planck of cluster {cluster_id}: network fee {}, manager fee {}, {} to {} provider(s), {} kept",
+                event.total,
+                event.network_fee,
+                event.manager_fee,
+                event.shares.iter().map(|s| s.amount).sum::<Balance>(),
+                event.shares.len(),
+                event.kept
+            );
+            let json = json!({
+                "total": planck(event.total),
+                "network_fee": planck(event.network_fee),
+                "manager_fee": planck(event.manager_fee),
+                "shares": shares,
+                "kept": planck(event.kept),
+            });
+            Report::call(text, &outcome, json)
+        }
+        ClusterCommand::Show { cluster_id } => {
+            let cluster = ddc.cluster(cluster_id).await?.with_context(|| format!("no cluster {cluster_id}"))?;
+            let value = cluster_json(cluster_id, &cluster);
+            Report::new(serde_json::to_string_pretty(&value)?, value)
+        }
+        ClusterCommand::List { offset, limit } => {
+            let clusters = ddc.cluster_list(offset, limit).await?;
+            let items: Vec<Value> = clusters.iter().map(|(id, c)| cluster_json(*id, c)).collect();
+            let lines: Vec<String> = clusters
+                .iter()
+                .map(|(id, c)| {
+                    format!(
+                        "cluster {id}: {} vnodes, {} of {} used, {} planck collected",
+                        c.vnodes.len(),
+                        c.resource_used,
+                        c.capacity(),
+                        c.revenues
+                    )
+                })
+                .collect();
+            Report::new(if lines.is_empty() { "no clusters".into() } else { lines.join("\n") }, Value::Array(items))
+        }
+    })
+}
+
+pub async fn bucket(global: &GlobalArgs, command: BucketCommand) -> Result<Report> {
+    let ddc = ddc(global).await?;
+    Ok(match command {
+        BucketCommand::Create { cluster, metadata } => {
+            let outcome = ddc.bucket_create(&global.signer()?, cluster, &metadata).await?;
+            let id = outcome.value;
+            Report::call(format!("created bucket {id} in cluster {cluster}"), &outcome, json!({ "bucket_id": id }))
+        }
+        BucketCommand::Alloc { bucket_id, resource } => {
+            let outcome = ddc.bucket_alloc_into_cluster(&global.signer()?, bucket_id, resource).await?;
+            Report::call(format!("bucket {bucket_id} uses {resource}"), &outcome, json!({}))
+        }
+        BucketCommand::Settle { bucket_id } => {
+            let outcome = ddc.bucket_settle_payment(&global.signer()?, bucket_id).await?;
+            let event: osiris_chain::types::ddc::BucketSettled =
+                osiris_chain::contract::find_event(&outcome.events, ddc.address())
+                    .context("the settlement's event is missing from its block")?;
+            Report::call(
+                format!(
+                    "bucket {bucket_id}: paid {} planck of rent, settled until block {}; owner's deposit {}",
+                    event.paid, event.settled_until, event.owner_deposit
+                ),
+                &outcome,
+                json!({ "paid": planck(event.paid), "settled_until": event.settled_until, "owner_deposit": planck(event.owner_deposit) }),
+            )
+        }
+        BucketCommand::Grant { bucket_id, account, permission }
+        | BucketCommand::Revoke { bucket_id, account, permission } => {
+            let granted = matches!(command, BucketCommand::Grant { .. });
+            let outcome = ddc.bucket_permission(&global.signer()?, bucket_id, &account, permission, granted).await?;
+            let verb = if granted { "granted" } else { "revoked" };
+            Report::call(format!("bucket {bucket_id}: {verb} {permission:?} for {account}"), &outcome, json!({}))
+        }
+        BucketCommand::Show { bucket_id } => {
+            let status = ddc.bucket(bucket_id).await?.with_context(|| format!("no bucket {bucket_id}"))?;
+            let value = bucket_json(&status);
+            Report::new(serde_json::to_string_pretty(&value)?, value)
+        }
+        BucketCommand::List { offset, limit } => {
+            let buckets = ddc.bucket_list(offset, limit).await?;
+            let items: Vec<Value> = buckets.iter().map(|(_, s)| bucket_json(s)).collect();
+            let lines: Vec<String> = buckets
+                .iter()
+                .map(|(id, s)| {
+                    format!(
+                        "bucket {id}: cluster {}, {} units, {} planck per block, covered until block {}",
+                        s.bucket.cluster_id, s.bucket.resource, s.rent_per_block, s.rent_covered_until
+                    )
+                })
+                .collect();
+            Report::new(if lines.is_empty() { "no buckets".into() } else { lines.join("\n") }, Value::Array(items))
+        }
+    })
+}
+
+pub async fn account(global: &GlobalArgs, command: DdcAccountCommand) -> Result<Report> {
+    let ddc = ddc(global).await?;
+    let me = || global.signer().map(|s| account_of(&s));
+    Ok(match command {
+        DdcAccountCommand::Deposit { amount } => {
+            let outcome = ddc.account_deposit(&global.signer()?, amount).await?;
+            let deposit = ddc.account(&me()?).await?.deposit;
+            Report::call(
+                format!("deposited {amount} planck; ddc deposit {deposit}"),
+                &outcome,
+                json!({ "deposit": planck(deposit) }),
+            )
+        }
+        DdcAccountCommand::Withdraw { amount } => {
+            let outcome = ddc.account_withdraw(&global.signer()?, amount).await?;
+            let deposit = ddc.account(&me()?).await?.deposit;
+            Report::call(
+                format!("withdrew {amount} planck; ddc deposit {deposit}"),
+                &outcome,
+                json!({ "deposit": planck(deposit) }),
+            )
+        }
+        DdcAccountCommand::Show { account } => {
+            let account = match account {
+                Some(a) => a,
+                None => me()?,
+            };
+            let state = ddc.account(&account).await?;
+            Report::new(
+                format!("{account}: {} planck deposited, buckets {:?}", state.deposit, state.buckets),
+                json!({ "account": account, "deposit": planck(state.deposit), "buckets": state.buckets }),
+            )
+        }
+    })
+}
