@@ -588,17 +588,27 @@ async fn limits_bound_message_size_call_time_and_calls_per_connection() {
     assert!(started.elapsed() >= Duration::from_secs(2), "4 calls of 1 s, 2 at a time, took {:?}", started.elapsed());
 
     // A client asking for an answer within 300 ms gets DEADLINE_EXCEEDED from the gateway.
-    struct Within300Ms<'a>(&'a dyn PaymentHeaders);
-    impl PaymentHeaders for Within300Ms<'_> {
-        fn to_headers(&self, headers: &mut HeaderMap) {
-            self.0.to_headers(headers);
-            headers.insert("grpc-timeout", http::HeaderValue::from_static("300m"));
-        }
-    }
+    // (Sent as gRPC-Web over HTTP/1.1: a tonic client would time the call out itself.)
     payer.amount += PRICE;
-    let payment = payer.authorization(osiris_payments::PaymentKind::Prepaid);
+    let mut headers = HeaderMap::new();
+    payer.authorization(osiris_payments::PaymentKind::Prepaid).to_headers(&mut headers);
+    headers.insert("grpc-timeout", http::HeaderValue::from_static("300m"));
+    let request = prost_reflect::DynamicMessage::deserialize(factorize.input(), json!({"number": 12})).unwrap();
+    let mut body = vec![0u8];
+    body.extend_from_slice(&(request.encoded_len() as u32).to_be_bytes());
+    body.extend_from_slice(&request.encode_to_vec());
     let started = Instant::now();
-    let late = client.call_json(&factorize, json!({"number": 12}), Some(&Within300Ms(&payment))).await.unwrap_err();
-    assert_eq!(late.code(), tonic::Code::DeadlineExceeded, "{late:?}");
+    let response = reqwest::Client::new()
+        .post(format!("{}/osiris.examples.primes.v1.Primes/Factorize", slow.endpoints[0]))
+        .headers(headers)
+        .header("content-type", "application/grpc-web+proto")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let in_headers = response.headers().get("grpc-status").map(|v| v.to_str().unwrap().to_string());
+    let bytes = response.bytes().await.unwrap();
+    let status = in_headers.unwrap_or_else(|| String::from_utf8_lossy(&bytes).to_string());
+    assert!(status == "4" || status.contains("grpc-status:4"), "expected DEADLINE_EXCEEDED (4), got {status:?}");
     assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
 }
