@@ -129,6 +129,8 @@ impl Authorizer {
     /// A free call: its signature names the consumer, whose rate limit and free-call
     /// count must allow it; the count is committed before the call is sent.
     pub async fn free_call(&self, call: FreeCall) -> Result<(), Refusal> {
+        // `decide_free` refuses this too; asked first, it spares a gateway without free
+        // calls the signature recovery.
         if self.free_calls.config.per_period == 0 {
             return Err(Refusal::NoFreeCalls);
         }

@@ -52,9 +52,6 @@ impl FreeCalls {
 
     /// Decides and counts one free call by `caller` (its signature verified).
     pub async fn accept(&self, caller: &SignerKey, call: &FreeCall) -> Result<FreeCallState, Refusal> {
-        if self.config.per_period == 0 {
-            return Err(Refusal::NoFreeCalls);
-        }
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let terms = FreeCallTerms {
             per_period: self.config.per_period,

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use http::HeaderMap;
 use osiris_e2e::{
     actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, spawn_primes, spawn_text, Market,
-    CONSUMER, UNIT,
+    Offer, CONSUMER, UNIT,
 };
 use osiris_gateway::alerts::AlertConfig;
 use osiris_gateway::config::ServiceType;
@@ -37,6 +37,19 @@ async fn eventually<T>(limit: Duration, what: &str, mut check: impl AsyncFnMut()
         assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The service's method `name`, from the descriptors the gateway behind `client` serves.
+async fn method(client: &GatewayClient, name: &str) -> prost_reflect::MethodDescriptor {
+    let info = client.service_info().await.unwrap();
+    find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), name).unwrap()
+}
+
+/// The consumer's new channel of 100 prices to `offer`'s group, and its payer at nonce 0.
+async fn channel_payer(market: &Market, offer: &Offer) -> ChannelPayer {
+    let key = payment_key();
+    let channel_id = market.open_channel(&actor(CONSUMER), &key, offer, 100 * PRICE, 1_000).await;
+    ChannelPayer { key, escrow: market.osiris.deployment.escrow.address, channel_id, nonce: 0, amount: 0 }
 }
 
 /// A provider's CA and a certificate it issues for `localhost` (PEM: certificate, key).
@@ -116,12 +129,8 @@ async fn a_renewed_certificate_is_served_to_new_connections_without_dropping_ope
     // The operator's cleartext port answers locally; consumers use TLS, trusting the CA.
     gateway_when_up(&format!("http://{cleartext}")).await;
     let client = GatewayClient::connect_with_ca(&url, Some(&ca_file)).await.unwrap();
-    let info = client.service_info().await.unwrap();
-    let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let factorize = method(&client, "Factorize").await;
+    let mut payer = channel_payer(&market, &offer).await;
     let reply = client.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap();
     assert_eq!(reply["factors"], json!(["2", "2", "3"]));
     assert_eq!(served_certificate(port, &authority.pem).await, first.der().to_vec());
@@ -149,12 +158,9 @@ async fn a_browser_pays_for_a_call_over_grpc_web_after_a_cors_preflight() {
     config.web.cors_allowed_origins = vec!["https://app.example".into()];
     let _gateway = market.start_gateway(config).await;
     let client = gateway_when_up(&offer.endpoints[0]).await;
-    let info = client.service_info().await.unwrap();
-    let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let factorize = method(&client, "Factorize").await;
+    let mut payer = channel_payer(&market, &offer).await;
+    let (escrow, channel_id) = (payer.escrow, payer.channel_id);
     let url = format!("{}/osiris.examples.primes.v1.Primes/Factorize", offer.endpoints[0]);
     let http = reqwest::Client::new();
 
@@ -180,9 +186,7 @@ async fn a_browser_pays_for_a_call_over_grpc_web_after_a_cors_preflight() {
 
     // Then the call: gRPC-Web over HTTP/1.1, paid with the same metadata as any call.
     let request = prost_reflect::DynamicMessage::deserialize(factorize.input(), json!({"number": 12})).unwrap();
-    let mut body = vec![0u8];
-    body.extend_from_slice(&(request.encoded_len() as u32).to_be_bytes());
-    body.extend_from_slice(&request.encode_to_vec());
+    let body = osiris_gateway::proxy::frame::frame(&request.encode_to_vec());
     let mut headers = HeaderMap::new();
     payer.pay(PRICE).to_headers(&mut headers);
     let response = http
@@ -264,10 +268,7 @@ async fn reflection_lists_the_service_and_its_descriptors_call_it() {
     // `grpcurl -d '{"number": 21}' … Factorize`, paid: the descriptors are enough to call.
     let factorize = find_method(&api, "Factorize").unwrap();
     let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let mut payer =
-        ChannelPayer { key, escrow: market.osiris.deployment.escrow.address, channel_id, nonce: 0, amount: 0 };
+    let mut payer = channel_payer(&market, &offer).await;
     let reply = client.call_json(&factorize, json!({"number": 21}), Some(&payer.pay(PRICE))).await.unwrap();
     assert_eq!(reply["factors"], json!(["3", "7"]));
 }
@@ -399,12 +400,9 @@ async fn alerts_reach_the_providers_webhook_when_things_go_wrong_and_when_they_r
     };
     let _gateway = market.start_gateway(config).await;
     let client = gateway_when_up(&offer.endpoints[0]).await;
-    let info = client.service_info().await.unwrap();
-    let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let factorize = method(&client, "Factorize").await;
+    let mut payer = channel_payer(&market, &offer).await;
+    let channel_id = payer.channel_id;
 
     // A paid call leaves money unclaimed on a channel that expires within the warning.
     client.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap();
@@ -476,12 +474,8 @@ async fn each_call_logs_one_json_line_with_its_request_id_into_rotated_files() {
     let binary = env!("CARGO_BIN_EXE_osiris-gateway");
     let _gateway = spawn_gateway_process(binary, &config, &market.dir.path().join("gateway.toml"));
     let client = gateway_when_up(&offer.endpoints[0]).await;
-    let info = client.service_info().await.unwrap();
-    let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let factorize = method(&client, "Factorize").await;
+    let mut payer = channel_payer(&market, &offer).await;
 
     let call = |request_id: &'static str, payment| {
         let (client, method) = (client.clone(), factorize.clone());
@@ -545,11 +539,9 @@ async fn limits_bound_message_size_call_time_and_calls_per_connection() {
     config.limits.max_message_bytes = 1_024;
     let _text_gateway = market.start_gateway(config).await;
     let client = gateway_when_up(&text.endpoints[0]).await;
-    let info = client.service_info().await.unwrap();
-    let analyze = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Analyze").unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &text, 100 * PRICE, 1_000).await;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let analyze = method(&client, "Analyze").await;
+    let mut payer = channel_payer(&market, &text).await;
+    let channel_id = payer.channel_id;
     let novel = "word ".repeat(1_000);
     let refusal = client.call_json(&analyze, json!({"text": novel}), Some(&payer.pay(PRICE))).await.unwrap_err();
     assert_eq!(refusal.code(), tonic::Code::ResourceExhausted, "{refusal:?}");
@@ -567,11 +559,9 @@ async fn limits_bound_message_size_call_time_and_calls_per_connection() {
     config.limits.max_call_ms = 1_500;
     let _slow_gateway = market.start_gateway(config).await;
     let client = gateway_when_up(&slow.endpoints[0]).await;
-    let info = client.service_info().await.unwrap();
-    let factorize = find_method(&Api::from_descriptor_set(&info.descriptor_set).unwrap(), "Factorize").unwrap();
-    let key = payment_key();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &slow, 100 * PRICE, 1_000).await;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 4 * PRICE };
+    let factorize = method(&client, "Factorize").await;
+    let mut payer = channel_payer(&market, &slow).await;
+    payer.amount = 4 * PRICE;
     let prepaid = payer.authorization(osiris_payments::PaymentKind::Prepaid);
 
     // Four calls on one connection: two run, two wait for a free stream; all four pass.
@@ -594,9 +584,7 @@ async fn limits_bound_message_size_call_time_and_calls_per_connection() {
     payer.authorization(osiris_payments::PaymentKind::Prepaid).to_headers(&mut headers);
     headers.insert("grpc-timeout", http::HeaderValue::from_static("300m"));
     let request = prost_reflect::DynamicMessage::deserialize(factorize.input(), json!({"number": 12})).unwrap();
-    let mut body = vec![0u8];
-    body.extend_from_slice(&(request.encoded_len() as u32).to_be_bytes());
-    body.extend_from_slice(&request.encode_to_vec());
+    let body = osiris_gateway::proxy::frame::frame(&request.encode_to_vec());
     let started = Instant::now();
     let response = reqwest::Client::new()
         .post(format!("{}/osiris.examples.primes.v1.Primes/Factorize", slow.endpoints[0]))
