@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod agreements;
+pub mod bucket_request;
 pub mod artifacts;
 pub mod client;
 pub mod contract;

@@ -5,7 +5,9 @@
 //! | `primes-grpc`   | `grpc`       | `osiris.examples.primes.v1.Primes`           |
 //! | `text-jsonrpc`  | `jsonrpc`    | `osiris.examples.text.v1.TextStats`          |
 //! | `stats-process` | `process`    | `osiris.examples.stats.v1.Statistics`        |
+//! | `object-store`  | `grpc`, behind a gateway in bucket mode | `osiris.storage.v1.ObjectStore` (proto/osiris/storage) |
 
+pub mod objects;
 pub mod primes;
 pub mod stats;
 pub mod text;

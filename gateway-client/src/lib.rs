@@ -9,9 +9,14 @@ pub mod api;
 pub mod client;
 pub mod payer;
 
-/// Generated code of proto/osiris/gateway/v1/gateway.proto (clients and servers).
+/// Generated code of proto/osiris/gateway/v1/gateway.proto (clients and servers), and of
+/// the ddc nodes' object store, proto/osiris/storage/v1/objects.proto, in [`pb::storage`].
 pub mod pb {
     tonic::include_proto!("osiris.gateway.v1");
+
+    pub mod storage {
+        tonic::include_proto!("osiris.storage.v1");
+    }
 }
 
 pub use api::Api;

@@ -21,7 +21,11 @@
 //! MeteringUnderpaid RESOURCE_EXHAUSTED, MeteringOverPrice INVALID_ARGUMENT,
 //! MeteringExceedsLocked OUT_OF_RANGE; and for free calls: NoFreeCalls FAILED_PRECONDITION,
 //! StaleFreeCall INVALID_ARGUMENT, ReplayedFreeCall ALREADY_EXISTS, FreeCallsUsedUp
-//! RESOURCE_EXHAUSTED (`osiris-refusal: free_calls_used_up`: fall back to a paid call).
+//! RESOURCE_EXHAUSTED (`osiris-refusal: free_calls_used_up`: fall back to a paid call); and
+//! for requests within a bucket: StaleRequest INVALID_ARGUMENT, BadRequestSignature
+//! UNAUTHENTICATED, ReplayedRequest ALREADY_EXISTS, UnknownBucket NOT_FOUND, BucketForbidden
+//! PERMISSION_DENIED, BucketNotOnNode / BucketNotAllocated / BucketRentUnpaid /
+//! NotABucketNode FAILED_PRECONDITION.
 
 pub use osiris_payments::Refusal;
 use tonic::{Code, Status};
@@ -54,6 +58,15 @@ pub fn code(refusal: &Refusal) -> Code {
         Refusal::StaleFreeCall { .. } => Code::InvalidArgument,
         Refusal::ReplayedFreeCall { .. } => Code::AlreadyExists,
         Refusal::FreeCallsUsedUp { .. } => Code::ResourceExhausted,
+        Refusal::StaleRequest { .. } => Code::InvalidArgument,
+        Refusal::BadRequestSignature { .. } => Code::Unauthenticated,
+        Refusal::ReplayedRequest => Code::AlreadyExists,
+        Refusal::UnknownBucket(_) => Code::NotFound,
+        Refusal::BucketForbidden { .. } => Code::PermissionDenied,
+        Refusal::BucketNotOnNode { .. }
+        | Refusal::BucketNotAllocated(_)
+        | Refusal::BucketRentUnpaid { .. }
+        | Refusal::NotABucketNode => Code::FailedPrecondition,
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::json::{account, hex0x, planck};
 use osiris_contract_types::{agreements as a, escrow as e, ink::env::Event, registry as r};
+pub use ddc::DdcEvent;
 use parity_scale_codec::DecodeAll;
 use serde_json::{json, Value};
 
@@ -15,6 +16,7 @@ pub enum ContractKind {
     Registry,
     Escrow,
     Agreements,
+    Ddc,
 }
 
 impl ContractKind {
@@ -23,6 +25,7 @@ impl ContractKind {
             ContractKind::Registry => "registry",
             ContractKind::Escrow => "escrow",
             ContractKind::Agreements => "agreements",
+            ContractKind::Ddc => "ddc",
         }
     }
 }
@@ -94,6 +97,7 @@ pub enum OsirisEvent {
     Registry(RegistryEvent),
     Escrow(EscrowEvent),
     Agreements(AgreementsEvent),
+    Ddc(DdcEvent),
 }
 
 /// The ink! signature topic of event type `E`.
@@ -112,6 +116,7 @@ pub fn decode(kind: ContractKind, topics: &[[u8; 32]], data: &[u8]) -> Result<Os
         ContractKind::Registry => decode_registry(topic, data).map(OsirisEvent::Registry),
         ContractKind::Escrow => decode_escrow(topic, data).map(OsirisEvent::Escrow),
         ContractKind::Agreements => decode_agreements(topic, data).map(OsirisEvent::Agreements),
+        ContractKind::Ddc => ddc::decode(topic, data).map(OsirisEvent::Ddc),
     }
 }
 
@@ -127,6 +132,8 @@ macro_rules! decode_by_topic {
         Err(DecodeError::UnknownTopic(hex::encode(t)))
     }};
 }
+
+pub mod ddc;
 
 fn decode_registry(topic: &[u8; 32], data: &[u8]) -> Result<RegistryEvent, DecodeError> {
     decode_by_topic!(
@@ -217,6 +224,7 @@ impl OsirisEvent {
                 EscrowEvent::ChannelTimeoutClaimed(_) => "ChannelTimeoutClaimed",
             },
             OsirisEvent::Agreements(ev) => agreements_name(ev),
+            OsirisEvent::Ddc(ev) => ev.name(),
         }
     }
 
@@ -226,6 +234,7 @@ impl OsirisEvent {
             OsirisEvent::Registry(ev) => registry_fields(ev),
             OsirisEvent::Escrow(ev) => escrow_fields(ev),
             OsirisEvent::Agreements(ev) => agreements_fields(ev),
+            OsirisEvent::Ddc(ev) => ev.fields(),
         }
     }
 }
@@ -309,7 +318,7 @@ fn agreements_fields(ev: &AgreementsEvent) -> Value {
 }
 
 /// Every event name the indexer knows, for validating filters.
-pub const EVENT_NAMES: [&str; 35] = [
+pub const EVENT_NAMES: [&str; 48] = [
     "OrganizationCreated",
     "OrganizationMetadataUpdated",
     "OrganizationOwnerChanged",
@@ -345,6 +354,19 @@ pub const EVENT_NAMES: [&str; 35] = [
     "AgreementTerminated",
     "AgreementFundsDeposited",
     "AgreementFundsWithdrawn",
+    "DdcDeposited",
+    "DdcWithdrawn",
+    "NodeCreated",
+    "NodeChanged",
+    "ManagerTrustChanged",
+    "ClusterCreated",
+    "ClusterResourceReserved",
+    "ClusterNodeReplaced",
+    "ClusterRevenuesDistributed",
+    "BucketCreated",
+    "BucketAllocated",
+    "BucketSettled",
+    "BucketPermissionChanged",
 ];
 
 fn org_metadata(m: &r::OrgMetadata) -> Value {
@@ -479,6 +501,29 @@ mod tests {
         assert_eq!(decoded, OsirisEvent::Agreements(AgreementsEvent::MeteringSettled(ev.clone())));
         assert_eq!((decoded.name(), decoded.fields()["paid"].as_str()), ("MeteringSettled", Some("30")));
         assert!(EVENT_NAMES.contains(&decoded.name()));
+        assert!(matches!(decode(ContractKind::Escrow, &topics, &ev.encode()), Err(DecodeError::UnknownTopic(_))));
+    }
+
+    #[test]
+    fn ddc_events_decode_and_are_named() {
+        use osiris_contract_types::ddc as d;
+        let ev = d::BucketSettled {
+            bucket_id: 2,
+            owner: [7; 32].into(),
+            cluster_id: 1,
+            paid: 40,
+            settled_until: 90,
+            owner_deposit: 60,
+            cluster_revenues: 40,
+        };
+        let topics = [signature_topic::<d::BucketSettled>()];
+        let decoded = decode(ContractKind::Ddc, &topics, &ev.encode()).unwrap();
+        assert_eq!(decoded, OsirisEvent::Ddc(DdcEvent::BucketSettled(ev.clone())));
+        assert_eq!((decoded.name(), decoded.fields()["paid"].as_str()), ("BucketSettled", Some("40")));
+        assert!(EVENT_NAMES.contains(&decoded.name()));
+        for name in ddc::NAMES {
+            assert!(EVENT_NAMES.contains(&name), "{name}");
+        }
         assert!(matches!(decode(ContractKind::Escrow, &topics, &ev.encode()), Err(DecodeError::UnknownTopic(_))));
     }
 

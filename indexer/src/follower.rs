@@ -80,6 +80,8 @@ pub struct Follower {
     pub escrow: AccountId,
     /// The agreements contract, when the deployment has one.
     pub agreements: Option<AccountId>,
+    /// The ddc contract, when the deployment has one.
+    pub ddc: Option<AccountId>,
     /// First block to index when the database is empty (the contracts' deployment block).
     pub start_block: u64,
     pub progress: std::sync::Arc<Progress>,
@@ -88,7 +90,8 @@ pub struct Follower {
 /// The first block to index for `deployment`: the earliest of its contracts' deployment blocks.
 pub fn start_block(deployment: &osiris_chain::Deployment) -> u64 {
     let agreements = deployment.agreements.as_ref().map_or(u64::MAX, |a| a.block);
-    deployment.registry.block.min(deployment.escrow.block).min(agreements)
+    let ddc = deployment.ddc.as_ref().map_or(u64::MAX, |a| a.block);
+    deployment.registry.block.min(deployment.escrow.block).min(agreements).min(ddc)
 }
 
 impl Follower {
@@ -105,6 +108,7 @@ impl Follower {
             registry: deployment.registry.address,
             escrow: deployment.escrow.address,
             agreements: deployment.agreements.as_ref().map(|a| a.address),
+            ddc: deployment.ddc.as_ref().map(|a| a.address),
             start_block: start_block(deployment),
             progress,
         }
@@ -203,6 +207,8 @@ impl Follower {
                 ContractKind::Escrow
             } else if self.agreements.as_ref() == Some(&emitted.contract) {
                 ContractKind::Agreements
+            } else if self.ddc.as_ref() == Some(&emitted.contract) {
+                ContractKind::Ddc
             } else {
                 continue;
             };

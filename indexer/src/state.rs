@@ -5,6 +5,7 @@
 //! storage, and the store writes the snapshot back in a few multi-row statements.
 
 pub mod agreements;
+pub mod ddc;
 
 use crate::decode::{EscrowEvent, OsirisEvent, RegistryEvent};
 use crate::json::account;
@@ -77,6 +78,13 @@ pub struct Snapshot {
     pub agreement_balances: HashMap<String, u128>,
     /// Metering records settled in this block (appended, never changed).
     pub metering: Vec<agreements::MeteringRow>,
+    pub ddc_nodes: HashMap<u32, Option<ddc::NodeRow>>,
+    pub ddc_clusters: HashMap<u32, Option<ddc::ClusterRow>>,
+    pub ddc_buckets: HashMap<u32, Option<ddc::BucketRow>>,
+    /// Deposit in the ddc contract, planck, by SS58 account.
+    pub ddc_deposits: HashMap<String, u128>,
+    /// Whether a provider trusts a manager, by (provider, manager) SS58.
+    pub ddc_trust: HashMap<(String, String), bool>,
 }
 
 /// An event that does not fit the mirrored state: the mirror started late, or a contract
@@ -97,6 +105,7 @@ pub struct Keys {
     pub services: HashSet<(String, String)>,
     pub channels: HashSet<u64>,
     pub agreements: agreements::Keys,
+    pub ddc: ddc::Keys,
 }
 
 pub fn keys_of(events: &[OsirisEvent]) -> Keys {
@@ -116,6 +125,7 @@ pub fn keys_of(events: &[OsirisEvent]) -> Keys {
                 }
             }
             OsirisEvent::Agreements(ev) => agreements::add_keys(&mut keys.agreements, ev),
+            OsirisEvent::Ddc(ev) => ddc::add_keys(&mut keys.ddc, ev),
         }
     }
     keys
@@ -245,6 +255,7 @@ pub fn apply(s: &mut Snapshot, event: &OsirisEvent, at: Position) -> Result<(), 
         OsirisEvent::Registry(ev) => apply_registry(s, ev, at),
         OsirisEvent::Escrow(ev) => apply_escrow(s, ev, at),
         OsirisEvent::Agreements(ev) => agreements::apply(s, ev, at),
+        OsirisEvent::Ddc(ev) => ddc::apply(s, ev, at),
     }
 }
 

@@ -3,11 +3,12 @@
 //! The PostgreSQL mirror of the Osiris contracts, declared once for every program that
 //! touches it: the schema (`../migrations`, applied by [`migrate`]), the indexer's NOTIFY
 //! channel ([`NOTIFY_CHANNEL`]) and the reads the gateway and the CLI make of the
-//! indexer's tables ([`channels`], [`agreements`], [`head`]). The indexer writes these tables; nothing
+//! indexer's tables ([`channels`], [`agreements`], [`ddc`], [`head`]). The indexer writes these tables; nothing
 //! else does.
 
 pub mod agreements;
 pub mod channels;
+pub mod ddc;
 pub mod head;
 
 pub use agreements::AgreementFacts;
@@ -49,4 +50,18 @@ pub fn parse_planck(field: &'static str, text: &str) -> Result<Balance, MirrorEr
 /// A `BIGINT` column holding a u64 (block numbers, ids, nonces are written from u64 < 2^63).
 pub fn to_u64(field: &'static str, value: i64) -> Result<u64, MirrorError> {
     u64::try_from(value).map_err(|_| MirrorError::Malformed { field, value: value.to_string() })
+}
+
+/// An amount in planck as a decimal string in JSON documents (JSON numbers cannot hold u128):
+/// `#[serde(with = "planck_text")]`.
+pub mod planck_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
 }

@@ -14,8 +14,11 @@
 //! - [`claims`]: turning what was spent into on-chain claims, crash-safe;
 //! - [`metering`]: agreement-backed calls — a consumer's cumulative [`MeteringRecord`] and
 //!   **the** rule [`decide_metered`]; [`metering_store`] keeps the latest accepted record
-//!   of each agreement in PostgreSQL and [`settlements`] settles it on chain.
+//!   of each agreement in PostgreSQL and [`settlements`] settles it on chain;
+//! - [`buckets`]: requests within a bucket (the ddc deal) — a signed [`buckets::BucketRequest`]
+//!   and **the** rule [`buckets::decide_bucket`], from the mirror's facts of the bucket.
 
+pub mod buckets;
 pub mod claims;
 pub mod free_call_store;
 pub mod free_calls;

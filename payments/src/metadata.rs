@@ -26,9 +26,31 @@ pub const METERING_AMOUNT: &str = "osiris-metering-amount";
 /// Free calls (`osiris-payment-type: free`): the signed Unix timestamp, milliseconds, decimal.
 pub const FREE_TIMESTAMP: &str = "osiris-free-timestamp";
 
-/// Every header the gateway reads; they are removed before a call is forwarded.
-pub const ALL: [&str; 9] =
-    [PAYMENT_TYPE, CHANNEL_ID, NONCE, AMOUNT, SIGNATURE, AGREEMENT_ID, METERING_UNITS, METERING_AMOUNT, FREE_TIMESTAMP];
+/// Requests within a bucket (`osiris-payment-type: bucket`, see `crate::buckets`): the
+/// bucket id, decimal. Forwarded to the object store, which stores under it.
+pub const BUCKET_ID: &str = "osiris-bucket-id";
+/// The object key (a prefix for `list`). Forwarded to the object store.
+pub const OBJECT_KEY: &str = "osiris-object-key";
+/// The caller's account, SS58.
+pub const ACCOUNT: &str = "osiris-account";
+/// The signed Unix timestamp of a bucket request, milliseconds, decimal.
+pub const REQUEST_TIMESTAMP: &str = "osiris-request-timestamp";
+
+/// Every header the gateway reads except the bucket id and object key (which the object
+/// store acts on); they are removed before a call is forwarded.
+pub const ALL: [&str; 11] = [
+    PAYMENT_TYPE,
+    CHANNEL_ID,
+    NONCE,
+    AMOUNT,
+    SIGNATURE,
+    AGREEMENT_ID,
+    METERING_UNITS,
+    METERING_AMOUNT,
+    FREE_TIMESTAMP,
+    ACCOUNT,
+    REQUEST_TIMESTAMP,
+];
 
 /// Anything that puts payment metadata on a call (the consumer's side).
 pub trait PaymentHeaders: Send + Sync {
@@ -165,16 +187,16 @@ impl Payment {
     }
 }
 
-fn bad(header: &'static str, reason: String) -> Refusal {
+pub(crate) fn bad(header: &'static str, reason: String) -> Refusal {
     Refusal::BadMetadata { header, reason }
 }
 
-fn text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Refusal> {
+pub(crate) fn text<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Refusal> {
     let value = headers.get(name).ok_or_else(|| bad(name, "missing".into()))?;
     value.to_str().map_err(|_| bad(name, "not ASCII text".into()))
 }
 
-fn number<T: std::str::FromStr>(headers: &HeaderMap, name: &'static str) -> Result<T, Refusal>
+pub(crate) fn number<T: std::str::FromStr>(headers: &HeaderMap, name: &'static str) -> Result<T, Refusal>
 where
     T::Err: std::fmt::Display,
 {

@@ -27,6 +27,17 @@
 //! | MeteringUnderpaid                             | RESOURCE_EXHAUSTED   |
 //! | MeteringOverPrice                             | INVALID_ARGUMENT     |
 //! | MeteringExceedsLocked                         | OUT_OF_RANGE         |
+//!
+//! Requests within a bucket:
+//!
+//! | refusal                                       | gRPC code            |
+//! |-----------------------------------------------|----------------------|
+//! | StaleRequest                                  | INVALID_ARGUMENT     |
+//! | BadRequestSignature                           | UNAUTHENTICATED      |
+//! | ReplayedRequest                               | ALREADY_EXISTS       |
+//! | UnknownBucket                                 | NOT_FOUND            |
+//! | BucketForbidden                               | PERMISSION_DENIED    |
+//! | BucketNotOnNode / BucketNotAllocated / BucketRentUnpaid / NotABucketNode | FAILED_PRECONDITION |
 
 use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce};
 
@@ -94,6 +105,24 @@ pub enum Refusal {
     ReplayedFreeCall { timestamp_ms: u64, last_ms: u64 },
     #[error("free calls used up: {used} of {per_period} this period; the next period starts at {next_period_ms} ms (Unix), or pay for the call")]
     FreeCallsUsedUp { used: u64, per_period: u64, next_period_ms: u64 },
+    #[error("request timestamp {timestamp_ms} ms is more than {freshness_ms} ms from the node's clock ({now_ms} ms); check the clock")]
+    StaleRequest { timestamp_ms: u64, now_ms: u64, freshness_ms: u64 },
+    #[error("the request signature is not {account}'s over this bucket, operation, key and timestamp")]
+    BadRequestSignature { account: String },
+    #[error("this signed request was already served (a replay); sign each request anew")]
+    ReplayedRequest,
+    #[error("bucket {0} does not exist (or the indexer has not seen it yet)")]
+    UnknownBucket(u32),
+    #[error("{account} may not do this in bucket {bucket_id}: it needs to be the owner or a {needs} (`osiris bucket grant`)")]
+    BucketForbidden { bucket_id: u32, account: String, needs: &'static str },
+    #[error("bucket {bucket_id} is in cluster {cluster_id}, which maps no vnode to node {node_id}; ask one of the cluster's nodes")]
+    BucketNotOnNode { bucket_id: u32, cluster_id: u32, node_id: u32 },
+    #[error("bucket {0} has no resource allocated in its cluster (`osiris bucket alloc`)")]
+    BucketNotAllocated(u32),
+    #[error("the owner's deposit covers bucket {bucket_id}'s rent only up to block {covered_until} (now {block}); deposit more (`osiris ddc-account deposit`)")]
+    BucketRentUnpaid { bucket_id: u32, covered_until: u32, block: u32 },
+    #[error("this gateway serves no buckets (it is not a ddc node: set [bucket_node] node_id)")]
+    NotABucketNode,
 }
 
 impl Refusal {
@@ -126,6 +155,15 @@ impl Refusal {
             Self::StaleFreeCall { .. } => "stale_free_call",
             Self::ReplayedFreeCall { .. } => "replayed_free_call",
             Self::FreeCallsUsedUp { .. } => "free_calls_used_up",
+            Self::StaleRequest { .. } => "stale_request",
+            Self::BadRequestSignature { .. } => "bad_request_signature",
+            Self::ReplayedRequest => "replayed_request",
+            Self::UnknownBucket(_) => "unknown_bucket",
+            Self::BucketForbidden { .. } => "bucket_forbidden",
+            Self::BucketNotOnNode { .. } => "bucket_not_on_node",
+            Self::BucketNotAllocated(_) => "bucket_not_allocated",
+            Self::BucketRentUnpaid { .. } => "bucket_rent_unpaid",
+            Self::NotABucketNode => "not_a_bucket_node",
         }
     }
 }

@@ -126,7 +126,15 @@ impl Ddc {
         }
         cluster.revenues = kept;
         self.clusters.insert(cluster_id, &cluster);
-        self.env().emit_event(ClusterRevenuesDistributed { cluster_id, total, network_fee, manager_fee, shares, kept });
+        self.env().emit_event(ClusterRevenuesDistributed {
+            cluster_id,
+            total,
+            network_fee,
+            network_fee_account: self.network_fee_account,
+            manager_fee,
+            shares,
+            kept,
+        });
         Ok(())
     }
 

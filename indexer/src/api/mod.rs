@@ -7,6 +7,7 @@
 //! database is unreachable.
 
 mod agreements;
+mod ddc;
 pub mod error;
 mod escrow;
 mod events;
@@ -25,7 +26,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
 /// The contracts the `contract` filter of the event log names.
-pub const CONTRACT_NAMES: [&str; 3] = ["registry", "escrow", "agreements"];
+pub const CONTRACT_NAMES: [&str; 4] = ["registry", "escrow", "agreements", "ddc"];
 
 /// What handlers share.
 #[derive(Clone)]
@@ -40,6 +41,8 @@ pub struct AppState {
     pub escrow: String,
     /// SS58 of the agreements contract, when the deployment has one.
     pub agreements: Option<String>,
+    /// SS58 of the ddc contract, when the deployment has one.
+    pub ddc: Option<String>,
 }
 
 /// The API's routes.
@@ -61,6 +64,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/agreements/{agreement_id}", get(agreements::get_agreement))
         .route("/v1/agreements/{agreement_id}/metering", get(agreements::list_metering))
         .route("/v1/agreement-balances/{account}", get(agreements::get_agreement_balance))
+        .route("/v1/ddc/nodes", get(ddc::list_nodes))
+        .route("/v1/ddc/nodes/{node_id}", get(ddc::get_node))
+        .route("/v1/ddc/clusters", get(ddc::list_clusters))
+        .route("/v1/ddc/clusters/{cluster_id}", get(ddc::get_cluster))
+        .route("/v1/ddc/buckets", get(ddc::list_buckets))
+        .route("/v1/ddc/buckets/{bucket_id}", get(ddc::get_bucket))
+        .route("/v1/ddc/accounts/{account}", get(ddc::get_ddc_account))
         .route("/v1/status", get(status::status))
         .route("/health", get(status::health))
         .route("/metrics", get(status::metrics))
@@ -86,15 +96,17 @@ impl AppState {
             registry: deployment.registry.address.to_string(),
             escrow: deployment.escrow.address.to_string(),
             agreements: deployment.agreements.as_ref().map(|a| a.address.to_string()),
+            ddc: deployment.ddc.as_ref().map(|a| a.address.to_string()),
         }
     }
 
-    /// The address of a contract by name (`registry`, `escrow` or `agreements`; an
+    /// The address of a contract by name (`registry`, `escrow`, `agreements` or `ddc`; an
     /// undeployed contract has none, and matches no event).
     fn contract_address(&self, name: &str) -> &str {
         match name {
             "registry" => &self.registry,
             "escrow" => &self.escrow,
+            "ddc" => self.ddc.as_deref().unwrap_or(""),
             _ => self.agreements.as_deref().unwrap_or(""),
         }
     }

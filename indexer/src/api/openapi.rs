@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "Osiris indexer",
-        description = "Read-only mirror of the Osiris contracts (registry, escrow, agreements) on finalized blocks."
+        description = "Read-only mirror of the Osiris contracts (registry, escrow, agreements, ddc) on finalized blocks."
     ),
     paths(
         super::registry::list_organizations,
@@ -30,6 +30,13 @@ use utoipa::OpenApi;
         super::agreements::get_agreement,
         super::agreements::list_metering,
         super::agreements::get_agreement_balance,
+        super::ddc::list_nodes,
+        super::ddc::get_node,
+        super::ddc::list_clusters,
+        super::ddc::get_cluster,
+        super::ddc::list_buckets,
+        super::ddc::get_bucket,
+        super::ddc::get_ddc_account,
         super::status::status,
         super::status::health,
         super::status::metrics,
@@ -51,7 +58,12 @@ use utoipa::OpenApi;
         crate::state::agreements::AgreementRow,
         crate::state::agreements::ConditionRow,
         crate::state::agreements::Termination,
-        crate::state::agreements::MeteringRow
+        crate::state::agreements::MeteringRow,
+        crate::state::ddc::NodeRow,
+        crate::state::ddc::ClusterRow,
+        crate::state::ddc::BucketRow,
+        super::ddc::BucketStatus,
+        super::ddc::DdcAccount
     ))
 )]
 pub struct ApiDoc;

@@ -154,6 +154,7 @@ async fn load_snapshot(tx: &mut Transaction<'_, Postgres>, events: &[OsirisEvent
         load_balances(tx, &mut s, accounts).await?;
     }
     super::agreements::load(tx, &mut s, keys.agreements, events).await?;
+    super::ddc::load(tx, &mut s, keys.ddc, events).await?;
     Ok(s)
 }
 
@@ -410,5 +411,6 @@ async fn write_snapshot(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, block:
         );
         q.build().execute(&mut **tx).await?;
     }
-    super::agreements::write(tx, s, block).await
+    super::agreements::write(tx, s, block).await?;
+    super::ddc::write(tx, s, block).await
 }

@@ -2,6 +2,7 @@
 //! writing one block per transaction ([`ingest`]) and the API's reads ([`read`]).
 
 pub mod agreements;
+pub mod ddc;
 pub mod ingest;
 pub mod read;
 

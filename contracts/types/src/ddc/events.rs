@@ -106,7 +106,10 @@ pub struct ClusterRevenuesDistributed {
     #[ink(topic)]
     pub cluster_id: ClusterId,
     pub total: Balance,
+    /// Paid to the deployment's network fee account.
     pub network_fee: Balance,
+    pub network_fee_account: AccountId,
+    /// Paid to the cluster's manager.
     pub manager_fee: Balance,
     pub shares: Vec<ProviderShare>,
     pub kept: Balance,

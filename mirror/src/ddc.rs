@@ -1,0 +1,179 @@
+//! The ddc contract as the mirror holds it (migrations/0008): nodes, clusters and buckets
+//! as JSON documents of the row types below, which the indexer's fold writes and its API
+//! returns; accounts' deposits and providers' trust as columns. [`bucket_facts`] is what a
+//! node gateway reads to decide a request within a bucket.
+
+use crate::{parse_planck, planck_text, to_u64, MirrorError};
+use osiris_contract_types::ddc::{BucketId, ClusterId, NodeId, Resource};
+use osiris_contract_types::{Balance, BlockNumber};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgPool;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+/// Where an event is: (block number, index in the block's events). Orders creation.
+pub type Position = (u64, u32);
+
+/// A provider's storage node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NodeRow {
+    pub node_id: NodeId,
+    /// SS58.
+    pub owner: String,
+    /// Resource units the node offers.
+    pub capacity: Resource,
+    /// Resource not reserved by clusters.
+    pub free_resource: Resource,
+    /// Planck per block for one vnode, decimal string.
+    #[serde(with = "planck_text")]
+    #[schema(value_type = String)]
+    pub rent_per_vnode: Balance,
+    /// Where the node's gateway answers.
+    pub url: String,
+    #[serde(skip)]
+    pub created: Position,
+}
+
+/// A cluster: vnode `i` lives on node `vnodes[i]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ClusterRow {
+    pub cluster_id: ClusterId,
+    /// SS58.
+    pub manager: String,
+    pub vnodes: Vec<NodeId>,
+    pub resource_per_vnode: Resource,
+    /// Resource the cluster's buckets have allocated.
+    pub resource_used: Resource,
+    /// Planck per block per resource unit, decimal string.
+    #[serde(with = "planck_text")]
+    #[schema(value_type = String)]
+    pub rent_per_resource: Balance,
+    /// Basis points of each distribution.
+    pub manager_fee_bp: u32,
+    /// Rent collected and not yet distributed, planck, decimal string.
+    #[serde(with = "planck_text")]
+    #[schema(value_type = String)]
+    pub revenues: Balance,
+    /// Planck distributed so far (fees and shares), decimal string.
+    #[serde(with = "planck_text")]
+    #[schema(value_type = String)]
+    pub distributed: Balance,
+    #[serde(skip)]
+    pub created: Position,
+}
+
+/// An app's bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BucketRow {
+    pub bucket_id: BucketId,
+    /// SS58.
+    pub owner: String,
+    pub cluster_id: ClusterId,
+    pub metadata: String,
+    /// Resource allocated into the cluster.
+    pub resource: Resource,
+    /// Planck per block, decimal string.
+    #[serde(with = "planck_text")]
+    #[schema(value_type = String)]
+    pub rent_per_block: Balance,
+    /// Rent is paid up to (excluding) this block.
+    pub settled_until: BlockNumber,
+    /// SS58.
+    pub writers: Vec<String>,
+    /// SS58.
+    pub readers: Vec<String>,
+    #[serde(skip)]
+    pub created: Position,
+}
+
+/// What a node gateway needs to decide a request within a bucket, as the mirror saw it at
+/// `finalized_block`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketFacts {
+    pub bucket: BucketRow,
+    /// The node each of the bucket's cluster's vnodes is mapped onto.
+    pub vnodes: Vec<NodeId>,
+    /// The owner's deposit, planck.
+    pub owner_deposit: Balance,
+    /// `(rent per block, settled until)` of every bucket the owner pays for, this one included.
+    pub owner_buckets: Vec<(Balance, BlockNumber)>,
+    /// The indexer's cursor.
+    pub finalized_block: u64,
+}
+
+impl BucketFacts {
+    /// The mirror's finalized block as a contract block number.
+    pub fn now(&self) -> BlockNumber {
+        BlockNumber::try_from(self.finalized_block).unwrap_or(BlockNumber::MAX)
+    }
+
+    /// The block up to which (excluding) the owner's deposit covers the rent of all its
+    /// buckets, as the contract's `bucket` query computes it; `BlockNumber::MAX` when the
+    /// owner pays no rent.
+    pub fn rent_covered_until(&self) -> BlockNumber {
+        osiris_contract_types::ddc::rent_covered_until(self.owner_deposit, &self.owner_buckets, self.now())
+    }
+
+    /// Whether the rent is covered at the mirror's finalized block.
+    pub fn rent_covered(&self) -> bool {
+        self.rent_covered_until() > self.now()
+    }
+}
+
+/// The bucket, its cluster's vnodes and its owner's deposit and buckets, in one query;
+/// `None` if the mirror has no such bucket.
+pub async fn bucket_facts(pool: &PgPool, bucket_id: BucketId) -> Result<Option<BucketFacts>, MirrorError> {
+    let row = sqlx::query(
+        "SELECT b.doc AS bucket, c.doc->'vnodes' AS vnodes, a.deposit::text AS deposit,
+                (SELECT jsonb_agg(jsonb_build_array(o.doc->>'rent_per_block', o.doc->'settled_until'))
+                   FROM ddc_buckets o WHERE o.owner = b.owner) AS owner_buckets,
+                (SELECT block_number FROM indexer_cursor) AS head
+         FROM ddc_buckets b JOIN ddc_clusters c ON c.cluster_id = b.cluster_id
+         LEFT JOIN ddc_accounts a ON a.account = b.owner
+         WHERE b.bucket_id = $1",
+    )
+    .bind(i64::from(bucket_id))
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let malformed = |field: &'static str, value: &serde_json::Value| MirrorError::Malformed {
+        field,
+        value: value.to_string(),
+    };
+    let bucket: serde_json::Value = row.try_get("bucket")?;
+    let bucket: BucketRow = serde_json::from_value(bucket.clone()).map_err(|_| malformed("ddc_buckets.doc", &bucket))?;
+    let vnodes: serde_json::Value = row.try_get("vnodes")?;
+    let vnodes: Vec<NodeId> =
+        serde_json::from_value(vnodes.clone()).map_err(|_| malformed("ddc_clusters.doc.vnodes", &vnodes))?;
+    let deposit: Option<String> = row.try_get("deposit")?;
+    let owner_deposit = deposit.map(|d| parse_planck("ddc_accounts.deposit", &d)).transpose()?.unwrap_or(0);
+    let others: serde_json::Value = row.try_get("owner_buckets")?;
+    let pairs: Vec<(String, BlockNumber)> =
+        serde_json::from_value(others.clone()).map_err(|_| malformed("ddc_buckets.doc", &others))?;
+    let owner_buckets = pairs
+        .into_iter()
+        .map(|(rate, until)| Ok((parse_planck("ddc_buckets.doc.rent_per_block", &rate)?, until)))
+        .collect::<Result<_, MirrorError>>()?;
+    let head: Option<i64> = row.try_get("head")?;
+    Ok(Some(BucketFacts {
+        bucket,
+        vnodes,
+        owner_deposit,
+        owner_buckets,
+        finalized_block: head.map(|b| to_u64("indexer_cursor.block_number", b)).transpose()?.unwrap_or(0),
+    }))
+}
+
+/// A node as mirrored, `None` if unknown.
+pub async fn node(pool: &PgPool, node_id: NodeId) -> Result<Option<NodeRow>, MirrorError> {
+    let row = sqlx::query("SELECT doc FROM ddc_nodes WHERE node_id = $1")
+        .bind(i64::from(node_id))
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| {
+        let doc: serde_json::Value = r.try_get("doc")?;
+        serde_json::from_value(doc.clone())
+            .map_err(|_| MirrorError::Malformed { field: "ddc_nodes.doc", value: doc.to_string() })
+    })
+    .transpose()
+}
