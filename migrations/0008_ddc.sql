@@ -56,7 +56,7 @@ CREATE INDEX ddc_trust_manager ON ddc_trust (manager, provider);
 CREATE TABLE gateway_bucket_usage (
     node_id        BIGINT NOT NULL,
     bucket_id      BIGINT NOT NULL,
-    stored_bytes   BIGINT NOT NULL,
+    stored_bytes   BIGINT,                      -- NULL until the object store reports it
     bytes_in       BIGINT NOT NULL,
     bytes_out      BIGINT NOT NULL,
     requests       BIGINT NOT NULL,

@@ -363,6 +363,74 @@ for _ in $(seq 7); do as_alice escrow deposit 1 >/dev/null; done
 as_dave agreement refund "$late"
 as_dave agreement balance
 
+say "Storage sold by the block: Ferdie and Charlie run ddc nodes (an object store behind a gateway in bucket mode) and trust Alice, their cluster's manager"
+as_ferdie() { OSIRIS_SURI=//Ferdie osiris "$@"; }
+# Eve finds her bucket's nodes through the indexer.
+as_eve_storage() { OSIRIS_SURI=//Eve OSIRIS_INDEXER_URL="$indexer_url" osiris "$@"; }
+declare -A node_id node_url
+for provider in Ferdie Charlie; do
+  node_url[$provider]="http://127.0.0.1:$(free_port)"
+  node_id[$provider]=$(OSIRIS_SURI="//$provider" osiris --json node create --capacity 100 \
+    --rent-per-vnode 1000000000 --endpoint "${node_url[$provider]}" | json_field '["node_id"]')
+  OSIRIS_SURI="//$provider" osiris node trust //Alice
+  store_addr="127.0.0.1:$(free_port)"
+  mkdir -p "$work/objects-$provider"
+  start "object-store-$provider" "$bin/object-store" --listen "$store_addr" --dir "$work/objects-$provider"
+  cat >"$work/gateway-node-$provider.toml" <<TOML
+listen = "${node_url[$provider]#http://}"
+recipient_suri = "//$provider"
+database_url = "$DATABASE_URL"
+[bucket_node]
+node_id = ${node_id[$provider]}
+[service]
+service_type = "grpc"
+endpoint = "http://$store_addr"
+TOML
+  start "gateway-node-$provider" env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-node-$provider.toml"
+done
+for provider in Ferdie Charlie; do
+  wait_for "gateway-node-$provider" grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-node-$provider.log"
+  echo "$provider's node ${node_id[$provider]}: ${node_url[$provider]}"
+done
+f=${node_id[Ferdie]}; c=${node_id[Charlie]}
+cluster=$(as_alice --json cluster create --vnodes "$f,$c,$f,$c" --resource-per-vnode 10 --manager-fee-bp 1000 \
+  | json_field '["cluster_id"]')
+as_alice cluster show "$cluster"
+
+say "Eve rents a bucket of 8 units in the cluster, deposits 1 unit for its rent and stores a file with 2 replicas"
+bucket=$(as_eve --json bucket create --cluster "$cluster" --metadata '{"name":"eve-docs"}' | json_field '["bucket_id"]')
+as_eve ddc-account deposit 1000000000000
+as_eve bucket alloc "$bucket" 8
+as_eve bucket grant "$bucket" //Bob reader
+head -c 300000 /dev/urandom >"$work/eve-data.bin"
+as_eve_storage object put "$bucket" reports/2026.bin "$work/eve-data.bin" --dry-run
+as_eve_storage object put "$bucket" reports/2026.bin "$work/eve-data.bin"
+as_eve_storage object put "$bucket" README.md "$ROOT/README.md"
+as_eve_storage object ls "$bucket"
+as_eve_storage object get "$bucket" reports/2026.bin --out "$work/eve-data.back"
+cmp "$work/eve-data.bin" "$work/eve-data.back" && echo "the file read back is identical"
+echo "Bob, a reader, reads; his write is refused:"
+OSIRIS_SURI=//Bob OSIRIS_INDEXER_URL="$indexer_url" osiris object get "$bucket" README.md --out "$work/bob-readme.md"
+if echo "hi" | OSIRIS_SURI=//Bob OSIRIS_INDEXER_URL="$indexer_url" osiris object put "$bucket" bob.txt - 2>"$work/bob-put.err"; then
+  die "a reader's write was accepted"
+fi
+cat "$work/bob-put.err"
+
+say "Charlie's node goes down: Eve's read falls back to Ferdie's replica"
+pkill -f "gateway-node-Charlie.toml" || true
+sleep 0.5
+as_eve_storage object get "$bucket" reports/2026.bin --out "$work/eve-data.again"
+cmp "$work/eve-data.bin" "$work/eve-data.again" && echo "still identical, from the surviving replica"
+echo "what each node counted for the bucket (bytes stored, in, out):"
+sleep 1.5
+as_alice bucket usage "$bucket" | sed 's/^/  /'
+
+say "Rent is settled (twice: the second pays only the blocks since) and distributed: 1 % network fee to Alice (the deployer), 10 % manager fee to Alice, the rest by vnode"
+as_alice bucket settle "$bucket"
+as_alice bucket settle "$bucket"
+as_alice cluster distribute "$cluster"
+for who in //Eve //Ferdie //Charlie //Alice; do as_alice ddc-account show "$who"; done
+
 say "balances after"
 as_bob account; as_charlie account
-say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways and $metered_paid planck for 3 metered calls; Alice $paid_alice planck for a compute job her gateway ran; Dave got his undelivered job's payment back"
+say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways and $metered_paid planck for 3 metered calls; Alice $paid_alice planck for a compute job her gateway ran; Dave got his undelivered job's payment back; Eve's file lives on two ddc nodes whose providers were paid its rent"

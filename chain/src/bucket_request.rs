@@ -30,9 +30,7 @@ pub struct RequestKey(sr25519::Pair);
 impl RequestKey {
     /// The key of a secret URI (`//Eve`, a mnemonic, `0x…` seed), as for transactions.
     pub fn from_uri(uri: &str) -> Result<Self, ChainError> {
-        sr25519::Pair::from_string(uri.trim(), None)
-            .map(Self)
-            .map_err(|e| ChainError::InvalidSecret(format!("{e:?}")))
+        sr25519::Pair::from_string(uri.trim(), None).map(Self).map_err(|e| ChainError::InvalidSecret(format!("{e:?}")))
     }
 
     /// The account the key signs for.

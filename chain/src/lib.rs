@@ -12,8 +12,8 @@
 
 pub mod account;
 pub mod agreements;
-pub mod bucket_request;
 pub mod artifacts;
+pub mod bucket_request;
 pub mod client;
 pub mod contract;
 pub mod contracts_api;

@@ -42,15 +42,19 @@ impl GlobalArgs {
         Ok(Chain::connect(&self.url).await?)
     }
 
+    /// The signing account's secret URI, from --suri-file or --suri.
+    pub fn secret_uri(&self) -> Result<String> {
+        match &self.suri_file {
+            Some(path) => {
+                std::fs::read_to_string(path).with_context(|| format!("reading secret URI file {}", path.display()))
+            }
+            None => Ok(self.suri.clone()),
+        }
+    }
+
     /// The signing account from --suri-file or --suri.
     pub fn signer(&self) -> Result<Signer> {
-        let uri = match &self.suri_file {
-            Some(path) => {
-                std::fs::read_to_string(path).with_context(|| format!("reading secret URI file {}", path.display()))?
-            }
-            None => self.suri.clone(),
-        };
-        Ok(signer_from_uri(&uri)?)
+        Ok(signer_from_uri(&self.secret_uri()?)?)
     }
 
     /// The deployment file as it is, without asking the node (for commands that need only

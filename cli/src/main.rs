@@ -63,6 +63,9 @@ enum Command {
     /// The ddc deposit that pays bucket rent: deposit, withdraw, show.
     #[command(subcommand, name = "ddc-account")]
     DdcAccount(commands::ddc::DdcAccountCommand),
+    /// Objects in a bucket, on its cluster's nodes: put, get, ls, rm.
+    #[command(subcommand)]
+    Object(commands::object::ObjectCommand),
     /// Compute jobs under agreements at a `job` gateway: start, status, logs, stop, fetch.
     #[command(subcommand)]
     Job(commands::job::JobCommand),
@@ -108,6 +111,7 @@ async fn main() -> ExitCode {
         Command::Cluster(cmd) => commands::ddc::cluster(&cli.global, cmd).await,
         Command::Bucket(cmd) => commands::ddc::bucket(&cli.global, cmd).await,
         Command::DdcAccount(cmd) => commands::ddc::account(&cli.global, cmd).await,
+        Command::Object(cmd) => commands::object::run(&cli.global, cmd).await,
         Command::Channel(cmd) => commands::channel::run(&cli.global, cmd).await,
         Command::Agreement(cmd) => commands::agreement::run(&cli.global, cmd).await,
         Command::Job(cmd) => commands::job::run(&cli.global, cmd).await,

@@ -33,7 +33,7 @@ impl Report {
     pub fn print(&self, json: bool) {
         if json {
             println!("{}", serde_json::to_string_pretty(&self.json).expect("JSON serializes"));
-        } else {
+        } else if !self.text.is_empty() {
             println!("{}", self.text);
         }
     }

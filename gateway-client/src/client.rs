@@ -87,6 +87,11 @@ impl GatewayClient {
         Ok(Self { channel })
     }
 
+    /// The connection, for other gRPC clients of the same gateway (e.g. a ddc node's object store).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
     /// The service sold here: price, recipient, escrow and API.
     pub async fn service_info(&self) -> Result<ServiceInfo, Status> {
         let mut client = GatewayInfoClient::new(self.channel.clone());

@@ -81,7 +81,13 @@ impl ChannelCache {
             agreements_since,
         )
         .await?;
-        let head = osiris_mirror::head::head(&self.pool, &self.org_id, &self.service_id).await?;
+        // A ddc node (empty org_id) sells no calls: it needs only the cursor.
+        let head = if self.org_id.is_empty() {
+            let finalized_block = osiris_mirror::head::cursor(&self.pool).await?;
+            osiris_mirror::head::Head { finalized_block, price_per_call: 0 }
+        } else {
+            osiris_mirror::head::head(&self.pool, &self.org_id, &self.service_id).await?
+        };
         let mut mirror = self.mirror.write().expect("mirror lock");
         for facts in channels {
             mirror.seen_block = mirror.seen_block.max(facts.updated_block);

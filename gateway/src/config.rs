@@ -40,7 +40,10 @@
 //! [log]                                 # see `logging`
 //! format = "text"; stdout = true; directory = "/var/log/osiris"; rotation = "daily"
 //!
-//! [service]
+//! [bucket_node]                        # bucket mode: a ddc node before its object store (see `buckets`)
+//! node_id = 0; freshness_ms = 60000; usage_flush_ms = 1000
+//!
+//! [service]                             # in bucket mode only service_type = "grpc" and endpoint apply
 //! org_id = "acme"; service_id = "primes"; group_id = "default"
 //! service_type = "grpc"                 # grpc | jsonrpc | process | job
 //! endpoint = "http://127.0.0.1:50051"   # grpc and jsonrpc upstream
@@ -217,11 +220,13 @@ pub struct Config {
     pub free_calls: crate::free_calls::FreeCallsConfig,
     /// Alert rules and their webhook (see `alerts`).
     pub alerts: crate::alerts::AlertConfig,
+    pub bucket_node: crate::buckets::BucketNodeConfig,
     pub service: ServiceConfig,
 }
 
 /// Sections whose fields the environment sets as `OSIRIS_GATEWAY_<SECTION>_<FIELD>`.
-const SECTIONS: [&str; 9] = ["service", "rate_limit", "health", "tls", "web", "limits", "log", "free_calls", "alerts"];
+const SECTIONS: [&str; 10] =
+    ["service", "rate_limit", "health", "tls", "web", "limits", "log", "free_calls", "alerts", "bucket_node"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -248,6 +253,7 @@ impl Default for Config {
             log: Default::default(),
             free_calls: Default::default(),
             alerts: Default::default(),
+            bucket_node: Default::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -304,6 +310,7 @@ mod tests {
             jail.set_env("OSIRIS_GATEWAY_LIMITS_MAX_MESSAGE_BYTES", "1024");
             jail.set_env("OSIRIS_GATEWAY_LOG_FORMAT", "json");
             jail.set_env("OSIRIS_GATEWAY_WEB_CORS_ALLOWED_ORIGINS", "[https://app.example]");
+            jail.set_env("OSIRIS_GATEWAY_BUCKET_NODE_NODE_ID", "3");
             let config = Config::load(Some(Path::new("gateway.toml")))?;
             assert_eq!(config.listen.port(), 7100);
             assert_eq!(config.public_endpoint, "http://127.0.0.1:7100");
@@ -321,6 +328,7 @@ mod tests {
             assert_eq!(config.log.format, crate::logging::LogFormat::Json);
             assert_eq!(config.web.cors_allowed_origins, vec!["https://app.example".to_string()]);
             assert_eq!(config.claim_interval_secs, 0);
+            assert_eq!(config.bucket_node.node_id, Some(3));
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())
         });

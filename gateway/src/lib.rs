@@ -14,11 +14,15 @@
 //! settlements `osiris_payments::settlements`; [`state_service`] serves the gateway's own
 //! gRPC APIs (proto/osiris/gateway/v1) and [`jobs`] the compute jobs of a `job` gateway.
 //! A free call is decided by `osiris_payments::free_calls::decide_free` ([`free_calls`]).
+//! In bucket mode ([`buckets`]) the gateway is a ddc node in front of an object store: a
+//! request within a bucket is decided by `osiris_payments::buckets::decide_bucket` from the
+//! mirror, signed by the caller's account key, and its bytes are counted per bucket.
 //! Around the path: [`limits`] (rate limits), [`health`] (probes behind the gRPC health
 //! status), [`alerts`] (rules and their webhook), [`logging`] (text or JSON, rotated files).
 
 pub mod alerts;
 pub mod authorize;
+pub mod buckets;
 pub mod channels;
 pub mod config;
 pub mod descriptors;

@@ -87,6 +87,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     tokio::spawn(started.heartbeat(&config).run(shutdown.clone()));
+    let usage = started.gateway.authorizer.buckets.clone().map(|node| {
+        tokio::spawn(
+            node.flush_periodically(Duration::from_millis(config.bucket_node.usage_flush_ms), shutdown.clone()),
+        )
+    });
     tokio::spawn(started.alerts(&config).run(shutdown.clone()));
     let limits = started.gateway.authorizer.limits.clone();
     let stop_forgetting = shutdown.clone();
@@ -99,16 +104,25 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
-    tracing::info!(
-        "gateway for {}/{} group {} ({}) listening on {} ({}), price {} planck per call",
-        config.service.org_id,
-        config.service.service_id,
-        config.service.group_id,
-        config.service.service_type.as_str(),
-        listener.local_addr()?,
-        if started.tls.is_some() { "TLS" } else { "cleartext" },
-        started.channels.price()
-    );
+    if let Some(node_id) = config.bucket_node.node_id {
+        tracing::info!(
+            "gateway for ddc node {node_id} (bucket mode, object store at {}) listening on {} ({})",
+            config.service.endpoint,
+            listener.local_addr()?,
+            if started.tls.is_some() { "TLS" } else { "cleartext" },
+        );
+    } else {
+        tracing::info!(
+            "gateway for {}/{} group {} ({}) listening on {} ({}), price {} planck per call",
+            config.service.org_id,
+            config.service.service_id,
+            config.service.group_id,
+            config.service.service_type.as_str(),
+            listener.local_addr()?,
+            if started.tls.is_some() { "TLS" } else { "cleartext" },
+            started.channels.price()
+        );
+    }
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let tls = started.tls.as_ref().map(|cert| {
         let interval = Duration::from_millis(config.tls.reload_interval_ms);
@@ -145,6 +159,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
     front::serve(listener, started.front, tls, shutdown, grace).await;
     if let Some(cleartext) = cleartext {
         let _ = cleartext.await;
+    }
+    if let Some(usage) = usage {
+        // The last byte counts of buckets are written before the gateway exits.
+        let _ = usage.await;
     }
     // Every answered call's payment was committed before its answer; nothing is left to flush.
     tracing::info!("stopped");

@@ -26,6 +26,7 @@ use crate::refusal;
 use http::{HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use osiris_contract_types::Balance;
+use osiris_payments::buckets::{BucketOp, OBJECT_STORE_PATH};
 use osiris_payments::store::Pending;
 use osiris_payments::{CallPayment, Refusal};
 use std::convert::Infallible;
@@ -127,6 +128,9 @@ impl Gateway {
     /// Answers the call with the kind of payment and the planck it was charged.
     async fn paid_call(&self, request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
         self.authorizer.limits.paid_call()?;
+        if request.headers().get(osiris_payments::metadata::PAYMENT_TYPE).is_some_and(|v| v == "bucket") {
+            return self.bucket_call(request).await;
+        }
         let payment = CallPayment::from_headers(request.headers())?;
         let deadline = self.deadline(request.headers());
         let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
@@ -167,6 +171,29 @@ impl Gateway {
                 Ok((response, charge))
             }
         }
+    }
+
+    /// A request within a bucket (bucket mode): authorized from the mirror and the caller's
+    /// signature, sent, and its bytes counted for the bucket.
+    async fn bucket_call(&self, mut request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
+        let node = self.authorizer.buckets.clone().ok_or(Refusal::NotABucketNode)?;
+        let op = BucketOp::of_method(request.uri().path()).ok_or_else(|| {
+            Refused::Call(tonic::Status::unimplemented(format!(
+                "{}: a ddc node serves the object store ({OBJECT_STORE_PATH}Put, Get, List, Delete)",
+                request.uri().path()
+            )))
+        })?;
+        let bucket_id = node.authorize(op, request.headers()).await?;
+        let bytes_in = request.body_mut().count_bytes();
+        let deadline = self.deadline(request.headers());
+        let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
+        let response = tokio::time::timeout(deadline, self.upstream.send(call)).await.unwrap_or_else(|_| {
+            status_response(tonic::Status::deadline_exceeded(format!(
+                "the object store did not answer within {} ms",
+                deadline.as_millis()
+            )))
+        });
+        Ok((crate::buckets::Counted::wrap(response, node, bucket_id, bytes_in), Some(("bucket", 0))))
     }
 
     /// Waits until the payment is committed (or refused by the store's own decision).

@@ -3,6 +3,7 @@
 
 use crate::alerts::{AlertSink, Alerts, LogOnly, Webhook};
 use crate::authorize::Authorizer;
+use crate::buckets::BucketNode;
 use crate::channels::ChannelCache;
 use crate::config::{Config, ServiceType};
 use crate::free_calls::FreeCalls;
@@ -134,26 +135,15 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     }
     let (recipient, recipient_signer) = recipient_of(config)?;
     let svc = &config.service;
-    let registry = Registry::new(chain.clone(), deployment.registry.address);
-    let service = registry
-        .get_service(&svc.org_id, &svc.service_id)
-        .await?
-        .ok_or_else(|| StartError::Registry(format!("service {}/{} is not registered", svc.org_id, svc.service_id)))?;
-    let group = service.group(&svc.group_id).ok_or_else(|| {
-        StartError::Registry(format!("service {}/{} has no group `{}`", svc.org_id, svc.service_id, svc.group_id))
-    })?;
-    let registered_recipient = osiris_chain::account::from_ink(&group.payment_recipient);
-    if registered_recipient != recipient {
-        return Err(StartError::Registry(format!(
-            "group `{}` pays {registered_recipient}, but this gateway's recipient is {recipient}",
-            svc.group_id
-        )));
-    }
-    if !group.endpoints.iter().any(|e| e == &config.public_endpoint) {
-        return Err(StartError::Registry(format!(
-            "group `{}` lists endpoints {:?}, not this gateway's public_endpoint {}",
-            svc.group_id, group.endpoints, config.public_endpoint
-        )));
+    if let Some(node_id) = config.bucket_node.node_id {
+        if svc.service_type != ServiceType::Grpc {
+            return Err(StartError::Config(format!(
+                "bucket_node.node_id = {node_id} (bucket mode) needs service_type = \"grpc\" (the object store), not {}",
+                svc.service_type.as_str()
+            )));
+        }
+    } else {
+        check_registry(&chain, &deployment, config, &recipient).await?;
     }
 
     // No ping before each use: a dead connection fails its query, which answers UNAVAILABLE
@@ -164,7 +154,22 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         .connect(&config.database_url)
         .await?;
     osiris_mirror::migrate(&pool).await?;
-    let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
+    let (channels, buckets) = match config.bucket_node.node_id {
+        None => (wait_for_mirror(&pool, &recipient.to_string(), config).await?, None),
+        Some(node_id) => {
+            let ddc = deployment
+                .ddc
+                .as_ref()
+                .ok_or_else(|| StartError::Config("bucket mode needs a deployment with the ddc contract".into()))?;
+            wait_for_node(&pool, node_id, &recipient.to_string(), &config.public_endpoint).await?;
+            // A ddc node sells no calls: its cache has no service (empty org and service ids).
+            let cache =
+                ChannelCache::load(pool.clone(), recipient.to_string(), String::new(), String::new(), String::new())
+                    .await?;
+            let node = BucketNode::new(node_id, ddc.address, pool.clone(), config.bucket_node.freshness_ms);
+            (cache, Some(Arc::new(node)))
+        }
+    };
     let metering = MeteringStore::new(pool.clone(), config.payment_durability);
     let payments = PaymentStore::new(pool, config.payment_durability);
     let agreements_contract = deployment.agreements.as_ref().map(|a| a.address);
@@ -254,6 +259,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             org_id: svc.org_id.clone(),
             service_id: svc.service_id.clone(),
         },
+        buckets,
     };
     let tls = match config.tls.files()? {
         Some((cert, key)) => Some(ReloadingCert::load(cert, key)?),
@@ -282,6 +288,75 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         health,
         services,
     })
+}
+
+/// The registry's entry for the configured service must match this gateway: the service and
+/// group exist, the group pays `recipient` and lists `public_endpoint`.
+async fn check_registry(
+    chain: &Chain,
+    deployment: &Deployment,
+    config: &Config,
+    recipient: &AccountId,
+) -> Result<(), StartError> {
+    let svc = &config.service;
+    let registry = Registry::new(chain.clone(), deployment.registry.address);
+    let service = registry
+        .get_service(&svc.org_id, &svc.service_id)
+        .await?
+        .ok_or_else(|| StartError::Registry(format!("service {}/{} is not registered", svc.org_id, svc.service_id)))?;
+    let group = service.group(&svc.group_id).ok_or_else(|| {
+        StartError::Registry(format!("service {}/{} has no group `{}`", svc.org_id, svc.service_id, svc.group_id))
+    })?;
+    let registered_recipient = osiris_chain::account::from_ink(&group.payment_recipient);
+    if &registered_recipient != recipient {
+        return Err(StartError::Registry(format!(
+            "group `{}` pays {registered_recipient}, but this gateway's recipient is {recipient}",
+            svc.group_id
+        )));
+    }
+    if !group.endpoints.iter().any(|e| e == &config.public_endpoint) {
+        return Err(StartError::Registry(format!(
+            "group `{}` lists endpoints {:?}, not this gateway's public_endpoint {}",
+            svc.group_id, group.endpoints, config.public_endpoint
+        )));
+    }
+    Ok(())
+}
+
+/// Waits up to 60 s for the indexer to mirror ddc node `node_id`, then checks it is this
+/// gateway's: owned by `recipient`, at `public_endpoint`.
+async fn wait_for_node(
+    pool: &sqlx::PgPool,
+    node_id: u32,
+    recipient: &str,
+    public_endpoint: &str,
+) -> Result<(), StartError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let node = loop {
+        match osiris_mirror::ddc::node(pool, node_id).await? {
+            Some(node) => break node,
+            None if tokio::time::Instant::now() < deadline => {
+                tracing::info!("waiting for the indexer to mirror ddc node {node_id}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            None => {
+                return Err(StartError::Registry(format!("ddc node {node_id} does not exist (`osiris node create`)")))
+            }
+        }
+    };
+    if node.owner != recipient {
+        return Err(StartError::Registry(format!(
+            "ddc node {node_id} belongs to {}, but this gateway's recipient is {recipient}",
+            node.owner
+        )));
+    }
+    if node.url != public_endpoint {
+        return Err(StartError::Registry(format!(
+            "ddc node {node_id}'s URL is {}, not this gateway's public_endpoint {public_endpoint} (`osiris node change`)",
+            node.url
+        )));
+    }
+    Ok(())
 }
 
 /// gRPC server reflection (v1 and v1alpha) serving the service's API, so grpcurl, grpcui

@@ -5,8 +5,8 @@
 //! the data must decode as exactly that type (ink! 5 has no variant byte).
 
 use crate::json::{account, hex0x, planck};
-use osiris_contract_types::{agreements as a, escrow as e, ink::env::Event, registry as r};
 pub use ddc::DdcEvent;
+use osiris_contract_types::{agreements as a, escrow as e, ink::env::Event, registry as r};
 use parity_scale_codec::DecodeAll;
 use serde_json::{json, Value};
 

@@ -22,23 +22,41 @@ async fn compare(ddc: &Ddc, indexer: &Indexer, pool: &sqlx::PgPool) {
     for (id, n) in nodes {
         let m = indexer.ok(&format!("/v1/ddc/nodes/{id}")).await;
         assert_eq!(m["owner"], from_ink(&n.owner).to_string(), "node {id}");
-        assert_eq!((m["capacity"].as_u64(), m["free_resource"].as_u64()), (Some(n.capacity.into()), Some(n.free_resource.into())), "node {id}");
-        assert_eq!((m["rent_per_vnode"].as_str(), m["url"].as_str()), (Some(n.rent_per_vnode.to_string().as_str()), Some(n.url.as_str())));
+        assert_eq!(
+            (m["capacity"].as_u64(), m["free_resource"].as_u64()),
+            (Some(n.capacity.into()), Some(n.free_resource.into())),
+            "node {id}"
+        );
+        assert_eq!(
+            (m["rent_per_vnode"].as_str(), m["url"].as_str()),
+            (Some(n.rent_per_vnode.to_string().as_str()), Some(n.url.as_str()))
+        );
     }
     for (id, c) in ddc.cluster_list(0, 100).await.unwrap() {
         let m = indexer.ok(&format!("/v1/ddc/clusters/{id}")).await;
         assert_eq!(m["manager"], from_ink(&c.manager).to_string(), "cluster {id}");
         assert_eq!(m["vnodes"], serde_json::json!(c.vnodes), "cluster {id}");
-        assert_eq!((m["resource_per_vnode"].as_u64(), m["resource_used"].as_u64()), (Some(c.resource_per_vnode.into()), Some(c.resource_used.into())));
-        assert_eq!((m["revenues"].as_str(), m["rent_per_resource"].as_str()), (Some(c.revenues.to_string().as_str()), Some(c.rent_per_resource.to_string().as_str())));
+        assert_eq!(
+            (m["resource_per_vnode"].as_u64(), m["resource_used"].as_u64()),
+            (Some(c.resource_per_vnode.into()), Some(c.resource_used.into()))
+        );
+        assert_eq!(
+            (m["revenues"].as_str(), m["rent_per_resource"].as_str()),
+            (Some(c.revenues.to_string().as_str()), Some(c.rent_per_resource.to_string().as_str()))
+        );
     }
     for (id, status) in ddc.bucket_list(0, 100).await.unwrap() {
         let b = &status.bucket;
         let m = indexer.ok(&format!("/v1/ddc/buckets/{id}")).await;
         assert_eq!(m["owner"], from_ink(&b.owner).to_string(), "bucket {id}");
-        assert_eq!((m["resource"].as_u64(), m["settled_until"].as_u64()), (Some(b.resource.into()), Some(b.settled_until.into())), "bucket {id}");
+        assert_eq!(
+            (m["resource"].as_u64(), m["settled_until"].as_u64()),
+            (Some(b.resource.into()), Some(b.settled_until.into())),
+            "bucket {id}"
+        );
         assert_eq!(m["rent_per_block"], status.rent_per_block.to_string());
-        let names = |list: &[osiris_chain::types::AccountId]| list.iter().map(|a| from_ink(a).to_string()).collect::<Vec<_>>();
+        let names =
+            |list: &[osiris_chain::types::AccountId]| list.iter().map(|a| from_ink(a).to_string()).collect::<Vec<_>>();
         assert_eq!(m["readers"], serde_json::json!(names(&b.readers)));
         assert_eq!(m["writers"], serde_json::json!(names(&b.writers)));
         // The contract computes coverage at its current block; the mirror at its finalized

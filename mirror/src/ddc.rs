@@ -136,12 +136,11 @@ pub async fn bucket_facts(pool: &PgPool, bucket_id: BucketId) -> Result<Option<B
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let malformed = |field: &'static str, value: &serde_json::Value| MirrorError::Malformed {
-        field,
-        value: value.to_string(),
-    };
+    let malformed =
+        |field: &'static str, value: &serde_json::Value| MirrorError::Malformed { field, value: value.to_string() };
     let bucket: serde_json::Value = row.try_get("bucket")?;
-    let bucket: BucketRow = serde_json::from_value(bucket.clone()).map_err(|_| malformed("ddc_buckets.doc", &bucket))?;
+    let bucket: BucketRow =
+        serde_json::from_value(bucket.clone()).map_err(|_| malformed("ddc_buckets.doc", &bucket))?;
     let vnodes: serde_json::Value = row.try_get("vnodes")?;
     let vnodes: Vec<NodeId> =
         serde_json::from_value(vnodes.clone()).map_err(|_| malformed("ddc_clusters.doc.vnodes", &vnodes))?;

@@ -34,3 +34,10 @@ pub async fn head(pool: &PgPool, org_id: &str, service_id: &str) -> Result<Head,
         price_per_call: parse_planck("services.price_per_call", &price)?,
     })
 }
+
+/// The indexer's cursor alone (0 before the first block), for gateways that sell no
+/// calls (ddc nodes).
+pub async fn cursor(pool: &PgPool) -> Result<u64, MirrorError> {
+    let block: Option<i64> = sqlx::query_scalar("SELECT block_number FROM indexer_cursor").fetch_optional(pool).await?;
+    block.map(|b| to_u64("indexer_cursor.block_number", b)).transpose().map(|b| b.unwrap_or(0))
+}

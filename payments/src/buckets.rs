@@ -128,8 +128,7 @@ impl BucketRequest {
         headers.insert(metadata::OBJECT_KEY, value(self.key.clone()));
         headers.insert(metadata::ACCOUNT, value(self.account.to_string()));
         headers.insert(metadata::REQUEST_TIMESTAMP, value(self.timestamp_ms.to_string()));
-        headers
-            .insert(metadata::SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(self.signature)));
+        headers.insert(metadata::SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(self.signature)));
     }
 
     /// Whether the signature is the account's over this request doing `op` (sr25519, sp-core).

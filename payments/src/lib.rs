@@ -18,6 +18,7 @@
 //! - [`buckets`]: requests within a bucket (the ddc deal) — a signed [`buckets::BucketRequest`]
 //!   and **the** rule [`buckets::decide_bucket`], from the mirror's facts of the bucket.
 
+pub mod bucket_usage;
 pub mod buckets;
 pub mod claims;
 pub mod free_call_store;

@@ -18,6 +18,7 @@ mod db;
 mod grpc;
 mod market;
 mod process;
+mod storage;
 mod world;
 
 pub use chain::TestChain;
@@ -28,4 +29,5 @@ pub use market::{
     spawn_miscounting_text, spawn_primes, spawn_text, Market, Offer, RunningGateway, CONSUMER, PROVIDER,
 };
 pub use process::{die_with_parent, logged_address, logged_address_of};
+pub use storage::{spawn_object_store, ObjectStore};
 pub use world::{actor, actor_account, condition, Osiris, UNIT};

@@ -35,7 +35,7 @@ pub struct Market {
     progress: Arc<Progress>,
     stop: CancellationToken,
     /// Gateway listeners bound by `offer`, until a gateway takes them.
-    reserved: Mutex<HashMap<SocketAddr, std::net::TcpListener>>,
+    pub(crate) reserved: Mutex<HashMap<SocketAddr, std::net::TcpListener>>,
 }
 
 /// A service registered by [`Market::offer`].
@@ -243,6 +243,10 @@ impl Market {
         tokio::spawn(started.channels.clone().follow(stop.clone()));
         tokio::spawn(started.heartbeat(&config).run(stop.clone()));
         tokio::spawn(started.alerts(&config).run(stop.clone()));
+        if let Some(node) = started.gateway.authorizer.buckets.clone() {
+            let every = Duration::from_millis(config.bucket_node.usage_flush_ms);
+            tokio::spawn(node.flush_periodically(every, stop.clone()));
+        }
         let reserved = self.reserved.lock().unwrap().remove(&config.listen);
         let listener = match reserved {
             Some(listener) => {

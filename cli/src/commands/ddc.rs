@@ -126,6 +126,14 @@ pub enum BucketCommand {
     },
     /// A bucket's status: resource, rent, covered until, readers and writers.
     Show { bucket_id: BucketId },
+    /// What the cluster's node gateways counted of the bucket (bytes stored, in, out), from
+    /// their database: what a manager reports with `bucket alloc`.
+    Usage {
+        bucket_id: BucketId,
+        /// The node gateways' database.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
     /// Buckets, by id.
     List {
         #[arg(long, default_value_t = 0)]
@@ -329,6 +337,9 @@ pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Rep
 }
 
 pub async fn bucket(global: &GlobalArgs, command: BucketCommand) -> Result<Report> {
+    if let BucketCommand::Usage { bucket_id, database_url } = command {
+        return bucket_usage(bucket_id, &database_url).await;
+    }
     let ddc = ddc(global).await?;
     Ok(match command {
         BucketCommand::Create { cluster, metadata } => {
@@ -361,6 +372,7 @@ pub async fn bucket(global: &GlobalArgs, command: BucketCommand) -> Result<Repor
             let verb = if granted { "granted" } else { "revoked" };
             Report::call(format!("bucket {bucket_id}: {verb} {permission:?} for {account}"), &outcome, json!({}))
         }
+        BucketCommand::Usage { .. } => unreachable!("answered above, without the chain"),
         BucketCommand::Show { bucket_id } => {
             let status = ddc.bucket(bucket_id).await?.with_context(|| format!("no bucket {bucket_id}"))?;
             let value = bucket_json(&status);
@@ -417,4 +429,35 @@ pub async fn account(global: &GlobalArgs, command: DdcAccountCommand) -> Result<
             )
         }
     })
+}
+
+/// How long the gateways' database may take to answer a connection.
+const DATABASE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn bucket_usage(bucket_id: BucketId, database_url: &str) -> Result<Report> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(DATABASE_CONNECT_TIMEOUT)
+        .connect(database_url)
+        .await
+        .context("connecting to the node gateways' database (DATABASE_URL)")?;
+    let usage = osiris_payments::bucket_usage::of_bucket(&pool, bucket_id).await?;
+    let lines: Vec<String> = usage
+        .iter()
+        .map(|u| {
+            format!(
+                "node {}: {} bytes stored, {} in, {} out, {} requests",
+                u.node_id, u.stored_bytes, u.bytes_in, u.bytes_out, u.requests
+            )
+        })
+        .collect();
+    let items: Vec<Value> = usage
+        .iter()
+        .map(|u| {
+            json!({ "node_id": u.node_id, "stored_bytes": u.stored_bytes, "bytes_in": u.bytes_in,
+                    "bytes_out": u.bytes_out, "requests": u.requests })
+        })
+        .collect();
+    let text = if lines.is_empty() { format!("no node has served bucket {bucket_id}") } else { lines.join("\n") };
+    Ok(Report::new(text, Value::Array(items)))
 }

@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod escrow;
 pub mod job;
 pub mod key;
+pub mod object;
 pub mod org;
 pub mod service;
 pub mod services;

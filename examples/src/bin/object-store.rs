@@ -3,7 +3,9 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(about = "Objects of buckets on disk, over gRPC (proto/osiris/storage/v1/objects.proto); run it behind a gateway in bucket mode.")]
+#[command(
+    about = "Objects of buckets on disk, over gRPC (proto/osiris/storage/v1/objects.proto); run it behind a gateway in bucket mode."
+)]
 struct Args {
     #[arg(long, default_value = "127.0.0.1:50061")]
     listen: std::net::SocketAddr,

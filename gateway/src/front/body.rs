@@ -13,6 +13,8 @@ use std::task::{Context, Poll};
 pub struct RequestBody {
     inner: Inner,
     messages: MessageLimit,
+    /// Bytes of the body read so far, when counted (bucket mode counts them per bucket).
+    counted: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 enum Inner {
@@ -23,12 +25,17 @@ enum Inner {
 impl RequestBody {
     /// The body of a gRPC request over HTTP/2.
     pub fn http(body: Incoming, max_message_bytes: u32) -> Self {
-        Self { inner: Inner::Http(body), messages: MessageLimit::new(max_message_bytes) }
+        Self { inner: Inner::Http(body), messages: MessageLimit::new(max_message_bytes), counted: None }
     }
 
     /// The body tonic-web rebuilt from a gRPC-Web request.
     pub fn web(body: tonic::body::Body, max_message_bytes: u32) -> Self {
-        Self { inner: Inner::Web(body), messages: MessageLimit::new(max_message_bytes) }
+        Self { inner: Inner::Web(body), messages: MessageLimit::new(max_message_bytes), counted: None }
+    }
+
+    /// Counts the body's bytes from now on; the count is readable while it streams.
+    pub fn count_bytes(&mut self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.counted.get_or_insert_with(Default::default).clone()
     }
 }
 
@@ -108,6 +115,9 @@ impl Body for RequestBody {
         match polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
+                    if let Some(counted) = &this.counted {
+                        counted.fetch_add(data.remaining() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
                     if let Err(too_large) = this.messages.scan(data.chunk()) {
                         return Poll::Ready(Some(Err(too_large.into())));
                     }

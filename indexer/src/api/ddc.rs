@@ -43,7 +43,8 @@ pub struct ClusterQuery {
 
 impl IntoParams for ClusterQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut all = vec![params::query("manager", "SS58 account of the cluster's manager.", params::account_schema())];
+        let mut all =
+            vec![params::query("manager", "SS58 account of the cluster's manager.", params::account_schema())];
         all.extend(IdPageQuery::into_params(|| None));
         all
     }
@@ -143,7 +144,10 @@ fn id_page<T>(rows: Vec<T>, id: impl Fn(&T) -> u32, limit: i64) -> Page<T> {
         ("first_node" = (operation_id = "get_node", parameters(("node_id" = "$response.body#/items/0/node_id")),
             description = "The first node of the page")))),
         (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn list_nodes(State(s): State<AppState>, Params(q): Params<NodeQuery>) -> Result<Json<Page<NodeRow>>, ApiError> {
+pub async fn list_nodes(
+    State(s): State<AppState>,
+    Params(q): Params<NodeQuery>,
+) -> Result<Json<Page<NodeRow>>, ApiError> {
     let filter =
         DdcFilter { owner: q.owner.as_deref().map(|v| params::account("owner", v)).transpose()?, ..Default::default() };
     let limit = params::limit(q.limit.as_deref())?;

@@ -121,7 +121,9 @@ impl DdcEvent {
             ClusterResourceReserved(x) => json!({
                 "cluster_id": x.cluster_id, "added": x.added, "resource_per_vnode": x.resource_per_vnode
             }),
-            ClusterNodeReplaced(x) => json!({ "cluster_id": x.cluster_id, "vnode": x.vnode, "from": x.from, "to": x.to }),
+            ClusterNodeReplaced(x) => {
+                json!({ "cluster_id": x.cluster_id, "vnode": x.vnode, "from": x.from, "to": x.to })
+            }
             ClusterRevenuesDistributed(x) => json!({
                 "cluster_id": x.cluster_id, "total": planck(x.total), "network_fee": planck(x.network_fee),
                 "network_fee_account": account(&x.network_fee_account), "manager_fee": planck(x.manager_fee),

@@ -121,7 +121,8 @@ impl Snapshot {
     /// Takes (`take`) or gives back resource of a node, as a cluster reserves or releases it.
     fn ddc_reserve(&mut self, id: NodeId, resource: Resource, take: bool) -> Result<(), StateError> {
         let node = self.ddc_node(id)?;
-        let free = if take { node.free_resource.checked_sub(resource) } else { node.free_resource.checked_add(resource) };
+        let free =
+            if take { node.free_resource.checked_sub(resource) } else { node.free_resource.checked_add(resource) };
         node.free_resource = free.ok_or(StateError::Missing(format!("free resource of node {id}")))?;
         Ok(())
     }

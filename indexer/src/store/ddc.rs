@@ -206,7 +206,8 @@ impl Store {
     }
 
     pub async fn ddc_node(&self, id: i64) -> Result<Option<NodeRow>, StoreError> {
-        let row = sqlx::query("SELECT doc FROM ddc_nodes WHERE node_id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT doc FROM ddc_nodes WHERE node_id = $1").bind(id).fetch_optional(&self.pool).await?;
         row.map(|r| doc(&r, "ddc_nodes")).transpose()
     }
 
@@ -227,8 +228,10 @@ impl Store {
     }
 
     pub async fn ddc_cluster(&self, id: i64) -> Result<Option<ClusterRow>, StoreError> {
-        let row =
-            sqlx::query("SELECT doc FROM ddc_clusters WHERE cluster_id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT doc FROM ddc_clusters WHERE cluster_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| doc(&r, "ddc_clusters")).transpose()
     }
 

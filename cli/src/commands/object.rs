@@ -1,0 +1,233 @@
+//! `osiris object put|get|ls|rm BUCKET …`: objects in a bucket, stored on the nodes of the
+//! bucket's cluster (placement and replication: `osiris_gateway_client::storage`).
+//!
+//! The cluster's nodes are discovered from the indexer (`--indexer`) or, without one, from
+//! the ddc contract; requests are signed by the signing account's key (`--suri`); data is
+//! streamed in chunks. `--dry-run` prints where the object would go without sending it.
+
+use crate::context::GlobalArgs;
+use crate::directory::Directory;
+use crate::output::Report;
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use osiris_chain::bucket_request::RequestKey;
+use osiris_chain::ddc::Ddc;
+use osiris_chain::types::ddc::{BucketId, NodeId};
+use osiris_gateway_client::storage::{Source, Storage, DEFAULT_REPLICAS};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum ObjectCommand {
+    /// Store a file (or standard input, `-`) as KEY on the key's replicas.
+    Put {
+        bucket: BucketId,
+        key: String,
+        /// The file to store; `-` reads standard input.
+        file: PathBuf,
+        /// Nodes that hold each object.
+        #[arg(long, default_value_t = DEFAULT_REPLICAS)]
+        replicas: usize,
+        /// Print the nodes the object would go to, and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Fetch KEY into a file (`--out -`: standard output), from the first replica that serves it.
+    Get {
+        bucket: BucketId,
+        key: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, default_value_t = DEFAULT_REPLICAS)]
+        replicas: usize,
+    },
+    /// The objects under a prefix, from every reachable node of the cluster.
+    Ls {
+        bucket: BucketId,
+        #[arg(default_value = "")]
+        prefix: String,
+    },
+    /// Remove KEY from its replicas.
+    Rm {
+        bucket: BucketId,
+        key: String,
+        #[arg(long, default_value_t = DEFAULT_REPLICAS)]
+        replicas: usize,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The bucket's cluster as the indexer serves it.
+#[derive(Deserialize)]
+struct IndexedBucket {
+    cluster_id: u32,
+}
+
+#[derive(Deserialize)]
+struct IndexedCluster {
+    vnodes: Vec<NodeId>,
+}
+
+#[derive(Deserialize)]
+struct IndexedNode {
+    url: String,
+}
+
+/// The cluster of `bucket`: its vnode → node map and each node's URL.
+async fn cluster_of(
+    global: &GlobalArgs,
+    ddc: &osiris_chain::AccountId,
+    bucket: BucketId,
+) -> Result<(Vec<NodeId>, BTreeMap<NodeId, String>)> {
+    let mut nodes = BTreeMap::new();
+    match &global.indexer {
+        Some(url) => {
+            let directory = Directory::indexer(url)?;
+            let b: IndexedBucket = directory
+                .get(&format!("/v1/ddc/buckets/{bucket}"), &[])
+                .await?
+                .with_context(|| format!("no bucket {bucket} (per the indexer at {url})"))?;
+            let c: IndexedCluster = directory
+                .get(&format!("/v1/ddc/clusters/{}", b.cluster_id), &[])
+                .await?
+                .with_context(|| format!("no cluster {}", b.cluster_id))?;
+            for node in &c.vnodes {
+                if !nodes.contains_key(node) {
+                    let n: IndexedNode = directory
+                        .get(&format!("/v1/ddc/nodes/{node}"), &[])
+                        .await?
+                        .with_context(|| format!("no node {node}"))?;
+                    nodes.insert(*node, n.url);
+                }
+            }
+            Ok((c.vnodes, nodes))
+        }
+        None => {
+            let connected = global.connect().await?;
+            let contract = Ddc::new(connected.chain.clone(), *ddc);
+            let b = contract.bucket(bucket).await?.with_context(|| format!("no bucket {bucket}"))?;
+            let c = contract
+                .cluster(b.bucket.cluster_id)
+                .await?
+                .with_context(|| format!("no cluster {}", b.bucket.cluster_id))?;
+            for node in &c.vnodes {
+                if !nodes.contains_key(node) {
+                    let n = contract.node(*node).await?.with_context(|| format!("no node {node}"))?;
+                    nodes.insert(*node, n.url);
+                }
+            }
+            Ok((c.vnodes, nodes))
+        }
+    }
+}
+
+async fn storage(global: &GlobalArgs, bucket: BucketId, replicas: usize) -> Result<Storage> {
+    if replicas == 0 {
+        bail!("--replicas must be at least 1");
+    }
+    let deployment = global.deployment_file()?;
+    let ddc = deployment.ddc.as_ref().context("the deployment has no ddc contract (`osiris deploy`)")?.address;
+    let key = RequestKey::from_uri(&global.secret_uri()?)?;
+    let (vnodes, nodes) = cluster_of(global, &ddc, bucket).await?;
+    Ok(Storage { ddc, key, vnodes, nodes, replicas, ca_file: global.ca_file.clone() })
+}
+
+pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
+    match cmd {
+        ObjectCommand::Put { bucket, key, file, replicas, dry_run } => {
+            osiris_payments::buckets::check_key(&key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))?;
+            let storage = storage(global, bucket, replicas).await?;
+            if dry_run {
+                let nodes = storage.replicas_of(&key);
+                let urls: Vec<&str> = nodes.iter().filter_map(|n| storage.nodes.get(n).map(String::as_str)).collect();
+                return Ok(Report::new(
+                    format!("dry run: `{key}` would be stored on node(s) {nodes:?} ({})", urls.join(", ")),
+                    json!({ "dry_run": true, "bucket": bucket, "key": key, "nodes": nodes, "urls": urls }),
+                ));
+            }
+            let source = if file.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("reading standard input")?;
+                Source::Bytes(bytes.into())
+            } else {
+                anyhow::ensure!(file.is_file(), "{} is not a readable file", file.display());
+                Source::File(file)
+            };
+            let stored = storage.put(bucket, &key, &source).await?;
+            Ok(Report::new(
+                format!(
+                    "stored `{key}` in bucket {bucket}: {} bytes, sha256 {}, on node(s) {:?}",
+                    stored.size, stored.sha256, stored.nodes
+                ),
+                json!({ "bucket": bucket, "key": key, "size": stored.size, "sha256": stored.sha256, "nodes": stored.nodes }),
+            ))
+        }
+        ObjectCommand::Get { bucket, key, out, replicas } => {
+            osiris_payments::buckets::check_key(&key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))?;
+            let storage = storage(global, bucket, replicas).await?;
+            let (node, size) = if out.as_os_str() == "-" {
+                let served = storage.get(bucket, &key, &mut tokio::io::stdout()).await?;
+                eprintln!("fetched `{key}` from node {}: {} bytes", served.0, served.1);
+                return Ok(Report::new(
+                    String::new(),
+                    json!({ "bucket": bucket, "key": key, "node": served.0, "size": served.1 }),
+                ));
+            } else {
+                // Into a temporary file beside the target, renamed when whole.
+                let partial = out.with_extension("osiris-partial");
+                let mut file = tokio::fs::File::create(&partial)
+                    .await
+                    .with_context(|| format!("creating {}", partial.display()))?;
+                let served = storage.get(bucket, &key, &mut file).await;
+                match served {
+                    Ok(served) => {
+                        tokio::fs::rename(&partial, &out)
+                            .await
+                            .with_context(|| format!("writing {}", out.display()))?;
+                        served
+                    }
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(&partial).await;
+                        return Err(e.into());
+                    }
+                }
+            };
+            Ok(Report::new(
+                format!("fetched `{key}` from bucket {bucket} (node {node}) into {}: {size} bytes", out.display()),
+                json!({ "bucket": bucket, "key": key, "node": node, "size": size, "file": out }),
+            ))
+        }
+        ObjectCommand::Ls { bucket, prefix } => {
+            let storage = storage(global, bucket, DEFAULT_REPLICAS).await?;
+            let (objects, missing) = storage.list(bucket, &prefix).await?;
+            let mut lines: Vec<String> = objects.iter().map(|o| format!("{:>12}  {}", o.size, o.key)).collect();
+            if lines.is_empty() {
+                lines.push(format!("no objects under `{prefix}` in bucket {bucket}"));
+            }
+            for m in &missing {
+                lines.push(format!("(not asked: {m})"));
+            }
+            let items: Vec<_> = objects.iter().map(|o| json!({ "key": o.key, "size": o.size })).collect();
+            Ok(Report::new(lines.join("\n"), json!({ "objects": items, "unreachable": missing })))
+        }
+        ObjectCommand::Rm { bucket, key, replicas, dry_run } => {
+            osiris_payments::buckets::check_key(&key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))?;
+            let storage = storage(global, bucket, replicas).await?;
+            if dry_run {
+                let nodes = storage.replicas_of(&key);
+                return Ok(Report::new(
+                    format!("dry run: `{key}` would be removed from node(s) {nodes:?}"),
+                    json!({ "dry_run": true, "bucket": bucket, "key": key, "nodes": nodes }),
+                ));
+            }
+            let removed = storage.delete(bucket, &key).await?;
+            Ok(Report::new(
+                format!("removed `{key}` from bucket {bucket} on node(s) {removed:?}"),
+                json!({ "bucket": bucket, "key": key, "nodes": removed }),
+            ))
+        }
+    }
+}

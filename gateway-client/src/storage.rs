@@ -1,0 +1,362 @@
+//! Objects in a bucket, across a cluster's nodes: placement, replication, signed requests.
+//!
+//! **Placement**: an object key is hashed (SHA-256, first 8 bytes, big-endian) onto one of
+//! the cluster's vnodes; its replicas are that vnode's node and the nodes of the vnodes
+//! after it (wrapping), skipping nodes already chosen, so replicas are on distinct nodes.
+//! Every client computes the same nodes from the cluster's vnode → node map.
+//!
+//! **Requests**: each carries the bucket, the key and a timestamp, signed by the caller's
+//! account key (`osiris_chain::bucket_request`), in the metadata the node gateways check
+//! (`osiris_payments::buckets`). A put goes to every replica and succeeds only when all
+//! stored the object; a get asks the replicas in order and falls back to the next one when
+//! a node is down or lacks the object; a list merges what the cluster's reachable nodes
+//! hold; a delete removes the object from every replica.
+
+use crate::pb::storage::object_store_client::ObjectStoreClient;
+use crate::pb::storage::{Chunk, DeleteRequest, GetRequest, ListRequest, ObjectInfo};
+use crate::GatewayClient;
+use futures_util::StreamExt;
+use osiris_chain::bucket_request::RequestKey;
+use osiris_chain::AccountId;
+use osiris_contract_types::ddc::{BucketId, NodeId};
+use osiris_payments::buckets::{check_key, BucketOp, BucketRequest};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+/// Bytes per streamed chunk of a put.
+pub const PUT_CHUNK_BYTES: usize = 64 * 1024;
+/// Replicas of each object unless the caller asks otherwise.
+pub const DEFAULT_REPLICAS: usize = 2;
+
+/// Why an object operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object key: {0}")]
+    BadKey(String),
+    #[error("the cluster has no vnodes")]
+    NoVnodes,
+    #[error("node {0} is in the cluster but not among the known nodes")]
+    UnknownNode(NodeId),
+    #[error("reading {path}: {reason}")]
+    Source { path: String, reason: String },
+    /// A node refused or failed the request (its status names the reason).
+    #[error("node {node} ({url}): {status}")]
+    Node { node: NodeId, url: String, status: Status },
+    /// Not every replica stored the object.
+    #[error("stored on {stored} of {wanted} replicas: {failures}")]
+    Partial { stored: usize, wanted: usize, failures: String },
+    #[error("no replica could serve `{key}`: {failures}")]
+    Unavailable { key: String, failures: String },
+}
+
+/// The replicas' nodes of `key` among `vnodes` (vnode i lives on node `vnodes[i]`): at most
+/// `replicas`, distinct, in the order a read tries them.
+pub fn placement(key: &str, vnodes: &[NodeId], replicas: usize) -> Vec<NodeId> {
+    if vnodes.is_empty() {
+        return Vec::new();
+    }
+    let digest = Sha256::digest(key.as_bytes());
+    let hash = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    let start = (hash % vnodes.len() as u64) as usize;
+    let mut nodes = Vec::new();
+    for i in 0..vnodes.len() {
+        let node = vnodes[(start + i) % vnodes.len()];
+        if !nodes.contains(&node) {
+            nodes.push(node);
+            if nodes.len() == replicas {
+                break;
+            }
+        }
+    }
+    nodes
+}
+
+/// What a put stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the object.
+    pub sha256: String,
+    /// The nodes that hold it.
+    pub nodes: Vec<NodeId>,
+}
+
+/// Where an object's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Bytes(bytes::Bytes),
+    File(std::path::PathBuf),
+}
+
+/// A bucket's cluster as a client sees it, and the caller's key.
+pub struct Storage {
+    /// The ddc contract the signatures are for.
+    pub ddc: AccountId,
+    pub key: RequestKey,
+    /// The cluster's vnode → node map.
+    pub vnodes: Vec<NodeId>,
+    /// Each node's gateway URL.
+    pub nodes: BTreeMap<NodeId, String>,
+    pub replicas: usize,
+    /// A CA file (PEM) trusted for `https://` nodes besides the system roots.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Storage {
+    /// The replicas' nodes of `key`.
+    pub fn replicas_of(&self, key: &str) -> Vec<NodeId> {
+        placement(key, &self.vnodes, self.replicas)
+    }
+
+    fn url(&self, node: NodeId) -> Result<&str, StorageError> {
+        self.nodes.get(&node).map(String::as_str).ok_or(StorageError::UnknownNode(node))
+    }
+
+    async fn client(&self, node: NodeId) -> Result<ObjectStoreClient<Channel>, StorageError> {
+        let url = self.url(node)?;
+        let gateway = GatewayClient::connect_with_ca(url, self.ca_file.as_deref())
+            .await
+            .map_err(|e| StorageError::Node { node, url: url.into(), status: Status::unavailable(e.to_string()) })?;
+        Ok(ObjectStoreClient::new(gateway.channel()))
+    }
+
+    /// `message` with the signed request metadata of `op` on `key` in `bucket`.
+    fn signed<T>(&self, message: T, bucket: BucketId, op: BucketOp, key: &str) -> Request<T> {
+        let timestamp_ms = now_ms();
+        let signature = self.key.sign(&self.ddc, bucket, op.as_str(), key, timestamp_ms);
+        let meta =
+            BucketRequest { bucket_id: bucket, key: key.into(), account: self.key.account(), timestamp_ms, signature };
+        let mut request = Request::new(message);
+        let mut headers = http::HeaderMap::new();
+        meta.to_headers(&mut headers);
+        *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
+        request
+    }
+
+    fn node_error(&self, node: NodeId, status: Status) -> StorageError {
+        StorageError::Node { node, url: self.nodes.get(&node).cloned().unwrap_or_default(), status }
+    }
+
+    /// Stores the object on each of its replicas (streamed in [`PUT_CHUNK_BYTES`] chunks).
+    /// When no replica stored it, the error is the first node's; when some did,
+    /// [`StorageError::Partial`] names the others.
+    pub async fn put(&self, bucket: BucketId, key: &str, source: &Source) -> Result<Stored, StorageError> {
+        check_key(key, false).map_err(StorageError::BadKey)?;
+        let nodes = self.replicas_of(key);
+        if nodes.is_empty() {
+            return Err(StorageError::NoVnodes);
+        }
+        let results =
+            futures_util::future::join_all(nodes.iter().map(|node| self.put_on(*node, bucket, key, source))).await;
+        let mut stored = None;
+        let mut failures = Vec::new();
+        let mut held = Vec::new();
+        for (node, result) in nodes.iter().zip(results) {
+            match result {
+                Ok(reply) => {
+                    held.push(*node);
+                    stored = Some((reply.size, reply.sha256));
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        match stored {
+            Some((size, sha256)) if failures.is_empty() => Ok(Stored { size, sha256, nodes: held }),
+            // No replica stored it: the first node's reason (a refusal is the same on each).
+            None => Err(failures.remove(0)),
+            Some(_) => Err(StorageError::Partial {
+                stored: held.len(),
+                wanted: nodes.len(),
+                failures: failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            }),
+        }
+    }
+
+    async fn put_on(
+        &self,
+        node: NodeId,
+        bucket: BucketId,
+        key: &str,
+        source: &Source,
+    ) -> Result<crate::pb::storage::PutReply, StorageError> {
+        let mut client = self.client(node).await?;
+        let chunks = chunks(source).await?;
+        let request = self.signed(chunks, bucket, BucketOp::Put, key);
+        client.put(request).await.map(|r| r.into_inner()).map_err(|s| self.node_error(node, s))
+    }
+
+    /// The object's bytes, written to `out` as they arrive, from the first replica that
+    /// serves it; a replica that is down or lacks the object is skipped (before any byte
+    /// was written). Returns the node that served it and the size.
+    pub async fn get<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        out: &mut W,
+    ) -> Result<(NodeId, u64), StorageError> {
+        use tokio::io::AsyncWriteExt;
+        check_key(key, false).map_err(StorageError::BadKey)?;
+        let mut failures = Vec::new();
+        for node in self.replicas_of(key) {
+            let mut client = match self.client(node).await {
+                Ok(client) => client,
+                Err(e) => {
+                    failures.push(e.to_string());
+                    continue;
+                }
+            };
+            let mut stream = match client.get(self.signed(GetRequest {}, bucket, BucketOp::Get, key)).await {
+                Ok(response) => response.into_inner(),
+                Err(status) if fall_back(&status) => {
+                    failures.push(self.node_error(node, status).to_string());
+                    continue;
+                }
+                Err(status) => return Err(self.node_error(node, status)),
+            };
+            let mut size = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|s| self.node_error(node, s))?;
+                size += chunk.data.len() as u64;
+                out.write_all(&chunk.data)
+                    .await
+                    .map_err(|e| StorageError::Source { path: "output".into(), reason: e.to_string() })?;
+            }
+            out.flush().await.map_err(|e| StorageError::Source { path: "output".into(), reason: e.to_string() })?;
+            return Ok((node, size));
+        }
+        Err(StorageError::Unavailable { key: key.into(), failures: failures.join("; ") })
+    }
+
+    /// The objects under `prefix`, merged from every reachable node of the cluster (an
+    /// object is listed once); also the nodes that could not be asked.
+    pub async fn list(&self, bucket: BucketId, prefix: &str) -> Result<(Vec<ObjectInfo>, Vec<String>), StorageError> {
+        check_key(prefix, true).map_err(StorageError::BadKey)?;
+        let mut merged: BTreeMap<String, u64> = BTreeMap::new();
+        let mut missing = Vec::new();
+        let mut answered = 0;
+        let distinct: std::collections::BTreeSet<NodeId> = self.vnodes.iter().copied().collect();
+        for node in distinct {
+            let listed = async {
+                let mut client = self.client(node).await?;
+                let request =
+                    self.signed(ListRequest { limit: 0, start_after: String::new() }, bucket, BucketOp::List, prefix);
+                client.list(request).await.map(|r| r.into_inner().objects).map_err(|s| self.node_error(node, s))
+            };
+            match listed.await {
+                Ok(objects) => {
+                    answered += 1;
+                    for o in objects {
+                        merged.insert(o.key, o.size);
+                    }
+                }
+                Err(StorageError::Node { status, node, url }) if !fall_back(&status) => {
+                    return Err(StorageError::Node { status, node, url })
+                }
+                Err(e) => missing.push(e.to_string()),
+            }
+        }
+        if answered == 0 {
+            return Err(StorageError::Unavailable { key: prefix.into(), failures: missing.join("; ") });
+        }
+        Ok((merged.into_iter().map(|(key, size)| ObjectInfo { key, size }).collect(), missing))
+    }
+
+    /// Removes the object from every replica that holds it; the nodes it was removed from.
+    pub async fn delete(&self, bucket: BucketId, key: &str) -> Result<Vec<NodeId>, StorageError> {
+        check_key(key, false).map_err(StorageError::BadKey)?;
+        let mut removed = Vec::new();
+        let mut failures = Vec::new();
+        let mut not_found = None;
+        for node in self.replicas_of(key) {
+            let result = async {
+                let mut client = self.client(node).await?;
+                let request = self.signed(DeleteRequest {}, bucket, BucketOp::Delete, key);
+                client.delete(request).await.map_err(|s| self.node_error(node, s))
+            };
+            match result.await {
+                Ok(_) => removed.push(node),
+                Err(StorageError::Node { status, .. }) if status.code() == Code::NotFound => not_found = Some(status),
+                Err(StorageError::Node { status, node, url }) if !fall_back(&status) => {
+                    return Err(StorageError::Node { status, node, url })
+                }
+                Err(e) => failures.push(e.to_string()),
+            }
+        }
+        if !failures.is_empty() {
+            return Err(StorageError::Partial {
+                stored: removed.len(),
+                wanted: removed.len() + failures.len(),
+                failures: failures.join("; "),
+            });
+        }
+        match (removed.is_empty(), not_found) {
+            (true, Some(status)) => Err(StorageError::Node { node: u32::MAX, url: String::new(), status }),
+            _ => Ok(removed),
+        }
+    }
+}
+
+/// Whether a read should try the next replica: the node is down or lacks the object.
+fn fall_back(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::NotFound | Code::DeadlineExceeded | Code::Unknown)
+}
+
+/// The source as a stream of chunks (a file is read as it is sent).
+async fn chunks(source: &Source) -> Result<futures_util::stream::BoxStream<'static, Chunk>, StorageError> {
+    match source {
+        Source::Bytes(bytes) => {
+            let parts: Vec<Chunk> = bytes.chunks(PUT_CHUNK_BYTES).map(|c| Chunk { data: c.to_vec() }).collect();
+            Ok(futures_util::stream::iter(parts).boxed())
+        }
+        Source::File(path) => {
+            let file = tokio::fs::File::open(path).await.map_err(|e| source_error(path, e))?;
+            Ok(futures_util::stream::unfold(Some(file), |file| async move {
+                use tokio::io::AsyncReadExt;
+                let mut file = file?;
+                let mut buf = vec![0u8; PUT_CHUNK_BYTES];
+                match file.read(&mut buf).await {
+                    Ok(0) | Err(_) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Chunk { data: buf }, Some(file)))
+                    }
+                }
+            })
+            .boxed())
+        }
+    }
+}
+
+fn source_error(path: &Path, e: std::io::Error) -> StorageError {
+    StorageError::Source { path: path.display().to_string(), reason: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_are_distinct_nodes_and_every_client_agrees() {
+        let vnodes = [0, 1, 0, 1];
+        for key in ["a", "photos/cat.jpg", "b", "c", "z/9"] {
+            let nodes = placement(key, &vnodes, 2);
+            assert_eq!(nodes.len(), 2, "{key}");
+            assert_ne!(nodes[0], nodes[1]);
+            assert_eq!(nodes, placement(key, &vnodes, 2));
+        }
+        // Never more replicas than distinct nodes.
+        assert_eq!(placement("a", &[5, 5, 5], 3), vec![5]);
+        assert!(placement("a", &[], 2).is_empty());
+        // Keys spread over the vnodes: over many keys each node is first about half the time.
+        let first_on_0 = (0..1000).filter(|i| placement(&format!("k{i}"), &vnodes, 1) == [0]).count();
+        assert!((400..600).contains(&first_on_0), "{first_on_0}");
+    }
+}
