@@ -122,7 +122,7 @@ async fn the_mirror_of_ddc_equals_the_contract_across_a_crash() {
     ddc.cluster_distribute_revenues(&eve, cluster).await.unwrap();
     ddc.account_withdraw(&bob, 1).await.unwrap();
     let last = ddc.account_withdraw(&eve, UNIT).await.unwrap();
-    indexer.wait_for_block(last.block_number + 1).await;
+    indexer.wait_for_block(last.block_number).await;
 
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     compare(&ddc, &indexer, &pool).await;

@@ -35,7 +35,7 @@ async fn every_value_the_document_allows_is_accepted_and_every_other_is_refused_
 
     let document = indexer.ok("/openapi.json").await;
     let operations = operations(&document);
-    assert_eq!(operations.len(), 19, "every route is documented: {:?}", operations.keys());
+    assert_eq!(operations.len(), 26, "every route is documented: {:?}", operations.keys());
     let mut runner = TestRunner::new(Config::default());
     let http = reqwest::Client::new();
     let (mut accepted, mut refused) = (0, 0);
@@ -91,7 +91,7 @@ async fn every_value_the_document_allows_is_accepted_and_every_other_is_refused_
             );
         }
     }
-    // 44 parameters across the 19 operations, each with valid samples and several violations.
+    // 44+ parameters across the 26 operations, each with valid samples and several violations.
     assert!(accepted >= 44 * VALID_SAMPLES, "accepted {accepted}");
     assert!(refused >= 150, "refused {refused} (accepted {accepted})");
 
@@ -333,5 +333,14 @@ async fn populate(osiris: &Osiris) -> u64 {
     let offer =
         agreements.create_offer(&alice, "acme", "translate", template_id, UNIT, vec![], None).await.unwrap().value;
     agreements.create_agreement(&bob, [3; 32], offer, &account("//Bob"), key.signer_key(), vec![], None).await.unwrap();
-    agreements.lock_payment(&bob, [3; 32], UNIT).await.unwrap().block_number
+    agreements.lock_payment(&bob, [3; 32], UNIT).await.unwrap();
+    // A ddc node of Charlie in Alice's cluster, and Bob's bucket there.
+    let ddc = osiris.ddc();
+    let charlie = actor("//Charlie");
+    ddc.node_create(&charlie, 100, 1_000, "http://10.0.0.6:7000").await.unwrap();
+    ddc.node_trust_manager(&charlie, &account("//Alice"), true).await.unwrap();
+    let cluster = ddc.cluster_create(&alice, vec![0, 0], 10, 500).await.unwrap().value;
+    let bucket = ddc.bucket_create(&bob, cluster, "docs").await.unwrap().value;
+    ddc.account_deposit(&bob, UNIT).await.unwrap();
+    ddc.bucket_alloc_into_cluster(&bob, bucket, 4).await.unwrap().block_number
 }
