@@ -44,7 +44,7 @@ pub enum StorageError {
     #[error("reading {path}: {reason}")]
     Source { path: String, reason: String },
     /// A node refused or failed the request (its status names the reason).
-    #[error("node {node} ({url}): {status}")]
+    #[error("node {node} ({url}): {} ({:?})", status.message(), status.code())]
     Node { node: NodeId, url: String, status: Status },
     /// Not every replica stored the object.
     #[error("stored on {stored} of {wanted} replicas: {failures}")]

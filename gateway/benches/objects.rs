@@ -1,0 +1,109 @@
+//! Object store benchmark: puts and gets of 1 MiB objects made directly to the object
+//! store (the baseline) and through a gateway in bucket mode (each request signed by the
+//! caller's sr25519 key, decided from the mirror, its bytes counted), as a ratio of the
+//! same run.
+//!
+//! `cargo bench -p osiris-gateway --bench objects` starts a dev chain, PostgreSQL and the
+//! indexer (the e2e harness), registers a node, a cluster of one vnode and a bucket, and
+//! runs the object store and the gateway in this process. Each mode: `OBJECTS` sequential
+//! puts, then `OBJECTS` sequential gets, then `CLIENTS` clients doing the same at once.
+//! Environment: `OSIRIS_BENCH_OBJECTS` (default 64), `OSIRIS_BENCH_OBJECT_KIB` (default 1024).
+
+use bytes::Bytes;
+use osiris_chain::bucket_request::RequestKey;
+use osiris_e2e::{actor, actor_account, spawn_object_store, Market, UNIT};
+use osiris_gateway_client::storage::{Source, Storage};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 4;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// MiB/s of `objects` puts then gets of `object` by each of `clients` clients at once.
+async fn measure(storage: Arc<Storage>, bucket: u32, object: Bytes, objects: usize, clients: usize) -> (f64, f64) {
+    let mib = (object.len() * objects * clients) as f64 / (1024.0 * 1024.0);
+    let started = Instant::now();
+    let puts: Vec<_> = (0..clients)
+        .map(|c| {
+            let (storage, object) = (storage.clone(), Source::Bytes(object.clone()));
+            tokio::spawn(async move {
+                for i in 0..objects {
+                    storage.put(bucket, &format!("c{c}/o{i}"), &object).await.expect("put");
+                }
+            })
+        })
+        .collect();
+    for p in puts {
+        p.await.unwrap();
+    }
+    let put = mib / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let gets: Vec<_> = (0..clients)
+        .map(|c| {
+            let storage = storage.clone();
+            let size = object.len();
+            tokio::spawn(async move {
+                for i in 0..objects {
+                    let mut out = Vec::with_capacity(size);
+                    storage.get(bucket, &format!("c{c}/o{i}"), &mut out).await.expect("get");
+                    assert_eq!(out.len(), size);
+                }
+            })
+        })
+        .collect();
+    for g in gets {
+        g.await.unwrap();
+    }
+    (put, mib / started.elapsed().as_secs_f64())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let objects = env_or("OSIRIS_BENCH_OBJECTS", 64);
+    let kib = env_or("OSIRIS_BENCH_OBJECT_KIB", 1024);
+    let market = Market::start().await;
+    let ddc = market.osiris.ddc();
+    let (bob, eve) = (actor("//Bob"), actor("//Eve"));
+    let url = market.reserve_gateway_url();
+    ddc.node_create(&bob, 1_000, UNIT / 1_000, &url).await.unwrap();
+    ddc.node_trust_manager(&bob, &actor_account("//Bob"), true).await.unwrap();
+    let cluster = ddc.cluster_create(&bob, vec![0], 100, 0).await.unwrap().value;
+    let bucket = ddc.bucket_create(&eve, cluster, "bench").await.unwrap().value;
+    ddc.account_deposit(&eve, 10 * UNIT).await.unwrap();
+    let last = ddc.bucket_alloc_into_cluster(&eve, bucket, 10).await.unwrap();
+    market.wait_for_block(last.block_number).await;
+    let store = spawn_object_store().await;
+    let _gateway = market.start_gateway(market.node_gateway_config(&url, 0, "//Bob", &store.url)).await;
+
+    let storage = |node_url: &str| {
+        Arc::new(Storage {
+            ddc: *ddc.address(),
+            key: RequestKey::from_uri("//Eve").unwrap(),
+            vnodes: vec![0],
+            nodes: BTreeMap::from([(0, node_url.to_string())]),
+            replicas: 1,
+            ca_file: None,
+        })
+    };
+    // The store reads the bucket and key from the same metadata; it ignores the signature.
+    let (direct, gateway) = (storage(&store.url), storage(&url));
+    let object: Bytes = (0..kib * 1024).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into();
+    // Warm-up: connections, caches, files.
+    measure(direct.clone(), bucket, object.clone(), 2, 1).await;
+    measure(gateway.clone(), bucket, object.clone(), 2, 1).await;
+    println!("{objects} objects of {kib} KiB per client; MiB/s (ratio to direct)");
+    for clients in [1, CLIENTS] {
+        let (dp, dg) = measure(direct.clone(), bucket, object.clone(), objects, clients).await;
+        let (gp, gg) = measure(gateway.clone(), bucket, object.clone(), objects, clients).await;
+        println!(
+            "{clients} client(s): direct put {dp:.0} get {dg:.0}; gateway put {gp:.0} ({:.2}×) get {gg:.0} ({:.2}×)",
+            gp / dp,
+            gg / dg
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
