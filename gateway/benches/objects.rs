@@ -14,7 +14,6 @@ use osiris_chain::bucket_request::RequestKey;
 use osiris_e2e::{actor, actor_account, spawn_object_store, Market, UNIT};
 use osiris_gateway_client::storage::{Source, Storage};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 4;
@@ -23,41 +22,32 @@ fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// MiB/s of `objects` puts then gets of `object` by each of `clients` clients at once.
-async fn measure(storage: Arc<Storage>, bucket: u32, object: Bytes, objects: usize, clients: usize) -> (f64, f64) {
+/// MiB/s of `objects` puts then gets of `object` by each of `clients` clients at once
+/// (concurrent futures on this task: the storage client's futures borrow it).
+async fn measure(storage: &Storage, bucket: u32, object: Bytes, objects: usize, clients: usize) -> (f64, f64) {
     let mib = (object.len() * objects * clients) as f64 / (1024.0 * 1024.0);
+    let source = Source::Bytes(object.clone());
     let started = Instant::now();
-    let puts: Vec<_> = (0..clients)
-        .map(|c| {
-            let (storage, object) = (storage.clone(), Source::Bytes(object.clone()));
-            tokio::spawn(async move {
-                for i in 0..objects {
-                    storage.put(bucket, &format!("c{c}/o{i}"), &object).await.expect("put");
-                }
-            })
-        })
-        .collect();
-    for p in puts {
-        p.await.unwrap();
-    }
+    futures::future::join_all((0..clients).map(|c| {
+        let source = &source;
+        async move {
+            for i in 0..objects {
+                storage.put(bucket, &format!("c{c}/o{i}"), source).await.expect("put");
+            }
+        }
+    }))
+    .await;
     let put = mib / started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let gets: Vec<_> = (0..clients)
-        .map(|c| {
-            let storage = storage.clone();
-            let size = object.len();
-            tokio::spawn(async move {
-                for i in 0..objects {
-                    let mut out = Vec::with_capacity(size);
-                    storage.get(bucket, &format!("c{c}/o{i}"), &mut out).await.expect("get");
-                    assert_eq!(out.len(), size);
-                }
-            })
-        })
-        .collect();
-    for g in gets {
-        g.await.unwrap();
-    }
+    let object = &object;
+    futures::future::join_all((0..clients).map(|c| async move {
+        for i in 0..objects {
+            let mut out = Vec::with_capacity(object.len());
+            storage.get(bucket, &format!("c{c}/o{i}"), &mut out).await.expect("get");
+            assert_eq!(out.len(), object.len());
+        }
+    }))
+    .await;
     (put, mib / started.elapsed().as_secs_f64())
 }
 
@@ -79,26 +69,24 @@ async fn main() {
     let store = spawn_object_store().await;
     let _gateway = market.start_gateway(market.node_gateway_config(&url, 0, "//Bob", &store.url)).await;
 
-    let storage = |node_url: &str| {
-        Arc::new(Storage {
-            ddc: *ddc.address(),
-            key: RequestKey::from_uri("//Eve").unwrap(),
-            vnodes: vec![0],
-            nodes: BTreeMap::from([(0, node_url.to_string())]),
-            replicas: 1,
-            ca_file: None,
-        })
+    let storage = |node_url: &str| Storage {
+        ddc: *ddc.address(),
+        key: RequestKey::from_uri("//Eve").unwrap(),
+        vnodes: vec![0],
+        nodes: BTreeMap::from([(0, node_url.to_string())]),
+        replicas: 1,
+        ca_file: None,
     };
     // The store reads the bucket and key from the same metadata; it ignores the signature.
     let (direct, gateway) = (storage(&store.url), storage(&url));
     let object: Bytes = (0..kib * 1024).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into();
     // Warm-up: connections, caches, files.
-    measure(direct.clone(), bucket, object.clone(), 2, 1).await;
-    measure(gateway.clone(), bucket, object.clone(), 2, 1).await;
+    measure(&direct, bucket, object.clone(), 2, 1).await;
+    measure(&gateway, bucket, object.clone(), 2, 1).await;
     println!("{objects} objects of {kib} KiB per client; MiB/s (ratio to direct)");
     for clients in [1, CLIENTS] {
-        let (dp, dg) = measure(direct.clone(), bucket, object.clone(), objects, clients).await;
-        let (gp, gg) = measure(gateway.clone(), bucket, object.clone(), objects, clients).await;
+        let (dp, dg) = measure(&direct, bucket, object.clone(), objects, clients).await;
+        let (gp, gg) = measure(&gateway, bucket, object.clone(), objects, clients).await;
         println!(
             "{clients} client(s): direct put {dp:.0} get {dg:.0}; gateway put {gp:.0} ({:.2}×) get {gg:.0} ({:.2}×)",
             gp / dp,
