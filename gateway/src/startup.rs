@@ -201,10 +201,12 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     };
 
     let escrow = deployment.escrow.address;
+    // A ddc node sells no service of the registry: its info names none.
+    let sold = |id: &String| if config.bucket_node.node_id.is_some() { String::new() } else { id.clone() };
     let info = pb::ServiceInfo {
-        org_id: svc.org_id.clone(),
-        service_id: svc.service_id.clone(),
-        group_id: svc.group_id.clone(),
+        org_id: sold(&svc.org_id),
+        service_id: sold(&svc.service_id),
+        group_id: sold(&svc.group_id),
         payment_recipient: recipient.to_string(),
         escrow: escrow.to_string(),
         price_per_call: String::new(),

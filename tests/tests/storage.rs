@@ -133,7 +133,12 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     };
     let mut client = ObjectStoreClient::new(channel);
     let captured = signed(&key, key.account());
-    assert!(client.get(request(&captured)).await.is_ok());
+    let mut stream = client.get(request(&captured)).await.unwrap().into_inner();
+    let mut received = 0;
+    while let Some(chunk) = stream.message().await.unwrap() {
+        received += chunk.data.len();
+    }
+    assert_eq!(received, photo.len());
     let again = client.get(request(&captured)).await.unwrap_err();
     assert_eq!(again.code(), Code::AlreadyExists, "{again:?}");
     let forged = signed(&RequestKey::from_uri("//Dave").unwrap(), key.account());
