@@ -1,7 +1,8 @@
 //! Object store benchmark: puts and gets of 1 MiB objects made directly to the object
 //! store (the baseline) and through a gateway in bucket mode (each request signed by the
-//! caller's sr25519 key, decided from the mirror, its bytes counted), as a ratio of the
-//! same run.
+//! caller's sr25519 key, decided from the mirror, its bytes counted): requests per second
+//! and MiB/s, and their ratio to direct in the same run. Clients, store and gateway share
+//! this process (and the machine's cores).
 //!
 //! `cargo bench -p osiris-gateway --bench objects` starts a dev chain, PostgreSQL and the
 //! indexer (the e2e harness), registers a node, a cluster of one vnode and a bucket, and
@@ -22,10 +23,10 @@ fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// MiB/s of `objects` puts then gets of `object` by each of `clients` clients at once
+/// Requests per second of `objects` puts then gets of `object` by each of `clients` clients at once
 /// (concurrent futures on this task: the storage client's futures borrow it).
 async fn measure(storage: &Storage, bucket: u32, object: Bytes, objects: usize, clients: usize) -> (f64, f64) {
-    let mib = (object.len() * objects * clients) as f64 / (1024.0 * 1024.0);
+    let requests = (objects * clients) as f64;
     let source = Source::Bytes(object.clone());
     let started = Instant::now();
     futures::future::join_all((0..clients).map(|c| {
@@ -37,7 +38,7 @@ async fn measure(storage: &Storage, bucket: u32, object: Bytes, objects: usize, 
         }
     }))
     .await;
-    let put = mib / started.elapsed().as_secs_f64();
+    let put = requests / started.elapsed().as_secs_f64();
     let started = Instant::now();
     let object = &object;
     futures::future::join_all((0..clients).map(|c| async move {
@@ -48,7 +49,7 @@ async fn measure(storage: &Storage, bucket: u32, object: Bytes, objects: usize, 
         }
     }))
     .await;
-    (put, mib / started.elapsed().as_secs_f64())
+    (put, requests / started.elapsed().as_secs_f64())
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -83,13 +84,19 @@ async fn main() {
     // Warm-up: connections, caches, files.
     measure(&direct, bucket, object.clone(), 2, 1).await;
     measure(&gateway, bucket, object.clone(), 2, 1).await;
-    println!("{objects} objects of {kib} KiB per client; MiB/s (ratio to direct)");
+    println!("{objects} objects of {kib} KiB per client; requests/s and MiB/s (ratio to direct)");
+    let mib = |rps: f64| rps * kib as f64 / 1024.0;
     for clients in [1, CLIENTS] {
         let (dp, dg) = measure(&direct, bucket, object.clone(), objects, clients).await;
         let (gp, gg) = measure(&gateway, bucket, object.clone(), objects, clients).await;
         println!(
-            "{clients} client(s): direct put {dp:.0} get {dg:.0}; gateway put {gp:.0} ({:.2}×) get {gg:.0} ({:.2}×)",
+            "{clients} client(s): direct put {dp:.0}/s ({:.0} MiB/s) get {dg:.0}/s ({:.0} MiB/s); \
+             gateway put {gp:.0}/s ({:.0} MiB/s, {:.2}×) get {gg:.0}/s ({:.0} MiB/s, {:.2}×)",
+            mib(dp),
+            mib(dg),
+            mib(gp),
             gp / dp,
+            mib(gg),
             gg / dg
         );
     }
