@@ -283,7 +283,9 @@ impl Storage {
             };
             match result.await {
                 Ok(_) => removed.push(node),
-                Err(StorageError::Node { status, .. }) if status.code() == Code::NotFound => not_found = Some(status),
+                Err(e @ StorageError::Node { .. }) if matches!(&e, StorageError::Node { status, .. } if status.code() == Code::NotFound) => {
+                    not_found = Some(e)
+                }
                 Err(StorageError::Node { status, node, url }) if !fall_back(&status) => {
                     return Err(StorageError::Node { status, node, url })
                 }
@@ -298,7 +300,8 @@ impl Storage {
             });
         }
         match (removed.is_empty(), not_found) {
-            (true, Some(status)) => Err(StorageError::Node { node: u32::MAX, url: String::new(), status }),
+            // No replica had it: the first node's answer names the object.
+            (true, Some(error)) => Err(error),
             _ => Ok(removed),
         }
     }

@@ -27,8 +27,22 @@ use tokio_util::sync::CancellationToken;
 
 /// The response metadata in which the object store reports a bucket's bytes on this node.
 pub const BUCKET_BYTES: &str = "osiris-bucket-bytes";
-/// Signatures remembered before the expired ones are dropped.
+/// Signatures remembered before the expired ones are first dropped; afterwards the next
+/// pruning waits until the map has doubled, so pruning costs O(1) per request on average.
 const REPLAY_PRUNE_AT: usize = 4_096;
+
+/// Signatures served, with the Unix ms after which they are stale anyway.
+#[derive(Debug)]
+struct Seen {
+    until: HashMap<[u8; 64], u64>,
+    prune_at: usize,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Self { until: HashMap::new(), prune_at: REPLAY_PRUNE_AT }
+    }
+}
 
 /// `[bucket_node]`: set `node_id` to run the gateway as that ddc node (bucket mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,8 +71,7 @@ pub struct BucketNode {
     pub ddc: AccountId,
     pub pool: PgPool,
     pub freshness_ms: u64,
-    /// Signatures served, with the Unix ms after which they are stale anyway.
-    seen: Mutex<HashMap<[u8; 64], u64>>,
+    seen: Mutex<Seen>,
     usage: Mutex<HashMap<BucketId, UsageDelta>>,
 }
 
@@ -71,8 +84,8 @@ impl BucketNode {
         Self { node_id, ddc, pool, freshness_ms, seen: Mutex::default(), usage: Mutex::default() }
     }
 
-    /// Authorizes a request to the object store method at `path`: the bucket it is in, and
-    /// the operation. Refusals name the reason.
+    /// Authorizes a request doing `op` (the object store method called) from its metadata:
+    /// the bucket it is in. Refusals name the reason.
     pub async fn authorize(&self, op: BucketOp, headers: &http::HeaderMap) -> Result<BucketId, Refusal> {
         let request = BucketRequest::from_headers(headers, op)?;
         let now = now_ms();
@@ -91,10 +104,11 @@ impl BucketNode {
     /// Remembers a signature until `stale_at` (Unix ms); one seen before is a replay.
     fn first_use(&self, signature: &[u8; 64], stale_at: u64, now: u64) -> Result<(), Refusal> {
         let mut seen = self.seen.lock().expect("replay lock");
-        if seen.len() >= REPLAY_PRUNE_AT {
-            seen.retain(|_, until| *until >= now);
+        if seen.until.len() >= seen.prune_at {
+            seen.until.retain(|_, until| *until >= now);
+            seen.prune_at = REPLAY_PRUNE_AT.max(seen.until.len() * 2);
         }
-        if seen.insert(*signature, stale_at).is_some() {
+        if seen.until.insert(*signature, stale_at).is_some() {
             return Err(Refusal::ReplayedRequest);
         }
         Ok(())
@@ -207,5 +221,40 @@ impl Drop for Counted {
     fn drop(&mut self) {
         let bytes_in = self.bytes_in.load(std::sync::atomic::Ordering::Relaxed);
         self.node.record(self.bucket_id, bytes_in, self.bytes_out, self.stored_bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_signature_is_served_once_and_stale_ones_are_forgotten() {
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://unused").unwrap();
+        let node = BucketNode::new(0, AccountId::from([1; 32]), pool, 1_000);
+        assert_eq!(node.first_use(&[1; 64], 2_000, 1_000), Ok(()));
+        assert_eq!(node.first_use(&[1; 64], 2_000, 1_500), Err(Refusal::ReplayedRequest));
+        for i in 0..REPLAY_PRUNE_AT as u32 - 1 {
+            let mut signature = [0; 64];
+            signature[..4].copy_from_slice(&i.to_le_bytes());
+            signature[63] = 9;
+            node.first_use(&signature, 2_000, 1_500).unwrap();
+        }
+        // The map is full; at 3,000 every one of them is stale: the next insert prunes them all.
+        node.first_use(&[2; 64], 4_000, 3_000).unwrap();
+        let seen = node.seen.lock().unwrap();
+        assert_eq!((seen.until.len(), seen.prune_at), (1, REPLAY_PRUNE_AT));
+    }
+
+    #[tokio::test]
+    async fn counts_add_up_per_bucket_and_keep_the_last_stored_figure() {
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://unused");
+        let node = BucketNode::new(0, AccountId::from([1; 32]), pool.unwrap(), 1_000);
+        node.record(3, 100, 0, Some(100));
+        node.record(3, 0, 100, None);
+        node.record(4, 5, 0, Some(5));
+        let usage = node.usage.lock().unwrap();
+        assert_eq!(usage[&3], UsageDelta { bytes_in: 100, bytes_out: 100, requests: 2, stored_bytes: Some(100) });
+        assert_eq!(usage[&4].requests, 1);
     }
 }
