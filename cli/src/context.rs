@@ -99,4 +99,15 @@ impl Connected {
     pub fn registry(&self) -> Registry {
         Registry::new(self.chain.clone(), self.deployment.registry.address)
     }
+
+    /// The ddc contract, when the deployment has one.
+    pub fn ddc(&self) -> Result<osiris_chain::ddc::Ddc> {
+        Ok(osiris_chain::ddc::Ddc::new(self.chain.clone(), ddc_address(&self.deployment)?))
+    }
+}
+
+/// The ddc contract's address in `deployment`; an error saying what to do when it has none.
+pub fn ddc_address(deployment: &Deployment) -> Result<osiris_chain::AccountId> {
+    let ddc = deployment.ddc.as_ref().context("this deployment has no ddc contract: run `osiris deploy` again")?;
+    Ok(ddc.address)
 }

@@ -1,5 +1,6 @@
 //! Where the consumer finds what is for sale: services with their prices, instance
-//! groups and gateway endpoints, and the payment channels a payment key can pay from.
+//! groups and gateway endpoints, the payment channels a payment key can pay from, and the
+//! nodes of a ddc bucket's cluster.
 //!
 //! Read from the indexer's REST API when one is configured (`--indexer`,
 //! `OSIRIS_INDEXER_URL`: one request per question), otherwise from the contracts on chain
@@ -8,9 +9,11 @@
 
 use crate::context::{Connected, GlobalArgs};
 use anyhow::{bail, Context, Result};
+use osiris_chain::types::ddc::{BucketId, NodeId};
 use osiris_chain::types::SignerKey;
 use osiris_chain::{account::from_ink, AccountId, Balance, BlockNumber, ChannelId, Nonce};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How long the indexer may take to accept a connection.
@@ -201,6 +204,50 @@ impl Directory {
         }
     }
 
+    /// The node each vnode of `bucket`'s cluster lives on (vnode i → `vnodes[i]`), and each
+    /// of those nodes' URL. Errors name what does not exist.
+    pub async fn ddc_cluster_of(&self, bucket: BucketId) -> Result<(Vec<NodeId>, BTreeMap<NodeId, String>)> {
+        let vnodes = match self {
+            Directory::Indexer { .. } => {
+                let b: IndexedBucket = self
+                    .get(&format!("/v1/ddc/buckets/{bucket}"), &[])
+                    .await?
+                    .with_context(|| format!("no bucket {bucket} (per {})", self.source()))?;
+                let c: IndexedCluster = self
+                    .get(&format!("/v1/ddc/clusters/{}", b.cluster_id), &[])
+                    .await?
+                    .with_context(|| format!("no cluster {}", b.cluster_id))?;
+                c.vnodes
+            }
+            Directory::Chain(connected) => {
+                let ddc = connected.ddc()?;
+                let b = ddc.bucket(bucket).await?.with_context(|| format!("no bucket {bucket}"))?;
+                let cluster_id = b.bucket.cluster_id;
+                ddc.cluster(cluster_id).await?.with_context(|| format!("no cluster {cluster_id}"))?.vnodes
+            }
+        };
+        let mut nodes = BTreeMap::new();
+        for node in &vnodes {
+            if nodes.contains_key(node) {
+                continue;
+            }
+            let url = match self {
+                Directory::Indexer { .. } => {
+                    let n: IndexedNode = self
+                        .get(&format!("/v1/ddc/nodes/{node}"), &[])
+                        .await?
+                        .with_context(|| format!("no node {node}"))?;
+                    n.url
+                }
+                Directory::Chain(connected) => {
+                    connected.ddc()?.node(*node).await?.with_context(|| format!("no node {node}"))?.url
+                }
+            };
+            nodes.insert(*node, url);
+        }
+        Ok((vnodes, nodes))
+    }
+
     /// GET a JSON document from the indexer (`query` percent-encoded): `None` on 404; any
     /// other failure names the URL. The chain directory has no HTTP side and says so.
     pub async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str, query: &[(&str, String)]) -> Result<Option<T>> {
@@ -317,4 +364,22 @@ impl IndexedChannel {
 #[derive(Deserialize)]
 struct Status {
     chain_head: u64,
+}
+
+/// A bucket as the indexer serves it (the fields the CLI reads).
+#[derive(Deserialize)]
+struct IndexedBucket {
+    cluster_id: u32,
+}
+
+/// A cluster as the indexer serves it (the fields the CLI reads).
+#[derive(Deserialize)]
+struct IndexedCluster {
+    vnodes: Vec<NodeId>,
+}
+
+/// A node as the indexer serves it (the fields the CLI reads).
+#[derive(Deserialize)]
+struct IndexedNode {
+    url: String,
 }

@@ -116,14 +116,8 @@ impl BucketNode {
 
     /// Adds a served request's bytes to its bucket's counts.
     pub fn record(&self, bucket_id: BucketId, bytes_in: u64, bytes_out: u64, stored_bytes: Option<u64>) {
-        let mut usage = self.usage.lock().expect("usage lock");
-        let delta = usage.entry(bucket_id).or_default();
-        delta.bytes_in += bytes_in;
-        delta.bytes_out += bytes_out;
-        delta.requests += 1;
-        if stored_bytes.is_some() {
-            delta.stored_bytes = stored_bytes;
-        }
+        let served = UsageDelta { bytes_in, bytes_out, requests: 1, stored_bytes };
+        self.usage.lock().expect("usage lock").entry(bucket_id).or_default().add(served);
     }
 
     /// Adds the counts since the last flush to `gateway_bucket_usage`; on a database error
@@ -136,12 +130,10 @@ impl BucketNode {
         let result = bucket_usage::add(&self.pool, self.node_id, &deltas).await;
         if result.is_err() {
             let mut usage = self.usage.lock().expect("usage lock");
-            for (bucket, delta) in deltas {
-                let now = usage.entry(bucket).or_default();
-                now.bytes_in += delta.bytes_in;
-                now.bytes_out += delta.bytes_out;
-                now.requests += delta.requests;
-                now.stored_bytes = now.stored_bytes.or(delta.stored_bytes);
+            for (bucket, unwritten) in deltas {
+                // Counts made since the drain are newer: the unwritten ones go under them.
+                let newer = std::mem::replace(usage.entry(bucket).or_default(), unwritten);
+                usage.get_mut(&bucket).expect("just inserted").add(newer);
             }
         }
         result

@@ -149,15 +149,7 @@ impl Gateway {
             }
         };
         let charge = commit.charge();
-        let send = async {
-            tokio::time::timeout(deadline, self.upstream.send(call)).await.unwrap_or_else(|_| {
-                metrics::counter!("osiris_gateway_upstream_errors_total", "error" => "deadline").increment(1);
-                status_response(tonic::Status::deadline_exceeded(format!(
-                    "the service did not answer within {} ms",
-                    deadline.as_millis()
-                )))
-            })
-        };
+        let send = self.send_within(call, deadline);
         match self.commit {
             PaymentCommit::BeforeForward => {
                 self.committed(commit).await?;
@@ -187,13 +179,19 @@ impl Gateway {
         let bytes_in = request.body_mut().count_bytes();
         let deadline = self.deadline(request.headers());
         let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
-        let response = tokio::time::timeout(deadline, self.upstream.send(call)).await.unwrap_or_else(|_| {
+        let response = self.send_within(call, deadline).await;
+        Ok((crate::buckets::Counted::wrap(response, node, bucket_id, bytes_in), Some(("bucket", 0))))
+    }
+
+    /// Sends the call on; DEADLINE_EXCEEDED (counted as an upstream error) past `deadline`.
+    async fn send_within(&self, call: crate::proxy::Prepared, deadline: Duration) -> Response<Body> {
+        tokio::time::timeout(deadline, self.upstream.send(call)).await.unwrap_or_else(|_| {
+            metrics::counter!("osiris_gateway_upstream_errors_total", "error" => "deadline").increment(1);
             status_response(tonic::Status::deadline_exceeded(format!(
-                "the object store did not answer within {} ms",
+                "the service did not answer within {} ms",
                 deadline.as_millis()
             )))
-        });
-        Ok((crate::buckets::Counted::wrap(response, node, bucket_id, bytes_in), Some(("bucket", 0))))
+        })
     }
 
     /// Waits until the payment is committed (or refused by the store's own decision).

@@ -17,6 +17,17 @@ pub struct UsageDelta {
     pub stored_bytes: Option<u64>,
 }
 
+impl UsageDelta {
+    /// Adds `later` counts to these: bytes and requests add up, a later stored figure replaces
+    /// this one.
+    pub fn add(&mut self, later: UsageDelta) {
+        self.bytes_in += later.bytes_in;
+        self.bytes_out += later.bytes_out;
+        self.requests += later.requests;
+        self.stored_bytes = later.stored_bytes.or(self.stored_bytes);
+    }
+}
+
 /// One bucket's counts on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BucketUsage {
@@ -79,4 +90,18 @@ pub async fn of_bucket(pool: &PgPool, bucket_id: BucketId) -> Result<Vec<BucketU
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_counts_add_up_and_a_later_stored_figure_wins() {
+        let mut counts = UsageDelta { bytes_in: 10, bytes_out: 0, requests: 1, stored_bytes: Some(10) };
+        counts.add(UsageDelta { bytes_in: 0, bytes_out: 7, requests: 1, stored_bytes: None });
+        assert_eq!(counts, UsageDelta { bytes_in: 10, bytes_out: 7, requests: 2, stored_bytes: Some(10) });
+        counts.add(UsageDelta { bytes_in: 5, bytes_out: 0, requests: 1, stored_bytes: Some(15) });
+        assert_eq!(counts.stored_bytes, Some(15));
+    }
 }

@@ -104,13 +104,7 @@ impl BucketRequest {
             .ok()
             .filter(|_| !account_text.starts_with("//"))
             .ok_or_else(|| bad(metadata::ACCOUNT, format!("`{account_text}` is not an SS58 account")))?;
-        let encoded = text(headers, metadata::SIGNATURE)?;
-        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(encoded.trim_end_matches('='))
-            .map_err(|e| bad(metadata::SIGNATURE, format!("not base64: {e}")))?;
-        let signature = bytes.try_into().map_err(|b: Vec<u8>| {
-            bad(metadata::SIGNATURE, format!("{} bytes, expected {SIGNATURE_BYTES} (sr25519)", b.len()))
-        })?;
+        let signature = metadata::signature_bytes::<SIGNATURE_BYTES>(headers)?;
         Ok(Self {
             bucket_id: number(headers, metadata::BUCKET_ID)?,
             key: key.to_string(),

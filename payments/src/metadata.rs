@@ -153,11 +153,17 @@ impl CallPayment {
 }
 
 fn signature(headers: &HeaderMap) -> Result<PaymentSignature, Refusal> {
+    signature_bytes(headers)
+}
+
+/// The `osiris-signature-bin` header: base64 (padded or not) of exactly `N` bytes (65 for a
+/// payment key's secp256k1 signature, 64 for an account's sr25519 signature).
+pub(crate) fn signature_bytes<const N: usize>(headers: &HeaderMap) -> Result<[u8; N], Refusal> {
     let encoded = text(headers, SIGNATURE)?;
     let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(encoded.trim_end_matches('='))
         .map_err(|e| bad(SIGNATURE, format!("not base64: {e}")))?;
-    bytes.try_into().map_err(|b: Vec<u8>| bad(SIGNATURE, format!("{} bytes, expected 65", b.len())))
+    bytes.try_into().map_err(|b: Vec<u8>| bad(SIGNATURE, format!("{} bytes, expected {N}", b.len())))
 }
 
 impl Payment {

@@ -166,10 +166,25 @@ fn parse_permission(text: &str) -> Result<Permission, String> {
 }
 
 async fn ddc(global: &GlobalArgs) -> Result<Ddc> {
-    let connected = global.connect().await?;
-    let address = connected.deployment.ddc.as_ref().map(|d| d.address);
-    let address = address.context("this deployment has no ddc contract: run `osiris deploy` again")?;
-    Ok(Ddc::new(connected.chain.clone(), address))
+    global.connect().await?.ddc()
+}
+
+/// A list query's report: each `(id, item)` as JSON and as a line of text, or `none` when
+/// there are none.
+fn list_report<T>(
+    rows: &[(u32, T)],
+    json: impl Fn(u32, &T) -> Value,
+    line: impl Fn(u32, &T) -> String,
+    none: &str,
+) -> Report {
+    let items: Vec<Value> = rows.iter().map(|(id, item)| json(*id, item)).collect();
+    let lines: Vec<String> = rows.iter().map(|(id, item)| line(*id, item)).collect();
+    Report::new(if lines.is_empty() { none.to_string() } else { lines.join("\n") }, Value::Array(items))
+}
+
+/// A show query's report: the item's JSON, pretty-printed as its text.
+fn show_report(value: Value) -> Result<Report> {
+    Ok(Report::new(serde_json::to_string_pretty(&value)?, value))
 }
 
 fn node_json(id: NodeId, node: &Node) -> Value {
@@ -243,21 +258,21 @@ pub async fn node(global: &GlobalArgs, command: NodeCommand) -> Result<Report> {
         NodeCommand::Show { node_id } => {
             let node = ddc.node(node_id).await?.with_context(|| format!("no node {node_id}"))?;
             let value = node_json(node_id, &node);
-            Report::new(serde_json::to_string_pretty(&value)?, value)
+            show_report(value)?
         }
         NodeCommand::List { offset, limit } => {
             let nodes = ddc.node_list(offset, limit).await?;
-            let items: Vec<Value> = nodes.iter().map(|(id, n)| node_json(*id, n)).collect();
-            let lines: Vec<String> = nodes
-                .iter()
-                .map(|(id, n)| {
+            list_report(
+                &nodes,
+                node_json,
+                |id, n| {
                     format!(
                         "node {id}: {} free of {}, {} planck per vnode, {}",
                         n.free_resource, n.capacity, n.rent_per_vnode, n.url
                     )
-                })
-                .collect();
-            Report::new(if lines.is_empty() { "no nodes".into() } else { lines.join("\n") }, Value::Array(items))
+                },
+                "no nodes",
+            )
         }
     })
 }
@@ -314,14 +329,14 @@ pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Rep
         ClusterCommand::Show { cluster_id } => {
             let cluster = ddc.cluster(cluster_id).await?.with_context(|| format!("no cluster {cluster_id}"))?;
             let value = cluster_json(cluster_id, &cluster);
-            Report::new(serde_json::to_string_pretty(&value)?, value)
+            show_report(value)?
         }
         ClusterCommand::List { offset, limit } => {
             let clusters = ddc.cluster_list(offset, limit).await?;
-            let items: Vec<Value> = clusters.iter().map(|(id, c)| cluster_json(*id, c)).collect();
-            let lines: Vec<String> = clusters
-                .iter()
-                .map(|(id, c)| {
+            list_report(
+                &clusters,
+                cluster_json,
+                |id, c| {
                     format!(
                         "cluster {id}: {} vnodes, {} of {} used, {} planck collected",
                         c.vnodes.len(),
@@ -329,9 +344,9 @@ pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Rep
                         c.capacity(),
                         c.revenues
                     )
-                })
-                .collect();
-            Report::new(if lines.is_empty() { "no clusters".into() } else { lines.join("\n") }, Value::Array(items))
+                },
+                "no clusters",
+            )
         }
     })
 }
@@ -376,21 +391,21 @@ pub async fn bucket(global: &GlobalArgs, command: BucketCommand) -> Result<Repor
         BucketCommand::Show { bucket_id } => {
             let status = ddc.bucket(bucket_id).await?.with_context(|| format!("no bucket {bucket_id}"))?;
             let value = bucket_json(&status);
-            Report::new(serde_json::to_string_pretty(&value)?, value)
+            show_report(value)?
         }
         BucketCommand::List { offset, limit } => {
             let buckets = ddc.bucket_list(offset, limit).await?;
-            let items: Vec<Value> = buckets.iter().map(|(_, s)| bucket_json(s)).collect();
-            let lines: Vec<String> = buckets
-                .iter()
-                .map(|(id, s)| {
+            list_report(
+                &buckets,
+                |_, s| bucket_json(s),
+                |id, s| {
                     format!(
                         "bucket {id}: cluster {}, {} units, {} planck per block, covered until block {}",
                         s.bucket.cluster_id, s.bucket.resource, s.rent_per_block, s.rent_covered_until
                     )
-                })
-                .collect();
-            Report::new(if lines.is_empty() { "no buckets".into() } else { lines.join("\n") }, Value::Array(items))
+                },
+                "no buckets",
+            )
         }
     })
 }

@@ -11,12 +11,9 @@ use crate::output::Report;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use osiris_chain::bucket_request::RequestKey;
-use osiris_chain::ddc::Ddc;
-use osiris_chain::types::ddc::{BucketId, NodeId};
+use osiris_chain::types::ddc::BucketId;
 use osiris_gateway_client::storage::{Source, Storage, DEFAULT_REPLICAS};
-use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -60,85 +57,26 @@ pub enum ObjectCommand {
     },
 }
 
-/// The bucket's cluster as the indexer serves it.
-#[derive(Deserialize)]
-struct IndexedBucket {
-    cluster_id: u32,
-}
-
-#[derive(Deserialize)]
-struct IndexedCluster {
-    vnodes: Vec<NodeId>,
-}
-
-#[derive(Deserialize)]
-struct IndexedNode {
-    url: String,
-}
-
-/// The cluster of `bucket`: its vnode → node map and each node's URL.
-async fn cluster_of(
-    global: &GlobalArgs,
-    ddc: &osiris_chain::AccountId,
-    bucket: BucketId,
-) -> Result<(Vec<NodeId>, BTreeMap<NodeId, String>)> {
-    let mut nodes = BTreeMap::new();
-    match &global.indexer {
-        Some(url) => {
-            let directory = Directory::indexer(url)?;
-            let b: IndexedBucket = directory
-                .get(&format!("/v1/ddc/buckets/{bucket}"), &[])
-                .await?
-                .with_context(|| format!("no bucket {bucket} (per the indexer at {url})"))?;
-            let c: IndexedCluster = directory
-                .get(&format!("/v1/ddc/clusters/{}", b.cluster_id), &[])
-                .await?
-                .with_context(|| format!("no cluster {}", b.cluster_id))?;
-            for node in &c.vnodes {
-                if !nodes.contains_key(node) {
-                    let n: IndexedNode = directory
-                        .get(&format!("/v1/ddc/nodes/{node}"), &[])
-                        .await?
-                        .with_context(|| format!("no node {node}"))?;
-                    nodes.insert(*node, n.url);
-                }
-            }
-            Ok((c.vnodes, nodes))
-        }
-        None => {
-            let connected = global.connect().await?;
-            let contract = Ddc::new(connected.chain.clone(), *ddc);
-            let b = contract.bucket(bucket).await?.with_context(|| format!("no bucket {bucket}"))?;
-            let c = contract
-                .cluster(b.bucket.cluster_id)
-                .await?
-                .with_context(|| format!("no cluster {}", b.bucket.cluster_id))?;
-            for node in &c.vnodes {
-                if !nodes.contains_key(node) {
-                    let n = contract.node(*node).await?.with_context(|| format!("no node {node}"))?;
-                    nodes.insert(*node, n.url);
-                }
-            }
-            Ok((c.vnodes, nodes))
-        }
-    }
+/// Refuses a bad object key before anything is asked of the network (the storage client
+/// checks it again with the same rule, `osiris_payments::buckets::check_key`).
+fn check_key(key: &str) -> Result<()> {
+    osiris_payments::buckets::check_key(key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))
 }
 
 async fn storage(global: &GlobalArgs, bucket: BucketId, replicas: usize) -> Result<Storage> {
     if replicas == 0 {
         bail!("--replicas must be at least 1");
     }
-    let deployment = global.deployment_file()?;
-    let ddc = deployment.ddc.as_ref().context("the deployment has no ddc contract (`osiris deploy`)")?.address;
+    let ddc = crate::context::ddc_address(&global.deployment_file()?)?;
     let key = RequestKey::from_uri(&global.secret_uri()?)?;
-    let (vnodes, nodes) = cluster_of(global, &ddc, bucket).await?;
+    let (vnodes, nodes) = Directory::open(global).await?.ddc_cluster_of(bucket).await?;
     Ok(Storage { ddc, key, vnodes, nodes, replicas, ca_file: global.ca_file.clone() })
 }
 
 pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
     match cmd {
         ObjectCommand::Put { bucket, key, file, replicas, dry_run } => {
-            osiris_payments::buckets::check_key(&key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))?;
+            check_key(&key)?;
             let storage = storage(global, bucket, replicas).await?;
             if dry_run {
                 let nodes = storage.replicas_of(&key);
@@ -166,7 +104,7 @@ pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
             ))
         }
         ObjectCommand::Get { bucket, key, out, replicas } => {
-            osiris_payments::buckets::check_key(&key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))?;
+            check_key(&key)?;
             let storage = storage(global, bucket, replicas).await?;
             let (node, size) = if out.as_os_str() == "-" {
                 let served = storage.get(bucket, &key, &mut tokio::io::stdout()).await?;
@@ -214,7 +152,7 @@ pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
             Ok(Report::new(lines.join("\n"), json!({ "objects": items, "unreachable": missing })))
         }
         ObjectCommand::Rm { bucket, key, replicas, dry_run } => {
-            osiris_payments::buckets::check_key(&key, false).map_err(|e| anyhow::anyhow!("object key `{key}`: {e}"))?;
+            check_key(&key)?;
             let storage = storage(global, bucket, replicas).await?;
             if dry_run {
                 let nodes = storage.replicas_of(&key);

@@ -43,7 +43,7 @@ impl IntoParams for EventQuery {
 
 /// Schema of the `name` filter: the events the contracts emit.
 fn event_name_schema() -> utoipa::openapi::schema::Schema {
-    params::enum_schema(&EVENT_NAMES).description(Some("event name")).build().into()
+    params::enum_schema(&EVENT_NAMES[..]).description(Some("event name")).build().into()
 }
 
 /// List events in chain order.
@@ -58,7 +58,7 @@ pub async fn list_events(
         Some(name) if CONTRACT_NAMES.contains(&name) => Some(s.contract_address(name).to_string()),
         Some(v) => Some(params::account("contract", v)?),
     };
-    let event_name = q.name.as_deref().map(|n| params::one_of("name", n, &EVENT_NAMES)).transpose()?;
+    let event_name = q.name.as_deref().map(|n| params::one_of("name", n, &EVENT_NAMES[..])).transpose()?;
     let filter = EventFilter {
         contract,
         event_name,

@@ -5,64 +5,47 @@ use crate::json::{account, planck};
 use osiris_contract_types::ddc as d;
 use serde_json::{json, Value};
 
-/// An event of the ddc contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DdcEvent {
-    DdcDeposited(d::DdcDeposited),
-    DdcWithdrawn(d::DdcWithdrawn),
-    NodeCreated(d::NodeCreated),
-    NodeChanged(d::NodeChanged),
-    ManagerTrustChanged(d::ManagerTrustChanged),
-    ClusterCreated(d::ClusterCreated),
-    ClusterResourceReserved(d::ClusterResourceReserved),
-    ClusterNodeReplaced(d::ClusterNodeReplaced),
-    ClusterRevenuesDistributed(d::ClusterRevenuesDistributed),
-    BucketCreated(d::BucketCreated),
-    BucketAllocated(d::BucketAllocated),
-    BucketSettled(d::BucketSettled),
-    BucketPermissionChanged(d::BucketPermissionChanged),
+/// The enum of the ddc contract's events, their names and their decoding, from one list.
+macro_rules! ddc_events {
+    ($($name:ident),+ $(,)?) => {
+        /// An event of the ddc contract.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum DdcEvent {
+            $($name(d::$name),)+
+        }
+
+        /// The names of the ddc contract's events, as stored in `events.event_name`.
+        pub const NAMES: &[&str] = &[$(stringify!($name)),+];
+
+        pub(super) fn decode(topic: &[u8; 32], data: &[u8]) -> Result<DdcEvent, DecodeError> {
+            decode_by_topic!(topic, data, DdcEvent, d, [$($name),+])
+        }
+
+        impl DdcEvent {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(DdcEvent::$name(_) => stringify!($name),)+
+                }
+            }
+        }
+    };
 }
 
-/// The names of the ddc contract's events, as stored in `events.event_name`.
-pub const NAMES: [&str; 13] = [
-    "DdcDeposited",
-    "DdcWithdrawn",
-    "NodeCreated",
-    "NodeChanged",
-    "ManagerTrustChanged",
-    "ClusterCreated",
-    "ClusterResourceReserved",
-    "ClusterNodeReplaced",
-    "ClusterRevenuesDistributed",
-    "BucketCreated",
-    "BucketAllocated",
-    "BucketSettled",
-    "BucketPermissionChanged",
-];
-
-pub(super) fn decode(topic: &[u8; 32], data: &[u8]) -> Result<DdcEvent, DecodeError> {
-    decode_by_topic!(
-        topic,
-        data,
-        DdcEvent,
-        d,
-        [
-            DdcDeposited,
-            DdcWithdrawn,
-            NodeCreated,
-            NodeChanged,
-            ManagerTrustChanged,
-            ClusterCreated,
-            ClusterResourceReserved,
-            ClusterNodeReplaced,
-            ClusterRevenuesDistributed,
-            BucketCreated,
-            BucketAllocated,
-            BucketSettled,
-            BucketPermissionChanged,
-        ]
-    )
-}
+ddc_events!(
+    DdcDeposited,
+    DdcWithdrawn,
+    NodeCreated,
+    NodeChanged,
+    ManagerTrustChanged,
+    ClusterCreated,
+    ClusterResourceReserved,
+    ClusterNodeReplaced,
+    ClusterRevenuesDistributed,
+    BucketCreated,
+    BucketAllocated,
+    BucketSettled,
+    BucketPermissionChanged,
+);
 
 /// `reader` or `writer`, as the mirror and the API name a permission.
 pub fn permission_name(p: d::Permission) -> &'static str {
@@ -73,25 +56,6 @@ pub fn permission_name(p: d::Permission) -> &'static str {
 }
 
 impl DdcEvent {
-    pub fn name(&self) -> &'static str {
-        use DdcEvent::*;
-        match self {
-            DdcDeposited(_) => NAMES[0],
-            DdcWithdrawn(_) => NAMES[1],
-            NodeCreated(_) => NAMES[2],
-            NodeChanged(_) => NAMES[3],
-            ManagerTrustChanged(_) => NAMES[4],
-            ClusterCreated(_) => NAMES[5],
-            ClusterResourceReserved(_) => NAMES[6],
-            ClusterNodeReplaced(_) => NAMES[7],
-            ClusterRevenuesDistributed(_) => NAMES[8],
-            BucketCreated(_) => NAMES[9],
-            BucketAllocated(_) => NAMES[10],
-            BucketSettled(_) => NAMES[11],
-            BucketPermissionChanged(_) => NAMES[12],
-        }
-    }
-
     /// The fields as JSON: accounts SS58, amounts decimal strings.
     pub fn fields(&self) -> Value {
         use DdcEvent::*;

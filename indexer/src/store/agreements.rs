@@ -2,7 +2,7 @@
 //! as for the other contracts), and the API's reads of them.
 
 use super::ingest::created_at;
-use super::{parse_planck, to_i64, Store, StoreError};
+use super::{doc, json, parse_planck, to_i64, Store, StoreError};
 use crate::decode::OsirisEvent;
 use crate::state::agreements::{self, AgreementRow, Keys, MeteringRow, OfferRow, TemplateRow};
 use crate::state::Snapshot;
@@ -11,11 +11,6 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 /// The agreement id column's bytes from the 0x-hex key the fold uses.
 fn id_bytes(key: &str) -> Result<Vec<u8>, StoreError> {
     hex::decode(key.trim_start_matches("0x")).map_err(|_| StoreError::Corrupt("agreements"))
-}
-
-fn doc<T: for<'de> serde::Deserialize<'de>>(r: &sqlx::postgres::PgRow, table: &'static str) -> Result<T, StoreError> {
-    let value: serde_json::Value = r.try_get("doc")?;
-    serde_json::from_value(value).map_err(|_| StoreError::Corrupt(table))
 }
 
 /// Loads the templates, offers, agreements and balances the block's events touch. Offers
@@ -93,10 +88,6 @@ pub(crate) async fn load(
         }
     }
     Ok(())
-}
-
-fn json<T: serde::Serialize>(row: &T) -> serde_json::Value {
-    serde_json::to_value(row).expect("mirror rows serialize")
 }
 
 /// Writes back what the block changed: upserts every touched row, appends metering records.

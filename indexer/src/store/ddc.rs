@@ -2,22 +2,13 @@
 //! the other contracts), and the API's reads of them.
 
 use super::ingest::created_at;
-use super::{parse_planck, Store, StoreError};
+use super::{doc, json, parse_planck, Store, StoreError};
 use crate::decode::{DdcEvent, OsirisEvent};
 use crate::state::ddc::{self, BucketRow, ClusterRow, Keys, NodeRow};
 use crate::state::Snapshot;
 use serde::de::DeserializeOwned;
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use std::collections::{HashMap, HashSet};
-
-fn doc<T: DeserializeOwned>(r: &sqlx::postgres::PgRow, table: &'static str) -> Result<T, StoreError> {
-    let value: serde_json::Value = r.try_get("doc")?;
-    serde_json::from_value(value).map_err(|_| StoreError::Corrupt(table))
-}
-
-fn json<T: serde::Serialize>(row: &T) -> serde_json::Value {
-    serde_json::to_value(row).expect("mirror rows serialize")
-}
 
 /// Loads `ids` of `table` (keyed by `id_column`) as documents, each set `None` first.
 async fn load_docs<T: DeserializeOwned>(

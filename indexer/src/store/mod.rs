@@ -83,3 +83,17 @@ pub(crate) fn to_i64(v: u64) -> i64 {
 pub(crate) fn parse_planck(text: &str, table: &'static str) -> Result<u128, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(table))
 }
+
+/// A row's `doc` column (a JSON document the fold wrote) as the row type `T`.
+pub(crate) fn doc<T: serde::de::DeserializeOwned>(
+    r: &sqlx::postgres::PgRow,
+    table: &'static str,
+) -> Result<T, StoreError> {
+    let value: serde_json::Value = r.try_get("doc")?;
+    serde_json::from_value(value).map_err(|_| StoreError::Corrupt(table))
+}
+
+/// A row type as the JSON document its `doc` column holds.
+pub(crate) fn json<T: serde::Serialize>(row: &T) -> serde_json::Value {
+    serde_json::to_value(row).expect("mirror rows serialize")
+}
