@@ -4,8 +4,9 @@ use crate::ChainError;
 use std::str::FromStr;
 use subxt_signer::{sr25519::Keypair, SecretUri};
 
-/// A 32-byte account id; `Display` prints SS58 (prefix 42), `FromStr` parses SS58.
-pub type AccountId = subxt::utils::AccountId32;
+/// A 32-byte account id; `Display` prints SS58 (prefix 42), `FromStr` parses SS58
+/// (`osiris_payments::AccountId`, the one account type off chain).
+pub use osiris_payments::AccountId;
 
 /// An sr25519 key pair that signs extrinsics.
 pub type Signer = Keypair;
@@ -21,7 +22,12 @@ pub fn signer_from_uri(uri: &str) -> Result<Signer, ChainError> {
 
 /// The account id of a signer.
 pub fn account_of(signer: &Signer) -> AccountId {
-    signer.public_key().to_account_id()
+    AccountId(signer.public_key().0)
+}
+
+/// The same 32 bytes as subxt's account id, for extrinsics and storage keys.
+pub fn to_subxt(account: &AccountId) -> subxt::utils::AccountId32 {
+    subxt::utils::AccountId32(account.0)
 }
 
 /// Parses an SS58 account id, or a secret URI such as `//Bob` (for dev accounts) whose account is meant.
@@ -36,13 +42,12 @@ pub fn parse_account(text: &str) -> Result<AccountId, ChainError> {
 
 /// The same 32 bytes as an ink! account id, for encoding contract arguments.
 pub fn to_ink(account: &AccountId) -> osiris_contract_types::AccountId {
-    osiris_contract_types::AccountId::from(account.0)
+    account.to_ink()
 }
 
 /// The same 32 bytes as a subxt account id.
 pub fn from_ink(account: &osiris_contract_types::AccountId) -> AccountId {
-    let bytes: &[u8; 32] = account.as_ref();
-    AccountId::from(*bytes)
+    AccountId::from_ink(account)
 }
 
 #[cfg(test)]

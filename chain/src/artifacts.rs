@@ -96,7 +96,7 @@ async fn deploy_with(
 ) -> Result<DeployedContract, ChainError> {
     let code_hash = format!("0x{}", hex::encode(blake2_256(&code)));
     // A fresh salt lets the same code be deployed more than once by the same account.
-    let salt = crate::payment::PaymentKey::generate().signer_key()[1..9].to_vec();
+    let salt = osiris_payments::signing::channel::PaymentKey::generate().signer_key()[1..9].to_vec();
     let (address, block) = chain.instantiate(signer, code, data, salt).await?;
     Ok(DeployedContract { address, code_hash, block })
 }

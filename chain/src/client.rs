@@ -167,7 +167,8 @@ impl Chain {
     pub async fn free_balance(&self, account: &AccountId) -> Result<Balance, ChainError> {
         let at = self.api.at_current_block().await.map_err(ChainError::rpc)?;
         let query = runtime::storage().system().account();
-        let info = at.storage().try_fetch(query, (*account,)).await.map_err(ChainError::rpc)?;
+        let info =
+            at.storage().try_fetch(query, (crate::account::to_subxt(account),)).await.map_err(ChainError::rpc)?;
         match info {
             Some(value) => Ok(value
                 .decode()
@@ -264,7 +265,13 @@ impl Chain {
             ref_time: with_margin(gas.ref_time),
             proof_size: with_margin(gas.proof_size),
         };
-        let tx = runtime::transactions().contracts().call(MultiAddress::Id(*contract), value, limit, None, data);
+        let tx = runtime::transactions().contracts().call(
+            MultiAddress::Id(crate::account::to_subxt(contract)),
+            value,
+            limit,
+            None,
+            data,
+        );
         let (block_number, events) = self.submit(signer, &tx).await?;
         Ok(CallOutcome { value: (), gas, block_number, events })
     }
@@ -316,7 +323,7 @@ impl Chain {
             .find_first::<runtime::contracts::events::Instantiated>()
             .ok_or(ChainError::MissingEvent("Contracts::Instantiated"))?
             .map_err(ChainError::rpc)?;
-        Ok((instantiated.contract, block_number))
+        Ok((AccountId(instantiated.contract.0), block_number))
     }
 
     /// Signs and submits `tx`, waits until it is in a finalized block and succeeded;
@@ -333,7 +340,7 @@ impl Chain {
             if let Some(e) = event.decode_fields_as::<runtime::contracts::events::ContractEmitted>() {
                 let e = e.map_err(ChainError::rpc)?;
                 let topics = event.topics().iter().map(|t| t.0).collect();
-                emitted.push(ContractEvent { contract: e.contract, topics, data: e.data });
+                emitted.push(ContractEvent { contract: AccountId(e.contract.0), topics, data: e.data });
             }
         }
         Ok((block_number, emitted))
@@ -380,7 +387,9 @@ impl Chain {
 
     /// Transfers `amount` planck of free balance (to fund fresh accounts in tests and demos).
     pub async fn transfer(&self, signer: &Signer, to: &AccountId, amount: Balance) -> Result<(), ChainError> {
-        let tx = runtime::transactions().balances().transfer_keep_alive(MultiAddress::Id(*to), amount);
+        let tx = runtime::transactions()
+            .balances()
+            .transfer_keep_alive(MultiAddress::Id(crate::account::to_subxt(to)), amount);
         self.submit(signer, &tx).await.map(|_| ())
     }
 }

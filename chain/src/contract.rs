@@ -6,14 +6,10 @@
 //! `Result<R, LangError>` where `R` is the message's return type.
 
 use crate::{AccountId, ChainError};
-use blake2::{digest::consts::U32, Blake2b, Digest};
 use osiris_contract_types::ink::{env::Event, LangError};
 use parity_scale_codec::{Decode, Encode};
 
-/// blake2b-256 of `bytes`, the hash pallet-contracts, ink! and the payment format use.
-pub fn blake2_256(bytes: &[u8]) -> [u8; 32] {
-    Blake2b::<U32>::digest(bytes).into()
-}
+pub use osiris_payments::signing::blake2_256;
 
 /// The ink! selector of a message or constructor: the first 4 bytes of blake2-256 of its name.
 pub fn selector(name: &str) -> [u8; 4] {

@@ -7,13 +7,11 @@
 //! - [`contract`]: ink! message encoding and decoding of results and events;
 //! - [`escrow::Escrow`] and [`registry::Registry`]: typed clients of the two contracts;
 //! - [`deployment::Deployment`]: the JSON file that says where the contracts are;
-//! - [`payment`]: signing and verifying payment-channel authorizations off-chain;
 //! - [`account`]: signers from secret URIs (`//Alice`) and SS58 account ids.
 
 pub mod account;
 pub mod agreements;
 pub mod artifacts;
-pub mod bucket_request;
 pub mod client;
 pub mod contract;
 pub mod contracts_api;
@@ -22,7 +20,6 @@ pub mod deployment;
 pub mod error;
 pub mod escrow;
 pub mod node;
-pub mod payment;
 pub mod registry;
 
 pub use account::{parse_account, AccountId, Signer};
@@ -31,3 +28,4 @@ pub use deployment::Deployment;
 pub use error::{ChainError, ContractError};
 pub use osiris_contract_types as types;
 pub use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce};
+pub use osiris_payments::signing;

@@ -3,7 +3,8 @@
 
 use crate::consumer::ConsumerState;
 use anyhow::Context;
-use osiris_chain::{payment::PaymentKey, ChannelId};
+use osiris_chain::signing::channel::PaymentKey;
+use osiris_chain::ChannelId;
 use osiris_gateway_client::pb::ServiceInfo;
 use osiris_gateway_client::{find_method, AgreementPayer, Api, ChannelPayer, FreeCaller, GatewayClient};
 use osiris_payments::PaymentKind;

@@ -6,7 +6,8 @@ use crate::context::GlobalArgs;
 use crate::directory::{ChannelListing, Directory, GroupListing, Listing};
 use crate::paying::{self, CallSpec, Failure};
 use anyhow::{bail, Context, Result};
-use osiris_chain::{payment::PaymentKey, Balance, BlockNumber, ChannelId};
+use osiris_chain::signing::channel::PaymentKey;
+use osiris_chain::{Balance, BlockNumber, ChannelId};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -93,7 +94,7 @@ async fn open_channel(
     let signer = global.signer()?;
     let now = BlockNumber::try_from(connected.chain.block_number().await?)?;
     let expiration = now.checked_add(open.expires_in).context("expiration overflows a block number")?;
-    let balance = escrow.balance_of(&signer.public_key().to_account_id()).await?;
+    let balance = escrow.balance_of(&osiris_chain::account::account_of(&signer)).await?;
     let (recipient, signer_key) = (&group.payment_recipient, key.signer_key());
     let outcome = if balance >= open.value {
         escrow.open_channel(&signer, signer_key, recipient, &group.id, open.value, expiration).await?

@@ -22,7 +22,8 @@ async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {
     let key_file = market.dir.path().join("charlie.key");
     let key_path = key_file.to_str().unwrap();
     assert!(osiris(&market, &state, CONSUMER, &["key", "generate", "--out", key_path], b"").status.success());
-    let key = osiris_chain::payment::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let key =
+        osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
     let channel = channel_id.to_string();
     let add = ["gateway", "add", "text", "--url", &offer.endpoints[0], "--channel", &channel, "--key-file", key_path];

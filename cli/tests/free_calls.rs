@@ -45,7 +45,8 @@ async fn free_calls_over_tls_then_paid_ones_from_the_same_command() {
     let ca_file = dir.join("ca.pem");
     let trust = [("OSIRIS_CA_FILE", ca_file.to_str().unwrap())];
     assert!(osiris_with(&market, &state, CONSUMER, &[], &["key", "generate", "--out", key_path], b"").status.success());
-    let signer = osiris_chain::payment::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let signer =
+        osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
     let channel = market.open_channel(&actor(CONSUMER), &signer, &offer, 100 * PRICE, 1_000).await.to_string();
     let call = ["call", &url, "Analyze", "--free", "--key-file", key_path, "--channel", &channel];
 

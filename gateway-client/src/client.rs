@@ -9,12 +9,12 @@ use crate::pb::{
 };
 use bytes::{Buf, Bytes};
 use http::uri::PathAndQuery;
-use osiris_chain::payment::PaymentKey;
-use osiris_chain::AccountId;
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::ChannelId;
 use osiris_contract_types::PaymentSignature;
 use osiris_payments::metadata::PaymentHeaders;
+use osiris_payments::signing::channel::PaymentKey;
+use osiris_payments::AccountId;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MethodDescriptor, SerializeOptions};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -106,7 +106,7 @@ impl GatewayClient {
         channel_id: ChannelId,
     ) -> Result<ChannelStateReply, Status> {
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
-        let digest = osiris_chain::payment::channel_state_digest(escrow, channel_id, timestamp);
+        let digest = osiris_payments::signing::channel::channel_state_digest(escrow, channel_id, timestamp);
         let signature = key.sign_digest(&digest).to_vec();
         let mut client = PaymentChannelStateClient::new(self.channel.clone());
         Ok(client.get_channel_state(ChannelStateRequest { channel_id, timestamp, signature }).await?.into_inner())
@@ -121,7 +121,7 @@ impl GatewayClient {
         agreement_id: &AgreementId,
     ) -> Result<AgreementStateReply, Status> {
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
-        let digest = osiris_chain::agreements::agreement_state_digest(contract, agreement_id, timestamp);
+        let digest = osiris_payments::signing::agreement::agreement_state_digest(contract, agreement_id, timestamp);
         let signature = key.sign_digest(&digest).to_vec();
         let mut client = AgreementStateClient::new(self.channel.clone());
         let request = AgreementStateRequest { agreement_id: agreement_id.to_vec(), timestamp, signature };
@@ -131,8 +131,9 @@ impl GatewayClient {
     /// A compute job request for `agreement_id`, signed now by the consumer `key`.
     fn job_request(key: &PaymentKey, contract: &AccountId, agreement_id: &AgreementId) -> JobRequest {
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
-        let signature =
-            key.sign_digest(&osiris_chain::agreements::job_digest(contract, agreement_id, timestamp)).to_vec();
+        let signature = key
+            .sign_digest(&osiris_payments::signing::agreement::job_digest(contract, agreement_id, timestamp))
+            .to_vec();
         JobRequest { agreement_id: agreement_id.to_vec(), timestamp, signature }
     }
 

@@ -3,9 +3,9 @@
 
 use crate::client::ClientError;
 use crate::pb::ChannelStateReply;
-use osiris_chain::payment::PaymentKey;
-use osiris_chain::AccountId;
 use osiris_contract_types::{Balance, ChannelId, Nonce};
+use osiris_payments::signing::channel::PaymentKey;
+use osiris_payments::AccountId;
 use osiris_payments::{Payment, PaymentKind};
 
 /// One consumer's payment channel: signs the next authorization for each call.
@@ -96,7 +96,7 @@ impl AgreementPayer {
             agreement_id: self.agreement_id,
             units: self.units,
             amount: self.amount,
-            signature: osiris_chain::agreements::sign_metering(
+            signature: osiris_payments::signing::agreement::sign_metering(
                 &self.key,
                 &self.contract,
                 &self.agreement_id,
@@ -137,8 +137,12 @@ impl FreeCaller {
                 Err(seen) => last = seen,
             }
         };
-        let digest =
-            osiris_chain::payment::free_call_digest(&self.escrow, &self.org_id, &self.service_id, timestamp_ms);
+        let digest = osiris_payments::signing::channel::free_call_digest(
+            &self.escrow,
+            &self.org_id,
+            &self.service_id,
+            timestamp_ms,
+        );
         osiris_payments::free_calls::FreeCall { timestamp_ms, signature: self.key.sign_digest(&digest) }
     }
 }

@@ -6,7 +6,7 @@
 //! Every client computes the same nodes from the cluster's vnode → node map.
 //!
 //! **Requests**: each carries the bucket, the key and a timestamp, signed by the caller's
-//! account key (`osiris_chain::bucket_request`), in the metadata the node gateways check
+//! account key (`osiris_payments::signing::bucket`), in the metadata the node gateways check
 //! (`osiris_payments::buckets`). A put goes to every replica and succeeds only when all
 //! stored the object; a get asks the replicas in order and falls back to the next one when
 //! a node is down or lacks the object; a list merges what the cluster's reachable nodes
@@ -16,10 +16,10 @@ use crate::pb::storage::object_store_client::ObjectStoreClient;
 use crate::pb::storage::{Chunk, DeleteRequest, GetRequest, ListRequest, ObjectInfo};
 use crate::GatewayClient;
 use futures_util::StreamExt;
-use osiris_chain::bucket_request::RequestKey;
-use osiris_chain::AccountId;
 use osiris_contract_types::ddc::{BucketId, NodeId};
 use osiris_payments::buckets::{check_key, BucketOp, BucketRequest};
+use osiris_payments::signing::bucket::RequestKey;
+use osiris_payments::AccountId;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,7 +36,7 @@ pub const DEFAULT_REPLICAS: usize = 2;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("object key: {0}")]
-    BadKey(String),
+    BadKey(#[from] osiris_payments::buckets::BadKey),
     #[error("the cluster has no vnodes")]
     NoVnodes,
     #[error("node {0} is in the cluster but not among the known nodes")]

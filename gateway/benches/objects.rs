@@ -11,9 +11,9 @@
 //! Environment: `OSIRIS_BENCH_OBJECTS` (default 64), `OSIRIS_BENCH_OBJECT_KIB` (default 1024).
 
 use bytes::Bytes;
-use osiris_chain::bucket_request::RequestKey;
 use osiris_e2e::{actor, actor_account, spawn_object_store, Market, UNIT};
 use osiris_gateway_client::storage::{Source, Storage};
+use osiris_payments::signing::bucket::RequestKey;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

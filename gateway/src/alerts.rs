@@ -268,7 +268,7 @@ impl Alerts {
         }
         let (first_calls, first_errors) = window.front().map_or((calls, errors), |&(_, c, e)| (c, e));
         let unclaimed = if c.unclaimed_over_planck > 0 || c.expiry_warning_blocks > 0 {
-            match osiris_payments::claims::unclaimed(&self.pool, &self.recipient, &self.group_id).await {
+            match osiris_ledger::claims::unclaimed(&self.pool, &self.recipient, &self.group_id).await {
                 Ok(channels) => Some(channels),
                 Err(e) => {
                     tracing::warn!("alerts: reading unclaimed payments: {e}");
@@ -309,7 +309,7 @@ pub struct Inputs {
     pub window_calls: u64,
     pub window_errors: u64,
     /// Unclaimed money per channel (`None`: not read).
-    pub unclaimed: Option<Vec<osiris_payments::claims::Unclaimed>>,
+    pub unclaimed: Option<Vec<osiris_ledger::claims::Unclaimed>>,
     pub finalized_block: u64,
     /// The last periodic claim's error.
     pub claim_failure: Option<String>,
@@ -386,7 +386,7 @@ pub fn evaluate(c: &AlertConfig, inputs: &Inputs) -> Findings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use osiris_payments::claims::Unclaimed;
+    use osiris_ledger::claims::Unclaimed;
 
     fn names(findings: &Findings) -> Vec<&'static str> {
         let mut names: Vec<_> = findings.keys().copied().collect();

@@ -13,13 +13,14 @@ use crate::channels::ChannelCache;
 use crate::free_calls::FreeCalls;
 use crate::limits::RateLimits;
 use osiris_chain::AccountId;
+use osiris_ledger::versioned::Pending;
+use osiris_ledger::MeteringStore;
+use osiris_ledger::PaymentStore;
 use osiris_mirror::AgreementFacts;
 use osiris_payments::free_calls::FreeCall;
 use osiris_payments::metering::{decide_metered, id_text, MeteringRecord, MeteringState, ServiceTerms};
-use osiris_payments::metering_store::MeteringStore;
 use osiris_payments::rule::may_pass_on_newer_state;
-use osiris_payments::store::{PaymentStore, Pending};
-use osiris_payments::{decide, ChannelFacts, Payment, Refusal, Terms};
+use osiris_payments::{decide, ChannelFacts, Payment, PaymentState, Refusal, Terms};
 use std::sync::Arc;
 
 /// Decides whether a call is paid for.
@@ -87,13 +88,13 @@ impl Authorizer {
         }
         self.limits.consumer_call(&facts.signer)?;
         let terms = self.channels.terms(self.expiry_threshold);
-        let mut stored = self.payments.cached(payment.channel_id);
+        let mut stored = self.payments.cached(&payment.channel_id);
         let next = match decide(&payment, &facts, stored.as_ref(), &terms) {
             Ok(next) => next,
             Err(refusal) if !may_pass_on_newer_state(&refusal) => return Err(refusal),
             Err(_) => {
                 // Another replica or a claim may have moved the nonce on: look once more.
-                stored = self.payments.load(payment.channel_id, facts.nonce).await?;
+                stored = self.payments.load(&payment.channel_id, &facts).await?;
                 decide(&payment, &facts, stored.as_ref(), &terms)?
             }
         };
@@ -145,13 +146,13 @@ impl Authorizer {
     /// the call once it is durable.
     pub async fn commit_metered(&self, checked: CheckedRecord) -> Result<MeteringState, Refusal> {
         let CheckedRecord { record, facts, terms, .. } = checked;
-        self.metering.accept(&record, &facts, &terms).await
+        self.metering.accept(record, facts, terms).await
     }
 
     /// Verifies the signature (unless the stored state already holds this authorization)
     /// and submits the payment to the store; the returned [`Pending`] resolves once it is
     /// committed, or refused by the store's own decision.
-    pub fn commit(&self, checked: Checked) -> Result<Pending, Refusal> {
+    pub fn commit(&self, checked: Checked) -> Result<Pending<PaymentState>, Refusal> {
         let Checked { payment, facts, terms, unverified, .. } = checked;
         if unverified && !payment.is_signed_by(&facts.signer, &self.escrow) {
             return Err(Refusal::BadSignature {

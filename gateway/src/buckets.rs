@@ -15,7 +15,7 @@
 
 use osiris_chain::AccountId;
 use osiris_contract_types::ddc::{BucketId, NodeId};
-use osiris_payments::bucket_usage::{self, UsageDelta};
+use osiris_ledger::bucket_usage::{self, UsageDelta};
 use osiris_payments::buckets::{decide_bucket, BucketOp, BucketRequest, NodeTerms};
 use osiris_payments::Refusal;
 use serde::{Deserialize, Serialize};

@@ -65,7 +65,7 @@
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-pub use osiris_payments::store::Durability;
+pub use osiris_ledger::Durability;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

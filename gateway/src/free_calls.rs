@@ -4,7 +4,8 @@
 
 use osiris_chain::AccountId;
 use osiris_contract_types::SignerKey;
-use osiris_payments::free_call_store::FreeCallStore;
+use osiris_ledger::FreeCallStore;
+use osiris_payments::deal::CheckedFreeCall;
 use osiris_payments::free_calls::{FreeCall, FreeCallState, FreeCallTerms};
 use osiris_payments::Refusal;
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,7 @@ impl FreeCalls {
             freshness_ms: self.config.freshness_ms,
             now_ms,
         };
-        self.store.accept(caller, call.timestamp_ms, &terms).await
+        let call = CheckedFreeCall { caller: *caller, timestamp_ms: call.timestamp_ms };
+        self.store.accept(call, std::sync::Arc::new(()), terms).await
     }
 }

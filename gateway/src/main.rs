@@ -9,8 +9,8 @@ use clap::Parser;
 use osiris_chain::agreements::Agreements;
 use osiris_gateway::config::Config;
 use osiris_gateway::front;
-use osiris_payments::claims::Claimer;
-use osiris_payments::settlements::Settler;
+use osiris_ledger::claims::Claimer;
+use osiris_ledger::settlements::Settler;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +73,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer };
         let interval = Duration::from_secs(config.claim_interval_secs);
         let vitals = started.gateway.vitals.clone();
-        tokio::spawn(osiris_payments::claims::claim_periodically(claimer, interval, shutdown.clone(), move |result| {
+        tokio::spawn(osiris_ledger::claims::claim_periodically(claimer, interval, shutdown.clone(), move |result| {
             vitals.claim(result.err().map(|e| e.to_string()))
         }));
         if let Some(agreements) = &started.deployment.agreements {
@@ -82,7 +82,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
                 agreements: Agreements::new(started.chain.clone(), agreements.address),
                 signer: started.recipient_signer.clone().expect("checked above"),
             };
-            tokio::spawn(osiris_payments::settlements::settle_periodically(settler, interval, shutdown.clone()));
+            tokio::spawn(osiris_ledger::settlements::settle_periodically(settler, interval, shutdown.clone()));
         }
     }
 

@@ -26,9 +26,9 @@ use crate::refusal;
 use http::{HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use osiris_contract_types::Balance;
+use osiris_ledger::versioned::Pending;
 use osiris_payments::buckets::{BucketOp, OBJECT_STORE_PATH};
-use osiris_payments::store::Pending;
-use osiris_payments::{CallPayment, Refusal};
+use osiris_payments::{CallPayment, PaymentState, Refusal};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -209,7 +209,7 @@ impl Gateway {
 #[allow(clippy::large_enum_variant)]
 enum Commit {
     /// A channel payment handed to the payment store's batcher, and what it charges.
-    Channel(Pending, Balance),
+    Channel(Pending<PaymentState>, Balance),
     /// A metering record, written by the metering store when awaited.
     Metered(CheckedRecord),
     /// A free call, already counted.
@@ -321,7 +321,7 @@ impl From<Refusal> for Refused {
 }
 
 /// Waits for the payment store's answer on a submitted payment.
-async fn committed(pending: Pending) -> Result<(), Refusal> {
+async fn committed(pending: Pending<PaymentState>) -> Result<(), Refusal> {
     match pending.await {
         Ok(outcome) => outcome.map(drop),
         Err(_) => Err(Refusal::Unavailable("the payment store stopped before answering".into())),

@@ -22,10 +22,10 @@ use crate::tls::ReloadingCert;
 use osiris_chain::agreements::Agreements;
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
+use osiris_ledger::{
+    Durability, FreeCallStore, FreeCallTable, MeteringStore, MeteringTable, PaymentStore, PaymentTable,
+};
 use osiris_mirror::MirrorError;
-use osiris_payments::free_call_store::FreeCallStore;
-use osiris_payments::metering_store::MeteringStore;
-use osiris_payments::store::PaymentStore;
 use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
 use std::time::Duration;
@@ -170,8 +170,8 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             (cache, Some(Arc::new(node)))
         }
     };
-    let metering = MeteringStore::new(pool.clone(), config.payment_durability);
-    let payments = PaymentStore::new(pool, config.payment_durability);
+    let metering = MeteringStore::new(MeteringTable, pool.clone(), config.payment_durability);
+    let payments = PaymentStore::new(PaymentTable, pool, config.payment_durability);
     let agreements_contract = deployment.agreements.as_ref().map(|a| a.address);
 
     let api = if svc.proto_files.is_empty() {
@@ -256,7 +256,12 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         limits: Arc::new(RateLimits::new(config.rate_limit)),
         free_calls: FreeCalls {
             config: config.free_calls,
-            store: FreeCallStore::new(payments.pool().clone(), svc.org_id.clone(), svc.service_id.clone()),
+            store: FreeCallStore::new(
+                FreeCallTable { org_id: svc.org_id.clone(), service_id: svc.service_id.clone() },
+                payments.pool().clone(),
+                // Strict, as before: a count lost in a crash would hand out its free calls again.
+                Durability::Strict,
+            ),
             escrow,
             org_id: svc.org_id.clone(),
             service_id: svc.service_id.clone(),

@@ -11,9 +11,9 @@ use crate::pb::{
 use osiris_chain::AccountId;
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::PaymentSignature;
+use osiris_ledger::MeteringStore;
+use osiris_ledger::PaymentStore;
 use osiris_mirror::AgreementFacts;
-use osiris_payments::metering_store::MeteringStore;
-use osiris_payments::store::PaymentStore;
 use osiris_payments::{PaymentState, Refusal};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -46,12 +46,12 @@ impl PaymentChannelState for ChannelStateService {
         if !self.channels.is_ours(&facts) {
             return Err(Status::permission_denied(format!("channel {channel_id} is not paid to this gateway's group")));
         }
-        let digest = osiris_chain::payment::channel_state_digest(&self.escrow, channel_id, timestamp);
-        if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.signer) {
+        let digest = osiris_payments::signing::channel::channel_state_digest(&self.escrow, channel_id, timestamp);
+        if osiris_payments::signing::channel::recover_signer(&signature, &digest).ok() != Some(facts.signer) {
             return Err(Status::unauthenticated("the request is not signed by the channel's signer"));
         }
         let stored =
-            self.payments.load(channel_id, facts.nonce).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
+            self.payments.load(&channel_id, &facts).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
         // Nothing accepted at the channel's current nonce yet: the mirror's nonce, nothing signed.
         let state =
             stored.filter(|s| s.nonce >= facts.nonce).unwrap_or_else(|| PaymentState::fresh(channel_id, facts.nonce));
@@ -125,7 +125,7 @@ pub(crate) async fn signed_by_consumer(
     let contract = contract.ok_or_else(|| unknown_agreement(agreement_id))?;
     let facts = agreement_facts(channels, agreement_id).await?;
     let digest = digest(contract, agreement_id, timestamp);
-    if osiris_chain::payment::recover_signer(&signature, &digest).ok() != Some(facts.consumer_key) {
+    if osiris_payments::signing::channel::recover_signer(&signature, &digest).ok() != Some(facts.consumer_key) {
         return Err(Status::unauthenticated("the request is not signed by the agreement's consumer key"));
     }
     Ok(facts)
@@ -148,11 +148,12 @@ impl AgreementState for AgreementStateService {
     ) -> Result<Response<AgreementStateReply>, Status> {
         let AgreementStateRequest { agreement_id, timestamp, signature } = request.into_inner();
         let agreement_id = parse_agreement_id(agreement_id)?;
-        let digest = osiris_chain::agreements::agreement_state_digest;
+        let digest = osiris_payments::signing::agreement::agreement_state_digest;
         let facts =
             signed_by_consumer(&self.channels, self.contract.as_ref(), &agreement_id, timestamp, signature, digest)
                 .await?;
-        let stored = self.metering.load(&agreement_id).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
+        let stored =
+            self.metering.load(&agreement_id, &facts).await.map_err(|e| crate::refusal::status(&Refusal::from(e)))?;
         // The chain's settled record is the floor (e.g. settled from another store).
         let (units, amount, signature, calls) = match stored {
             Some(s) if s.units >= facts.metered_units => (s.units, s.amount, s.signature.to_vec(), s.calls),

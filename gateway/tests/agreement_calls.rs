@@ -5,13 +5,13 @@
 //! record is refused with its own status and stores nothing; Bob settles exactly what
 //! Charlie signed, settling again pays nothing, and after the release calls are refused.
 
-use osiris_chain::agreements::sign_agreement;
-use osiris_chain::payment::PaymentKey;
 use osiris_chain::types::agreements::{AgreementState, ConditionKind, Metering};
 use osiris_e2e::{actor, actor_account, condition, example_service, spawn_primes, Market, CONSUMER, PROVIDER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{find_method, AgreementPayer, Api, GatewayClient};
-use osiris_payments::settlements::Settler;
+use osiris_ledger::settlements::Settler;
+use osiris_payments::signing::agreement::sign_agreement;
+use osiris_payments::signing::channel::PaymentKey;
 use osiris_payments::MeteringRecord;
 use serde_json::json;
 use tonic::Code;

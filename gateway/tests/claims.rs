@@ -7,7 +7,7 @@ use osiris_e2e::{
 };
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{ChannelPayer, GatewayClient};
-use osiris_payments::claims::claim_periodically;
+use osiris_ledger::claims::claim_periodically;
 use prost::Message;
 use std::time::{Duration, Instant};
 

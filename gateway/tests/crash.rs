@@ -81,7 +81,14 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
         let payer = payers.iter().find(|p| p.channel_id == channel_id).unwrap();
         let signature: [u8; 65] = signature.try_into().unwrap();
         assert!(
-            osiris_chain::payment::is_authorized(&signature, &payer.key.signer_key(), &escrow, channel_id, 0, amount),
+            osiris_payments::signing::channel::is_authorized(
+                &signature,
+                &payer.key.signer_key(),
+                &escrow,
+                channel_id,
+                0,
+                amount
+            ),
             "the stored signature authorizes the stored amount"
         );
     }

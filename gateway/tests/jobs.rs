@@ -6,8 +6,6 @@
 //! refused; a job is killed at its time limit; and a job running when the gateway is
 //! killed is reported failed, not lost, when it comes back.
 
-use osiris_chain::agreements::{files_hash, sign_agreement, sign_input};
-use osiris_chain::payment::PaymentKey;
 use osiris_chain::types::agreements::{AgreementId, AgreementState, ConditionKind};
 use osiris_e2e::{
     actor, actor_account, condition, gateway_when_up, spawn_gateway_process, Market, CONSUMER, PROVIDER, UNIT,
@@ -15,6 +13,8 @@ use osiris_e2e::{
 use osiris_gateway::config::{ServiceConfig, ServiceType};
 use osiris_gateway_client::pb::Job;
 use osiris_gateway_client::GatewayClient;
+use osiris_payments::signing::agreement::{files_hash, sign_agreement, sign_input};
+use osiris_payments::signing::channel::PaymentKey;
 use std::time::{Duration, Instant};
 use tonic::Code;
 

@@ -6,11 +6,11 @@
 
 use osiris_contract_types::agreements::{AgreementState, ConditionKind, ConditionState};
 use osiris_e2e::TestDatabase;
+use osiris_ledger::Durability;
+use osiris_ledger::{MeteringStore, MeteringTable};
 use osiris_mirror::agreements::ConditionFacts;
 use osiris_mirror::AgreementFacts;
 use osiris_payments::metering::ServiceTerms;
-use osiris_payments::metering_store::MeteringStore;
-use osiris_payments::store::Durability;
 use osiris_payments::{MeteringRecord, Refusal};
 use std::collections::HashSet;
 
@@ -71,14 +71,17 @@ async fn race(durability: Durability) {
     let db = TestDatabase::create().await;
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     osiris_mirror::migrate(&pool).await.unwrap();
-    let replicas = [MeteringStore::new(pool.clone(), durability), MeteringStore::new(pool.clone(), durability)];
-    let (facts, terms) = (facts(), terms());
+    let replicas = [
+        MeteringStore::new(MeteringTable, pool.clone(), durability),
+        MeteringStore::new(MeteringTable, pool.clone(), durability),
+    ];
+    let (facts, terms) = (std::sync::Arc::new(facts()), terms());
     let run = |store: MeteringStore, order: Vec<u64>| {
         let (facts, terms) = (facts.clone(), terms.clone());
         async move {
             let mut accepted = Vec::new();
             for units in order {
-                match store.accept(&record(units), &facts, &terms).await {
+                match store.accept(record(units), facts.clone(), terms.clone()).await {
                     Ok(state) => accepted.push(state.units),
                     Err(Refusal::ReplayedRecord { .. }) => {}
                     Err(other) => panic!("record {units}: {other}"),
@@ -110,7 +113,7 @@ async fn race(durability: Durability) {
     assert!(distinct.contains(&RECORDS));
     // A replay of the last record, at either replica, is refused.
     for store in &replicas {
-        let replay = store.accept(&record(highest), &facts, &terms).await;
+        let replay = store.accept(record(highest), facts.clone(), terms.clone()).await;
         assert!(matches!(replay, Err(Refusal::ReplayedRecord { .. })), "{replay:?}");
     }
 }

@@ -99,7 +99,7 @@ async fn the_metrics_count_what_the_gateway_did() {
     // Periodic claims count their results and the planck they claimed.
     let stop = tokio_util::sync::CancellationToken::new();
     let claims = market.claimer();
-    tokio::spawn(osiris_payments::claims::claim_periodically(claims, Duration::from_millis(100), stop.clone(), |_| {}));
+    tokio::spawn(osiris_ledger::claims::claim_periodically(claims, Duration::from_millis(100), stop.clone(), |_| {}));
     while sample(&handle.render(), r#"osiris_gateway_claims_total{result="ok"}"#) != Some(1.0) {
         assert!(started.elapsed() < Duration::from_secs(30), "{}", handle.render());
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -4,7 +4,7 @@
 //! database (two replicas) racing on the same channels never accept an authorization twice.
 
 use osiris_e2e::TestDatabase;
-use osiris_payments::store::{Durability, PaymentStore};
+use osiris_ledger::{Durability, PaymentStore, PaymentTable};
 use osiris_payments::{ChannelFacts, Payment, PaymentKind, PaymentState, Refusal, Terms};
 use std::sync::Arc;
 
@@ -38,7 +38,7 @@ async fn accept(store: &PaymentStore, p: &Payment) -> Result<PaymentState, Refus
 async fn store_on(url: &str) -> (sqlx::PgPool, PaymentStore) {
     let pool = sqlx::PgPool::connect(url).await.unwrap();
     osiris_mirror::migrate(&pool).await.unwrap();
-    (pool.clone(), PaymentStore::new(pool, Durability::Strict))
+    (pool.clone(), PaymentStore::new(PaymentTable, pool, Durability::Strict))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,21 +39,21 @@ async fn main() {
     let per_batch = env_or("BENCH_CALLS_PER_BATCH", 50);
     let osiris = Osiris::start().await;
     let escrow = osiris.escrow();
-    let (bob, charlie) = (actor("//Bob"), actor("//Charlie").public_key().to_account_id());
+    let (bob, charlie) = (actor("//Bob"), osiris_chain::account::account_of(&actor("//Charlie")));
     escrow.deposit(&bob, 1_000 * UNIT).await.unwrap();
 
     // Real events: batches of escrow transfers, one extrinsic (and block) per batch.
     let data = message("transfer", (to_ink(&charlie), 1u128));
     let gas = osiris
         .chain
-        .dry_run(&bob.public_key().to_account_id(), escrow.address(), 0, data.clone())
+        .dry_run(&osiris_chain::account::account_of(&bob), escrow.address(), 0, data.clone())
         .await
         .unwrap()
         .gas_required;
     let call = || {
         runtime_types::contracts_node_runtime::RuntimeCall::Contracts(
             runtime_types::pallet_contracts::pallet::Call::call {
-                dest: MultiAddress::Id(*escrow.address()),
+                dest: MultiAddress::Id(osiris_chain::account::to_subxt(escrow.address())),
                 value: 0,
                 gas_limit: runtime_types::sp_weights::weight_v2::Weight {
                     ref_time: gas.ref_time * 2,
@@ -177,7 +177,7 @@ async fn main() {
     });
     // Finalization as the node announces it to the submitter (`InFinalizedBlock`).
     let transfer = runtime::transactions().contracts().call(
-        MultiAddress::Id(*escrow.address()),
+        MultiAddress::Id(osiris_chain::account::to_subxt(escrow.address())),
         0,
         runtime_types::sp_weights::weight_v2::Weight { ref_time: gas.ref_time * 2, proof_size: gas.proof_size * 2 },
         None,

@@ -201,13 +201,14 @@ impl Follower {
             let event = event.map_err(|e| rpc(&e))?;
             let Some(emitted) = event.decode_fields_as::<ContractEmitted>() else { continue };
             let emitted = emitted.map_err(|e| rpc(&e))?;
-            let kind = if emitted.contract == self.registry {
+            let contract = osiris_chain::AccountId(emitted.contract.0);
+            let kind = if contract == self.registry {
                 ContractKind::Registry
-            } else if emitted.contract == self.escrow {
+            } else if contract == self.escrow {
                 ContractKind::Escrow
-            } else if self.agreements.as_ref() == Some(&emitted.contract) {
+            } else if self.agreements.as_ref() == Some(&contract) {
                 ContractKind::Agreements
-            } else if self.ddc.as_ref() == Some(&emitted.contract) {
+            } else if self.ddc.as_ref() == Some(&contract) {
                 ContractKind::Ddc
             } else {
                 continue;

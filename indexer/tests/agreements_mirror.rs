@@ -6,10 +6,11 @@
 mod common;
 
 use common::{deployment_file, Indexer};
+use osiris_chain::signing::agreement::{sign_input, sign_metering};
+use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::{
     account::{from_ink, to_ink},
-    agreements::{sign_input, sign_metering, Agreements},
-    payment::PaymentKey,
+    agreements::Agreements,
     types::agreements::{AgreementId, ConditionKind, ConditionState, Metering},
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
 };

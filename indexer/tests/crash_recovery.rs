@@ -4,7 +4,7 @@
 mod common;
 
 use common::{deployment_file, Indexer};
-use osiris_chain::payment::PaymentKey;
+use osiris_chain::signing::channel::PaymentKey;
 use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, Row};

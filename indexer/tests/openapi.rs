@@ -6,10 +6,10 @@
 mod common;
 
 use common::{deployment_file, Indexer};
+use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::types::agreements::{ConditionKind, ConditionSpec};
 use osiris_chain::{
     account::to_ink,
-    payment::PaymentKey,
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     AccountId,
 };

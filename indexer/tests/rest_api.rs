@@ -4,9 +4,9 @@
 mod common;
 
 use common::{deployment_file, Indexer};
+use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::{
     account::to_ink,
-    payment::PaymentKey,
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     AccountId, Balance,
 };

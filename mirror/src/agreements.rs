@@ -2,43 +2,15 @@
 //! (migrations/0004): what a gateway needs to decide an agreement-backed call.
 //!
 //! The indexer writes each agreement as a JSON document (`doc`) beside its filter columns;
-//! the names of states and condition kinds below are the ones it writes
-//! ([`kind_name`], [`state_name`]), declared here once for both sides.
+//! the names of states and condition kinds are the ones it writes ([`kind_name`],
+//! [`state_name`], declared once in `osiris_payments::facts` for both sides).
 
 use crate::{parse_planck, to_u64, MirrorError};
 use osiris_contract_types::agreements::{AgreementId, AgreementState, ConditionKind, ConditionState};
-use osiris_contract_types::{Balance, BlockNumber, SignerKey};
+use osiris_contract_types::{BlockNumber, SignerKey};
+pub use osiris_payments::facts::{condition_state_name, kind_name, state_name, AgreementFacts, ConditionFacts};
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::Row;
-
-/// A condition kind as the mirror and the API name it.
-pub fn kind_name(kind: ConditionKind) -> &'static str {
-    match kind {
-        ConditionKind::LockPayment => "lock_payment",
-        ConditionKind::InputAgreed => "input_agreed",
-        ConditionKind::AccessGranted => "access_granted",
-        ConditionKind::ReleasePayment => "release_payment",
-    }
-}
-
-/// An agreement state as the mirror and the API name it.
-pub fn state_name(state: AgreementState) -> &'static str {
-    match state {
-        AgreementState::Active => "active",
-        AgreementState::Fulfilled => "fulfilled",
-        AgreementState::Refunded => "refunded",
-        AgreementState::Terminated => "terminated",
-    }
-}
-
-/// A condition state as the mirror and the API name it.
-pub fn condition_state_name(state: ConditionState) -> &'static str {
-    match state {
-        ConditionState::Unfulfilled => "unfulfilled",
-        ConditionState::Fulfilled => "fulfilled",
-        ConditionState::Aborted => "aborted",
-    }
-}
 
 fn parse_kind(text: &str) -> Result<ConditionKind, MirrorError> {
     [
@@ -64,42 +36,6 @@ fn parse_condition_state(text: &str) -> Result<ConditionState, MirrorError> {
         .into_iter()
         .find(|s| condition_state_name(*s) == text)
         .ok_or_else(|| MirrorError::Malformed { field: "agreements.doc.conditions.state", value: text.into() })
-}
-
-/// A condition of an agreement, as far as calls depend on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConditionFacts {
-    pub kind: ConditionKind,
-    pub state: ConditionState,
-    /// Last block at which it may be fulfilled; after it the consumer may take a refund.
-    pub deadline: BlockNumber,
-}
-
-/// One agreement as the mirror last saw it (at a finalized block), with its offer's metering.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgreementFacts {
-    pub agreement_id: AgreementId,
-    /// SS58.
-    pub consumer: String,
-    /// The consumer's compressed secp256k1 key: it signs the metering records.
-    pub consumer_key: SignerKey,
-    /// SS58: the account paid by settlements and the release.
-    pub provider: String,
-    pub org_id: String,
-    pub service_id: String,
-    pub state: AgreementState,
-    /// Planck locked now (what settlements can still pay).
-    pub locked: Balance,
-    /// Cumulative units and planck of the last metering record settled on chain.
-    pub metered_units: u64,
-    pub metered_amount: Balance,
-    /// Planck per unit when the offer is metered; `None` for a flat-priced offer.
-    pub price_per_unit: Option<Balance>,
-    /// The offer's metering unit (e.g. `call`), when metered.
-    pub metering_unit: Option<String>,
-    pub conditions: Vec<ConditionFacts>,
-    /// Block that last changed the agreement.
-    pub updated_block: u64,
 }
 
 const SELECT: &str = "\

@@ -1,30 +1,10 @@
 //! Escrow payment channels as the mirror's `channels` table holds them.
 
 use crate::{parse_planck, to_u64, MirrorError};
-use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce, SignerKey};
+use osiris_contract_types::{BlockNumber, ChannelId, SignerKey};
+pub use osiris_payments::facts::ChannelFacts;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::Row;
-
-/// One escrow channel as the mirror last saw it (at a finalized block).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelFacts {
-    pub channel_id: ChannelId,
-    /// SS58.
-    pub sender: String,
-    /// SS58.
-    pub recipient: String,
-    /// The 33-byte compressed secp256k1 key that signs the channel's payments.
-    pub signer: SignerKey,
-    pub group_id: String,
-    /// Planck locked in the channel.
-    pub value: Balance,
-    /// The nonce the next claim is for (moved on by each claim).
-    pub nonce: Nonce,
-    /// Block from which the sender may take the channel's value back.
-    pub expiration: BlockNumber,
-    /// Block that last changed the channel.
-    pub updated_block: u64,
-}
 
 const COLUMNS: &str =
     "channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, updated_block";

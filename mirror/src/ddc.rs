@@ -6,6 +6,7 @@
 use crate::{parse_planck, planck_text, to_u64, MirrorError};
 use osiris_contract_types::ddc::{BucketId, ClusterId, NodeId, Resource};
 use osiris_contract_types::{Balance, BlockNumber};
+pub use osiris_payments::facts::{BucketAccess, BucketFacts};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
@@ -86,43 +87,17 @@ pub struct BucketRow {
     pub created: Position,
 }
 
-/// What a node gateway needs to decide a request within a bucket, as the mirror saw it at
-/// `finalized_block`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BucketFacts {
-    pub bucket: BucketRow,
-    /// The node each of the bucket's cluster's vnodes is mapped onto.
-    pub vnodes: Vec<NodeId>,
-    /// The owner's deposit, planck.
-    pub owner_deposit: Balance,
-    /// `(rent per block, settled until)` of every bucket the owner pays for, this one included.
-    pub owner_buckets: Vec<(Balance, BlockNumber)>,
-    /// The indexer's cursor.
-    pub finalized_block: u64,
-}
-
-impl BucketFacts {
-    /// The mirror's finalized block as a contract block number.
-    pub fn now(&self) -> BlockNumber {
-        BlockNumber::try_from(self.finalized_block).unwrap_or(BlockNumber::MAX)
-    }
-
-    /// The block up to which (excluding) the owner's deposit covers the rent of all its
-    /// buckets, as the contract's `bucket` query computes it; `BlockNumber::MAX` when the
-    /// owner pays no rent.
-    pub fn rent_covered_until(&self) -> BlockNumber {
-        osiris_contract_types::ddc::rent_covered_until(self.owner_deposit, &self.owner_buckets, self.now())
-    }
-
-    /// Whether the rent is covered at the mirror's finalized block.
-    pub fn rent_covered(&self) -> bool {
-        self.rent_covered_until() > self.now()
-    }
-}
-
 /// The bucket, its cluster's vnodes and its owner's deposit and buckets, in one query;
 /// `None` if the mirror has no such bucket.
 pub async fn bucket_facts(pool: &PgPool, bucket_id: BucketId) -> Result<Option<BucketFacts>, MirrorError> {
+    Ok(bucket_with_facts(pool, bucket_id).await?.map(|(_, facts)| facts))
+}
+
+/// [`bucket_facts`] and the whole bucket as mirrored (for the REST API's bucket status).
+pub async fn bucket_with_facts(
+    pool: &PgPool,
+    bucket_id: BucketId,
+) -> Result<Option<(BucketRow, BucketFacts)>, MirrorError> {
     let row = sqlx::query(
         "SELECT b.doc AS bucket, c.doc->'vnodes' AS vnodes, a.deposit::text AS deposit,
                 (SELECT jsonb_agg(jsonb_build_array(o.doc->>'rent_per_block', o.doc->'settled_until'))
@@ -154,13 +129,24 @@ pub async fn bucket_facts(pool: &PgPool, bucket_id: BucketId) -> Result<Option<B
         .map(|(rate, until)| Ok((parse_planck("ddc_buckets.doc.rent_per_block", &rate)?, until)))
         .collect::<Result<_, MirrorError>>()?;
     let head: Option<i64> = row.try_get("head")?;
-    Ok(Some(BucketFacts {
+    let access = BucketAccess {
+        bucket_id: bucket.bucket_id,
+        owner: bucket.owner.clone(),
+        cluster_id: bucket.cluster_id,
+        resource: bucket.resource,
+        writers: bucket.writers.clone(),
+        readers: bucket.readers.clone(),
+    };
+    Ok(Some((
         bucket,
-        vnodes,
-        owner_deposit,
-        owner_buckets,
-        finalized_block: head.map(|b| to_u64("indexer_cursor.block_number", b)).transpose()?.unwrap_or(0),
-    }))
+        BucketFacts {
+            bucket: access,
+            vnodes,
+            owner_deposit,
+            owner_buckets,
+            finalized_block: head.map(|b| to_u64("indexer_cursor.block_number", b)).transpose()?.unwrap_or(0),
+        },
+    )))
 }
 
 /// A node as mirrored, `None` if unknown.

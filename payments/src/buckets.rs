@@ -1,18 +1,18 @@
 //! Requests within a bucket (the ddc deal): who may do what in a bucket, decided once.
 //!
 //! A request names its bucket, object key (a prefix for `list`) and a timestamp, and is
-//! signed by the caller's account key (`osiris_chain::bucket_request`). The operation is
+//! signed by the caller's account key ([`crate::signing::bucket`]). The operation is
 //! the object store method the call goes to. [`decide_bucket`] is **the** rule: the node
 //! gateway's authorization and anything explaining a refusal use it, from the mirror alone.
 
+use crate::facts::BucketFacts;
 use crate::metadata::{self, bad, number, text};
 use crate::refusal::Refusal;
+use crate::signing::bucket::{bucket_request_message, verify, SIGNATURE_BYTES};
+use crate::AccountId;
 use base64::Engine;
 use http::HeaderMap;
-use osiris_chain::bucket_request::{bucket_request_message, verify, SIGNATURE_BYTES};
-use osiris_chain::AccountId;
 use osiris_contract_types::ddc::{BucketId, NodeId};
-use osiris_mirror::ddc::BucketFacts;
 
 /// Longest object key (or list prefix), bytes.
 pub const MAX_KEY_BYTES: usize = 120;
@@ -70,20 +70,33 @@ pub struct BucketRequest {
     pub signature: [u8; SIGNATURE_BYTES],
 }
 
+/// Why an object key is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadKey {
+    #[error("an object key cannot be empty")]
+    Empty,
+    #[error("{0} bytes; keys have at most {MAX_KEY_BYTES}")]
+    TooLong(usize),
+    #[error("keys are visible ASCII characters (no spaces)")]
+    NotVisibleAscii,
+    #[error("keys cannot start with `/` or contain a `..` segment")]
+    EscapesBucket,
+}
+
 /// Whether an object key is usable: 1 to [`MAX_KEY_BYTES`] visible ASCII characters
 /// (a `list` prefix may be empty), no `..` segment, not starting with `/`.
-pub fn check_key(key: &str, may_be_empty: bool) -> Result<(), String> {
+pub fn check_key(key: &str, may_be_empty: bool) -> Result<(), BadKey> {
     if key.is_empty() {
-        return if may_be_empty { Ok(()) } else { Err("an object key cannot be empty".into()) };
+        return if may_be_empty { Ok(()) } else { Err(BadKey::Empty) };
     }
     if key.len() > MAX_KEY_BYTES {
-        return Err(format!("{} bytes; keys have at most {MAX_KEY_BYTES}", key.len()));
+        return Err(BadKey::TooLong(key.len()));
     }
     if !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("keys are visible ASCII characters (no spaces)".into());
+        return Err(BadKey::NotVisibleAscii);
     }
     if key.starts_with('/') || key.split('/').any(|segment| segment == "..") {
-        return Err("keys cannot start with `/` or contain a `..` segment".into());
+        return Err(BadKey::EscapesBucket);
     }
     Ok(())
 }
@@ -98,11 +111,11 @@ impl BucketRequest {
             None if op == BucketOp::List => "",
             None => return Err(bad(metadata::OBJECT_KEY, "missing".into())),
         };
-        check_key(key, op == BucketOp::List).map_err(|reason| bad(metadata::OBJECT_KEY, reason))?;
+        check_key(key, op == BucketOp::List).map_err(|reason| bad(metadata::OBJECT_KEY, reason.to_string()))?;
         let account_text = text(headers, metadata::ACCOUNT)?;
-        let account = osiris_chain::parse_account(account_text)
+        let account = account_text
+            .parse::<AccountId>()
             .ok()
-            .filter(|_| !account_text.starts_with("//"))
             .ok_or_else(|| bad(metadata::ACCOUNT, format!("`{account_text}` is not an SS58 account")))?;
         let signature = metadata::signature_bytes::<SIGNATURE_BYTES>(headers)?;
         Ok(Self {
@@ -198,8 +211,8 @@ pub fn decide_bucket(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use osiris_chain::bucket_request::RequestKey;
-    use osiris_mirror::ddc::BucketRow;
+    use crate::facts::BucketAccess;
+    use crate::signing::bucket::RequestKey;
 
     fn who(uri: &str) -> AccountId {
         RequestKey::from_uri(uri).unwrap().account()
@@ -207,17 +220,13 @@ mod tests {
 
     fn facts() -> BucketFacts {
         BucketFacts {
-            bucket: BucketRow {
+            bucket: BucketAccess {
                 bucket_id: 1,
                 owner: who("//Eve").to_string(),
                 cluster_id: 0,
-                metadata: String::new(),
                 resource: 8,
-                rent_per_block: 10,
-                settled_until: 100,
                 writers: vec![who("//Charlie").to_string()],
                 readers: vec![who("//Ferdie").to_string()],
-                created: (0, 0),
             },
             vnodes: vec![0, 1, 0, 1],
             owner_deposit: 1_000,

@@ -1,9 +1,9 @@
 //! Free calls: a service's owner lets each consumer try the service with a number of free
 //! calls per period. The consumer proves who it is with its payment key: the call carries
 //! a Unix-millisecond timestamp and the key's signature over
-//! `osiris_chain::payment::free_call_digest(escrow, org, service, timestamp)`, and the key
+//! `signing::channel::free_call_digest(escrow, org, service, timestamp)`, and the key
 //! the signature recovers to is the consumer. [`decide_free`] is the one rule; the count
-//! lives in PostgreSQL ([`crate::free_call_store`]) so the service's replicas agree.
+//! lives in PostgreSQL (`osiris-ledger`) so the service's replicas agree.
 //!
 //! A consumer's timestamps must rise (a captured header cannot be replayed to spend its
 //! free calls) and be within `freshness_ms` of the gateway's clock.
@@ -23,15 +23,10 @@ pub struct FreeCall {
 impl FreeCall {
     /// The consumer key that signed this call for `org_id`/`service_id` under `escrow`;
     /// a malformed signature is a [`Refusal::BadMetadata`].
-    pub fn caller(
-        &self,
-        escrow: &osiris_chain::AccountId,
-        org_id: &str,
-        service_id: &str,
-    ) -> Result<SignerKey, Refusal> {
-        let digest = osiris_chain::payment::free_call_digest(escrow, org_id, service_id, self.timestamp_ms);
-        osiris_chain::payment::recover_signer(&self.signature, &digest).map_err(|e| Refusal::BadMetadata {
-            header: crate::metadata::SIGNATURE,
+    pub fn caller(&self, escrow: &crate::AccountId, org_id: &str, service_id: &str) -> Result<SignerKey, Refusal> {
+        let digest = crate::signing::channel::free_call_digest(escrow, org_id, service_id, self.timestamp_ms);
+        crate::signing::channel::recover_signer(&self.signature, &digest).map_err(|e| Refusal::BadMetadata {
+            header: crate::headers::SIGNATURE,
             reason: format!("not a free-call signature: {e}"),
         })
     }

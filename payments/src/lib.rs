@@ -1,41 +1,43 @@
 //! # osiris-payments
 //!
-//! The payment domain of Osiris, shared by the gateway (which takes payments), the CLI
-//! (which makes them and claims them) and the tests:
+//! The payment domain of Osiris, pure (no database, no chain, no runtime): what a consumer
+//! signs and sends, and the one rule of each kind of deal. The gateway decides with it,
+//! the consumer's SDK (`osiris-gateway-client`) and the CLI sign with it, and the stores
+//! (`osiris-ledger`) write what it decided.
 //!
-//! - [`payment`]: a call's [`Payment`] — an authorization of a cumulative amount at a
-//!   channel's nonce — and its gRPC metadata encoding ([`metadata`]);
-//! - [`state`]: the [`PaymentState`] a channel has reached at its current nonce;
-//! - [`rule`]: **the** decision — [`decide`] returns the next state or the [`Refusal`];
-//!   every caller (the gateway's early check, the store's write, the explanation of a lost
-//!   compare-and-set) uses it, and SQL only writes what it decided;
-//! - [`store`]: the durable, shared payment state in PostgreSQL (conditional writes on a
-//!   row version, group commit);
-//! - [`claims`]: turning what was spent into on-chain claims, crash-safe;
-//! - [`metering`]: agreement-backed calls — a consumer's cumulative [`MeteringRecord`] and
-//!   **the** rule [`decide_metered`]; [`metering_store`] keeps the latest accepted record
-//!   of each agreement in PostgreSQL and [`settlements`] settles it on chain;
-//! - [`buckets`]: requests within a bucket (the ddc deal) — a signed [`buckets::BucketRequest`]
-//!   and **the** rule [`buckets::decide_bucket`], from the mirror's facts of the bucket.
+//! - [`deal`]: the [`Deal`] trait — proof, facts, state, terms and **the** rule of a kind —
+//!   and its kinds: [`ChannelDeal`] (escrow and prepaid calls over a payment channel),
+//!   [`MeteredDeal`] (calls under an agreement), [`FreeCallDeal`] and [`BucketDeal`]
+//!   (requests within a bucket);
+//! - the rules themselves, one module each: [`rule`] (channel payments: [`Payment`],
+//!   [`PaymentState`], [`decide`]), [`metering`] ([`MeteringRecord`], [`decide_metered`]),
+//!   [`free_calls`] ([`free_calls::decide_free`]), [`buckets`] ([`buckets::decide_bucket`]);
+//! - [`facts`]: the mirror's view of channels, agreements and buckets that rules decide from;
+//! - [`signing`]: the signed formats (payment authorizations, agreement and metering
+//!   signatures, bucket requests), made and checked exactly as the contracts check them;
+//! - [`metadata`] (with the header names in [`headers`]): the call metadata codec;
+//! - [`Refusal`]: why a call is refused, with its gRPC status;
+//! - [`AccountId`]: the 32-byte account id every off-chain crate uses.
 
-pub mod bucket_usage;
+pub mod account;
 pub mod buckets;
-pub mod claims;
-pub mod free_call_store;
+pub mod deal;
+pub mod facts;
 pub mod free_calls;
+pub mod headers;
 pub mod metadata;
 pub mod metering;
-pub mod metering_store;
 pub mod payment;
 pub mod refusal;
 pub mod rule;
-pub mod settlements;
+pub mod signing;
 pub mod state;
-pub mod store;
 
+pub use account::AccountId;
+pub use deal::{BucketDeal, ChannelDeal, Deal, FreeCallDeal, MeteredDeal};
+pub use facts::{AgreementFacts, BucketFacts, ChannelFacts};
 pub use metadata::CallPayment;
 pub use metering::{decide_metered, MeteringRecord, MeteringState};
-pub use osiris_mirror::ChannelFacts;
 pub use payment::{Payment, PaymentKind};
 pub use refusal::Refusal;
 pub use rule::{decide, Terms};

@@ -18,11 +18,10 @@
 //! have its payment locked (when its template locks one), and no unfulfilled condition may
 //! time out within the expiry threshold (after a timeout the consumer may take a refund).
 
+use crate::facts::{kind_name, state_name, AgreementFacts};
 use crate::refusal::Refusal;
 use osiris_contract_types::agreements::{AgreementId, AgreementState, ConditionKind, ConditionState};
 use osiris_contract_types::{Balance, PaymentSignature};
-use osiris_mirror::agreements::{kind_name, state_name};
-use osiris_mirror::AgreementFacts;
 
 /// A consumer's cumulative metering record, paying for one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +39,8 @@ pub struct MeteringRecord {
 impl MeteringRecord {
     /// Whether the record is signed by the agreement's consumer key for the agreements
     /// contract `contract` (the check `settle_metering` makes on chain).
-    pub fn is_signed_by(&self, facts: &AgreementFacts, contract: &osiris_chain::AccountId) -> bool {
-        osiris_chain::agreements::is_metering_signed_by(
+    pub fn is_signed_by(&self, facts: &AgreementFacts, contract: &crate::AccountId) -> bool {
+        crate::signing::agreement::is_metering_signed_by(
             &self.signature,
             &facts.consumer_key,
             contract,
@@ -179,7 +178,7 @@ pub fn decide_metered(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use osiris_mirror::agreements::ConditionFacts;
+    use crate::facts::ConditionFacts;
     use proptest::prelude::*;
 
     const PRICE: Balance = 10;

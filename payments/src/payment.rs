@@ -1,6 +1,6 @@
 //! A call's payment.
 
-use osiris_chain::AccountId;
+use crate::AccountId;
 use osiris_contract_types::{Balance, ChannelId, Nonce, PaymentSignature, SignerKey};
 
 /// How a call pays.
@@ -23,7 +23,7 @@ impl PaymentKind {
 }
 
 /// A call's payment: an authorization of `amount` planck (cumulative) at `nonce` of
-/// `channel_id`, signed by the channel's signer (see `osiris_chain::payment` for the bytes).
+/// `channel_id`, signed by the channel's signer (see [`crate::signing::channel`] for the bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub kind: PaymentKind,
@@ -39,6 +39,13 @@ impl Payment {
     /// Whether the signature is `signer`'s authorization of this amount at this nonce for
     /// `escrow` (the same check the escrow contract makes at claim time).
     pub fn is_signed_by(&self, signer: &SignerKey, escrow: &AccountId) -> bool {
-        osiris_chain::payment::is_authorized(&self.signature, signer, escrow, self.channel_id, self.nonce, self.amount)
+        crate::signing::channel::is_authorized(
+            &self.signature,
+            signer,
+            escrow,
+            self.channel_id,
+            self.nonce,
+            self.amount,
+        )
     }
 }

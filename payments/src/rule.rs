@@ -16,11 +16,11 @@
 //! [holds](PaymentState::holds) was verified when stored; any other must be verified by
 //! the caller before its decision is written.
 
+use crate::facts::ChannelFacts;
 use crate::payment::{Payment, PaymentKind};
 use crate::refusal::Refusal;
 use crate::state::PaymentState;
 use osiris_contract_types::Balance;
-use osiris_mirror::ChannelFacts;
 
 /// The terms a payment is decided under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,12 +5,12 @@
 //! [`Market::start_gateway`] hands them over: no port is picked and bound later.
 
 use crate::{actor, actor_account, Osiris, TestDatabase};
-use osiris_chain::payment::PaymentKey;
 use osiris_chain::{AccountId, Balance, ChannelId, Signer};
 use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
 use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
 use osiris_indexer::follower::{Follower, Progress};
 use osiris_indexer::store::Store;
+use osiris_payments::signing::channel::PaymentKey;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -275,8 +275,8 @@ impl Market {
     }
 
     /// The provider's claimer over this market's database.
-    pub fn claimer(&self) -> osiris_payments::claims::Claimer {
-        osiris_payments::claims::Claimer {
+    pub fn claimer(&self) -> osiris_ledger::claims::Claimer {
+        osiris_ledger::claims::Claimer {
             pool: self.pool.clone(),
             escrow: self.osiris.escrow(),
             signer: actor(PROVIDER),

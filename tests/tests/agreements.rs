@@ -5,11 +5,11 @@
 //! input is refused on chain, a late provider means a refund, and metered service pays
 //! exactly what the consumer signed.
 
+use osiris_chain::signing::agreement::{sign_agreement, sign_input, sign_metering};
+use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::{
     account::to_ink,
-    agreements::{sign_agreement, sign_input, sign_metering},
     client::CallOutcome,
-    payment::PaymentKey,
     types::agreements::{AgreementError, AgreementState, ConditionKind, ConditionState, Metering, ResultRegistered},
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     ChainError, ContractError,

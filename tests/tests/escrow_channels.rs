@@ -1,10 +1,10 @@
 //! A consumer pays a provider through an escrow payment channel on a real dev chain:
 //! the whole lifecycle, and every way a claim can be refused.
 
+use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::{
     contract::message,
     escrow::Escrow,
-    payment::PaymentKey,
     types::escrow::{ChannelClaim, EscrowError},
     AccountId, Balance, BlockNumber, Chain, ChainError, ContractError,
 };
@@ -197,8 +197,11 @@ async fn bad_claims_are_refused_with_their_typed_errors_and_change_nothing() {
     ];
     for (story, who, data, expected) in cases {
         // The client's dry run names the contract's typed error and submits nothing …
-        let dry =
-            osiris.chain.dry_run(&who.public_key().to_account_id(), escrow.address(), 0, data.clone()).await.unwrap();
+        let dry = osiris
+            .chain
+            .dry_run(&osiris_chain::account::account_of(&who), escrow.address(), 0, data.clone())
+            .await
+            .unwrap();
         assert!(dry.reverted, "{story}: the contract reverts");
         let decoded: Result<(), EscrowError> = osiris_chain::contract::decode_return(&dry.data, "claim").unwrap();
         assert_eq!(decoded, Err(expected), "{story}");

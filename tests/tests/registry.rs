@@ -14,8 +14,8 @@ async fn a_provider_publishes_a_service_and_a_stranger_cannot_touch_it() {
     let osiris = Osiris::start().await;
     let registry = osiris.registry();
     let (alice, bob, eve) = (actor("//Alice"), actor("//Bob"), actor("//Eve"));
-    let bob_id = bob.public_key().to_account_id();
-    let charlie_id = actor("//Charlie").public_key().to_account_id();
+    let bob_id = osiris_chain::account::account_of(&bob);
+    let charlie_id = osiris_chain::account::account_of(&actor("//Charlie"));
 
     // Alice creates "acme" with Bob as a member; Bob publishes a service paid to Charlie.
     let metadata = OrgMetadata { name: "Acme AI".into(), uri: "ipfs://acme".into(), content_hash: [9; 32] };

@@ -5,7 +5,6 @@
 //! the cluster stops serving the bucket; a read survives a stopped node; a bucket whose
 //! owner's deposit ran out is refused; each node counts the bucket's bytes in PostgreSQL.
 
-use osiris_chain::bucket_request::RequestKey;
 use osiris_chain::ddc::Ddc;
 use osiris_chain::types::ddc::Permission;
 use osiris_chain::{AccountId, Balance};
@@ -14,6 +13,7 @@ use osiris_gateway_client::pb::storage::object_store_client::ObjectStoreClient;
 use osiris_gateway_client::pb::storage::GetRequest;
 use osiris_gateway_client::storage::{Source, Storage, StorageError};
 use osiris_payments::buckets::BucketRequest;
+use osiris_payments::signing::bucket::RequestKey;
 use std::collections::BTreeMap;
 use tonic::Code;
 
@@ -147,7 +147,7 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
 
     // Each node counted the bucket's bytes: what it stores, what came in and went out.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let usage = osiris_payments::bucket_usage::of_bucket(&market.pool, bucket).await.unwrap();
+    let usage = osiris_ledger::bucket_usage::of_bucket(&market.pool, bucket).await.unwrap();
     assert_eq!(usage.len(), 2, "{usage:?}");
     for u in &usage {
         assert_eq!(u.stored_bytes, photo.len() as u64);

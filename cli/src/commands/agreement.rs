@@ -10,12 +10,13 @@ use crate::{
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use osiris_chain::account::{account_of, from_ink};
-use osiris_chain::agreements::{files_hash, sign_agreement, sign_input, sign_metering, Agreements};
+use osiris_chain::agreements::Agreements;
 use osiris_chain::types::agreements::{
     Agreement, AgreementId, ConditionKind, ConditionSpec, Hash32, Metering, Offer, OfferId, Template, TemplateId,
 };
 use osiris_chain::types::{PaymentSignature, SignerKey};
 use osiris_chain::{AccountId, Balance, BlockNumber};
+use osiris_payments::signing::agreement::{files_hash, sign_agreement, sign_input, sign_metering};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -433,7 +434,7 @@ pub async fn run(global: &GlobalArgs, command: AgreementCommand) -> Result<Repor
                 .connect(&database_url)
                 .await
                 .context("connecting to the gateways' database (DATABASE_URL)")?;
-            let settler = osiris_payments::settlements::Settler { pool, agreements: contract, signer: signer()? };
+            let settler = osiris_ledger::settlements::Settler { pool, agreements: contract, signer: signer()? };
             let only: Vec<AgreementId> = id.into_iter().collect();
             let settled = settler.run(&only).await?;
             let submitted: Vec<_> = settled.iter().filter(|s| s.submitted).collect();

@@ -11,7 +11,8 @@ use crate::quorum::{self, Answer, Verdict};
 use crate::routing::{self, OpenChannel, Route};
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
-use osiris_chain::{escrow::Escrow, payment::PaymentKey, Balance, BlockNumber, ChannelId};
+use osiris_chain::signing::channel::PaymentKey;
+use osiris_chain::{escrow::Escrow, Balance, BlockNumber, ChannelId};
 use osiris_contract_types::is_valid_id;
 use serde_json::{json, Value};
 use std::io::Read;
@@ -397,7 +398,7 @@ pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {
         .connect(&args.database_url)
         .await
         .with_context(|| "connecting to the gateways' database (DATABASE_URL)")?;
-    let claimer = osiris_payments::claims::Claimer {
+    let claimer = osiris_ledger::claims::Claimer {
         pool,
         escrow: Escrow::new(connected.chain.clone(), connected.deployment.escrow.address),
         signer,

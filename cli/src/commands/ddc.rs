@@ -456,7 +456,7 @@ async fn bucket_usage(bucket_id: BucketId, database_url: &str) -> Result<Report>
         .connect(database_url)
         .await
         .context("connecting to the node gateways' database (DATABASE_URL)")?;
-    let usage = osiris_payments::bucket_usage::of_bucket(&pool, bucket_id).await?;
+    let usage = osiris_ledger::bucket_usage::of_bucket(&pool, bucket_id).await?;
     let lines: Vec<String> = usage
         .iter()
         .map(|u| {

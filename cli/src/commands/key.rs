@@ -6,7 +6,8 @@ use crate::{
 };
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use osiris_chain::{payment::PaymentKey, Balance, ChannelId, Nonce};
+use osiris_chain::signing::channel::PaymentKey;
+use osiris_chain::{Balance, ChannelId, Nonce};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 

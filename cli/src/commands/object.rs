@@ -10,9 +10,9 @@ use crate::directory::Directory;
 use crate::output::Report;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use osiris_chain::bucket_request::RequestKey;
 use osiris_chain::types::ddc::BucketId;
 use osiris_gateway_client::storage::{Source, Storage, DEFAULT_REPLICAS};
+use osiris_payments::signing::bucket::RequestKey;
 use serde_json::json;
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 //! with its signature over the files' hash (the one it submitted on chain). The gateway
 //! checks the agreement with the same rule as agreement-backed calls
 //! (`osiris_payments::metering::check_agreement`, from the mirror), hashes the files as
-//! `osiris_chain::agreements::files_hash` does and checks the signature, records the job
+//! `osiris_payments::signing::agreement::files_hash` does and checks the signature, records the job
 //! ([`store`]), agrees the input on chain (`fulfil_input`), runs the provider's runner
 //! ([`runner`]) and, when it succeeds, registers the outputs' hash and location on chain
 //! as the agreement's result (`fulfil_access`), owned by the consumer. Reading, stopping
@@ -16,11 +16,12 @@ pub mod store;
 use crate::channels::ChannelCache;
 use crate::pb::{self, jobs_server};
 use crate::state_service::{agreement_facts, parse_agreement_id, signed_by_consumer};
-use osiris_chain::agreements::{files_hash, Agreements};
+use osiris_chain::agreements::Agreements;
 use osiris_chain::{AccountId, Signer};
 use osiris_contract_types::agreements::{AgreementId, Hash32};
 use osiris_contract_types::PaymentSignature;
 use osiris_payments::metering::{check_agreement, id_text};
+use osiris_payments::signing::agreement::files_hash;
 use runner::{JobDirs, Limits, Outcome};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -99,7 +100,7 @@ impl Jobs {
     /// The agreement of a signed job request, if the signature is its consumer key's.
     async fn authorized(&self, request: pb::JobRequest) -> Result<AgreementId, Status> {
         let agreement_id = parse_agreement_id(request.agreement_id)?;
-        let digest = osiris_chain::agreements::job_digest;
+        let digest = osiris_payments::signing::agreement::job_digest;
         signed_by_consumer(
             &self.channels,
             Some(&self.contract),
@@ -131,7 +132,7 @@ impl Jobs {
         check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold))
             .map_err(|r| crate::refusal::status(&r))?;
         let input_hash = files_hash(&files);
-        if !osiris_chain::agreements::is_input_signed_by(
+        if !osiris_payments::signing::agreement::is_input_signed_by(
             &signature,
             &facts.consumer_key,
             &self.contract,

@@ -235,7 +235,7 @@ pub async fn get_bucket(
 ) -> Result<Json<BucketStatus>, ApiError> {
     let id = params::number("bucket_id", &bucket_id)?;
     let id32 = u32::try_from(id).map_err(|_| ApiError::NotFound(format!("no bucket {id}")))?;
-    let facts = osiris_mirror::ddc::bucket_facts(&s.store.pool, id32)
+    let (bucket, facts) = osiris_mirror::ddc::bucket_with_facts(&s.store.pool, id32)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("no bucket {id}")))?;
@@ -245,7 +245,7 @@ pub async fn get_bucket(
         rent_covered: facts.rent_covered(),
         owner_deposit: facts.owner_deposit.to_string(),
         at_block: facts.finalized_block,
-        bucket: facts.bucket,
+        bucket,
     }))
 }
 

@@ -7,7 +7,8 @@
 //! the contract address keeps a signature from being replayed on another deployment, the
 //! operation and key from being used for another object, the timestamp bounds its life.
 
-use crate::{AccountId, ChainError};
+use super::KeyError;
+use crate::AccountId;
 use osiris_contract_types::ddc::BucketId;
 use parity_scale_codec::Encode;
 use sp_core::crypto::Pair as _;
@@ -29,8 +30,8 @@ pub struct RequestKey(sr25519::Pair);
 
 impl RequestKey {
     /// The key of a secret URI (`//Eve`, a mnemonic, `0x…` seed), as for transactions.
-    pub fn from_uri(uri: &str) -> Result<Self, ChainError> {
-        sr25519::Pair::from_string(uri.trim(), None).map(Self).map_err(|e| ChainError::InvalidSecret(format!("{e:?}")))
+    pub fn from_uri(uri: &str) -> Result<Self, KeyError> {
+        sr25519::Pair::from_string(uri.trim(), None).map(Self).map_err(|e| KeyError::InvalidSecret(format!("{e:?}")))
     }
 
     /// The account the key signs for.
@@ -64,7 +65,8 @@ mod tests {
     #[test]
     fn a_signature_covers_bucket_operation_key_and_time() {
         let key = RequestKey::from_uri("//Eve").unwrap();
-        assert_eq!(key.account(), crate::account::account_of(&crate::account::signer_from_uri("//Eve").unwrap()));
+        // Eve's well-known address: the key signs for the account its transactions come from.
+        assert_eq!(key.account().to_string(), "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw");
         let ddc = AccountId::from([9; 32]);
         let signature = key.sign(&ddc, 3, "put", "a/b.txt", 1_000);
         assert!(verify(&key.account(), &bucket_request_message(&ddc, 3, "put", "a/b.txt", 1_000), &signature));

@@ -65,8 +65,10 @@ impl Settler {
                 agreement_id: format!("0x{}", hex::encode(&id)),
                 field: "agreement_id",
             })?;
-            let malformed =
-                |field| SettleError::Malformed { agreement_id: crate::metering::id_text(&agreement_id), field };
+            let malformed = |field| SettleError::Malformed {
+                agreement_id: osiris_payments::metering::id_text(&agreement_id),
+                field,
+            };
             let units: i64 = row.try_get("units")?;
             let units = u64::try_from(units).map_err(|_| malformed("units"))?;
             let amount: String = row.try_get("amount")?;
@@ -102,7 +104,7 @@ pub async fn settle_periodically(
                 for s in settled.iter().filter(|s| s.submitted) {
                     tracing::info!(
                         "settled agreement {} at {} units, {} planck (block {:?})",
-                        crate::metering::id_text(&s.agreement_id),
+                        osiris_payments::metering::id_text(&s.agreement_id),
                         s.units,
                         s.amount,
                         s.block_number

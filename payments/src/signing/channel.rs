@@ -6,14 +6,16 @@
 //! over the 32-byte digest `blake2_256(payment_message(..))`; see
 //! `osiris_contract_types::escrow::payment_message` for the exact bytes.
 
-use crate::{account::to_ink, contract::blake2_256, AccountId, Balance, ChainError, ChannelId, Nonce};
+use super::{blake2_256, KeyError};
+use crate::AccountId;
 use k256::ecdsa::{SigningKey, VerifyingKey};
 use osiris_contract_types::{escrow::payment_message, PaymentSignature, SignerKey};
+use osiris_contract_types::{Balance, ChannelId, Nonce};
 
 /// The digest a channel signer signs: blake2-256 of the SCALE encoding of
 /// `("osiris/escrow/v1", escrow, channel_id, nonce, amount)`.
 pub fn payment_digest(escrow: &AccountId, channel_id: ChannelId, nonce: Nonce, amount: Balance) -> [u8; 32] {
-    blake2_256(&payment_message(&to_ink(escrow), channel_id, nonce, amount))
+    blake2_256(&payment_message(&escrow.to_ink(), channel_id, nonce, amount))
 }
 
 /// The digest a channel signer signs to read its channel's state from a gateway
@@ -21,7 +23,7 @@ pub fn payment_digest(escrow: &AccountId, channel_id: ChannelId, nonce: Nonce, a
 /// `("osiris/channel-state/v1", escrow, channel_id, timestamp)`, timestamp in Unix seconds.
 pub fn channel_state_digest(escrow: &AccountId, channel_id: ChannelId, timestamp: u64) -> [u8; 32] {
     use parity_scale_codec::Encode;
-    blake2_256(&("osiris/channel-state/v1", to_ink(escrow), channel_id, timestamp).encode())
+    blake2_256(&("osiris/channel-state/v1", escrow.to_ink(), channel_id, timestamp).encode())
 }
 
 /// The digest a consumer signs to make a free call to a service (`osiris-payment-type:
@@ -30,7 +32,7 @@ pub fn channel_state_digest(escrow: &AccountId, channel_id: ChannelId, timestamp
 /// milliseconds. The escrow binds the signature to one deployment.
 pub fn free_call_digest(escrow: &AccountId, org_id: &str, service_id: &str, timestamp_ms: u64) -> [u8; 32] {
     use parity_scale_codec::Encode;
-    blake2_256(&("osiris/free-call/v1", to_ink(escrow), org_id, service_id, timestamp_ms).encode())
+    blake2_256(&("osiris/free-call/v1", escrow.to_ink(), org_id, service_id, timestamp_ms).encode())
 }
 
 /// A channel signer's secret key (secp256k1).
@@ -39,16 +41,15 @@ pub struct PaymentKey(SigningKey);
 
 impl PaymentKey {
     /// From the 32-byte secret scalar. Errors if it is zero or not below the curve order.
-    pub fn from_bytes(secret: &[u8; 32]) -> Result<Self, ChainError> {
-        SigningKey::from_bytes(secret.into()).map(Self).map_err(|e| ChainError::InvalidKey(e.to_string()))
+    pub fn from_bytes(secret: &[u8; 32]) -> Result<Self, KeyError> {
+        SigningKey::from_bytes(secret.into()).map(Self).map_err(|e| KeyError::InvalidKey(e.to_string()))
     }
 
     /// From 64 hex digits, with or without `0x`.
-    pub fn from_hex(text: &str) -> Result<Self, ChainError> {
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
         let bytes =
-            hex::decode(text.trim().trim_start_matches("0x")).map_err(|e| ChainError::InvalidKey(e.to_string()))?;
-        let secret: [u8; 32] =
-            bytes.try_into().map_err(|_| ChainError::InvalidKey("a secret key is 32 bytes".into()))?;
+            hex::decode(text.trim().trim_start_matches("0x")).map_err(|e| KeyError::InvalidKey(e.to_string()))?;
+        let secret: [u8; 32] = bytes.try_into().map_err(|_| KeyError::InvalidKey("a secret key is 32 bytes".into()))?;
         Self::from_bytes(&secret)
     }
 
@@ -92,13 +93,13 @@ fn compressed(key: &VerifyingKey) -> SignerKey {
 /// Recovery runs in libsecp256k1 (the `secp256k1` crate), the library the chain's
 /// `ecdsa_recover` host function uses, several times faster here than k256.
 ///
-/// Errors: [`ChainError::InvalidKey`] if the recovery id is not 0 or 1 or the signature is malformed.
-pub fn recover_signer(signature: &PaymentSignature, digest: &[u8; 32]) -> Result<SignerKey, ChainError> {
+/// Errors: [`KeyError::InvalidKey`] if the recovery id is not 0 or 1 or the signature is malformed.
+pub fn recover_signer(signature: &PaymentSignature, digest: &[u8; 32]) -> Result<SignerKey, KeyError> {
     use secp256k1::ecdsa::{RecoverableSignature, RecoveryId as Id};
     static CONTEXT: std::sync::OnceLock<secp256k1::Secp256k1<secp256k1::VerifyOnly>> = std::sync::OnceLock::new();
-    let invalid = |e: secp256k1::Error| ChainError::InvalidKey(e.to_string());
+    let invalid = |e: secp256k1::Error| KeyError::InvalidKey(e.to_string());
     if signature[64] > 1 {
-        return Err(ChainError::InvalidKey("recovery id must be 0 or 1".into()));
+        return Err(KeyError::InvalidKey("recovery id must be 0 or 1".into()));
     }
     let id = Id::try_from(i32::from(signature[64])).map_err(invalid)?;
     let sig = RecoverableSignature::from_compact(&signature[..64], id).map_err(invalid)?;

@@ -1,0 +1,25 @@
+//! # osiris-ledger
+//!
+//! What the deals leave behind, in PostgreSQL and on chain; the rules that decide it are
+//! `osiris-payments`'s, and this crate only writes what they decided.
+//!
+//! - [`versioned`]: **the** conditional-write loop — a deal kind's calls decided by its
+//!   rule against its stored row and written on condition of the row's version, in group
+//!   commits ([`VersionedStore`]);
+//! - [`tables`]: the rows of each kind that keeps state — channel payments
+//!   ([`PaymentStore`]), metering records ([`MeteringStore`]), free-call counts
+//!   ([`FreeCallStore`]);
+//! - [`bucket_usage`]: the bytes ddc node gateways count per bucket (added up, not decided);
+//! - [`claims`]: channel payments turned into on-chain claims, crash-safe;
+//! - [`settlements`]: metering records settled on chain.
+
+pub mod bucket_usage;
+pub mod claims;
+pub mod settlements;
+pub mod tables;
+pub mod versioned;
+
+pub use tables::free_calls::{FreeCallStore, FreeCallTable};
+pub use tables::metering::{MeteringStore, MeteringTable};
+pub use tables::payments::{PaymentStore, PaymentTable};
+pub use versioned::{Durability, StoreError, VersionedStore};

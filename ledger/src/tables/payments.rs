@@ -1,0 +1,150 @@
+//! Channel payments' rows: `gateway_payments` (migrations/0002 and 0003), one per channel,
+//! with the planck of this gateway's claims the mirror does not show yet
+//! (`gateway_claims` at or after the mirror's nonce).
+
+use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
+use osiris_contract_types::{Balance, ChannelId, PaymentSignature};
+use osiris_payments::{ChannelDeal, ChannelFacts, Payment, PaymentState};
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// The channel payments' store.
+pub type PaymentStore = VersionedStore<PaymentTable>;
+
+/// `gateway_payments`, keyed by channel id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PaymentTable;
+
+const TABLE: &str = "gateway_payments";
+
+const LOAD: &str = "\
+SELECT i.channel_id, p.nonce, p.amount::text AS amount, p.signature, p.spent::text AS spent, p.calls, p.version,
+       (SELECT COALESCE(sum(c.spent), 0)::text FROM gateway_claims c
+         WHERE c.channel_id = i.channel_id AND c.nonce >= i.mirror_nonce) AS claiming
+FROM unnest($1::bigint[], $2::bigint[]) AS i(channel_id, mirror_nonce)
+JOIN gateway_payments p ON p.channel_id = i.channel_id";
+
+/// Every row in one statement (version 0: no row yet).
+const WRITE: &str = "\
+WITH i AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::numeric[], $5::bytea[], $6::numeric[], $7::bigint[])
+        AS i(channel_id, expected, nonce, amount, signature, spent, calls)),
+updated AS (
+    UPDATE gateway_payments p
+       SET nonce = i.nonce, amount = i.amount, signature = i.signature, spent = i.spent, calls = i.calls,
+           version = p.version + 1, updated_at = now()
+      FROM i WHERE p.channel_id = i.channel_id AND p.version = i.expected AND i.expected > 0
+    RETURNING p.channel_id),
+inserted AS (
+    INSERT INTO gateway_payments (channel_id, nonce, amount, signature, spent, calls, version)
+    SELECT channel_id, nonce, amount, signature, spent, calls, 1 FROM i WHERE i.expected = 0
+    ON CONFLICT (channel_id) DO NOTHING
+    RETURNING channel_id)
+SELECT channel_id FROM updated UNION ALL SELECT channel_id FROM inserted";
+
+/// The same conditional write for one row that exists (measured cheaper than the batch
+/// statement with one row: no arrays to unnest, no CTEs).
+const UPDATE_ONE: &str = "\
+UPDATE gateway_payments
+   SET nonce = $3, amount = $4::numeric, signature = $5, spent = $6::numeric, calls = $7,
+       version = version + 1, updated_at = now()
+ WHERE channel_id = $1 AND version = $2
+RETURNING channel_id";
+
+/// The same conditional write for one row that does not exist yet.
+const INSERT_ONE: &str = "\
+INSERT INTO gateway_payments (channel_id, nonce, amount, signature, spent, calls, version)
+VALUES ($1, $2, $3::numeric, $4, $5::numeric, $6, 1)
+ON CONFLICT (channel_id) DO NOTHING
+RETURNING channel_id";
+
+impl Table for PaymentTable {
+    type Deal = ChannelDeal;
+    type Key = ChannelId;
+
+    fn key(payment: &Payment) -> ChannelId {
+        payment.channel_id
+    }
+
+    fn describe(channel_id: &ChannelId) -> String {
+        format!("channel {channel_id}")
+    }
+
+    async fn load(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(ChannelId, &ChannelFacts)],
+    ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
+        // Claims at or after the mirror's nonce are still in flight.
+        let rows = sqlx::query(LOAD)
+            .bind(keys.iter().map(|(id, _)| *id as i64).collect::<Vec<_>>())
+            .bind(keys.iter().map(|(_, facts)| facts.nonce as i64).collect::<Vec<_>>())
+            .fetch_all(db)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
+                let mut state = state_from_row(channel_id, row)?;
+                state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
+                Ok((channel_id, Versioned { state: Some(state), version: row.try_get("version")? }))
+            })
+            .collect()
+    }
+
+    async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<ChannelId>, StoreError> {
+        if let [one] = writes {
+            let row = one.state;
+            let query = match one.expected {
+                0 => sqlx::query_scalar(INSERT_ONE).bind(row.channel_id as i64),
+                version => sqlx::query_scalar(UPDATE_ONE).bind(row.channel_id as i64).bind(version),
+            };
+            let written: Option<i64> = query
+                .bind(row.nonce as i64)
+                .bind(row.amount.to_string())
+                .bind(row.signature.map(|s| s.to_vec()))
+                .bind(row.spent.to_string())
+                .bind(row.calls as i64)
+                .fetch_optional(&mut *db)
+                .await?;
+            return Ok(written.map(|id| id as ChannelId).into_iter().collect());
+        }
+        let rows = || writes.iter().map(|w| w.state);
+        let written: Vec<i64> = sqlx::query_scalar(WRITE)
+            .bind(rows().map(|r| r.channel_id as i64).collect::<Vec<_>>())
+            .bind(writes.iter().map(|w| w.expected).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.nonce as i64).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.amount.to_string()).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.signature.map(|s| s.to_vec())).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.spent.to_string()).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.calls as i64).collect::<Vec<_>>())
+            .fetch_all(&mut *db)
+            .await?;
+        Ok(written.into_iter().map(|id| id as ChannelId).collect())
+    }
+}
+
+fn malformed(channel_id: ChannelId, field: &'static str) -> StoreError {
+    StoreError::Malformed { table: TABLE, row: PaymentTable::describe(&channel_id), field }
+}
+
+fn state_from_row(channel_id: ChannelId, row: &PgRow) -> Result<PaymentState, StoreError> {
+    let signature: Option<Vec<u8>> = row.try_get("signature")?;
+    let signature =
+        signature.map(PaymentSignature::try_from).transpose().map_err(|_| malformed(channel_id, "signature"))?;
+    let nonce: i64 = row.try_get("nonce")?;
+    let calls: i64 = row.try_get("calls")?;
+    Ok(PaymentState {
+        channel_id,
+        nonce: u64::try_from(nonce).map_err(|_| malformed(channel_id, "nonce"))?,
+        amount: planck(channel_id, "amount", row.try_get("amount")?)?,
+        signature,
+        spent: planck(channel_id, "spent", row.try_get("spent")?)?,
+        calls: u64::try_from(calls).map_err(|_| malformed(channel_id, "calls"))?,
+        claiming: 0,
+    })
+}
+
+fn planck(channel_id: ChannelId, field: &'static str, text: String) -> Result<Balance, StoreError> {
+    text.parse().map_err(|_| malformed(channel_id, field))
+}
