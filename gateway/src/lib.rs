@@ -34,9 +34,11 @@ pub mod limits;
 pub mod logging;
 pub mod proxy;
 pub mod refusal;
+pub mod run;
 pub mod server;
 pub mod startup;
 pub mod state_service;
 pub mod tls;
 
 pub use osiris_gateway_client::pb;
+pub use run::{run, RunError};

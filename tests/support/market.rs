@@ -238,15 +238,10 @@ impl Market {
     /// Starts a gateway in this process with `config`, on the listener `offer` bound for
     /// its address (or a new one if none is reserved).
     pub async fn start_gateway(&self, config: Config) -> RunningGateway {
+        // Started here rather than inside the task, so that a gateway that cannot start
+        // fails the test at once, naming why.
         let started = osiris_gateway::startup::start(&config).await.expect("gateway start");
         let stop = CancellationToken::new();
-        tokio::spawn(started.channels.clone().follow(stop.clone()));
-        tokio::spawn(started.heartbeat(&config).run(stop.clone()));
-        tokio::spawn(started.alerts(&config).run(stop.clone()));
-        if let Some(node) = started.gateway.authorizer.buckets.clone() {
-            let every = Duration::from_millis(config.bucket_node.usage_flush_ms);
-            tokio::spawn(node.flush_periodically(every, stop.clone()));
-        }
         let reserved = self.reserved.lock().unwrap().remove(&config.listen);
         let listener = match reserved {
             Some(listener) => {
@@ -255,16 +250,10 @@ impl Market {
             }
             None => tokio::net::TcpListener::bind(config.listen).await.expect("gateway listen"),
         };
-        // TLS when the configuration names certificate files (new connections see the
-        // files' current certificate; the binary also watches them).
-        let tls = started.tls.as_ref().map(|cert| cert.server_config());
-        let task = tokio::spawn(osiris_gateway::front::serve(
-            listener,
-            started.front,
-            tls,
-            stop.clone(),
-            Duration::from_secs(2),
-        ));
+        let (serving, stopping) = (config.clone(), stop.clone());
+        let task = tokio::spawn(async move {
+            osiris_gateway::run::serve(started, &serving, listener, stopping).await.expect("gateway run")
+        });
         RunningGateway { url: config.public_endpoint.clone(), config, stop, task }
     }
 
