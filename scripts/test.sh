@@ -9,6 +9,9 @@ started=$SECONDS
 
 "$ROOT/scripts/setup.sh" --background
 
+say "import circles between modules"
+python3 "$ROOT/scripts/module-cycles.py"
+
 say "contract unit tests (ink!, Rust $CONTRACTS_RUST)"
 (cd "$ROOT/contracts" && unset CARGO_TARGET_DIR RUSTUP_TOOLCHAIN && cargo test --quiet)
 

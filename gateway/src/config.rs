@@ -207,7 +207,7 @@ pub struct Config {
     /// Token-bucket limits on paid and free calls (see `limits`).
     pub rate_limit: crate::limits::RateLimitConfig,
     /// Probes of the upstream, the database and the indexer behind the health status.
-    pub health: crate::health::HealthConfig,
+    pub health: HealthConfig,
     /// TLS on `listen` (see `tls`).
     pub tls: crate::tls::TlsConfig,
     /// gRPC-Web and CORS for browser apps (see `front::web`).
@@ -286,6 +286,51 @@ impl Config {
             config.public_endpoint = format!("http://{}", config.listen);
         }
         Ok(config)
+    }
+}
+
+/// How the upstream is probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamProbe {
+    /// By service type: `grpc` asks the upstream's gRPC health service (a server without
+    /// one counts as up when it answers UNIMPLEMENTED), `jsonrpc` GETs `probe_url` when set
+    /// and otherwise connects to the endpoint, `process` and `job` check that the
+    /// executable is there and runnable.
+    #[default]
+    Auto,
+    Grpc,
+    /// GET `probe_url`; any 2xx is up.
+    Http,
+    /// A TCP connect to the endpoint's host and port.
+    Tcp,
+    None,
+}
+
+/// The `[health]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthConfig {
+    /// Milliseconds between probes.
+    pub probe_interval_ms: u64,
+    /// Longest a probe may take before it counts as down, milliseconds.
+    pub probe_timeout_ms: u64,
+    pub upstream_probe: UpstreamProbe,
+    /// The URL the `http` probe GETs.
+    pub probe_url: Option<String>,
+    /// Most blocks the indexer's cursor may be behind the chain's finalized block; 0 = not checked.
+    pub max_indexer_lag_blocks: u64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            probe_interval_ms: 2_000,
+            probe_timeout_ms: 1_000,
+            upstream_probe: UpstreamProbe::Auto,
+            probe_url: None,
+            max_indexer_lag_blocks: 50,
+        }
     }
 }
 

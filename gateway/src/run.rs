@@ -70,7 +70,9 @@ pub async fn serve(
     tokio::spawn(started.heartbeat(config).run(shutdown.clone()));
     tokio::spawn(started.alerts(config).run(shutdown.clone()));
     let usage = started.gateway.authorizer.buckets.clone().map(|node| {
-        tokio::spawn(node.flush_periodically(Duration::from_millis(config.bucket_node.usage_flush_ms), shutdown.clone()))
+        tokio::spawn(
+            node.flush_periodically(Duration::from_millis(config.bucket_node.usage_flush_ms), shutdown.clone()),
+        )
     });
     let limits = started.gateway.authorizer.limits.clone();
     let stop_forgetting = shutdown.clone();

@@ -61,6 +61,19 @@ pub struct Gateway {
     pub vitals: Arc<crate::alerts::Vitals>,
 }
 
+impl crate::front::Handler for Gateway {
+    fn handle(
+        self: Arc<Self>,
+        request: Request<RequestBody>,
+    ) -> impl std::future::Future<Output = Result<Response<Body>, Infallible>> + Send {
+        Gateway::handle(self, request)
+    }
+
+    fn limits(&self) -> &FrontLimits {
+        &self.limits
+    }
+}
+
 impl Gateway {
     /// Answers one request: own service, or authorize (payment stored) then proxy.
     pub async fn handle(self: Arc<Self>, request: Request<RequestBody>) -> Result<Response<Body>, Infallible> {

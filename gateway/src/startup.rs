@@ -65,7 +65,7 @@ pub const DATABASE_CONNECTIONS: u32 = 16;
 pub struct Started {
     pub gateway: Arc<Gateway>,
     /// What the consumers' port serves (the gateway, and gRPC-Web when on).
-    pub front: Front,
+    pub front: Front<Gateway>,
     /// The certificate of the consumers' port when TLS is on (watch it with `ReloadingCert::watch`).
     pub tls: Option<Arc<ReloadingCert>>,
     pub channels: Arc<ChannelCache>,

@@ -2,12 +2,14 @@
 //! tonic-web rebuilt from a gRPC-Web request. Either way the gRPC messages it carries are
 //! checked against the largest message size as they stream by.
 
-use crate::proxy::BoxError;
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+/// Errors of request and response bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A request body with its message-size check.
 pub struct RequestBody {

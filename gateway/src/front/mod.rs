@@ -1,6 +1,7 @@
 //! The consumers' port: accepts connections (cleartext or TLS), speaks HTTP/2 for gRPC
 //! clients and HTTP/1.1 for gRPC-Web from browsers, and hands each request to the
-//! [`Gateway`](crate::server::Gateway), through the [`web`] stack when it is gRPC-Web.
+//! [`Handler`] (the gateway's `server::Gateway`), through the [`web`] stack when it is
+//! gRPC-Web. The port knows nothing of what the handler sells.
 //!
 //! Limits on this port (`[limits]`): the largest gRPC message a request may carry, the
 //! longest a call may take, and how many calls one connection may have open at once.
@@ -8,7 +9,7 @@
 pub mod body;
 pub mod web;
 
-use crate::server::Gateway;
+use crate::proxy::Body;
 use body::RequestBody;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -53,25 +54,42 @@ impl Default for FrontLimits {
     }
 }
 
-/// What the port serves: the gateway, and its gRPC-Web stack when on.
-#[derive(Clone)]
-pub struct Front {
-    pub gateway: Arc<Gateway>,
+/// What the port hands each request to.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request (every failure is an answer: a gRPC status or an HTTP error).
+    fn handle(
+        self: Arc<Self>,
+        request: http::Request<RequestBody>,
+    ) -> impl std::future::Future<Output = Result<http::Response<Body>, std::convert::Infallible>> + Send;
+
+    /// The limits requests and connections are held to.
+    fn limits(&self) -> &FrontLimits;
+}
+
+/// What the port serves: the handler, and its gRPC-Web stack when on.
+pub struct Front<H> {
+    pub gateway: Arc<H>,
     pub web: Option<Web>,
 }
 
-impl Front {
+impl<H> Clone for Front<H> {
+    fn clone(&self) -> Self {
+        Self { gateway: self.gateway.clone(), web: self.web.clone() }
+    }
+}
+
+impl<H: Handler> Front<H> {
     /// Answers one request from a connection.
     pub async fn handle(
         self,
         request: http::Request<hyper::body::Incoming>,
-    ) -> Result<http::Response<crate::proxy::Body>, std::convert::Infallible> {
+    ) -> Result<http::Response<Body>, std::convert::Infallible> {
         if let Some(web) = &self.web {
             if Web::wants(&request) {
                 return Ok(web.call(request).await);
             }
         }
-        let max = self.gateway.limits.max_message_bytes;
+        let max = self.gateway.limits().max_message_bytes;
         self.gateway.handle(request.map(|body| RequestBody::http(body, max))).await
     }
 }
@@ -86,15 +104,15 @@ pub fn builder(limits: &FrontLimits) -> auto::Builder<TokioExecutor> {
 
 /// Serves `front` on `listener` until `shutdown`, over TLS when `tls` is given; then stops
 /// accepting and gives open connections up to `grace` to finish their calls.
-pub async fn serve(
+pub async fn serve<H: Handler>(
     listener: TcpListener,
-    front: Front,
+    front: Front<H>,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
     grace: Duration,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = Arc::new(builder(&front.gateway.limits));
+    let builder = Arc::new(builder(front.gateway.limits()));
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     loop {
         let (stream, peer) = tokio::select! {
@@ -128,10 +146,10 @@ pub async fn serve(
     }
 }
 
-fn connection<S>(
+fn connection<S, H: Handler>(
     stream: S,
     peer: std::net::SocketAddr,
-    front: Front,
+    front: Front<H>,
     builder: &auto::Builder<TokioExecutor>,
     watcher: Watcher,
 ) where

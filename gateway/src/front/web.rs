@@ -8,8 +8,8 @@
 //! `grpc-status`, `grpc-message`, `osiris-request-id` and `osiris-refusal` to the page.
 
 use super::body::RequestBody;
+use super::Handler;
 use crate::proxy::{Body, BoxError};
-use crate::server::Gateway;
 use http::{HeaderName, HeaderValue, Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -58,7 +58,11 @@ pub struct Web {
 
 impl Web {
     /// The stack for `config`; `None` when gRPC-Web is off.
-    pub fn new(config: &WebConfig, gateway: Arc<Gateway>, max_message_bytes: u32) -> Result<Option<Self>, BadOrigin> {
+    pub fn new<H: Handler>(
+        config: &WebConfig,
+        gateway: Arc<H>,
+        max_message_bytes: u32,
+    ) -> Result<Option<Self>, BadOrigin> {
         if !config.grpc_web {
             return Ok(None);
         }

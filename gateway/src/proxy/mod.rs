@@ -18,8 +18,7 @@ use http::{Request, Response};
 use std::sync::Arc;
 use tonic::Status;
 
-/// Errors of response bodies.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::front::body::BoxError;
 /// The gateway's response body: the upstream's stream, a translated message, or a status.
 pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
 

@@ -1,8 +1,7 @@
 //! Loading and writing the agreements contract's rows for one block (multi-row statements,
 //! as for the other contracts), and the API's reads of them.
 
-use super::ingest::created_at;
-use super::{doc, json, parse_planck, to_i64, Store, StoreError};
+use super::{created_at, doc, json, parse_planck, to_i64, Store, StoreError};
 use crate::decode::OsirisEvent;
 use crate::state::agreements::{self, AgreementRow, Keys, MeteringRow, OfferRow, TemplateRow};
 use crate::state::Snapshot;

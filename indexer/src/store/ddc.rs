@@ -1,8 +1,7 @@
 //! Loading and writing the ddc contract's rows for one block (multi-row statements, as for
 //! the other contracts), and the API's reads of them.
 
-use super::ingest::created_at;
-use super::{doc, json, parse_planck, Store, StoreError};
+use super::{created_at, doc, json, parse_planck, Store, StoreError};
 use crate::decode::{DdcEvent, OsirisEvent};
 use crate::state::ddc::{self, BucketRow, ClusterRow, Keys, NodeRow};
 use crate::state::Snapshot;

@@ -2,7 +2,7 @@
 //! in one transaction, followed by a NOTIFY. Rows are loaded and written in
 //! multi-row statements, never one statement per event.
 
-use super::{parse_planck, to_i64, Store, StoreError, NOTIFY_CHANNEL};
+use super::{created_at, parse_planck, to_i64, Store, StoreError, NOTIFY_CHANNEL};
 use crate::decode::{ContractKind, OsirisEvent};
 use crate::state::{self, ChannelRow, GroupRow, OrgRow, ServiceRow, Snapshot};
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
@@ -264,10 +264,6 @@ async fn load_balances(
 }
 
 /// Where a row was created: (created_block, created_event).
-pub(crate) fn created_at(r: &sqlx::postgres::PgRow) -> Result<state::Position, StoreError> {
-    Ok((r.try_get::<i64, _>("created_block")? as u64, r.try_get::<i32, _>("created_event")? as u32))
-}
-
 pub(crate) fn channel_row(r: &sqlx::postgres::PgRow) -> Result<ChannelRow, StoreError> {
     Ok(ChannelRow {
         channel_id: r.try_get::<i64, _>("channel_id")? as u64,

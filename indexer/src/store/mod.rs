@@ -74,6 +74,11 @@ impl Store {
     }
 }
 
+/// Where a row was created: `(created_block, created_event)`.
+pub(crate) fn created_at(r: &sqlx::postgres::PgRow) -> Result<crate::state::Position, StoreError> {
+    Ok((r.try_get::<i64, _>("created_block")? as u64, r.try_get::<i32, _>("created_event")? as u32))
+}
+
 /// A u64 as BIGINT (block numbers, channel ids, nonces never reach 2^63).
 pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).expect("values stored as BIGINT stay below 2^63")
