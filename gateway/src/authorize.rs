@@ -42,8 +42,6 @@ pub struct Authorizer {
     pub limits: Arc<RateLimits>,
     /// The consumers' free calls.
     pub free_calls: FreeCalls,
-    /// Bucket mode: the ddc node this gateway serves as.
-    pub buckets: Option<Arc<crate::buckets::BucketNode>>,
 }
 
 /// A metering record that passed the early checks and its signature check, ready to commit.

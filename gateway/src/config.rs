@@ -259,7 +259,28 @@ impl Default for Config {
     }
 }
 
+/// What a gateway sells, decided once from its configuration: a bucket node when
+/// `[bucket_node] node_id` is set, compute jobs for `service_type = "job"`, else calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayMode {
+    /// Calls to a registered service, paid by channel payments, metering records or free.
+    Calls,
+    /// Compute jobs under agreements (the `Jobs` service); no other calls.
+    Jobs,
+    /// A ddc node in front of its object store.
+    BucketNode { node_id: osiris_contract_types::ddc::NodeId },
+}
+
 impl Config {
+    /// The gateway's mode (see [`GatewayMode`]).
+    pub fn mode(&self) -> GatewayMode {
+        match (self.bucket_node.node_id, self.service.service_type) {
+            (Some(node_id), _) => GatewayMode::BucketNode { node_id },
+            (None, ServiceType::Job) => GatewayMode::Jobs,
+            (None, _) => GatewayMode::Calls,
+        }
+    }
+
     /// Defaults, merged with `file` if given (it must exist), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));

@@ -96,8 +96,8 @@ impl RateLimits {
         }
     }
 
-    /// One call to a free endpoint against its limit.
-    pub fn free_call(&self) -> Result<(), Refusal> {
+    /// One request to one of the gateway's own paths (no payment) against their limit.
+    pub fn own_path(&self) -> Result<(), Refusal> {
         match &self.free {
             Some(limiter) if limiter.check().is_err() => Err(Self::refused("free", self.config.free_per_sec)),
             _ => Ok(()),
@@ -132,6 +132,6 @@ mod tests {
         assert_eq!((0..5).filter(|_| limits.consumer_call(&alice).is_ok()).count(), 2);
         assert!(limits.consumer_call(&bob).is_ok(), "one consumer's bucket is not another's");
         assert!(matches!(limits.consumer_call(&alice), Err(Refusal::RateLimited { scope: "consumer", .. })));
-        assert!((0..10_000).all(|_| limits.free_call().is_ok()), "a rate of 0 is no limit");
+        assert!((0..10_000).all(|_| limits.own_path().is_ok()), "a rate of 0 is no limit");
     }
 }

@@ -6,7 +6,7 @@
 //! byte counts of a bucket node). The binary adds arguments, the runtime and signals; the
 //! tests call the same function.
 
-use crate::config::Config;
+use crate::config::{Config, GatewayMode};
 use crate::front;
 use crate::startup::{start, StartError, Started};
 use osiris_chain::agreements::Agreements;
@@ -69,12 +69,9 @@ pub async fn serve(
     }
     tokio::spawn(started.heartbeat(config).run(shutdown.clone()));
     tokio::spawn(started.alerts(config).run(shutdown.clone()));
-    let usage = started.gateway.authorizer.buckets.clone().map(|node| {
-        tokio::spawn(
-            node.flush_periodically(Duration::from_millis(config.bucket_node.usage_flush_ms), shutdown.clone()),
-        )
-    });
-    let limits = started.gateway.authorizer.limits.clone();
+    let mode_tasks =
+        started.gateway.mode.spawn_tasks(Duration::from_millis(config.bucket_node.usage_flush_ms), &shutdown);
+    let limits = started.gateway.rate_limits.clone();
     let stop_forgetting = shutdown.clone();
     tokio::spawn(async move {
         loop {
@@ -83,22 +80,21 @@ pub async fn serve(
         }
     });
 
-    let mode = if started.tls.is_some() { "TLS" } else { "cleartext" };
+    let transport = if started.tls.is_some() { "TLS" } else { "cleartext" };
     let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    if let Some(node_id) = config.bucket_node.node_id {
-        tracing::info!(
-            "gateway for ddc node {node_id} (bucket mode, object store at {}) listening on {address} ({mode})",
+    match config.mode() {
+        GatewayMode::BucketNode { node_id } => tracing::info!(
+            "gateway for ddc node {node_id} (bucket mode, object store at {}) listening on {address} ({transport})",
             config.service.endpoint,
-        );
-    } else {
-        tracing::info!(
-            "gateway for {}/{} group {} ({}) listening on {address} ({mode}), price {} planck per call",
+        ),
+        GatewayMode::Calls | GatewayMode::Jobs => tracing::info!(
+            "gateway for {}/{} group {} ({}) listening on {address} ({transport}), price {} planck per call",
             config.service.org_id,
             config.service.service_id,
             config.service.group_id,
             config.service.service_type.as_str(),
             started.channels.price()
-        );
+        ),
     }
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let tls = started.tls.as_ref().map(|cert| {
@@ -129,9 +125,9 @@ pub async fn serve(
     if let Some(cleartext) = cleartext {
         let _ = cleartext.await;
     }
-    if let Some(usage) = usage {
-        // The last byte counts of buckets are written before the gateway exits.
-        let _ = usage.await;
+    for task in mode_tasks {
+        // A mode's last work (a bucket node's last byte counts) is done before the gateway exits.
+        let _ = task.await;
     }
     // Every answered call's payment was committed before its answer; nothing is left to flush.
     tracing::info!("stopped");

@@ -1,38 +1,30 @@
 //! One request, once the [`front`](crate::front) has accepted it. Paths of the gateway's
 //! own services (`/osiris.gateway.v1.*`, `/grpc.health.v1.Health/*`, gRPC reflection) are
-//! answered here and free; every other path is a call to the service and must carry a
-//! payment.
+//! answered here without payment; every other path is a call to the service.
 //!
 //! Every request gets a request id (the client's `osiris-request-id` when it sends a
 //! usable one), returned in the `osiris-request-id` response header and written in the
 //! call's one log line (target `osiris_gateway::calls`). A refused call also carries
-//! `osiris-refusal: <reason>` (the refusal's metrics label), so a client can tell, say,
-//! used-up free calls from an underpaid channel without parsing the message.
+//! `osiris-refusal: <reason>` (the refusal's metrics label), so a client can tell one
+//! refusal from another without parsing the message.
 //!
-//! A paid call carries a channel payment or, under a service agreement, a metering record
-//! (`osiris_payments::metering`). Its payment metadata is parsed (INVALID_ARGUMENT, nothing charged); the
-//! call is resolved against the service's API (UNIMPLEMENTED / INVALID_ARGUMENT, nothing
-//! charged); the payment is checked early (mirror, rule) and its signature verified; then,
-//! by [`PaymentCommit`], it is committed before the call is sent, or while the call is on
-//! its way with the reply held back until it has. Either way a call is answered OK only
-//! with its payment verified and committed.
+//! Any other call goes to the gateway's [`Mode`], which authorizes it by its deal kind,
+//! forwards it and says what it charged; the server counts, logs and answers.
 
-use crate::authorize::{Authorizer, CheckedRecord};
-use crate::config::PaymentCommit;
+use crate::forward::Forward;
 use crate::front::body::RequestBody;
 use crate::front::FrontLimits;
-use crate::proxy::{status_response, Body, Upstream};
+use crate::limits::RateLimits;
+use crate::modes::{Mode, Refused};
+use crate::proxy::{status_response, Body};
 use crate::refusal;
 use http::{HeaderValue, Request, Response};
 use http_body_util::BodyExt;
-use osiris_contract_types::Balance;
-use osiris_ledger::versioned::Pending;
-use osiris_payments::buckets::{BucketOp, OBJECT_STORE_PATH};
-use osiris_payments::{CallPayment, PaymentState, Refusal};
+use osiris_payments::Refusal;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tonic::service::Routes;
 use tower_service::Service;
 
@@ -49,14 +41,14 @@ pub const MAX_REQUEST_ID_BYTES: usize = 64;
 
 /// Everything one call needs.
 pub struct Gateway {
-    pub authorizer: Authorizer,
-    pub upstream: Upstream,
-    /// When a paid call is sent relative to its payment's commit.
-    pub commit: PaymentCommit,
+    /// What the gateway sells, and how it authorizes it.
+    pub mode: Mode,
+    /// The upstream, deadlines and when a paid call goes out.
+    pub forward: Forward,
+    /// Rate limits (own paths, calls, per consumer).
+    pub rate_limits: std::sync::Arc<RateLimits>,
     /// The gateway's own gRPC services.
     pub own: Routes,
-    /// Message size and call duration limits.
-    pub limits: FrontLimits,
     /// Calls and failures counted for the alerts.
     pub vitals: Arc<crate::alerts::Vitals>,
 }
@@ -70,7 +62,7 @@ impl crate::front::Handler for Gateway {
     }
 
     fn limits(&self) -> &FrontLimits {
-        &self.limits
+        &self.forward.limits
     }
 }
 
@@ -80,7 +72,7 @@ impl Gateway {
         let request_id = request_id(request.headers().get(REQUEST_ID));
         let path = request.uri().path();
         if OWN_PREFIXES.iter().any(|p| path.starts_with(p)) {
-            let mut response = match self.authorizer.limits.free_call() {
+            let mut response = match self.rate_limits.own_path() {
                 Err(refusal) => refused(&refusal),
                 Ok(()) => match Service::call(&mut self.own.clone(), request).await {
                     Ok(response) => response.map(|b| b.map_err(Into::into).boxed_unsync()),
@@ -92,7 +84,11 @@ impl Gateway {
         }
         let started = Instant::now();
         let method = path.to_string();
-        let (mut response, outcome, charge) = match self.paid_call(request).await {
+        let paid = match self.rate_limits.paid_call() {
+            Ok(()) => self.mode.call(&self.forward, request).await,
+            Err(refusal) => Err(Refused::Payment(refusal)),
+        };
+        let (mut response, outcome, charge) = match paid {
             Ok((response, charge)) => (response, "accepted", charge),
             Err(Refused::Payment(refusal)) => (refused(&refusal), refusal.label(), None),
             Err(Refused::Call(status)) => (status_response(status), "unresolved", None),
@@ -136,137 +132,6 @@ impl Gateway {
         response.headers_mut().insert(REQUEST_ID, request_id);
         Ok(response)
     }
-
-    /// Parse, resolve, check, then commit and send: the paid call's path.
-    /// Answers the call with the kind of payment and the planck it was charged.
-    async fn paid_call(&self, request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
-        self.authorizer.limits.paid_call()?;
-        if request.headers().get(osiris_payments::metadata::PAYMENT_TYPE).is_some_and(|v| v == "bucket") {
-            return self.bucket_call(request).await;
-        }
-        let payment = CallPayment::from_headers(request.headers())?;
-        let deadline = self.deadline(request.headers());
-        let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
-        // The signature is verified before the call goes out: a forged payment never
-        // reaches the upstream.
-        let commit = match payment {
-            CallPayment::Channel(payment) => {
-                let checked = self.authorizer.check(payment).await?;
-                let charge = checked.charge;
-                Commit::Channel(self.authorizer.commit(checked)?, charge)
-            }
-            CallPayment::Agreement(record) => Commit::Metered(self.authorizer.check_metered(record).await?),
-            CallPayment::Free(call) => {
-                self.authorizer.free_call(call).await?;
-                Commit::Free
-            }
-        };
-        let charge = commit.charge();
-        let send = self.send_within(call, deadline);
-        match self.commit {
-            PaymentCommit::BeforeForward => {
-                self.committed(commit).await?;
-                Ok((send.await, charge))
-            }
-            PaymentCommit::Overlapped => {
-                // The commit runs while the upstream works, and nothing is answered before it is done.
-                let (response, paid) = tokio::join!(send, self.committed(commit));
-                // A payment lost to a racing replica: the upstream's reply is dropped.
-                paid?;
-                Ok((response, charge))
-            }
-        }
-    }
-
-    /// A request within a bucket (bucket mode): authorized from the mirror and the caller's
-    /// signature, sent, and its bytes counted for the bucket.
-    async fn bucket_call(&self, mut request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
-        let node = self.authorizer.buckets.clone().ok_or(Refusal::NotABucketNode)?;
-        let op = BucketOp::of_method(request.uri().path()).ok_or_else(|| {
-            Refused::Call(tonic::Status::unimplemented(format!(
-                "{}: a ddc node serves the object store ({OBJECT_STORE_PATH}Put, Get, List, Delete)",
-                request.uri().path()
-            )))
-        })?;
-        let bucket_id = node.authorize(op, request.headers()).await?;
-        let bytes_in = request.body_mut().count_bytes();
-        let deadline = self.deadline(request.headers());
-        let call = self.upstream.prepare(request).await.map_err(Refused::Call)?;
-        let response = self.send_within(call, deadline).await;
-        Ok((crate::buckets::Counted::wrap(response, node, bucket_id, bytes_in), Some(("bucket", 0))))
-    }
-
-    /// Sends the call on; DEADLINE_EXCEEDED (counted as an upstream error) past `deadline`.
-    async fn send_within(&self, call: crate::proxy::Prepared, deadline: Duration) -> Response<Body> {
-        tokio::time::timeout(deadline, self.upstream.send(call)).await.unwrap_or_else(|_| {
-            metrics::counter!("osiris_gateway_upstream_errors_total", "error" => "deadline").increment(1);
-            status_response(tonic::Status::deadline_exceeded(format!(
-                "the service did not answer within {} ms",
-                deadline.as_millis()
-            )))
-        })
-    }
-
-    /// Waits until the payment is committed (or refused by the store's own decision).
-    async fn committed(&self, commit: Commit) -> Result<(), Refusal> {
-        match commit {
-            Commit::Channel(pending, _) => committed(pending).await,
-            Commit::Metered(checked) => self.authorizer.commit_metered(checked).await.map(drop),
-            Commit::Free => Ok(()),
-        }
-    }
-}
-
-/// A checked payment on its way into its store. Moved once per call; boxing the metering
-/// record would cost an allocation per call instead.
-#[allow(clippy::large_enum_variant)]
-enum Commit {
-    /// A channel payment handed to the payment store's batcher, and what it charges.
-    Channel(Pending<PaymentState>, Balance),
-    /// A metering record, written by the metering store when awaited.
-    Metered(CheckedRecord),
-    /// A free call, already counted.
-    Free,
-}
-
-impl Commit {
-    fn charge(&self) -> Charge {
-        match self {
-            Self::Channel(_, price) => Some(("channel", *price)),
-            Self::Metered(checked) => Some(("agreement", checked.charge)),
-            Self::Free => Some(("free", 0)),
-        }
-    }
-}
-
-/// The kind of payment an answered call carried and the planck it was charged.
-type Charge = Option<(&'static str, Balance)>;
-
-impl Gateway {
-    /// How long the call may take: the client's `grpc-timeout`, at most `max_call_ms`.
-    fn deadline(&self, headers: &http::HeaderMap) -> Duration {
-        let most = Duration::from_millis(self.limits.max_call_ms);
-        headers.get("grpc-timeout").and_then(grpc_timeout).map_or(most, |asked| asked.min(most))
-    }
-}
-
-/// A `grpc-timeout` header value (gRPC over HTTP/2: up to 8 digits and a unit H M S m u n).
-pub fn grpc_timeout(value: &HeaderValue) -> Option<Duration> {
-    let text = value.to_str().ok()?;
-    if text.len() < 2 || text.len() > 9 {
-        return None;
-    }
-    let (digits, unit) = text.split_at(text.len() - 1);
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount.checked_mul(3600)?),
-        "M" => Duration::from_secs(amount.checked_mul(60)?),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
 }
 
 /// The response to a refused call: its status, and its reason in `osiris-refusal`.
@@ -319,42 +184,9 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
-/// Why a call was not served.
-enum Refused {
-    /// The payment did not pass.
-    Payment(Refusal),
-    /// The call does not resolve against the service's API.
-    Call(tonic::Status),
-}
-
-impl From<Refusal> for Refused {
-    fn from(refusal: Refusal) -> Self {
-        Self::Payment(refusal)
-    }
-}
-
-/// Waits for the payment store's answer on a submitted payment.
-async fn committed(pending: Pending<PaymentState>) -> Result<(), Refusal> {
-    match pending.await {
-        Ok(outcome) => outcome.map(drop),
-        Err(_) => Err(Refusal::Unavailable("the payment store stopped before answering".into())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grpc_timeouts_parse_and_bad_ones_are_ignored() {
-        let parse = |text: &str| grpc_timeout(&HeaderValue::from_str(text).unwrap());
-        assert_eq!(parse("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(parse("2S"), Some(Duration::from_secs(2)));
-        assert_eq!(parse("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse("5x"), None);
-        assert_eq!(parse("m"), None);
-        assert_eq!(parse("123456789S"), None);
-    }
 
     #[test]
     fn request_ids_are_taken_when_usable_and_made_otherwise() {

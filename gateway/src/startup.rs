@@ -5,7 +5,8 @@ use crate::alerts::{AlertSink, Alerts, LogOnly, Webhook};
 use crate::authorize::Authorizer;
 use crate::buckets::BucketNode;
 use crate::channels::ChannelCache;
-use crate::config::{Config, ServiceType};
+use crate::config::{Config, GatewayMode, ServiceType};
+use crate::forward::Forward;
 use crate::free_calls::FreeCalls;
 use crate::front::web::Web;
 use crate::front::Front;
@@ -14,6 +15,9 @@ use crate::jobs::runner::Limits;
 use crate::jobs::store::JobStore;
 use crate::jobs::{JobService, Jobs};
 use crate::limits::RateLimits;
+use crate::modes::bucket_node::BucketNodeMode;
+use crate::modes::calls::Calls;
+use crate::modes::Mode;
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
 use crate::server::Gateway;
@@ -135,15 +139,15 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     }
     let (recipient, recipient_signer) = recipient_of(config)?;
     let svc = &config.service;
-    if let Some(node_id) = config.bucket_node.node_id {
+    let mode = config.mode();
+    if let GatewayMode::BucketNode { node_id } = mode {
+        // Checked before anything connects: a configuration error, not a mismatch.
         if svc.service_type != ServiceType::Grpc {
             return Err(StartError::Config(format!(
                 "bucket_node.node_id = {node_id} (bucket mode) needs service_type = \"grpc\" (the object store), not {}",
                 svc.service_type.as_str()
             )));
         }
-    } else {
-        check_registry(&chain, &deployment, config, &recipient).await?;
     }
 
     // No ping before each use: a dead connection fails its query, which answers UNAVAILABLE
@@ -154,25 +158,63 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         .connect(&config.database_url)
         .await?;
     osiris_mirror::migrate(&pool).await?;
-    let (channels, buckets) = match config.bucket_node.node_id {
-        None => (wait_for_mirror(&pool, &recipient.to_string(), config).await?, None),
-        Some(node_id) => {
+    let metering = MeteringStore::new(MeteringTable, pool.clone(), config.payment_durability);
+    let payments = PaymentStore::new(PaymentTable, pool.clone(), config.payment_durability);
+    let agreements_contract = deployment.agreements.as_ref().map(|a| a.address);
+    let escrow = deployment.escrow.address;
+    let rate_limits = Arc::new(RateLimits::new(config.rate_limit));
+    let calls = |channels: &Arc<ChannelCache>| Authorizer {
+        channels: channels.clone(),
+        payments: payments.clone(),
+        escrow,
+        expiry_threshold: config.expiry_threshold_blocks,
+        metering: metering.clone(),
+        agreements_contract,
+        limits: rate_limits.clone(),
+        free_calls: FreeCalls {
+            config: config.free_calls,
+            store: FreeCallStore::new(
+                FreeCallTable { org_id: svc.org_id.clone(), service_id: svc.service_id.clone() },
+                pool.clone(),
+                // Strict, as before: a count lost in a crash would hand out its free calls again.
+                Durability::Strict,
+            ),
+            escrow,
+            org_id: svc.org_id.clone(),
+            service_id: svc.service_id.clone(),
+        },
+    };
+    // What each mode needs: its mirror cache, its way of authorizing calls, its own
+    // services, and whether it sells a registered service.
+    let (channels, mode_of_calls, jobs, sells_service) = match mode {
+        GatewayMode::Calls => {
+            check_registry(&chain, &deployment, config, &recipient).await?;
+            let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
+            let authorizer = calls(&channels);
+            (channels, Mode::Calls(Calls { authorizer }), None, true)
+        }
+        GatewayMode::Jobs => {
+            check_registry(&chain, &deployment, config, &recipient).await?;
+            let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
+            let jobs = job_service(config, &channels, &metering, agreements_contract, &chain, recipient_signer.clone())
+                .await?;
+            let authorizer = calls(&channels);
+            (channels, Mode::Calls(Calls { authorizer }), Some(jobs), true)
+        }
+        GatewayMode::BucketNode { node_id } => {
             let ddc = deployment
                 .ddc
                 .as_ref()
                 .ok_or_else(|| StartError::Config("bucket mode needs a deployment with the ddc contract".into()))?;
             wait_for_node(&pool, node_id, &recipient.to_string(), &config.public_endpoint).await?;
             // A ddc node sells no calls: its cache has no service (empty org and service ids).
-            let cache =
+            let channels =
                 ChannelCache::load(pool.clone(), recipient.to_string(), String::new(), String::new(), String::new())
                     .await?;
             let node = BucketNode::new(node_id, ddc.address, pool.clone(), config.bucket_node.freshness_ms);
-            (cache, Some(Arc::new(node)))
+            (channels, Mode::BucketNode(BucketNodeMode(Arc::new(node))), None, false)
         }
     };
-    let metering = MeteringStore::new(MeteringTable, pool.clone(), config.payment_durability);
-    let payments = PaymentStore::new(PaymentTable, pool, config.payment_durability);
-    let agreements_contract = deployment.agreements.as_ref().map(|a| a.address);
 
     let api = if svc.proto_files.is_empty() {
         if !matches!(svc.service_type, ServiceType::Grpc | ServiceType::Job) {
@@ -193,16 +235,9 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         }
         ServiceType::Job => Upstream::Jobs,
     };
-    let jobs = match svc.service_type {
-        ServiceType::Job => Some(
-            job_service(config, &channels, &metering, agreements_contract, &chain, recipient_signer.clone()).await?,
-        ),
-        _ => None,
-    };
 
-    let escrow = deployment.escrow.address;
     // A ddc node sells no service of the registry: its info names none.
-    let sold = |id: &String| if config.bucket_node.node_id.is_some() { String::new() } else { id.clone() };
+    let sold = |id: &String| if sells_service { id.clone() } else { String::new() };
     let info = pb::ServiceInfo {
         org_id: sold(&svc.org_id),
         service_id: sold(&svc.service_id),
@@ -246,38 +281,15 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         None => own,
     }
     .prepare();
-    let authorizer = Authorizer {
-        channels: channels.clone(),
-        payments: payments.clone(),
-        escrow,
-        expiry_threshold: config.expiry_threshold_blocks,
-        metering: metering.clone(),
-        agreements_contract,
-        limits: Arc::new(RateLimits::new(config.rate_limit)),
-        free_calls: FreeCalls {
-            config: config.free_calls,
-            store: FreeCallStore::new(
-                FreeCallTable { org_id: svc.org_id.clone(), service_id: svc.service_id.clone() },
-                payments.pool().clone(),
-                // Strict, as before: a count lost in a crash would hand out its free calls again.
-                Durability::Strict,
-            ),
-            escrow,
-            org_id: svc.org_id.clone(),
-            service_id: svc.service_id.clone(),
-        },
-        buckets,
-    };
     let tls = match config.tls.files()? {
         Some((cert, key)) => Some(ReloadingCert::load(cert, key)?),
         None => None,
     };
     let gateway = Arc::new(Gateway {
-        authorizer,
-        upstream,
-        commit: config.payment_commit,
+        mode: mode_of_calls,
+        forward: Forward { upstream, commit: config.payment_commit, limits: config.limits },
+        rate_limits,
         own,
-        limits: config.limits,
         vitals: Arc::default(),
     });
     let web = Web::new(&config.web, gateway.clone(), config.limits.max_message_bytes)?;
