@@ -63,8 +63,6 @@
 //! `OSIRIS_GATEWAY_WORKER_THREADS`, and for a section's field `OSIRIS_GATEWAY_<SECTION>_<FIELD>`
 //! (e.g. `OSIRIS_GATEWAY_SERVICE_ENDPOINT`, `OSIRIS_GATEWAY_TLS_CERT_FILE`, `OSIRIS_GATEWAY_RATE_LIMIT_CONSUMER_PER_SEC`).
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
 pub use osiris_ledger::Durability;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -282,27 +280,8 @@ impl Config {
     }
 
     /// Defaults, merged with `file` if given (it must exist), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(file) = file {
-            if !file.exists() {
-                return Err(figment::Error::from(format!("config file {} does not exist", file.display())));
-            }
-            figment = figment.merge(Toml::file(file));
-        }
-        let env = Env::raw().filter_map(|key| match key.as_str() {
-            "DATABASE_URL" => Some("database_url".into()),
-            "OSIRIS_NODE_URL" => Some("node_url".into()),
-            "OSIRIS_DEPLOYMENT" => Some("deployment".into()),
-            other => other.strip_prefix("OSIRIS_GATEWAY_").map(|rest| {
-                let rest = rest.to_ascii_lowercase();
-                match SECTIONS.iter().find(|section| rest.starts_with(&format!("{section}_"))) {
-                    Some(section) => format!("{section}.{}", &rest[section.len() + 1..]).into(),
-                    None => rest.into(),
-                }
-            }),
-        });
-        let mut config: Config = figment.merge(env).extract()?;
+    pub fn load(file: Option<&Path>) -> Result<Self, osiris_config::ConfigError> {
+        let mut config = osiris_config::load(&Config::default(), file, "OSIRIS_GATEWAY", &SECTIONS)?;
         if config.public_endpoint.is_empty() {
             config.public_endpoint = format!("http://{}", config.listen);
         }

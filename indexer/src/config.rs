@@ -4,8 +4,6 @@
 //! `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`, `OSIRIS_INDEXER_LISTEN`,
 //! `OSIRIS_INDEXER_MAX_CONNECTIONS`.
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,23 +36,9 @@ impl Default for Config {
 
 impl Config {
     /// Defaults, merged with `file` if given (it must exist), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(file) = file {
-            if !file.exists() {
-                return Err(figment::Error::from(format!("config file {} does not exist", file.display())));
-            }
-            figment = figment.merge(Toml::file(file));
-        }
-        let env = Env::raw().filter_map(|key| match key.as_str() {
-            "DATABASE_URL" => Some("database_url".into()),
-            "OSIRIS_NODE_URL" => Some("node_url".into()),
-            "OSIRIS_DEPLOYMENT" => Some("deployment".into()),
-            "OSIRIS_INDEXER_LISTEN" => Some("listen".into()),
-            "OSIRIS_INDEXER_MAX_CONNECTIONS" => Some("max_connections".into()),
-            _ => None,
-        });
-        figment.merge(env).extract()
+    pub fn load(file: Option<&Path>) -> Result<Self, osiris_config::ConfigError> {
+        // The indexer's keys are top-level: OSIRIS_INDEXER_LISTEN, OSIRIS_INDEXER_MAX_CONNECTIONS.
+        osiris_config::load(&Config::default(), file, "OSIRIS_INDEXER", &[])
     }
 }
 
