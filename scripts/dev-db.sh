@@ -2,7 +2,8 @@
 # A private PostgreSQL cluster for development and tests.
 #
 #   scripts/dev-db.sh start   print DATABASE_URL's value if it is set; otherwise initdb a cluster in a
-#                             temporary directory (trust auth, 127.0.0.1, a free port), start it, print its URL
+#                             temporary directory (trust auth, 127.0.0.1, a free port, room for the
+#                             connections of tests running at once), start it, print its URL
 #   scripts/dev-db.sh stop    stop the private cluster (fast shutdown) and delete its directory
 #
 # PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user.
@@ -25,7 +26,7 @@ case "${1:-}" in
       || { cat "$run_dir/db.log" >&2; die "initdb failed"; }
     echo "$dir" >"$run_dir/db.dir"
     as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off" start >>"$run_dir/db.log" 2>&1 \
+      -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" start >>"$run_dir/db.log" 2>&1 \
       || { cat "$dir/server.log" >&2; "$0" stop; die "PostgreSQL did not start"; }
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

@@ -58,6 +58,9 @@ else
   "$ROOT/scripts/install-cargo-contract.sh"
 fi
 
+# --- cargo-nextest, the test runner: a checked prebuilt copy (seconds), else from source ---
+"$ROOT/scripts/install-nextest.sh"
+
 # --- the dev chain: the release archive (seconds), else from source (about 75 minutes) ---
 substrate-contracts-node --version 2>/dev/null | grep -q " $CONTRACTS_NODE_VERSION" || "$ROOT/scripts/install-node.sh"
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs every test: the contracts' ink! unit tests,
 # the workspace's unit tests, and the end-to-end tests (each on its own dev chain
-# and its own PostgreSQL database; DATABASE_URL's server if set, else a private cluster).
-# Extra arguments go to `cargo test` of the workspace (e.g. a test name filter).
+# and its own PostgreSQL database; DATABASE_URL's server if set, else one private cluster
+# for the run). The workspace's tests run under cargo-nextest: every test is a process of
+# its own and as many run at once as there are cores, across test binaries (cargo test
+# runs the binaries one after another, and most hold one end-to-end story).
+# Extra arguments go to `cargo nextest run` of the workspace (e.g. a test name filter).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 started=$SECONDS
@@ -17,12 +20,27 @@ say "contract unit tests (ink!, Rust $CONTRACTS_RUST)"
 
 # Compiled before the contracts, so that a cargo-contract build started by set-up overlaps it.
 say "building the workspace's tests"
-(cd "$ROOT" && cargo test --workspace --no-run --quiet "$@")
+(cd "$ROOT" && cargo nextest run --workspace --no-run "$@")
 
 say "building the contracts"
 "$ROOT/scripts/build-contracts.sh"
 
-say "workspace tests: unit and end-to-end"
-(cd "$ROOT" && cargo test --workspace "$@")
+if [ -n "${DATABASE_URL:-}" ]; then
+  export OSIRIS_TEST_DATABASE_URL=$DATABASE_URL
+  unset DATABASE_URL
+else
+  # One server for every test process (each test still gets a database of its own). Its
+  # URL goes in OSIRIS_TEST_DATABASE_URL, not DATABASE_URL, which the programs under test
+  # read and would then prefer to their test's database.
+  export OSIRIS_RUN_DIR=${OSIRIS_RUN_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/osiris-test-run.XXXXXX")}
+  OSIRIS_TEST_DATABASE_URL=$("$ROOT/scripts/dev-db.sh" start)
+  export OSIRIS_TEST_DATABASE_URL
+  trap '"$ROOT/scripts/dev-db.sh" stop; rm -rf "$OSIRIS_RUN_DIR"' EXIT
+fi
+
+say "workspace tests: unit and end-to-end (cargo-nextest)"
+(cd "$ROOT" && cargo nextest run --workspace --no-fail-fast "$@")
+say "documentation tests"
+(cd "$ROOT" && cargo test --workspace --doc --quiet)
 
 say "all tests passed in $((SECONDS - started)) s"

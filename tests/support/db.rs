@@ -1,6 +1,7 @@
 //! A fresh PostgreSQL database per test.
 //!
-//! The server is DATABASE_URL's when that is set; otherwise one private cluster per
+//! The server is [`SERVER_URL`]'s when that is set (`scripts/test.sh` starts one server
+//! for all its test processes), else DATABASE_URL's; otherwise one private cluster per
 //! test process (initdb into a temporary directory, trust auth, run as the `postgres`
 //! user when we are root) listening only on a UNIX socket in that directory: no TCP port
 //! to pick, so parallel test processes cannot race for one. A small reaper process stops
@@ -16,10 +17,16 @@ use std::sync::OnceLock;
 /// PostgreSQL's default durability (`fsync` on) instead of the tests' `fsync=off`.
 pub const DURABLE: &str = "OSIRIS_TEST_PG_DURABLE";
 
+/// The admin URL of a server for the tests' databases. Not DATABASE_URL: the programs the
+/// tests start read that one, and it would take them away from their test's database.
+pub const SERVER_URL: &str = "OSIRIS_TEST_DATABASE_URL";
+
 /// Admin URL (database `postgres`) of the server tests create their databases on.
 fn server_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| std::env::var("DATABASE_URL").unwrap_or_else(|_| start_private_cluster()))
+    URL.get_or_init(|| {
+        std::env::var(SERVER_URL).or_else(|_| std::env::var("DATABASE_URL")).unwrap_or_else(|_| start_private_cluster())
+    })
 }
 
 fn pg_bin() -> PathBuf {
