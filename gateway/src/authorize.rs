@@ -66,6 +66,13 @@ pub struct Checked {
     pub charge: osiris_contract_types::Balance,
 }
 
+/// What [`Authorizer::check`] learnt from the rule about a payment.
+struct Decided {
+    terms: Terms,
+    unverified: bool,
+    charge: osiris_contract_types::Balance,
+}
+
 impl Authorizer {
     /// The early checks: the channel is in the mirror and this gateway's, and the rule
     /// passes `payment` against this replica's copy of the stored state. No chain query; a
@@ -77,29 +84,56 @@ impl Authorizer {
             .await
             .map_err(|e| Refusal::Unavailable(e.to_string()))?
             .ok_or(Refusal::UnknownChannel(payment.channel_id))?;
-        if !self.channels.is_ours(&facts) {
+        self.check_ours(&facts)?;
+        self.limits.consumer_call(&facts.signer)?;
+        let (facts, decided) = match self.decide(&payment, &facts).await {
+            Err(refusal) if refusal.may_pass_on_newer_facts() => {
+                // The cache may not have seen a top-up, an extension or the channel's last
+                // block yet: the mirror itself decides.
+                let facts = self
+                    .channels
+                    .channel_from_mirror(payment.channel_id)
+                    .await
+                    .map_err(|e| Refusal::Unavailable(e.to_string()))?
+                    .ok_or(Refusal::UnknownChannel(payment.channel_id))?;
+                self.check_ours(&facts)?;
+                let decided = self.decide(&payment, &facts).await?;
+                (facts, decided)
+            }
+            decided => (facts, decided?),
+        };
+        let Decided { terms, unverified, charge } = decided;
+        Ok(Checked { payment, facts, terms, unverified, charge })
+    }
+
+    fn check_ours(&self, facts: &ChannelFacts) -> Result<(), Refusal> {
+        if !self.channels.is_ours(facts) {
             return Err(Refusal::ForeignChannel {
                 channel_id: facts.channel_id,
                 recipient: facts.recipient.clone(),
                 group_id: facts.group_id.clone(),
             });
         }
-        self.limits.consumer_call(&facts.signer)?;
+        Ok(())
+    }
+
+    /// The rule against this replica's stored state, and once more against the database's
+    /// if another replica or a claim may have moved the nonce on.
+    async fn decide(&self, payment: &Payment, facts: &Arc<ChannelFacts>) -> Result<Decided, Refusal> {
         let terms = self.channels.terms(self.expiry_threshold);
         let mut stored = self.payments.cached(&payment.channel_id);
-        let next = match decide(&payment, &facts, stored.as_ref(), &terms) {
+        let next = match decide(payment, facts, stored.as_ref(), &terms) {
             Ok(next) => next,
             Err(refusal) if !may_pass_on_newer_state(&refusal) => return Err(refusal),
             Err(_) => {
-                // Another replica or a claim may have moved the nonce on: look once more.
-                stored = self.payments.load(&payment.channel_id, &facts).await?;
-                decide(&payment, &facts, stored.as_ref(), &terms)?
+                stored = self.payments.load(&payment.channel_id, facts).await?;
+                decide(payment, facts, stored.as_ref(), &terms)?
             }
         };
         let spent_before = stored.as_ref().filter(|s| s.nonce == next.nonce).map_or(0, |s| s.spent);
         let charge = next.spent.saturating_sub(spent_before);
-        let unverified = !stored.as_ref().is_some_and(|state| state.holds(&payment));
-        Ok(Checked { payment, facts, terms, unverified, charge })
+        let unverified = !stored.as_ref().is_some_and(|state| state.holds(payment));
+        Ok(Decided { terms, unverified, charge })
     }
 
     /// The early checks of an agreement-backed call: the agreement is in the mirror, the
@@ -115,10 +149,23 @@ impl Authorizer {
             .map_err(|e| Refusal::Unavailable(e.to_string()))?
             .ok_or_else(unknown)?;
         self.limits.consumer_call(&facts.consumer_key)?;
-        let terms = self.channels.service_terms(self.expiry_threshold);
         // The local copy is never ahead of the database and records only rise, so a
-        // refusal against it stands against the database's too.
+        // refusal against it stands against the database's too; the agreement's copy may
+        // lag (a payment locked a moment ago), so the mirror itself decides those.
         let cached = self.metering.cached(&record.agreement_id);
+        let facts =
+            match decide_metered(&record, &facts, cached.as_ref(), &self.channels.service_terms(self.expiry_threshold))
+            {
+                Err(refusal) if refusal.may_pass_on_newer_facts() => self
+                    .channels
+                    .agreement_from_mirror(&record.agreement_id)
+                    .await
+                    .map_err(|e| Refusal::Unavailable(e.to_string()))?
+                    .ok_or_else(unknown)?,
+                Err(refusal) => return Err(refusal),
+                Ok(_) => facts,
+            };
+        let terms = self.channels.service_terms(self.expiry_threshold);
         decide_metered(&record, &facts, cached.as_ref(), &terms)?;
         let charge = record.amount.saturating_sub(cached.map_or(0, |state| state.amount));
         if !record.is_signed_by(&facts, contract) {

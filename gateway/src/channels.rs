@@ -89,13 +89,14 @@ impl ChannelCache {
             osiris_mirror::head::head(&self.pool, &self.org_id, &self.service_id).await?
         };
         let mut mirror = self.mirror.write().expect("mirror lock");
+        // A single read may have cached a newer copy while this refresh's query ran: keep it.
         for facts in channels {
             mirror.seen_block = mirror.seen_block.max(facts.updated_block);
-            mirror.channels.insert(facts.channel_id, Arc::new(facts));
+            keep_newest(&mut mirror.channels, facts.channel_id, &Arc::new(facts), |f| f.updated_block);
         }
         for facts in agreements {
             mirror.agreements_seen_block = mirror.agreements_seen_block.max(facts.updated_block);
-            mirror.agreements.insert(facts.agreement_id, Arc::new(facts));
+            keep_newest(&mut mirror.agreements, facts.agreement_id, &Arc::new(facts), |f| f.updated_block);
         }
         mirror.finalized_block = mirror.finalized_block.max(head.finalized_block);
         mirror.price = head.price_per_call;
@@ -108,16 +109,21 @@ impl ChannelCache {
         if let Some(facts) = self.mirror.read().expect("mirror lock").channels.get(&channel_id) {
             return Ok(Some(facts.clone()));
         }
+        self.channel_from_mirror(channel_id).await
+    }
+
+    /// The channel as the mirror holds it now, bypassing the cache (which it then updates
+    /// if the channel is ours and the copy is newer): for a refusal a newer copy could turn
+    /// around. `None` if the mirror does not know it.
+    pub async fn channel_from_mirror(&self, channel_id: ChannelId) -> Result<Option<Arc<ChannelFacts>>, MirrorError> {
         let Some(facts) = osiris_mirror::channels::channel(&self.pool, channel_id).await? else {
             return Ok(None);
         };
         let facts = Arc::new(facts);
         if self.is_ours(&facts) {
-            let mut mirror = self.mirror.write().expect("mirror lock");
-            let entry = mirror.channels.entry(channel_id).or_insert_with(|| facts.clone());
-            if entry.updated_block < facts.updated_block {
-                *entry = facts.clone();
-            }
+            keep_newest(&mut self.mirror.write().expect("mirror lock").channels, channel_id, &facts, |f| {
+                f.updated_block
+            });
         }
         Ok(Some(facts))
     }
@@ -128,16 +134,24 @@ impl ChannelCache {
         if let Some(facts) = self.mirror.read().expect("mirror lock").agreements.get(agreement_id) {
             return Ok(Some(facts.clone()));
         }
+        self.agreement_from_mirror(agreement_id).await
+    }
+
+    /// The agreement as the mirror holds it now, bypassing the cache (which it then updates
+    /// if the agreement is this gateway's and the copy is newer). `None` if the mirror does
+    /// not know it.
+    pub async fn agreement_from_mirror(
+        &self,
+        agreement_id: &AgreementId,
+    ) -> Result<Option<Arc<AgreementFacts>>, MirrorError> {
         let Some(facts) = osiris_mirror::agreements::agreement(&self.pool, agreement_id).await? else {
             return Ok(None);
         };
         let facts = Arc::new(facts);
         if facts.provider == self.recipient && facts.org_id == self.org_id && facts.service_id == self.service_id {
-            let mut mirror = self.mirror.write().expect("mirror lock");
-            let entry = mirror.agreements.entry(*agreement_id).or_insert_with(|| facts.clone());
-            if entry.updated_block < facts.updated_block {
-                *entry = facts.clone();
-            }
+            keep_newest(&mut self.mirror.write().expect("mirror lock").agreements, *agreement_id, &facts, |f| {
+                f.updated_block
+            });
         }
         Ok(Some(facts))
     }
@@ -213,5 +227,38 @@ impl ChannelCache {
         if let Err(e) = self.refresh().await {
             tracing::warn!("refreshing the channel cache: {e}");
         }
+    }
+}
+
+/// Stores `facts` under `key` unless the map already holds a copy from a later block (the
+/// indexer writes a block in one transaction, so two copies of one block are the same).
+fn keep_newest<K: std::hash::Hash + Eq, F>(
+    map: &mut HashMap<K, Arc<F>>,
+    key: K,
+    facts: &Arc<F>,
+    updated_block: impl Fn(&F) -> u64,
+) {
+    let entry = map.entry(key).or_insert_with(|| facts.clone());
+    if updated_block(entry) <= updated_block(facts) {
+        *entry = facts.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_from_an_earlier_block_never_replaces_a_later_one() {
+        let block = |f: &(u64, &str)| f.0;
+        let mut map = HashMap::new();
+        keep_newest(&mut map, 1, &Arc::new((5, "locked")), block);
+        // A refresh whose query ran before the lock was indexed arrives last.
+        keep_newest(&mut map, 1, &Arc::new((4, "created")), block);
+        assert_eq!(*map[&1], (5, "locked"));
+        keep_newest(&mut map, 1, &Arc::new((6, "released")), block);
+        assert_eq!(*map[&1], (6, "released"));
+        keep_newest(&mut map, 2, &Arc::new((1, "new")), block);
+        assert_eq!(map.len(), 2);
     }
 }

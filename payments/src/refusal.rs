@@ -126,6 +126,20 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Whether a newer copy of the mirror's facts (the channel or agreement as the indexer
+    /// last wrote it) could turn this refusal around: a top-up, an extension or a locked
+    /// payment the gateway's cache has not seen yet. A caller deciding from a cached copy
+    /// asks the mirror once more before refusing for one of these.
+    pub fn may_pass_on_newer_facts(&self) -> bool {
+        matches!(
+            self,
+            Self::AmountExceedsValue { .. }
+                | Self::ChannelExpiring { .. }
+                | Self::PaymentNotLocked { .. }
+                | Self::MeteringExceedsLocked { .. }
+        )
+    }
+
     /// Short name for metrics labels.
     pub fn label(&self) -> &'static str {
         match self {

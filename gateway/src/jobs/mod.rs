@@ -128,9 +128,21 @@ impl Jobs {
         let signature: PaymentSignature = request.input_signature.try_into().map_err(|s: Vec<u8>| {
             Status::invalid_argument(format!("input_signature is {} bytes, expected 65", s.len()))
         })?;
-        let facts = agreement_facts(&self.channels, &agreement_id).await?;
-        check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold))
-            .map_err(|r| crate::refusal::status(&r))?;
+        let mut facts = agreement_facts(&self.channels, &agreement_id).await?;
+        if let Err(refusal) = check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold)) {
+            if !refusal.may_pass_on_newer_facts() {
+                return Err(crate::refusal::status(&refusal));
+            }
+            // The cache may not have seen the payment locked a moment ago: ask the mirror.
+            facts = self
+                .channels
+                .agreement_from_mirror(&agreement_id)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| Status::not_found(format!("agreement {} does not exist", id_text(&agreement_id))))?;
+            check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold))
+                .map_err(|r| crate::refusal::status(&r))?;
+        }
         let input_hash = files_hash(&files);
         if !osiris_payments::signing::agreement::is_input_signed_by(
             &signature,
