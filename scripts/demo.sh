@@ -273,6 +273,11 @@ say "Alice sells computation on acme's weather data: a job gateway runs the algo
 jobs_url="http://127.0.0.1:$(free_port)"
 as_alice service create acme jobs --name "jobs (job)" --price 1 --group default --recipient //Alice --endpoint "$jobs_url"
 mkdir -p "$work/compute/data" "$work/compute/algorithm"
+# Jobs run sandboxed (bubblewrap) as an unprivileged user, who must reach the data and the
+# job directories; as a non-root user the gateway can only run jobs as itself.
+chmod 711 "$work"
+job_user_lines='job_user = "nobody"'
+[ "$(id -u)" = 0 ] || job_user_lines=$'job_user = "'"$(id -u)"$'"\njob_allow_unsafe_user = true'
 # The provider's data set, and the consumer's algorithm (statistics of its second column).
 printf 'day,temperature\n1,12.5\n2,14.0\n3,9.5\n4,16.0\n' >"$work/compute/data/weather.csv"
 cat >"$work/compute/algorithm/main.py" <<'PY'
@@ -283,7 +288,8 @@ print(f"read {len(values)} rows of weather.csv")
 with open(os.path.join(out, "stats.txt"), "w") as f:
     f.write(f"rows={len(values)} mean={statistics.mean(values):.2f} stdev={statistics.stdev(values):.2f}\n")
 PY
-# The runner gets the algorithm, data and output directories; limits are the gateway's.
+# The runner gets the algorithm, data and output directories, in a bubblewrap sandbox: an
+# empty environment, no network, nothing of the host but /usr; limits are the gateway's.
 cat >"$work/gateway-jobs.toml" <<TOML
 listen = "${jobs_url#http://}"
 recipient_suri = "//Alice"
@@ -299,6 +305,8 @@ job_work_dir = "$work/compute/jobs"
 job_time_limit_secs = 60
 job_memory_limit_mib = 1024
 job_cpu_limit_secs = 60
+job_sandbox = "bubblewrap"
+$job_user_lines
 TOML
 start gateway-jobs env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-jobs.toml"
 wait_for gateway-jobs grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-jobs.log"

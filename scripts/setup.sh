@@ -17,7 +17,8 @@ case "${1:-}" in
 esac
 
 # --- Debian packages ---
-packages=(protobuf-compiler clang libclang-dev postgresql zstd curl python3)
+# bubblewrap: the sandbox a job gateway runs consumers' code in.
+packages=(protobuf-compiler clang libclang-dev postgresql zstd curl python3 bubblewrap)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

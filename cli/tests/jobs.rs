@@ -50,6 +50,8 @@ async fn a_compute_job_and_metered_calls_from_the_command_line() {
     let primes_offer = market.offer("acme", "primes", UNIT / 100, 1).await;
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
+    // The sandboxed job's user must reach the data and the job directories.
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o711)).unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(dir.join("data/weather.csv"), "day,temperature\n1,10\n2,20\n").unwrap();
     let service = ServiceConfig {

@@ -54,6 +54,10 @@
 //! job_runner = ["sh", "-c", "exec python3 \"$1/main.py\" \"$2\" \"$3\"", "runner"]
 //! job_data_dir = "data"; job_work_dir = ".osiris/jobs"
 //! job_time_limit_secs = 600; job_memory_limit_mib = 2048; job_cpu_limit_secs = 600
+//! job_max_processes = 256; job_output_limit_mib = 1024
+//! job_sandbox = "bubblewrap"             # bubblewrap | none (the runner isolates jobs itself)
+//! job_user = "nobody"                    # never root or the gateway's own user
+//! job_network = false; job_read_only_paths = []
 //! ```
 //!
 //! Environment overrides: `DATABASE_URL`, `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`,
@@ -145,6 +149,30 @@ pub struct ServiceConfig {
     pub job_memory_limit_mib: u64,
     /// `job`: CPU-time limit of each job process, seconds; 0 = none.
     pub job_cpu_limit_secs: u64,
+    /// `job`: processes the job user may run at once; 0 = none.
+    pub job_max_processes: u64,
+    /// `job`: the most a job's outputs may hold (and its largest file), MiB; 0 = none.
+    pub job_output_limit_mib: u64,
+    /// `job`: how jobs are isolated (`bubblewrap`, or `none` when the runner is itself a
+    /// container; every job then logs a warning).
+    pub job_sandbox: JobSandbox,
+    /// `job`: the unprivileged account jobs run as (name, uid or uid:gid).
+    pub job_user: String,
+    /// `job`: allow `job_user` to be root or the gateway's own user.
+    pub job_allow_unsafe_user: bool,
+    /// `job`: whether a job may use the network (the offer says so).
+    pub job_network: bool,
+    /// `job`: host paths jobs see read-only (a virtualenv, say), at the same place.
+    pub job_read_only_paths: Vec<PathBuf>,
+}
+
+/// How a job gateway isolates the consumer's code (see `jobs::sandbox`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum JobSandbox {
+    #[default]
+    Bubblewrap,
+    None,
 }
 
 impl Default for ServiceConfig {
@@ -165,6 +193,13 @@ impl Default for ServiceConfig {
             job_time_limit_secs: 600,
             job_memory_limit_mib: 2_048,
             job_cpu_limit_secs: 600,
+            job_max_processes: 256,
+            job_output_limit_mib: 1_024,
+            job_sandbox: JobSandbox::Bubblewrap,
+            job_user: "nobody".into(),
+            job_allow_unsafe_user: false,
+            job_network: false,
+            job_read_only_paths: Vec::new(),
         }
     }
 }

@@ -5,13 +5,14 @@ use crate::alerts::{AlertSink, Alerts, LogOnly, Webhook};
 use crate::authorize::Authorizer;
 use crate::buckets::BucketNode;
 use crate::channels::ChannelCache;
-use crate::config::{Config, GatewayMode, ServiceType};
+use crate::config::{Config, GatewayMode, JobSandbox, ServiceType};
 use crate::forward::Forward;
 use crate::free_calls::FreeCalls;
 use crate::front::web::Web;
 use crate::front::Front;
 use crate::health::Heartbeat;
 use crate::jobs::runner::Limits;
+use crate::jobs::sandbox::Sandbox;
 use crate::jobs::store::JobStore;
 use crate::jobs::{JobService, Jobs};
 use crate::limits::RateLimits;
@@ -455,7 +456,23 @@ async fn job_service(
         wall: Duration::from_secs(svc.job_time_limit_secs),
         memory_bytes: (svc.job_memory_limit_mib > 0).then(|| svc.job_memory_limit_mib.saturating_mul(1 << 20)),
         cpu_secs: (svc.job_cpu_limit_secs > 0).then_some(svc.job_cpu_limit_secs),
+        max_processes: (svc.job_max_processes > 0).then_some(svc.job_max_processes),
+        output_bytes: (svc.job_output_limit_mib > 0).then(|| svc.job_output_limit_mib.saturating_mul(1 << 20)),
     };
+    let sandbox = match svc.job_sandbox {
+        JobSandbox::Bubblewrap => Sandbox::bubblewrap(
+            &svc.job_user,
+            svc.job_allow_unsafe_user,
+            svc.job_network,
+            svc.job_read_only_paths.clone(),
+        )
+        .map_err(|e| StartError::Config(format!("service.job_sandbox: {e}")))?,
+        JobSandbox::None => {
+            tracing::warn!("job_sandbox = \"none\": jobs run unsandboxed, only as isolated as the runner makes them");
+            Sandbox::None
+        }
+    };
+    sandbox.probe(&data_dir, &work_dir).map_err(|e| StartError::Config(format!("service.job_sandbox: {e}")))?;
     Ok(Jobs::new(
         channels.clone(),
         store,
@@ -466,6 +483,7 @@ async fn job_service(
         data_dir,
         work_dir,
         limits,
+        sandbox,
         config.public_endpoint.clone(),
         config.expiry_threshold_blocks,
     ))

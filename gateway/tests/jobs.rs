@@ -54,6 +54,8 @@ async fn until(
 async fn a_consumer_runs_its_algorithm_on_the_providers_data_and_fetches_the_outputs() {
     let market = Market::start().await;
     let offer = market.offer("acme", "stats", UNIT / 100, 1).await;
+    // The sandboxed job's user must reach the data and the job directories.
+    std::fs::set_permissions(market.dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o711)).unwrap();
     let data = market.dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("weather.csv"), "day,temperature\n1,12.5\n2,14.0\n3,9.5\n4,16.0\n").unwrap();

@@ -10,7 +10,9 @@
 //! as the agreement's result (`fulfil_access`), owned by the consumer. Reading, stopping
 //! and fetching a job need a fresh signature by the agreement's consumer key.
 
+pub mod dirs;
 pub mod runner;
+pub mod sandbox;
 pub mod store;
 
 use crate::channels::ChannelCache;
@@ -23,7 +25,9 @@ use osiris_contract_types::PaymentSignature;
 use osiris_payments::metering::{check_agreement, id_text};
 use osiris_payments::signing::agreement::files_hash;
 use runner::{JobDirs, Limits, Outcome};
+use sandbox::Sandbox;
 use std::collections::HashMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -54,6 +58,8 @@ pub struct Jobs {
     /// Where each job gets its directory (`0x<agreement id>/`).
     pub work_dir: PathBuf,
     pub limits: Limits,
+    /// How each job is isolated from the gateway and the machine.
+    pub sandbox: Sandbox,
     /// This gateway's public URL: outputs are located under it.
     pub public_endpoint: String,
     pub expiry_threshold: u32,
@@ -73,6 +79,7 @@ impl Jobs {
         data_dir: PathBuf,
         work_dir: PathBuf,
         limits: Limits,
+        sandbox: Sandbox,
         public_endpoint: String,
         expiry_threshold: u32,
     ) -> Arc<Self> {
@@ -86,6 +93,7 @@ impl Jobs {
             data_dir,
             work_dir,
             limits,
+            sandbox,
             public_endpoint,
             expiry_threshold,
             running: Mutex::default(),
@@ -164,7 +172,7 @@ impl Jobs {
                 id_text(&agreement_id)
             )));
         }
-        if let Err(e) = write_input(&dirs, &files) {
+        if let Err(e) = write_input(&dirs, &files, self.sandbox.user()) {
             let error = format!("writing the algorithm: {e}");
             self.store.finish(&agreement_id, JobState::Failed, None, Some(&error), None).await.map_err(unavailable)?;
             return Err(Status::internal(error));
@@ -213,13 +221,19 @@ impl Jobs {
             Ok(_) => return (JobState::Stopped, None, Some("stopped before it ran".into()), None),
             Err(e) => return failed(format!("recording the job as running: {e}")),
         }
-        let outcome = match runner::run(&self.runner, dirs, self.limits, stop.clone()).await {
+        if matches!(self.sandbox, Sandbox::None) {
+            tracing::warn!(
+                "job {} runs without a sandbox (job_sandbox = \"none\"): the runner must isolate it",
+                id_text(agreement_id)
+            );
+        }
+        let outcome = match runner::run(&self.runner, &self.sandbox, dirs, self.limits, stop.clone()).await {
             Ok(outcome) => outcome,
             Err(e) => return failed(format!("starting the runner {}: {e}", self.runner.join(" "))),
         };
         match outcome {
             Outcome::Exited(0) => {
-                let files = match read_outputs(&dirs.output) {
+                let files = match read_outputs(&dirs.output, self.limits.output_bytes) {
                     Ok(files) => files,
                     Err(e) => return failed(format!("reading the outputs: {e}")),
                 };
@@ -306,35 +320,56 @@ fn checked_files(files: Vec<pb::JobFile>) -> Result<Vec<(String, Vec<u8>)>, Stat
         .collect()
 }
 
-fn write_input(dirs: &JobDirs, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+fn write_input(dirs: &JobDirs, files: &[(String, Vec<u8>)], user: Option<sandbox::JobUser>) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     if dirs.root.exists() {
         std::fs::remove_dir_all(&dirs.root)?;
     }
-    std::fs::create_dir_all(&dirs.algorithm)?;
-    std::fs::create_dir_all(&dirs.output)?;
+    // Readable by the job's user whatever the gateway's umask; written by the gateway only.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true).mode(0o755);
+    builder.create(&dirs.algorithm)?;
     for (name, content) in files {
         let path = dirs.algorithm.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            builder.create(parent)?;
         }
-        std::fs::write(path, content)?;
+        std::fs::write(&path, content)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
     }
-    Ok(())
+    sandbox::prepare_output(&dirs.output, user)
 }
 
-/// Every file under `dir`, named by its `/`-separated path relative to `dir`.
-fn read_outputs(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+/// Every regular file under `dir`, named by its `/`-separated path relative to `dir`. A
+/// job writes this directory: symbolic links (which could point at the gateway's own
+/// files) and special files are refused, and so are outputs above `limit` bytes in all.
+fn read_outputs(dir: &Path, limit: Option<u64>) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
+    let mut total = 0u64;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
         for entry in std::fs::read_dir(&current)? {
-            let path = entry?.path();
-            if path.is_dir() {
+            let entry = entry?;
+            let path = entry.path();
+            let name = path.strip_prefix(dir).expect("under dir").to_string_lossy().replace('\\', "/");
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
                 pending.push(path);
-            } else {
-                let name = path.strip_prefix(dir).expect("under dir").to_string_lossy().replace('\\', "/");
-                files.push((name, std::fs::read(&path)?));
+                continue;
             }
+            if !kind.is_file() {
+                return Err(std::io::Error::other(format!("output {name} is not a regular file")));
+            }
+            // Opened without following a link swapped in since the directory was read.
+            let mut file =
+                std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&path)?;
+            total = total.saturating_add(file.metadata()?.len());
+            if limit.is_some_and(|limit| total > limit) {
+                return Err(std::io::Error::other(format!("the outputs exceed {} bytes", limit.unwrap_or(0))));
+            }
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut content)?;
+            files.push((name, content));
         }
     }
     files.sort();
@@ -429,7 +464,8 @@ impl jobs_server::Jobs for JobService {
             )));
         }
         let dirs = JobDirs::new(job.work_dir.clone(), &self.0.data_dir);
-        let files = read_outputs(&dirs.output).map_err(|e| Status::internal(format!("reading the outputs: {e}")))?;
+        let files = read_outputs(&dirs.output, self.0.limits.output_bytes)
+            .map_err(|e| Status::internal(format!("reading the outputs: {e}")))?;
         let (tx, rx) = tokio::sync::mpsc::channel(files.len().max(1));
         for (name, content) in files {
             let _ = tx.try_send(Ok(pb::JobFile { name, content }));
@@ -463,7 +499,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("sub")).unwrap();
         std::fs::write(dir.path().join("b.txt"), "2").unwrap();
         std::fs::write(dir.path().join("sub/a.txt"), "1").unwrap();
-        let files = read_outputs(dir.path()).unwrap();
+        let files = read_outputs(dir.path(), None).unwrap();
         assert_eq!(files, vec![("b.txt".into(), b"2".to_vec()), ("sub/a.txt".into(), b"1".to_vec())]);
     }
 }
