@@ -502,4 +502,23 @@ mod tests {
         let files = read_outputs(dir.path(), None).unwrap();
         assert_eq!(files, vec![("b.txt".into(), b"2".to_vec()), ("sub/a.txt".into(), b"1".to_vec())]);
     }
+
+    #[test]
+    fn a_job_cannot_deliver_the_gateways_files_through_links_or_flood_the_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("gateway.toml");
+        std::fs::write(&secret, "recipient_suri = \"//Secret\"").unwrap();
+        let output = dir.path().join("output");
+        std::fs::create_dir_all(&output).unwrap();
+        std::os::unix::fs::symlink(&secret, output.join("stats.txt")).unwrap();
+        let refused = read_outputs(&output, None).unwrap_err();
+        assert!(refused.to_string().contains("stats.txt is not a regular file"), "{refused}");
+        std::fs::remove_file(output.join("stats.txt")).unwrap();
+        std::os::unix::fs::symlink("/", output.join("root")).unwrap();
+        assert!(read_outputs(&output, None).is_err(), "a link to / was followed");
+        std::fs::remove_file(output.join("root")).unwrap();
+        std::fs::write(output.join("big"), vec![0u8; 2048]).unwrap();
+        assert!(read_outputs(&output, Some(1024)).unwrap_err().to_string().contains("exceed 1024 bytes"));
+        assert_eq!(read_outputs(&output, Some(4096)).unwrap().len(), 1);
+    }
 }
