@@ -85,7 +85,6 @@ impl Authorizer {
             .map_err(|e| Refusal::Unavailable(e.to_string()))?
             .ok_or(Refusal::UnknownChannel(payment.channel_id))?;
         self.check_ours(&facts)?;
-        self.limits.consumer_call(&facts.signer)?;
         let (facts, decided) = match self.decide(&payment, &facts).await {
             Err(refusal) if refusal.may_pass_on_newer_facts() => {
                 // The cache may not have seen a top-up, an extension or the channel's last
@@ -148,7 +147,6 @@ impl Authorizer {
             .await
             .map_err(|e| Refusal::Unavailable(e.to_string()))?
             .ok_or_else(unknown)?;
-        self.limits.consumer_call(&facts.consumer_key)?;
         // The local copy is never ahead of the database and records only rise, so a
         // refusal against it stands against the database's too; the agreement's copy may
         // lag (a payment locked a moment ago), so the mirror itself decides those.
@@ -171,6 +169,8 @@ impl Authorizer {
         if !record.is_signed_by(&facts, contract) {
             return Err(Refusal::WrongConsumerKey { agreement_id: id_text(&record.agreement_id) });
         }
+        // Charged only now: a stranger's forged records must not use up the consumer's limit.
+        self.limits.consumer_call(&facts.consumer_key)?;
         Ok(CheckedRecord { record, facts, terms, charge })
     }
 
@@ -206,6 +206,9 @@ impl Authorizer {
                 amount: payment.amount,
             });
         }
+        // Charged only once the signature is the channel signer's (or an authorization it
+        // already made): a stranger's forged payments must not use up the consumer's limit.
+        self.limits.consumer_call(&facts.signer)?;
         self.payments.submit(payment, facts, terms)
     }
 }

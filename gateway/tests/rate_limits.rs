@@ -1,7 +1,8 @@
 //! Rate limits through the real gateway: Charlie fires a burst of paid calls, beyond his
 //! per-consumer limit; the calls over it are refused RESOURCE_EXHAUSTED before anything is
 //! stored, so he pays exactly for the calls served, and Dave, another consumer, is not
-//! slowed by Charlie. A burst at the free endpoints is limited too.
+//! slowed by Charlie, nor by Mallory's forged payments on his channel. A burst at the free
+//! endpoints is limited too.
 
 use osiris_e2e::{actor, example_service, payment_key, spawn_primes, Market, CONSUMER, UNIT};
 use osiris_gateway::config::ServiceType;
@@ -65,9 +66,24 @@ async fn calls_over_a_consumers_limit_are_refused_unpaid_and_free_endpoints_are_
         "refused calls cost nothing"
     );
 
-    // Dave has a bucket of his own.
+    // Mallory forges payments on Dave's public channel id with a key of her own, far past
+    // Dave's limit: each is refused as unsigned, and Dave's limit is untouched by them.
+    let mallory = ChannelPayer { key: payment_key(), escrow, channel_id: dave_channel, nonce: 0, amount: PRICE };
+    let forged = (0..3 * BURST).map(|_| {
+        let (client, factorize, payment) =
+            (client.clone(), factorize.clone(), mallory.authorization(PaymentKind::Escrow));
+        async move { client.call_json(&factorize, json!({"number": 12}), Some(&payment)).await }
+    });
+    for refused in futures::future::join_all(forged.collect::<Vec<_>>()).await {
+        assert_eq!(refused.unwrap_err().code(), Code::Unauthenticated, "a forged payment was not refused as unsigned");
+    }
+
+    // Dave has a bucket of his own, whole after Mallory's forgeries.
     let mut dave = ChannelPayer { key: dave_key, escrow, channel_id: dave_channel, nonce: 0, amount: 0 };
-    client.call_json(&factorize, json!({"number": 35}), Some(&dave.pay(PRICE))).await.unwrap();
+    for call in 0..BURST {
+        let result = client.call_json(&factorize, json!({"number": 35}), Some(&dave.pay(PRICE))).await;
+        assert!(result.is_ok(), "Dave's call {call} of {BURST}: {result:?}");
+    }
 
     // The free endpoints: a burst of service-info requests runs into their limit.
     let infos = futures::future::join_all((0..40).map(|_| client.service_info())).await;
