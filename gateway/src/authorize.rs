@@ -78,24 +78,12 @@ impl Authorizer {
     /// passes `payment` against this replica's copy of the stored state. No chain query; a
     /// database round trip only for a channel or row this replica has not cached.
     pub async fn check(&self, payment: Payment) -> Result<Checked, Refusal> {
-        let facts = self
-            .channels
-            .channel(payment.channel_id)
-            .await
-            .map_err(|e| Refusal::Unavailable(e.to_string()))?
-            .ok_or(Refusal::UnknownChannel(payment.channel_id))?;
-        self.check_ours(&facts)?;
+        let facts = self.our_channel(payment.channel_id, false).await?;
         let (facts, decided) = match self.decide(&payment, &facts).await {
             Err(refusal) if refusal.may_pass_on_newer_facts() => {
                 // The cache may not have seen a top-up, an extension or the channel's last
                 // block yet: the mirror itself decides.
-                let facts = self
-                    .channels
-                    .channel_from_mirror(payment.channel_id)
-                    .await
-                    .map_err(|e| Refusal::Unavailable(e.to_string()))?
-                    .ok_or(Refusal::UnknownChannel(payment.channel_id))?;
-                self.check_ours(&facts)?;
+                let facts = self.our_channel(payment.channel_id, true).await?;
                 let decided = self.decide(&payment, &facts).await?;
                 (facts, decided)
             }
@@ -103,6 +91,24 @@ impl Authorizer {
         };
         let Decided { terms, unverified, charge } = decided;
         Ok(Checked { payment, facts, terms, unverified, charge })
+    }
+
+    /// The channel from the cache (or, `from_mirror`, as the mirror holds it now), if it
+    /// exists and pays this gateway.
+    async fn our_channel(
+        &self,
+        channel_id: osiris_contract_types::ChannelId,
+        from_mirror: bool,
+    ) -> Result<Arc<ChannelFacts>, Refusal> {
+        let found = if from_mirror {
+            self.channels.channel_from_mirror(channel_id).await
+        } else {
+            self.channels.channel(channel_id).await
+        };
+        let facts =
+            found.map_err(|e| Refusal::Unavailable(e.to_string()))?.ok_or(Refusal::UnknownChannel(channel_id))?;
+        self.check_ours(&facts)?;
+        Ok(facts)
     }
 
     fn check_ours(&self, facts: &ChannelFacts) -> Result<(), Refusal> {
