@@ -45,34 +45,39 @@ async fn the_metrics_count_what_the_gateway_did() {
     let escrow = market.osiris.deployment.escrow.address;
     let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
 
-    // Three paid calls and one replay use the consumer's burst of 4; the next two calls
-    // find its bucket empty.
+    // Three paid calls use three of the consumer's burst of 4. A replay of the last
+    // payment is refused and uses none of it: anyone who saw the authorization could send
+    // it again, so it says nothing about what the consumer itself calls. The fourth paid
+    // call takes the last token; the next two find the bucket empty.
     for _ in 0..3 {
         client.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap();
     }
     let last = payer.authorization(osiris_payments::PaymentKind::Escrow);
-    client.call_json(&factorize, json!({"number": 12}), Some(&last)).await.unwrap_err();
+    let replay = client.call_json(&factorize, json!({"number": 12}), Some(&last)).await.unwrap_err();
+    assert_eq!(replay.code(), tonic::Code::AlreadyExists, "{replay:?}");
+    client.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap();
     for _ in 0..2 {
-        client.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap_err();
+        let limited = client.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap_err();
+        assert_eq!(limited.code(), tonic::Code::ResourceExhausted, "{limited:?}");
     }
 
     let rendered = handle.render();
     let factorize_ok =
         r#"osiris_gateway_calls_total{method="/osiris.examples.primes.v1.Primes/Factorize",status="ok"}"#;
-    assert_eq!(sample(&rendered, factorize_ok), Some(3.0), "{rendered}");
+    assert_eq!(sample(&rendered, factorize_ok), Some(4.0), "{rendered}");
     assert_eq!(sample(&rendered, r#"osiris_gateway_calls_total{method="",status="already_exists"}"#), Some(1.0));
     assert_eq!(sample(&rendered, r#"osiris_gateway_calls_total{method="",status="resource_exhausted"}"#), Some(2.0));
     assert_eq!(sample(&rendered, r#"osiris_gateway_refusals_total{reason="already_accepted"}"#), Some(1.0));
     assert_eq!(sample(&rendered, r#"osiris_gateway_refusals_total{reason="rate_limited"}"#), Some(2.0));
     assert_eq!(sample(&rendered, r#"osiris_gateway_rate_limited_total{scope="consumer"}"#), Some(2.0));
-    assert_eq!(sample(&rendered, r#"osiris_gateway_payments_total{kind="channel"}"#), Some(3.0));
-    assert_eq!(sample(&rendered, r#"osiris_gateway_payments_planck_total{kind="channel"}"#), Some((3 * PRICE) as f64));
-    assert_eq!(sample(&rendered, r#"osiris_gateway_call_seconds_count{outcome="paid"}"#), Some(3.0));
+    assert_eq!(sample(&rendered, r#"osiris_gateway_payments_total{kind="channel"}"#), Some(4.0));
+    assert_eq!(sample(&rendered, r#"osiris_gateway_payments_planck_total{kind="channel"}"#), Some((4 * PRICE) as f64));
+    assert_eq!(sample(&rendered, r#"osiris_gateway_call_seconds_count{outcome="paid"}"#), Some(4.0));
     assert_eq!(sample(&rendered, r#"osiris_gateway_call_seconds_count{outcome="refused"}"#), Some(3.0));
-    // The heartbeat's gauge: 1 while everything is up; the unclaimed gauge: the three calls.
+    // The heartbeat's gauge: 1 while everything is up; the unclaimed gauge: the four paid calls.
     let started = Instant::now();
     while sample(&handle.render(), "osiris_gateway_serving") != Some(1.0)
-        || sample(&handle.render(), "osiris_gateway_unclaimed_planck") != Some((3 * PRICE) as f64)
+        || sample(&handle.render(), "osiris_gateway_unclaimed_planck") != Some((4 * PRICE) as f64)
     {
         assert!(started.elapsed() < Duration::from_secs(10), "{}", handle.render());
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -105,11 +110,11 @@ async fn the_metrics_count_what_the_gateway_did() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The consumer's last authorization skipped the two refused calls' increments: the
-    // channel spent (and the claim took) 6 prices for 4 calls.
-    assert_eq!(sample(&handle.render(), "osiris_gateway_claimed_planck_total"), Some((6 * PRICE) as f64));
+    // channel spent (and the claim took) 7 prices for 5 calls.
+    assert_eq!(sample(&handle.render(), "osiris_gateway_claimed_planck_total"), Some((7 * PRICE) as f64));
     assert_eq!(
         sample(&handle.render(), r#"osiris_gateway_payments_planck_total{kind="channel"}"#),
-        Some((6 * PRICE) as f64)
+        Some((7 * PRICE) as f64)
     );
     stop.cancel();
     println!("a sample scrape after these calls:\n{}", handle.render());
