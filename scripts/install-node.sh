@@ -2,11 +2,13 @@
 # Installs substrate-contracts-node $CONTRACTS_NODE_VERSION (the dev chain) unless it is
 # already there at that version. First from the project's prebuilt release archive
 # (Linux x86-64: substrate-contracts-node-linux.tar.gz, macOS: -mac-universal.tar.gz, as
-# its release workflow publishes them), checked with `--version`; if that fails, it says
-# why and builds from source with cargo (about 75 minutes on 2 cores).
+# its release workflow publishes them), checked against the SHA-256 pinned below and then
+# with `--version`; if that fails, it says why and builds from source with cargo (about 75
+# minutes on 2 cores).
 #
 # Environment:
 #   OSIRIS_NODE_ARCHIVE_URL   the archive to download instead of the release's (any URL curl takes)
+#   OSIRIS_NODE_ARCHIVE_SHA256  its SHA-256 (hex); required with OSIRIS_NODE_ARCHIVE_URL
 #   OSIRIS_INSTALL_DIR        where to put the binary (default: cargo's bin directory)
 #   OSIRIS_NODE_NO_SOURCE_BUILD=1  fail instead of building from source when the archive fails
 set -euo pipefail
@@ -21,12 +23,28 @@ if has_version "$node"; then
 fi
 
 release="https://github.com/paritytech/substrate-contracts-node/releases/download/v$CONTRACTS_NODE_VERSION"
+# The release archives' SHA-256, pinned: a download that differs (a tampered mirror, a
+# replaced release asset) is refused before anything in it runs. The Linux digest is the one
+# Nix derivations of this release pin; no digest of the macOS archive is known to us, so
+# macOS builds from source unless OSIRIS_NODE_ARCHIVE_SHA256 names one.
+LINUX_ARCHIVE_SHA256=a631b4e83dd05e4beaccbd770be709ac41914183d443116c2e4d244161590265
 case "$(uname -s)-$(uname -m)" in
-  Linux-x86_64) default_url="$release/substrate-contracts-node-linux.tar.gz" ;;
-  Darwin-*) default_url="$release/substrate-contracts-node-mac-universal.tar.gz" ;;
-  *) default_url="" ;;
+  Linux-x86_64) default_url="$release/substrate-contracts-node-linux.tar.gz" default_sha256=$LINUX_ARCHIVE_SHA256 ;;
+  Darwin-*) default_url="$release/substrate-contracts-node-mac-universal.tar.gz" default_sha256="" ;;
+  *) default_url="" default_sha256="" ;;
 esac
-url=${OSIRIS_NODE_ARCHIVE_URL:-$default_url}
+if [ -n "${OSIRIS_NODE_ARCHIVE_URL:-}" ]; then
+  url=$OSIRIS_NODE_ARCHIVE_URL
+  sha256=${OSIRIS_NODE_ARCHIVE_SHA256:-}
+else
+  url=$default_url
+  sha256=${OSIRIS_NODE_ARCHIVE_SHA256:-$default_sha256}
+fi
+
+# sha256_of FILE: its SHA-256 in lower-case hex (GNU coreutils or macOS shasum).
+sha256_of() {
+  if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1
+}
 
 # download_archive: installs from $url; prints why not on failure.
 download_archive() {
@@ -36,6 +54,11 @@ download_archive() {
   trap 'rm -rf "$tmp"' RETURN
   curl -fsSL --connect-timeout 10 --max-time 600 -o "$tmp/node.tar.gz" "$url" 2>"$tmp/curl.err" \
     || { echo "downloading $url failed: $(tail -n1 "$tmp/curl.err")"; return 1; }
+  [ -n "$sha256" ] || { echo "no SHA-256 is pinned for $url (set OSIRIS_NODE_ARCHIVE_SHA256)"; return 1; }
+  local actual
+  actual=$(sha256_of "$tmp/node.tar.gz")
+  [ "$actual" = "$(echo "$sha256" | tr 'A-F' 'a-f')" ] \
+    || { echo "$url has SHA-256 $actual, not the pinned $sha256: refused"; return 1; }
   tar -xzf "$tmp/node.tar.gz" -C "$tmp" 2>"$tmp/tar.err" \
     || { echo "$url is not a .tar.gz archive: $(tail -n1 "$tmp/tar.err")"; return 1; }
   local found
