@@ -315,6 +315,9 @@ compute_template=$(as_alice --json agreement template create --condition lock:50
 as_alice agreement template whitelist "$compute_template"
 compute_offer=$(as_alice --json agreement offer create acme jobs --template "$compute_template" --price 5000000000000 \
   | json_field '["offer_id"]')
+# Dave binds his payment key to his account first: Alice can only create agreements that
+# name the key Dave's own transaction bound, never one she made up.
+as_dave agreement bind-key --key-file "$work/dave-payment.key"
 signed=$(as_dave --json agreement sign --offer "$compute_offer" --key-file "$work/dave-payment.key" --params "data=weather.csv")
 agreement=$(json_field '["agreement_id"]' <<<"$signed")
 as_alice agreement create --offer "$compute_offer" --id "$agreement" --params "data=weather.csv" \

@@ -95,8 +95,25 @@ impl Agreements {
         self.call(provider, 0, message("withdraw_offer", (offer_id,)), "withdraw_offer").await
     }
 
+    /// Binds the signer's consumer key: `proof` is the key's `sign_key_binding` signature
+    /// over the signer's account. Agreements a provider creates for the signer must name
+    /// this key.
+    pub async fn bind_consumer_key(
+        &self,
+        consumer: &Signer,
+        key: SignerKey,
+        proof: PaymentSignature,
+    ) -> Result<CallOutcome<()>, ChainError> {
+        self.call(consumer, 0, message("bind_consumer_key", (key, proof)), "bind_consumer_key").await
+    }
+
+    /// The consumer key `account` bound, if any.
+    pub async fn consumer_key(&self, account: &AccountId) -> Result<Option<SignerKey>, ChainError> {
+        self.chain.query(&self.address, message("consumer_key", (to_ink(account),)), "consumer_key").await
+    }
+
     /// Creates an agreement: as the consumer (`signature` None), or as the provider with the
-    /// consumer's [`sign_agreement`] signature.
+    /// consumer's [`sign_agreement`] signature and the key the consumer bound.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_agreement(
         &self,
@@ -166,7 +183,8 @@ impl Agreements {
         self.call(provider, 0, data, "fulfil_access").await
     }
 
-    /// The provider releases the payment (ReleasePayment), fulfilling the agreement.
+    /// The payment goes to the provider (ReleasePayment), fulfilling the agreement: anyone
+    /// may send it once the provider delivered; for a metered offer only the provider.
     pub async fn release_payment(
         &self,
         provider: &Signer,
@@ -175,12 +193,14 @@ impl Agreements {
         self.call(provider, 0, message("release_payment", (agreement_id,)), "release_payment").await
     }
 
-    /// The consumer takes back what is locked after a timeout (or when nothing was locked).
+    /// The consumer takes back what is locked after a delivery condition timed out, when
+    /// nothing was locked, or after a terminated metered agreement's settlement window.
     pub async fn refund(&self, consumer: &Signer, agreement_id: AgreementId) -> Result<CallOutcome<()>, ChainError> {
         self.call(consumer, 0, message("refund", (agreement_id,)), "refund").await
     }
 
-    /// Either side ends the agreement with a reason code and text.
+    /// Either side ends the agreement with a reason code and text (a consumer ending a locked
+    /// metered agreement opens its settlement window instead).
     pub async fn terminate(
         &self,
         party: &Signer,

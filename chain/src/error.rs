@@ -60,7 +60,7 @@ pub fn agreement_error_text(e: AgreementError) -> &'static str {
         TemplateNotWhitelisted => "the template is not whitelisted",
         OfferNotFound => "no offer with this id",
         OfferInactive => "the offer was withdrawn",
-        InvalidOffer => "the price must be positive, timeouts one per condition after its time lock, metering with a unit and a positive price",
+        InvalidOffer => "the price must be positive, timeouts one per condition after its time lock, metering with a unit, a positive price and a settlement window of at least one block",
         NotOrganizationMember => "the signer is not the owner or a member of the organization, or it has no such service",
         NotProvider => "only the agreement's provider may do this",
         NotConsumer => "only the agreement's consumer may do this",
@@ -82,11 +82,13 @@ pub fn agreement_error_text(e: AgreementError) -> &'static str {
         NotMetered => "the offer is not metered",
         StaleMeteringRecord => "a metering record must count more than the last settled one",
         MeteringExceedsLocked => "the metered amount is more than what is locked or than the units are worth",
-        RefundNotAllowed => "no condition timed out and the payment is locked: no refund yet",
+        RefundNotAllowed => "no refund: the payment is locked and no delivery condition timed out unfulfilled (never after delivery; a metered agreement only after its termination's settlement window)",
         TextTooLong => "a text is longer than 512 bytes",
         Overflow => "an amount would overflow",
         TransferFailed => "the chain refused the transfer (is the amount above the existential deposit?)",
         RegistryUnavailable => "the registry contract could not be asked",
+        ConsumerKeyNotBound => "the consumer's account has not bound this key (the consumer runs `osiris agreement bind-key` first)",
+        AgreementTerminating => "the consumer terminated the agreement: only settlements, the provider's release and, after the settlement window, the refund remain",
     }
 }
 

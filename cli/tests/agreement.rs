@@ -105,6 +105,9 @@ async fn a_compute_agreement_from_the_command_line() {
     // Charlie signs off-chain; Bob creates the agreement with the signature.
     let key = dir.path().join("charlie.key");
     assert!(cli.run("//Charlie", &["key", "generate", "--out", path(&key)]).status.success());
+    // Until Charlie's account binds the key, Bob cannot name it in an agreement.
+    let bound = cli.ok("//Charlie", &["agreement", "bind-key", "--key-file", path(&key)]);
+    assert!(bound["consumer_key"].as_str().is_some_and(|k| k.starts_with("0x")), "{bound}");
     let signed = cli.ok(
         "//Charlie",
         &["agreement", "sign", "--offer", &offer_id, "--key-file", path(&key), "--params", "rows=all"],

@@ -335,7 +335,7 @@ async fn bench() {
     let template_id = agreements.create_template(&actor("//Alice"), template).await.unwrap().value;
     agreements.set_template_whitelisted(&actor("//Alice"), template_id, true).await.unwrap();
     let lock = 1_000 * UNIT;
-    let metering = Some(Metering { unit: "call".into(), price_per_unit: PRICE });
+    let metering = Some(Metering { unit: "call".into(), price_per_unit: PRICE, settlement_window: 10 });
     let offer_id = agreements
         .create_offer(&actor(osiris_e2e::PROVIDER), "bench", "primes", template_id, lock, vec![], metering)
         .await

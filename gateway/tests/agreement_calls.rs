@@ -10,7 +10,7 @@ use osiris_e2e::{actor, actor_account, condition, example_service, spawn_primes,
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{find_method, AgreementPayer, Api, GatewayClient};
 use osiris_ledger::settlements::Settler;
-use osiris_payments::signing::agreement::sign_agreement;
+use osiris_payments::signing::agreement::{sign_agreement, sign_key_binding};
 use osiris_payments::signing::channel::PaymentKey;
 use osiris_payments::MeteringRecord;
 use serde_json::json;
@@ -43,7 +43,7 @@ async fn metered_calls_under_an_agreement_are_settled_for_exactly_what_was_signe
     let template =
         vec![condition(ConditionKind::LockPayment, &[], 200), condition(ConditionKind::ReleasePayment, &[0], 2_000)];
     let template_id = market.osiris.whitelisted_template(template).await;
-    let metering = Metering { unit: "call".into(), price_per_unit: PER_CALL };
+    let metering = Metering { unit: "call".into(), price_per_unit: PER_CALL, settlement_window: 10 };
     let price = CALLS_LOCKED * PER_CALL;
     let offer_id = agreements
         .create_offer(&bob, "acme", "primes", template_id, price, vec![], Some(metering))
@@ -51,10 +51,13 @@ async fn metered_calls_under_an_agreement_are_settled_for_exactly_what_was_signe
         .unwrap()
         .value;
 
-    // Charlie signs the agreement; Bob creates it. Before the lock, calls are refused.
+    // Charlie binds his key and signs the agreement; Bob creates it. Before the lock, calls
+    // are refused.
     let key = PaymentKey::generate();
     let id = [0x3c; 32];
     let consumer = actor_account(CONSUMER);
+    let proof = sign_key_binding(&key, &contract, &consumer);
+    agreements.bind_consumer_key(&charlie, key.signer_key(), proof).await.unwrap();
     let signature = sign_agreement(&key, &contract, &id, offer_id, &consumer, b"");
     let created = agreements
         .create_agreement(&bob, id, offer_id, &consumer, key.signer_key(), b"".to_vec(), Some(signature))

@@ -13,7 +13,7 @@ use osiris_e2e::{
 use osiris_gateway::config::{ServiceConfig, ServiceType};
 use osiris_gateway_client::pb::Job;
 use osiris_gateway_client::GatewayClient;
-use osiris_payments::signing::agreement::{files_hash, sign_agreement, sign_input};
+use osiris_payments::signing::agreement::{files_hash, sign_agreement, sign_input, sign_key_binding};
 use osiris_payments::signing::channel::PaymentKey;
 use std::time::{Duration, Instant};
 use tonic::Code;
@@ -92,6 +92,8 @@ async fn a_consumer_runs_its_algorithm_on_the_providers_data_and_fetches_the_out
     let offer_id =
         agreements.create_offer(&bob, "acme", "stats", template_id, PRICE, vec![], None).await.unwrap().value;
     let key = PaymentKey::generate();
+    let proof = sign_key_binding(&key, &contract, &actor_account(CONSUMER));
+    agreements.bind_consumer_key(&charlie, key.signer_key(), proof).await.unwrap();
     let agree = |id: AgreementId, lock: bool| {
         let (agreements, key, contract, bob, charlie) =
             (agreements.clone(), key.clone(), contract, bob.clone(), charlie.clone());

@@ -37,6 +37,7 @@ fn facts() -> AgreementFacts {
             state: ConditionState::Fulfilled,
             deadline: 10,
         }],
+        settle_until: None,
         updated_block: 1,
     }
 }

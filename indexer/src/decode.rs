@@ -89,6 +89,7 @@ pub enum AgreementsEvent {
     AgreementTerminated(a::AgreementTerminated),
     AgreementFundsDeposited(a::AgreementFundsDeposited),
     AgreementFundsWithdrawn(a::AgreementFundsWithdrawn),
+    ConsumerKeyBound(a::ConsumerKeyBound),
 }
 
 /// A decoded Osiris event.
@@ -191,6 +192,7 @@ fn decode_agreements(topic: &[u8; 32], data: &[u8]) -> Result<AgreementsEvent, D
             AgreementTerminated,
             AgreementFundsDeposited,
             AgreementFundsWithdrawn,
+            ConsumerKeyBound,
         ]
     )
 }
@@ -257,6 +259,7 @@ fn agreements_name(ev: &AgreementsEvent) -> &'static str {
         AgreementTerminated(_) => "AgreementTerminated",
         AgreementFundsDeposited(_) => "AgreementFundsDeposited",
         AgreementFundsWithdrawn(_) => "AgreementFundsWithdrawn",
+        ConsumerKeyBound(_) => "ConsumerKeyBound",
     }
 }
 
@@ -277,7 +280,9 @@ fn agreements_fields(ev: &AgreementsEvent) -> Value {
         OfferCreated(x) => json!({
             "offer_id": x.offer_id, "provider": account(&x.provider), "org_id": x.org_id, "service_id": x.service_id,
             "template_id": x.template_id, "price": planck(x.price), "timeouts": x.timeouts,
-            "metering": x.metering.as_ref().map(|m| json!({ "unit": m.unit, "price_per_unit": planck(m.price_per_unit) })),
+            "metering": x.metering.as_ref().map(|m| json!({
+                "unit": m.unit, "price_per_unit": planck(m.price_per_unit), "settlement_window": m.settlement_window
+            })),
         }),
         OfferWithdrawn(x) => json!({ "offer_id": x.offer_id }),
         AgreementCreated(x) => json!({
@@ -306,8 +311,10 @@ fn agreements_fields(ev: &AgreementsEvent) -> Value {
             "refunded": planck(x.refunded)
         }),
         AgreementTerminated(x) => json!({
-            "agreement_id": hex0x(&x.agreement_id), "by": account(&x.by), "code": x.code, "reason": x.reason
+            "agreement_id": hex0x(&x.agreement_id), "by": account(&x.by), "code": x.code, "reason": x.reason,
+            "settle_until": x.settle_until
         }),
+        ConsumerKeyBound(x) => json!({ "account": account(&x.account), "key": hex0x(&x.key) }),
         AgreementFundsDeposited(x) => {
             json!({ "account": account(&x.account), "amount": planck(x.amount), "balance": planck(x.balance) })
         }
@@ -322,7 +329,7 @@ pub static EVENT_NAMES: std::sync::LazyLock<Vec<&'static str>> =
     std::sync::LazyLock::new(|| [&OTHER_EVENT_NAMES[..], ddc::NAMES].concat());
 
 /// The event names of the registry, the escrow and the agreements contract.
-const OTHER_EVENT_NAMES: [&str; 35] = [
+const OTHER_EVENT_NAMES: [&str; 36] = [
     "OrganizationCreated",
     "OrganizationMetadataUpdated",
     "OrganizationOwnerChanged",
@@ -358,6 +365,7 @@ const OTHER_EVENT_NAMES: [&str; 35] = [
     "AgreementTerminated",
     "AgreementFundsDeposited",
     "AgreementFundsWithdrawn",
+    "ConsumerKeyBound",
 ];
 
 fn org_metadata(m: &r::OrgMetadata) -> Value {

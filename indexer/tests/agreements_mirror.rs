@@ -100,7 +100,7 @@ async fn the_mirror_of_agreements_equals_the_contract_across_a_crash() {
         spec(AccessGranted, &[1], 70),
         spec(ReleasePayment, &[0, 1, 2], 80),
     ];
-    let short = vec![spec(LockPayment, &[], 3), spec(ReleasePayment, &[0], 5)];
+    let short = vec![spec(LockPayment, &[], 3), spec(AccessGranted, &[0], 5), spec(ReleasePayment, &[0, 1], 7)];
     let metered = vec![spec(LockPayment, &[], 50), spec(ReleasePayment, &[0], 90)];
     let mut templates = Vec::new();
     for t in [compute, short, metered] {
@@ -111,7 +111,7 @@ async fn the_mirror_of_agreements_equals_the_contract_across_a_crash() {
     let offer = |t, metering| agreements.create_offer(&bob, "acme", "compute", t, 10 * UNIT, vec![], metering);
     let compute_offer = offer(templates[0], None).await.unwrap().value;
     let short_offer = offer(templates[1], None).await.unwrap().value;
-    let unit = Some(Metering { unit: "call".into(), price_per_unit: UNIT });
+    let unit = Some(Metering { unit: "call".into(), price_per_unit: UNIT, settlement_window: 3 });
     let metered_offer = offer(templates[2], unit).await.unwrap().value;
     let withdrawn = agreements.create_offer(&bob, "acme", "compute", templates[0], UNIT, vec![55, 65, 75, 85], None);
     let withdrawn = withdrawn.await.unwrap().value;

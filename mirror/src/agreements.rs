@@ -42,7 +42,7 @@ const SELECT: &str = "\
 SELECT a.agreement_id, a.consumer, a.provider, a.org_id, a.service_id, a.state, a.updated_block,
        a.doc->>'consumer_key' AS consumer_key, a.doc->>'locked' AS locked,
        (a.doc->>'metered_units')::bigint AS metered_units, a.doc->>'metered_amount' AS metered_amount,
-       a.doc->'conditions' AS conditions,
+       a.doc->'conditions' AS conditions, (a.doc->>'settle_until')::bigint AS settle_until,
        o.doc->>'price_per_unit' AS price_per_unit, o.doc->>'metering_unit' AS metering_unit
 FROM agreements a JOIN agreement_offers o ON o.offer_id = a.offer_id";
 
@@ -122,6 +122,10 @@ fn facts_from_row(row: &PgRow) -> Result<AgreementFacts, MirrorError> {
         price_per_unit: price_per_unit.map(|p| parse_planck("agreement_offers.doc.price_per_unit", &p)).transpose()?,
         metering_unit: row.try_get("metering_unit")?,
         conditions,
+        settle_until: row
+            .try_get::<Option<i64>, _>("settle_until")?
+            .map(|b| u32::try_from(b).map_err(|_| malformed("agreements.doc.settle_until", b.to_string())))
+            .transpose()?,
         updated_block: to_u64("agreements.updated_block", row.try_get("updated_block")?)?,
     })
 }

@@ -90,6 +90,9 @@ pub struct AgreementFacts {
     /// The offer's metering unit (e.g. `call`), when metered.
     pub metering_unit: Option<String>,
     pub conditions: Vec<ConditionFacts>,
+    /// Set when the consumer terminated a metered agreement: the last block of the settlement
+    /// window. Such an agreement serves no new calls; its records can still be settled.
+    pub settle_until: Option<BlockNumber>,
     /// Block that last changed the agreement.
     pub updated_block: u64,
 }

@@ -98,6 +98,10 @@ pub fn check_agreement(facts: &AgreementFacts, terms: &ServiceTerms) -> Result<(
     if facts.state != AgreementState::Active {
         return Err(Refusal::AgreementInactive { agreement_id, state: state_name(facts.state) });
     }
+    // The consumer terminated: what is left is the provider's settlement window, not service.
+    if facts.settle_until.is_some() {
+        return Err(Refusal::AgreementInactive { agreement_id, state: "terminating" });
+    }
     let lock = facts.conditions.iter().find(|c| c.kind == ConditionKind::LockPayment);
     if lock.is_some_and(|c| c.state != ConditionState::Fulfilled) {
         return Err(Refusal::PaymentNotLocked { agreement_id });
@@ -216,6 +220,7 @@ mod tests {
                 condition(ConditionKind::LockPayment, ConditionState::Fulfilled, 50),
                 condition(ConditionKind::ReleasePayment, ConditionState::Unfulfilled, 1_000),
             ],
+            settle_until: None,
             updated_block: 10,
         }
     }
@@ -289,6 +294,12 @@ mod tests {
         other.service_id = "primes".into();
         let f = facts(Some(PRICE));
         assert!(matches!(decide_metered(&record(1, 10), &f, None, &other), Err(Refusal::ForeignAgreement { .. })));
+        let mut terminating = facts(Some(PRICE));
+        terminating.settle_until = Some(500);
+        assert!(matches!(
+            decide_metered(&record(1, 10), &terminating, None, &terms()),
+            Err(Refusal::AgreementInactive { state: "terminating", .. })
+        ));
         let mut done = facts(Some(PRICE));
         done.state = AgreementState::Refunded;
         assert!(matches!(

@@ -5,7 +5,7 @@
 //! input is refused on chain, a late provider means a refund, and metered service pays
 //! exactly what the consumer signed.
 
-use osiris_chain::signing::agreement::{sign_agreement, sign_input, sign_metering};
+use osiris_chain::signing::agreement::{sign_agreement, sign_input, sign_key_binding, sign_metering};
 use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::{
     account::to_ink,
@@ -70,7 +70,8 @@ async fn a_consumer_buys_a_compute_job_under_an_agreement_and_the_provider_is_pa
     assert_eq!(refused(offer(&eve).await), AgreementError::NotOrganizationMember);
     let offer_id = offer(&bob).await.unwrap().value;
 
-    // Charlie signs the agreement; Bob creates it with that signature.
+    // Charlie signs the agreement; Bob creates it with that signature, once Charlie's
+    // account bound the key (a key Bob made up is refused).
     let key = PaymentKey::generate();
     let id = [0x5a; 32];
     let signature =
@@ -89,7 +90,13 @@ async fn a_consumer_buys_a_compute_job_under_an_agreement_and_the_provider_is_pa
             Some(sig),
         )
     };
+    assert_eq!(refused(create(signature).await), AgreementError::ConsumerKeyNotBound);
+    let proof = sign_key_binding(&key, agreements.address(), &charlie_id);
+    agreements.bind_consumer_key(&charlie, key.signer_key(), proof).await.unwrap();
+    assert_eq!(agreements.consumer_key(&charlie_id).await.unwrap(), Some(key.signer_key()));
     assert_eq!(refused(create(forged).await), AgreementError::InvalidSignature);
+    let signature =
+        sign_agreement(&key, agreements.address(), &id, offer_id, &account("//Charlie"), b"dataset=weather");
     let created = create(signature).await.unwrap();
     gas("create_agreement", &created);
 
@@ -117,7 +124,8 @@ async fn a_consumer_buys_a_compute_job_under_an_agreement_and_the_provider_is_pa
     let registered: ResultRegistered =
         osiris_chain::contract::find_event(&access.events, agreements.address()).expect("ResultRegistered");
     assert_eq!((registered.owner, registered.hash), (to_ink(&account("//Charlie")), outputs));
-    assert_eq!(refused(agreements.release_payment(&charlie, id).await), AgreementError::NotProvider);
+    // Delivered: Charlie can no longer take the payment back.
+    assert_eq!(refused(agreements.refund(&charlie, id).await), AgreementError::RefundNotAllowed);
     let released = agreements.release_payment(&bob, id).await.unwrap();
     gas("release_payment", &released);
 
@@ -146,7 +154,7 @@ async fn a_late_provider_means_a_refund_and_metering_pays_exactly_what_was_signe
     agreements.set_template_whitelisted(&alice, metered_id, true).await.unwrap();
     let late_offer =
         agreements.create_offer(&bob, "acme", "compute", short_id, PRICE, vec![], None).await.unwrap().value;
-    let unit = Some(Metering { unit: "call".into(), price_per_unit: UNIT / 100 });
+    let unit = Some(Metering { unit: "call".into(), price_per_unit: UNIT / 100, settlement_window: 10 });
     let metered_offer =
         agreements.create_offer(&bob, "acme", "compute", metered_id, PRICE, vec![], unit).await.unwrap().value;
     let key = PaymentKey::generate();

@@ -16,7 +16,7 @@ use osiris_chain::types::agreements::{
 };
 use osiris_chain::types::{PaymentSignature, SignerKey};
 use osiris_chain::{AccountId, Balance, BlockNumber};
-use osiris_payments::signing::agreement::{files_hash, sign_agreement, sign_input, sign_metering};
+use osiris_payments::signing::agreement::{files_hash, sign_agreement, sign_input, sign_key_binding, sign_metering};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,13 @@ pub enum AgreementCommand {
     /// Providers' offers.
     #[command(subcommand)]
     Offer(OfferCommand),
+    /// As the consumer: bind your payment key to your account, so that providers can create
+    /// agreements naming it (the key signs a proof; the signer's transaction binds it).
+    BindKey {
+        /// The consumer's payment key file (secp256k1).
+        #[arg(long)]
+        key_file: PathBuf,
+    },
     /// As the consumer: sign agreement ID on an offer for the provider to create (off-chain; prints the signature).
     Sign {
         #[command(flatten)]
@@ -70,12 +77,13 @@ pub enum AgreementCommand {
     /// Fulfil a condition (provider): `input` with the input's hash, `access` with the result.
     #[command(subcommand)]
     Fulfil(FulfilCommand),
-    /// Release the payment to the provider (provider); fulfils the agreement.
+    /// Release the payment to the provider once it delivered (anyone; a metered offer: the provider); fulfils the agreement.
     Release {
         #[arg(value_parser = parse_id)]
         id: AgreementId,
     },
-    /// Take back the locked payment after a timeout, or when it was never locked (consumer).
+    /// Take back the locked payment (consumer): when it was never locked, after a delivery
+    /// condition timed out, or after a terminated metered agreement's settlement window.
     Refund {
         #[arg(value_parser = parse_id)]
         id: AgreementId,
@@ -195,6 +203,9 @@ pub enum TemplateCommand {
     },
 }
 
+/// Default settlement window of a metered offer, blocks (about ten minutes at six-second blocks).
+pub const DEFAULT_SETTLEMENT_WINDOW_BLOCKS: BlockNumber = 100;
+
 #[derive(Subcommand)]
 pub enum OfferCommand {
     /// Offer org/service on a whitelisted template (the signer must belong to the organization).
@@ -215,6 +226,10 @@ pub enum OfferCommand {
         /// Planck per metering unit.
         #[arg(long, requires = "unit")]
         price_per_unit: Option<Balance>,
+        /// Blocks the provider has, after a consumer terminates a metered agreement, to
+        /// settle the records it holds before the consumer can take the rest back.
+        #[arg(long, default_value_t = DEFAULT_SETTLEMENT_WINDOW_BLOCKS, requires = "unit")]
+        settlement_window: BlockNumber,
     },
     /// Stop taking new agreements on an offer (provider).
     Withdraw {
@@ -334,8 +349,13 @@ pub async fn run(global: &GlobalArgs, command: AgreementCommand) -> Result<Repor
             timeouts,
             unit,
             price_per_unit,
+            settlement_window,
         }) => {
-            let metering = unit.zip(price_per_unit).map(|(unit, price_per_unit)| Metering { unit, price_per_unit });
+            let metering = unit.zip(price_per_unit).map(|(unit, price_per_unit)| Metering {
+                unit,
+                price_per_unit,
+                settlement_window,
+            });
             let outcome =
                 contract.create_offer(&signer()?, &org_id, &service_id, template, price, timeouts, metering).await?;
             let id = outcome.value;
@@ -376,6 +396,18 @@ pub async fn run(global: &GlobalArgs, command: AgreementCommand) -> Result<Repor
                 format!("created agreement {} on offer {} for {consumer}", hex0x(&id), terms.offer),
                 &outcome,
                 json!({"agreement_id": hex0x(&id)}),
+            )
+        }
+        AgreementCommand::BindKey { key_file } => {
+            let signer = signer()?;
+            let key = read_key(&key_file)?;
+            let proof = sign_key_binding(&key, contract.address(), &account_of(&signer));
+            let outcome = contract.bind_consumer_key(&signer, key.signer_key(), proof).await?;
+            let hex_key = hex0x(&key.signer_key());
+            Report::call(
+                format!("bound consumer key {hex_key} to {}", account_of(&signer)),
+                &outcome,
+                json!({"consumer_key": hex_key}),
             )
         }
         AgreementCommand::Lock { id, from_deposit } => {
@@ -602,7 +634,11 @@ fn offer_json(id: OfferId, o: &Offer) -> Value {
     json!({
         "offer_id": id, "provider": from_ink(&o.provider), "org_id": o.org_id, "service_id": o.service_id,
         "template_id": o.template_id, "price": planck(o.price), "timeouts": o.timeouts, "active": o.active,
-        "metering": o.metering.as_ref().map(|m| json!({"unit": m.unit, "price_per_unit": planck(m.price_per_unit)})),
+        "metering": o.metering.as_ref().map(|m| json!({
+            "unit": m.unit,
+            "price_per_unit": planck(m.price_per_unit),
+            "settlement_window": m.settlement_window,
+        })),
     })
 }
 
@@ -623,6 +659,7 @@ fn agreement_json(id: &AgreementId, a: &Agreement) -> Value {
         "result": a.result.as_ref().map(|r| json!({"hash": hex0x(&r.hash), "location": r.location})),
         "metered_units": a.metered_units, "metered_amount": planck(a.metered_amount),
         "termination": a.termination.as_ref().map(|t| json!({"by": from_ink(&t.by), "code": t.code, "reason": t.reason})),
+        "settle_until": a.settle_until,
     })
 }
 

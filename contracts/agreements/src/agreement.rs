@@ -1,6 +1,6 @@
 //! Agreements: creation, the conditions' messages, and how an agreement ends.
 
-use crate::condition::{self, abort_rest, delivered, fulfil, timed_out};
+use crate::condition::{self, abort_rest, delivered, delivery_timed_out, fulfil, fulfil_with, Deadline};
 use crate::signature::{is_compressed_key, is_signed_by};
 use crate::{agreements::Agreements, AgreementError, Result};
 use ink::codegen::Env;
@@ -40,6 +40,11 @@ impl Agreements {
             if caller != offer.provider {
                 return Err(AgreementError::NotParty);
             }
+            // A key the provider made up would let it sign inputs and metering records in
+            // the consumer's name: the consumer's account must have bound this key itself.
+            if self.consumer_keys.get(consumer) != Some(consumer_key) {
+                return Err(AgreementError::ConsumerKeyNotBound);
+            }
             let message = agreement_message(&self.env().account_id(), &agreement_id, offer_id, &consumer, &params);
             if !signature.is_some_and(|s| is_signed_by(&s, &message, &consumer_key)) {
                 return Err(AgreementError::InvalidSignature);
@@ -74,6 +79,7 @@ impl Agreements {
             metered_units: 0,
             metered_amount: 0,
             termination: None,
+            settle_until: None,
         };
         self.agreements.insert(agreement_id, &agreement);
         self.env().emit_event(AgreementCreated {
@@ -88,8 +94,17 @@ impl Agreements {
         Ok(())
     }
 
-    /// The agreement, if it is active and `caller` is allowed by `who`.
+    /// The agreement, if it is active, not terminating, and `caller` is allowed by `who`.
     fn active(&self, agreement_id: AgreementId, who: Party) -> Result<Agreement> {
+        let agreement = self.open(agreement_id, who)?;
+        if agreement.settle_until.is_some() {
+            return Err(AgreementError::AgreementTerminating);
+        }
+        Ok(agreement)
+    }
+
+    /// The agreement, if it is active (terminating or not) and `caller` is allowed by `who`.
+    fn open(&self, agreement_id: AgreementId, who: Party) -> Result<Agreement> {
         let agreement = self.agreements.get(agreement_id).ok_or(AgreementError::AgreementNotFound)?;
         if agreement.state != AgreementState::Active {
             return Err(AgreementError::AgreementNotActive);
@@ -186,34 +201,79 @@ impl Agreements {
         Ok(())
     }
 
+    /// Pays the provider once it delivered (every other condition fulfilled), whoever asks
+    /// and however late: the release's own deadline does not turn delivered work into a
+    /// refund. A metered agreement pays only what was settled and refunds the rest, so only
+    /// its provider may end it this way (the consumer would otherwise cut off settlements).
     pub(crate) fn do_release_payment(&mut self, agreement_id: AgreementId) -> Result<()> {
-        let mut agreement = self.active(agreement_id, Party::Provider)?;
-        let index = fulfil(&mut agreement, ConditionKind::ReleasePayment, self.env().block_number())?;
-        let metered = self.is_metered(&agreement)?;
+        let metered = {
+            let agreement = self.agreements.get(agreement_id).ok_or(AgreementError::AgreementNotFound)?;
+            self.is_metered(&agreement)?
+        };
+        let mut agreement = self.open(agreement_id, if metered { Party::Provider } else { Party::Anyone })?;
+        let now = self.env().block_number();
+        let index = fulfil_with(&mut agreement, ConditionKind::ReleasePayment, now, Deadline::Ignored)?;
         self.fulfilled_event(agreement_id, &agreement, index);
         self.end(agreement_id, agreement, AgreementState::Fulfilled, !metered)
     }
 
+    /// The consumer takes back what is locked when the provider did not deliver: the payment
+    /// was never locked, or a delivery condition timed out unfulfilled. A metered agreement
+    /// is refunded only after its termination's settlement window (it ends as terminated).
     pub(crate) fn do_refund(&mut self, agreement_id: AgreementId) -> Result<()> {
-        let agreement = self.active(agreement_id, Party::Consumer)?;
+        let agreement = self.open(agreement_id, Party::Consumer)?;
+        let now = self.env().block_number();
         let never_locked = !condition::is_fulfilled(&agreement, ConditionKind::LockPayment);
-        if !never_locked && !timed_out(&agreement, self.env().block_number()) {
+        let (allowed, state) = match agreement.settle_until {
+            Some(until) => (now > until, AgreementState::Terminated),
+            None if never_locked => (true, AgreementState::Refunded),
+            None if self.is_metered(&agreement)? => (false, AgreementState::Refunded),
+            None => (delivery_timed_out(&agreement, now), AgreementState::Refunded),
+        };
+        if !allowed {
             return Err(AgreementError::RefundNotAllowed);
         }
-        self.end(agreement_id, agreement, AgreementState::Refunded, false)
+        self.end(agreement_id, agreement, state, false)
     }
 
+    /// Either side ends the agreement with a reason. After delivery the provider is paid; a
+    /// provider that gives up refunds the consumer. A consumer with a locked payment may end
+    /// a plain agreement only when a refund is allowed, and a metered one only through a
+    /// settlement window, so that leaving never takes back pay for service given.
     pub(crate) fn do_terminate(&mut self, agreement_id: AgreementId, code: u32, reason: String) -> Result<()> {
         let mut agreement = self.active(agreement_id, Party::Either)?;
         if reason.len() > MAX_TEXT_LEN {
             return Err(AgreementError::TextTooLong);
         }
         let by = self.env().caller();
-        // The provider delivered everything but the release: the lock is its pay (a metered
-        // offer pays only what was metered).
-        let pay_provider = delivered(&agreement) && !self.is_metered(&agreement)?;
+        let offer = self.offers.get(agreement.offer_id).ok_or(AgreementError::OfferNotFound)?;
+        let now = self.env().block_number();
+        let by_consumer = by == agreement.consumer;
+        let settle_until = match &offer.metering {
+            Some(metering) if by_consumer && agreement.locked > 0 => {
+                Some(now.checked_add(metering.settlement_window).ok_or(AgreementError::Overflow)?)
+            }
+            _ => None,
+        };
+        let is_delivered = delivered(&agreement);
+        if by_consumer
+            && offer.metering.is_none()
+            && agreement.locked > 0
+            && !is_delivered
+            && !delivery_timed_out(&agreement, now)
+        {
+            return Err(AgreementError::RefundNotAllowed);
+        }
         agreement.termination = Some(Termination { by, code, reason: reason.clone() });
-        self.env().emit_event(AgreementTerminated { agreement_id, by, code, reason });
+        self.env().emit_event(AgreementTerminated { agreement_id, by, code, reason, settle_until });
+        if settle_until.is_some() {
+            agreement.settle_until = settle_until;
+            self.agreements.insert(agreement_id, &agreement);
+            return Ok(());
+        }
+        // The provider delivered everything but the release: the lock is its pay (a metered
+        // offer pays only what was settled).
+        let pay_provider = is_delivered && offer.metering.is_none();
         self.end(agreement_id, agreement, AgreementState::Terminated, pay_provider)
     }
 
@@ -253,4 +313,5 @@ enum Party {
     Consumer,
     Provider,
     Either,
+    Anyone,
 }

@@ -4,10 +4,28 @@ use crate::{AgreementError, Result};
 use osiris_contract_types::agreements::*;
 use osiris_contract_types::BlockNumber;
 
+/// Whether a condition's deadline binds [`fulfil`]. The release's does not once the
+/// provider delivered: a late release must not turn delivered work into a refund.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deadline {
+    Binds,
+    Ignored,
+}
+
 /// Marks the agreement's condition of `kind` fulfilled at block `now` and returns its
 /// index, if it exists, is unfulfilled, every condition it depends on is fulfilled, its
-/// time lock has passed and its deadline has not.
+/// time lock has passed and (unless `deadline` is ignored) its deadline has not.
 pub(crate) fn fulfil(agreement: &mut Agreement, kind: ConditionKind, now: BlockNumber) -> Result<u8> {
+    fulfil_with(agreement, kind, now, Deadline::Binds)
+}
+
+/// [`fulfil`], with the deadline's effect chosen by the caller.
+pub(crate) fn fulfil_with(
+    agreement: &mut Agreement,
+    kind: ConditionKind,
+    now: BlockNumber,
+    deadline: Deadline,
+) -> Result<u8> {
     let index = agreement.conditions.iter().position(|c| c.kind == kind).ok_or(AgreementError::NoSuchCondition)?;
     let condition = &agreement.conditions[index];
     if condition.state != ConditionState::Unfulfilled {
@@ -21,7 +39,7 @@ pub(crate) fn fulfil(agreement: &mut Agreement, kind: ConditionKind, now: BlockN
     if now < condition.not_before {
         return Err(AgreementError::TimeLocked);
     }
-    if now > condition.deadline {
+    if deadline == Deadline::Binds && now > condition.deadline {
         return Err(AgreementError::ConditionTimedOut);
     }
     let position = u8::try_from(index).map_err(|_| AgreementError::Overflow)?;
@@ -34,9 +52,13 @@ pub(crate) fn is_fulfilled(agreement: &Agreement, kind: ConditionKind) -> bool {
     agreement.conditions.iter().any(|c| c.kind == kind && c.state == ConditionState::Fulfilled)
 }
 
-/// Whether some unfulfilled condition's deadline has passed at `now`.
-pub(crate) fn timed_out(agreement: &Agreement, now: BlockNumber) -> bool {
-    agreement.conditions.iter().any(|c| c.state == ConditionState::Unfulfilled && now > c.deadline)
+/// Whether a delivery condition (input agreed, access granted) is unfulfilled past its
+/// deadline at `now`: the provider failed to deliver, the one ground for a refund of a lock.
+pub(crate) fn delivery_timed_out(agreement: &Agreement, now: BlockNumber) -> bool {
+    agreement
+        .conditions
+        .iter()
+        .any(|c| c.kind.is_delivery() && c.state == ConditionState::Unfulfilled && now > c.deadline)
 }
 
 /// Whether every condition but ReleasePayment is fulfilled (the provider delivered).

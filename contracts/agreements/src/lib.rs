@@ -7,16 +7,24 @@
 //!    timeouts in blocks) and whitelists them;
 //! 2. a provider (a member of the service's organization in the registry) publishes an
 //!    offer: template, price, timeouts, optional metering terms;
-//! 3. the consumer signs (agreement id, offer, its parameters) with its secp256k1 key and
-//!    the provider creates the agreement with that signature — or the consumer creates it;
+//! 3. the consumer binds its secp256k1 key to its account (its own transaction), signs
+//!    (agreement id, offer, its parameters) with it, and the provider creates the agreement
+//!    with that signature — or the consumer creates it;
 //! 4. conditions are fulfilled, each after its dependencies, inside its window: the consumer
 //!    locks the price; both sides agree on the input (the consumer signs its hash, the
 //!    provider submits the hash); the provider registers the result; the payment is released
-//!    to the provider, which fulfils the agreement;
+//!    to the provider (by anyone, however late, once it delivered), which fulfils the agreement;
 //! 5. for metered offers the provider settles consumer-signed cumulative metering records
 //!    as service goes on (a record never pays twice, never more than is locked);
-//! 6. when a condition times out the consumer takes back what is locked (refund), and
-//!    either side may terminate with a reason.
+//! 6. when a delivery condition times out unfulfilled the consumer takes back what is locked
+//!    (refund); either side may terminate with a reason. A consumer that terminates a metered
+//!    agreement opens a settlement window (blocks, from the offer) for the provider's last
+//!    settlements before it can take the rest back.
+//!
+//! Fairness: a provider that delivered is paid for what it delivered (no refund after
+//! delivery, and a late release still pays); a consumer pays only for what was delivered
+//! (the lock only after every delivery condition, metered usage only by records its key
+//! signed).
 //!
 //! Money: payments and refunds are credited to balances held in this contract
 //! (`withdraw` takes them out). Invariant: the planck the contract holds for users equal
@@ -27,6 +35,7 @@
 mod agreement;
 mod condition;
 mod funds;
+mod keys;
 mod metering;
 mod offer;
 mod registry;
@@ -59,6 +68,8 @@ mod agreements {
         pub(crate) agreements: Mapping<AgreementId, Agreement>,
         /// Planck held for each account (deposits, payments, refunds), withdrawable.
         pub(crate) balances: Mapping<AccountId, Balance>,
+        /// The key each account bound as its consumer key (`bind_consumer_key`).
+        pub(crate) consumer_keys: Mapping<AccountId, SignerKey>,
     }
 
     impl Agreements {
@@ -74,6 +85,7 @@ mod agreements {
                 next_offer_id: 0,
                 agreements: Mapping::default(),
                 balances: Mapping::default(),
+                consumer_keys: Mapping::default(),
             }
         }
 
@@ -115,12 +127,23 @@ mod agreements {
             self.do_withdraw_offer(offer_id)
         }
 
+        // --- consumer keys (keys.rs) ---
+
+        /// Binds the caller's consumer key: `signature` by `key` over
+        /// `key_binding_message(contract, caller)`. Agreements a provider creates for the
+        /// caller must name this key.
+        #[ink(message)]
+        pub fn bind_consumer_key(&mut self, key: SignerKey, signature: PaymentSignature) -> Result<()> {
+            self.do_bind_consumer_key(key, signature)
+        }
+
         // --- agreements (agreement.rs) ---
 
         /// Creates agreement `agreement_id` on `offer_id` for `consumer`, whose secp256k1 key
         /// `consumer_key` signs its input and metering records. Called by the consumer, or by
         /// the offer's provider with the consumer's `signature` over
-        /// `agreement_message(contract, agreement_id, offer_id, consumer, params)`.
+        /// `agreement_message(contract, agreement_id, offer_id, consumer, params)`, when
+        /// `consumer_key` is the key the consumer's account bound (`ConsumerKeyNotBound`).
         #[ink(message)]
         pub fn create_agreement(
             &mut self,
@@ -171,15 +194,17 @@ mod agreements {
             self.do_fulfil_access(agreement_id, result_hash, location)
         }
 
-        /// The provider releases the payment to itself (ReleasePayment): the whole lock, or for a
-        /// metered offer what was metered (the rest goes back to the consumer). Fulfils the agreement.
+        /// The payment goes to the provider (ReleasePayment) once it delivered, however late:
+        /// the whole lock, by anyone's call; for a metered offer what was settled (the rest
+        /// goes back to the consumer), by the provider's. Fulfils the agreement.
         #[ink(message)]
         pub fn release_payment(&mut self, agreement_id: AgreementId) -> Result<()> {
             self.do_release_payment(agreement_id)
         }
 
-        /// After a condition timed out, or when the payment was never locked, the consumer takes
-        /// back what is locked; the agreement ends as refunded.
+        /// The consumer takes back what is locked: when it was never locked, when a delivery
+        /// condition timed out unfulfilled (ends as refunded), or after a metered agreement's
+        /// settlement window (ends as terminated). Never after delivery (`RefundNotAllowed`).
         #[ink(message)]
         pub fn refund(&mut self, agreement_id: AgreementId) -> Result<()> {
             self.do_refund(agreement_id)
@@ -187,7 +212,8 @@ mod agreements {
 
         /// Either side ends the agreement with a reason: the provider is paid if everything but the
         /// release was fulfilled, else what is locked goes back to the consumer (metered
-        /// settlements stay paid).
+        /// settlements stay paid). The consumer may end a locked plain agreement only when a
+        /// refund is allowed; ending a locked metered one opens the offer's settlement window.
         #[ink(message)]
         pub fn terminate(&mut self, agreement_id: AgreementId, code: u32, reason: String) -> Result<()> {
             self.do_terminate(agreement_id, code, reason)
@@ -238,6 +264,12 @@ mod agreements {
         #[ink(message)]
         pub fn agreement(&self, agreement_id: AgreementId) -> Option<Agreement> {
             self.agreements.get(agreement_id)
+        }
+
+        /// The consumer key `account` bound, if any.
+        #[ink(message)]
+        pub fn consumer_key(&self, account: AccountId) -> Option<SignerKey> {
+            self.consumer_keys.get(account)
         }
 
         /// The account's balance here in planck (0 if none).

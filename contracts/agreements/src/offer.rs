@@ -23,7 +23,8 @@ impl Agreements {
         let timeouts_ok = timeouts.is_empty()
             || (timeouts.len() == template.conditions.len()
                 && timeouts.iter().zip(&template.conditions).all(|(t, c)| *t > c.time_lock));
-        let metering_ok = metering.as_ref().is_none_or(|m| !m.unit.is_empty() && m.price_per_unit > 0);
+        let metering_ok =
+            metering.as_ref().is_none_or(|m| !m.unit.is_empty() && m.price_per_unit > 0 && m.settlement_window > 0);
         if price == 0 || !timeouts_ok || !metering_ok || !is_valid_id(&org_id) || !is_valid_id(&service_id) {
             return Err(AgreementError::InvalidOffer);
         }

@@ -1,5 +1,6 @@
 //! Off-chain unit tests of every agreements message, every path (each condition's
-//! timeout included), and the money invariant over random sequences.
+//! timeout included), the money invariant over random sequences, and fairness over random
+//! sequences: a provider that delivered is paid, a consumer pays only for delivery.
 //!
 //! The actors: Alice owns the contract, Bob is a member of organization `acme` (service
 //! `compute`) and publishes offers, Charlie is the consumer (secp256k1 key 0x11…), Eve is
@@ -18,6 +19,8 @@ const CONTRACT: [u8; 32] = [0xAA; 32];
 const REGISTRY: [u8; 32] = [0xBB; 32];
 const PRICE: Balance = 1_000;
 const ID: AgreementId = [7; 32];
+/// Blocks a metered offer's provider has to settle after the consumer terminates.
+const SETTLEMENT_WINDOW: BlockNumber = 5;
 
 fn accounts() -> test::DefaultAccounts<Env> {
     test::default_accounts::<Env>()
@@ -131,8 +134,22 @@ fn with_offer(conditions: Vec<ConditionSpec>, metering: Option<Metering>) -> (Ag
     (c, offer)
 }
 
-/// Charlie signs agreement [`ID`] on `offer` and Bob creates it with that signature.
+/// `who` binds the key of `sk` as its consumer key.
+fn bind(c: &mut Agreements, who: AccountId, sk: &SecretKey) -> Result<(), AgreementError> {
+    act_as(who);
+    let proof = sign(sk, &key_binding_message(&test::callee::<Env>(), &who));
+    c.bind_consumer_key(key_of(sk), proof)
+}
+
+/// Metering by the call at `price_per_unit` planck, with a settlement window of
+/// [`SETTLEMENT_WINDOW`] blocks.
+fn per_call(price_per_unit: Balance) -> Option<Metering> {
+    Some(Metering { unit: "call".into(), price_per_unit, settlement_window: SETTLEMENT_WINDOW })
+}
+
+/// Charlie binds its key and signs agreement [`ID`] on `offer`; Bob creates it with that signature.
 fn agree(c: &mut Agreements, offer: OfferId) {
+    bind(c, charlie(), &charlie_secret()).unwrap();
     let message = agreement_message(&test::callee::<Env>(), &ID, offer, &charlie(), b"params");
     let signature = sign(&charlie_secret(), &message);
     act_as(bob());
@@ -231,11 +248,13 @@ fn offers_need_a_whitelisted_template_a_member_and_sound_terms() {
     assert_eq!(offer(&mut c, 0, vec![], None), Err(InvalidOffer));
     assert_eq!(offer(&mut c, PRICE, vec![5, 5], None), Err(InvalidOffer), "one timeout per condition");
     assert_eq!(offer(&mut c, PRICE, vec![5, 0, 5, 5], None), Err(InvalidOffer));
-    let empty_unit = Some(Metering { unit: String::new(), price_per_unit: 1 });
+    let empty_unit = Some(Metering { unit: String::new(), price_per_unit: 1, settlement_window: 1 });
     assert_eq!(offer(&mut c, PRICE, vec![], empty_unit), Err(InvalidOffer));
-    let free_unit = Some(Metering { unit: "call".into(), price_per_unit: 0 });
+    let free_unit = Some(Metering { unit: "call".into(), price_per_unit: 0, settlement_window: 1 });
     assert_eq!(offer(&mut c, PRICE, vec![], free_unit), Err(InvalidOffer));
-    let long_unit = Some(Metering { unit: "x".repeat(MAX_TEXT_LEN + 1), price_per_unit: 1 });
+    let no_window = Some(Metering { unit: "call".into(), price_per_unit: 1, settlement_window: 0 });
+    assert_eq!(offer(&mut c, PRICE, vec![], no_window), Err(InvalidOffer), "a provider needs time to settle");
+    let long_unit = Some(Metering { unit: "x".repeat(MAX_TEXT_LEN + 1), price_per_unit: 1, settlement_window: 1 });
     assert_eq!(offer(&mut c, PRICE, vec![], long_unit), Err(TextTooLong));
     assert_eq!(
         c.create_offer("acme".into(), "storage".into(), template, PRICE, vec![], None),
@@ -278,6 +297,29 @@ fn agreements_are_created_by_the_consumer_or_with_its_signature() {
     let (mut c, offer) = with_offer(compute_template(), None);
     let key = key_of(&charlie_secret());
     let callee = test::callee::<Env>();
+    // Bob names a key Charlie's account never bound: even with a good signature by that
+    // key (one Bob made up, or Charlie's own), refused.
+    let made_up = secret(0x55);
+    let by_made_up = sign(&made_up, &agreement_message(&callee, &ID, offer, &charlie(), b"p"));
+    act_as(bob());
+    assert_eq!(
+        c.create_agreement(ID, offer, charlie(), key_of(&made_up), b"p".to_vec(), Some(by_made_up)),
+        Err(ConsumerKeyNotBound)
+    );
+    let by_charlie = sign(&charlie_secret(), &agreement_message(&callee, &ID, offer, &charlie(), b"p"));
+    assert_eq!(
+        c.create_agreement(ID, offer, charlie(), key, b"p".to_vec(), Some(by_charlie)),
+        Err(ConsumerKeyNotBound)
+    );
+    // A binding needs the key's own proof over the binding account; a bad key is refused.
+    act_as(charlie());
+    let for_eve = sign(&charlie_secret(), &key_binding_message(&callee, &eve()));
+    assert_eq!(c.bind_consumer_key(key, for_eve), Err(InvalidSignature));
+    assert_eq!(c.bind_consumer_key([9; 33], [0; 65]), Err(InvalidKey));
+    assert_eq!(bind(&mut c, eve(), &made_up), Ok(()));
+    assert_eq!((c.consumer_key(charlie()), c.consumer_key(eve())), (None, Some(key_of(&made_up))));
+    bind(&mut c, charlie(), &charlie_secret()).unwrap();
+    assert_eq!(c.consumer_key(charlie()), Some(key));
     // Bob with a signature by another key, or over other parameters, is refused.
     act_as(bob());
     let by_eve = sign(&secret(0x66), &agreement_message(&callee, &ID, offer, &charlie(), b"p"));
@@ -361,11 +403,10 @@ fn conditions_wait_for_their_dependencies_and_time_locks() {
     advance_to(5);
     c.fulfil_access(ID, [1; 32], "loc".into()).unwrap();
     assert_eq!(c.fulfil_access(ID, [1; 32], "loc".into()), Err(ConditionNotUnfulfilled));
-    act_as(charlie());
-    assert_eq!(c.release_payment(ID), Err(NotProvider));
-    act_as(bob());
+    // Delivered: anyone may release, and the pay goes to the provider.
+    act_as(eve());
     c.release_payment(ID).unwrap();
-    assert_eq!(c.balance_of(bob()), PRICE);
+    assert_eq!((c.balance_of(bob()), c.balance_of(eve())), (PRICE, 0));
 }
 
 #[ink::test]
@@ -439,6 +480,7 @@ fn times_out_at(stop: usize) {
         act_as(bob());
         c.fulfil_access(ID, [9; 32], "loc".into()).unwrap();
     }
+    assert!(stop < 3, "after delivery there is no refund");
     let deadline = c.agreement(ID).unwrap().conditions[stop].deadline;
     if stop > 0 {
         act_as(charlie());
@@ -458,8 +500,7 @@ fn times_out_at(stop: usize) {
             c.lock_payment_from_deposit(ID)
         }
         1 => c.fulfil_input(ID, hash),
-        2 => c.fulfil_access(ID, [9; 32], "loc".into()),
-        _ => c.release_payment(ID),
+        _ => c.fulfil_access(ID, [9; 32], "loc".into()),
     };
     assert_eq!(late, Err(ConditionTimedOut));
     act_as(bob());
@@ -487,9 +528,29 @@ fn when_access_times_out_the_consumer_is_refunded() {
     times_out_at(2);
 }
 
+/// Changed with issue 21: this test used to assert that a consumer takes the whole lock
+/// back when the release's deadline passes, after the provider delivered. Now a late release
+/// still pays the provider, and the consumer can neither refund nor terminate its way out.
 #[ink::test]
-fn when_the_release_times_out_the_consumer_is_refunded() {
-    times_out_at(3);
+fn when_the_release_is_late_the_provider_that_delivered_is_still_paid() {
+    let (mut c, offer) = with_offer(compute_template(), None);
+    agree(&mut c, offer);
+    lock(&mut c).unwrap();
+    let hash = [0x42; 32];
+    act_as(charlie());
+    c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
+    act_as(bob());
+    c.fulfil_input(ID, hash).unwrap();
+    c.fulfil_access(ID, [9; 32], "loc".into()).unwrap();
+    let deadline = c.agreement(ID).unwrap().conditions[3].deadline;
+    advance_to(deadline + 10);
+    act_as(charlie());
+    assert_eq!(c.refund(ID), Err(RefundNotAllowed), "no refund after delivery");
+    assert_eq!((state(&c), c.agreement(ID).unwrap().locked), (AgreementState::Active, PRICE));
+    // Anyone (here Eve) may release it, deadline or not: the lock is Bob's.
+    act_as(eve());
+    c.release_payment(ID).unwrap();
+    assert_eq!((state(&c), c.balance_of(bob()), c.balance_of(charlie())), (AgreementState::Fulfilled, PRICE, 0));
 }
 
 #[ink::test]
@@ -506,8 +567,7 @@ fn an_agreement_never_paid_for_can_be_abandoned_at_once() {
 
 #[ink::test]
 fn metered_usage_is_paid_once_up_to_the_lock_and_the_rest_refunded() {
-    let metering = Some(Metering { unit: "call".into(), price_per_unit: 10 });
-    let (mut c, offer) = with_offer(metered_template(), metering);
+    let (mut c, offer) = with_offer(metered_template(), per_call(10));
     agree(&mut c, offer);
     let sk = charlie_secret();
     assert_eq!(meter(&mut c, 1, 10, &sk), Err(MeteringExceedsLocked), "nothing locked yet");
@@ -530,9 +590,59 @@ fn metered_usage_is_paid_once_up_to_the_lock_and_the_rest_refunded() {
     assert_eq!((agreement.metered_units, agreement.metered_amount, agreement.paid), (7, 70, 70));
     // At the release the provider keeps exactly what was metered; the consumer gets the rest.
     act_as(bob());
+    // Only the provider ends a metered agreement by releasing (the consumer would cut off
+    // the settlements with it).
+    act_as(charlie());
+    assert_eq!(c.release_payment(ID), Err(NotProvider));
+    act_as(eve());
+    assert_eq!(c.release_payment(ID), Err(NotProvider));
+    act_as(bob());
     c.release_payment(ID).unwrap();
     assert_eq!((c.balance_of(bob()), c.balance_of(charlie())), (70, PRICE - 70));
     assert_eq!(meter(&mut c, 8, 80, &sk), Err(AgreementNotActive));
+}
+
+#[ink::test]
+fn a_consumer_that_terminates_a_metered_agreement_waits_out_the_settlement_window() {
+    let (mut c, offer) = with_offer(metered_template(), per_call(10));
+    agree(&mut c, offer);
+    let sk = charlie_secret();
+    lock(&mut c).unwrap();
+    meter(&mut c, 2, 20, &sk).unwrap();
+    // Charlie has signed records up to 9 calls; Bob has settled 2 when Charlie terminates
+    // and asks for the rest at once.
+    act_as(charlie());
+    assert_eq!(c.refund(ID), Err(RefundNotAllowed), "a metered lock is taken back only through termination");
+    advance_to(20);
+    c.terminate(ID, 7, "leaving".into()).unwrap();
+    let terminating = c.agreement(ID).unwrap();
+    assert_eq!((terminating.state, terminating.settle_until), (AgreementState::Active, Some(20 + SETTLEMENT_WINDOW)));
+    assert_eq!(c.refund(ID), Err(RefundNotAllowed), "the window is open");
+    assert_eq!(c.terminate(ID, 7, "again".into()), Err(AgreementTerminating));
+    assert_eq!(c.lock_payment_from_deposit(ID), Err(AgreementTerminating));
+    // Inside the window Bob settles the last record Charlie signed.
+    advance_to(20 + SETTLEMENT_WINDOW);
+    assert_eq!(c.refund(ID), Err(RefundNotAllowed), "its last block is still Bob's");
+    meter(&mut c, 9, 90, &sk).unwrap();
+    advance_to(21 + SETTLEMENT_WINDOW);
+    act_as(charlie());
+    c.refund(ID).unwrap();
+    let ended = c.agreement(ID).unwrap();
+    assert_eq!((ended.state, ended.paid, ended.locked), (AgreementState::Terminated, 90, 0));
+    assert_eq!((c.balance_of(bob()), c.balance_of(charlie())), (90, PRICE - 90));
+}
+
+#[ink::test]
+fn a_provider_may_close_a_terminating_metered_agreement_early_and_keeps_what_it_settled() {
+    let (mut c, offer) = with_offer(metered_template(), per_call(10));
+    agree(&mut c, offer);
+    lock(&mut c).unwrap();
+    act_as(charlie());
+    c.terminate(ID, 1, "done".into()).unwrap();
+    meter(&mut c, 4, 40, &charlie_secret()).unwrap();
+    act_as(bob());
+    c.release_payment(ID).unwrap();
+    assert_eq!((state(&c), c.balance_of(bob()), c.balance_of(charlie())), (AgreementState::Fulfilled, 40, PRICE - 40));
 }
 
 #[ink::test]
@@ -560,6 +670,27 @@ fn a_provider_that_gives_up_refunds_the_consumer() {
     assert_eq!(ended.termination, Some(Termination { by: bob(), code: 503, reason: "data set unavailable".into() }));
     assert_eq!((c.balance_of(charlie()), c.balance_of(bob())), (PRICE, 0));
     assert_eq!(c.terminate(ID, 1, String::new()), Err(AgreementNotActive));
+}
+
+#[ink::test]
+fn a_consumer_cannot_terminate_its_way_out_of_a_locked_payment_before_a_timeout() {
+    let (mut c, offer) = with_offer(compute_template(), None);
+    agree(&mut c, offer);
+    lock(&mut c).unwrap();
+    let hash = [0x42; 32];
+    act_as(charlie());
+    c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
+    act_as(bob());
+    c.fulfil_input(ID, hash).unwrap();
+    // Bob is running the job (access due by block 30): Charlie may not leave with the lock.
+    act_as(charlie());
+    assert_eq!(c.terminate(ID, 1, "changed my mind".into()), Err(RefundNotAllowed));
+    assert_eq!(c.refund(ID), Err(RefundNotAllowed));
+    assert_eq!((state(&c), c.agreement(ID).unwrap().locked), (AgreementState::Active, PRICE));
+    // Once access is late, leaving with a reason refunds, like a refund.
+    advance_to(31);
+    c.terminate(ID, 408, "no result in time".into()).unwrap();
+    assert_eq!((state(&c), c.balance_of(charlie()), c.balance_of(bob())), (AgreementState::Terminated, PRICE, 0));
 }
 
 #[ink::test]
@@ -644,7 +775,7 @@ fn the_money_invariant_holds_under_random_operations() {
         c.set_template_whitelisted(metered, true).unwrap();
         act_as(bob());
         c.create_offer("acme".into(), "compute".into(), plain, 100, vec![], None).unwrap();
-        let unit = Some(Metering { unit: "call".into(), price_per_unit: 7 });
+        let unit = Some(Metering { unit: "call".into(), price_per_unit: 7, settlement_window: 3 });
         c.create_offer("acme".into(), "compute".into(), metered, 100, vec![], unit).unwrap();
 
         let people = [charlie(), eve(), bob()];
@@ -779,4 +910,255 @@ impl XorShift {
         self.0 ^= self.0 << 17;
         self.0 % n.max(1)
     }
+}
+
+// --- fairness ---
+
+/// What the randomized fairness test remembers of each agreement: the highest metering
+/// record the consumer signed (the service it received) and when the consumer terminated.
+#[derive(Default, Clone, Copy)]
+struct Delivered {
+    signed_units: u64,
+    signed_amount: Balance,
+    terminated_at: Option<BlockNumber>,
+}
+
+/// Names of the fairness sequence's operations.
+const FAIR_OPERATIONS: [&str; 11] = [
+    "lock",
+    "agree input",
+    "grant access",
+    "consumer signs a metering record (a call served)",
+    "provider settles the latest record",
+    "release (anyone)",
+    "refund (mostly the consumer)",
+    "consumer terminates",
+    "provider terminates",
+    "advance blocks",
+    "create agreement",
+];
+
+/// Random sequences of both sides' (and a stranger's) moves over a plain and a metered
+/// offer. After every step: a plain agreement has paid the provider only if every delivery
+/// condition was fulfilled, and once they were, the provider has been paid the price or the
+/// price is still locked for it; a metered agreement has paid exactly what was settled and
+/// never more than the consumer's key signed. A consumer's refund of a metered lock comes
+/// only after the settlement window. At the end, every delivered plain agreement still
+/// active is released by a stranger to the provider, and every metered one still active
+/// settles the consumer's latest record. Counts successes so it cannot pass by refusals.
+#[ink::test]
+fn a_provider_that_delivered_is_paid_and_a_consumer_pays_only_for_delivery() {
+    use ConditionKind::*;
+    const SEEDS: u64 = 8;
+    const STEPS: u32 = 200;
+    const UNIT_PRICE: Balance = 7;
+    const OFFER_PRICE: Balance = 100;
+    const WINDOW: BlockNumber = 4;
+    let mut succeeded = [0u32; 11];
+    let mut attempted = [0u32; 11];
+    for seed in 1..=SEEDS {
+        let contract = AccountId::from([0xD0 + seed as u8; 32]);
+        let mut c = setup_at(contract);
+        act_as(alice());
+        let plain = c
+            .create_template(vec![
+                condition(LockPayment, &[], 0, 10),
+                condition(InputAgreed, &[0], 0, 20),
+                condition(AccessGranted, &[1], 0, 30),
+                condition(ReleasePayment, &[0, 1, 2], 0, 40),
+            ])
+            .unwrap();
+        let metered = c
+            .create_template(vec![condition(LockPayment, &[], 0, 10), condition(ReleasePayment, &[0], 0, 60)])
+            .unwrap();
+        c.set_template_whitelisted(plain, true).unwrap();
+        c.set_template_whitelisted(metered, true).unwrap();
+        act_as(bob());
+        let plain_offer = c.create_offer("acme".into(), "compute".into(), plain, OFFER_PRICE, vec![], None).unwrap();
+        let unit = Some(Metering { unit: "call".into(), price_per_unit: UNIT_PRICE, settlement_window: WINDOW });
+        let metered_offer =
+            c.create_offer("acme".into(), "compute".into(), metered, OFFER_PRICE, vec![], unit).unwrap();
+        bind(&mut c, charlie(), &charlie_secret()).unwrap();
+        test::transfer_in::<Env>(100_000);
+        c.deposit().unwrap();
+
+        let mut rng = XorShift(seed.wrapping_mul(0xA24B_AED4_963E_E407));
+        let mut ids: Vec<(AgreementId, bool)> = Vec::new();
+        let mut delivered: std::collections::HashMap<AgreementId, Delivered> = Default::default();
+        for step in 0..STEPS {
+            // Weighted so that agreements live long enough to be delivered: the steps that
+            // move an agreement on are likelier than the ones that end it.
+            const WEIGHTS: [u64; 11] = [12, 10, 10, 16, 10, 6, 5, 3, 2, 8, 6];
+            let mut pick = rng.below(WEIGHTS.iter().sum());
+            let mut operation = 0;
+            while pick >= WEIGHTS[operation] {
+                pick -= WEIGHTS[operation];
+                operation += 1;
+            }
+            if ids.is_empty() {
+                operation = 10;
+            }
+            // Mostly an active agreement, sometimes any.
+            let active: Vec<(AgreementId, bool)> = ids
+                .iter()
+                .copied()
+                .filter(|(id, _)| c.agreement(*id).is_some_and(|a| a.state == AgreementState::Active))
+                .collect();
+            let pool = if !active.is_empty() && rng.below(10) < 8 { &active } else { &ids };
+            let (id, is_metered) = pool.get(rng.below(pool.len() as u64) as usize).copied().unwrap_or(([0; 32], false));
+            let before = c.agreement(id);
+            let was_locked = before.as_ref().is_some_and(|a| a.locked > 0);
+            let memory = delivered.entry(id).or_default();
+            let outcome = match operation {
+                0 => {
+                    act_as(charlie());
+                    c.lock_payment_from_deposit(id)
+                }
+                1 => {
+                    let hash = [0x42; 32];
+                    act_as(charlie());
+                    let _ =
+                        c.submit_input_signature(id, sign(&charlie_secret(), &input_message(&contract, &id, &hash)));
+                    act_as(bob());
+                    c.fulfil_input(id, hash)
+                }
+                2 => {
+                    act_as(bob());
+                    c.fulfil_access(id, [3; 32], "loc".into())
+                }
+                3 => match &before {
+                    // The gateway serves a call only on an active, locked, not terminating
+                    // metered agreement with room in the lock; the consumer then signs it.
+                    Some(a)
+                        if is_metered
+                            && a.state == AgreementState::Active
+                            && a.settle_until.is_none()
+                            && a.locked > 0
+                            && memory.signed_amount + UNIT_PRICE <= OFFER_PRICE =>
+                    {
+                        memory.signed_units += 1;
+                        memory.signed_amount += UNIT_PRICE;
+                        Ok(())
+                    }
+                    _ => Err(AgreementNotActive),
+                },
+                4 => {
+                    let (units, amount) = (memory.signed_units, memory.signed_amount);
+                    let signature = sign(&charlie_secret(), &metering_message(&contract, &id, units, amount));
+                    act_as(bob());
+                    c.settle_metering(id, units, amount, signature)
+                }
+                5 => {
+                    act_as([bob(), charlie(), eve()][rng.below(3) as usize]);
+                    c.release_payment(id)
+                }
+                6 => {
+                    act_as(if rng.below(4) == 0 { eve() } else { charlie() });
+                    c.refund(id)
+                }
+                7 => {
+                    act_as(charlie());
+                    let r = c.terminate(id, 1, "consumer leaves".into());
+                    if r.is_ok() {
+                        memory.terminated_at = Some(now());
+                    }
+                    r
+                }
+                8 => {
+                    act_as(bob());
+                    c.terminate(id, 2, "provider leaves".into())
+                }
+                9 => {
+                    advance_to(now() + 1 + rng.below(6) as BlockNumber);
+                    Ok(())
+                }
+                _ => {
+                    let mut fresh = [0u8; 32];
+                    fresh[..4].copy_from_slice(&(step + seed as u32 * 1_000).to_le_bytes());
+                    let is_metered = rng.below(2) == 0;
+                    let offer = if is_metered { metered_offer } else { plain_offer };
+                    let key = key_of(&charlie_secret());
+                    let r = if rng.below(2) == 0 {
+                        act_as(charlie());
+                        c.create_agreement(fresh, offer, charlie(), key, vec![], None)
+                    } else {
+                        let signature =
+                            sign(&charlie_secret(), &agreement_message(&contract, &fresh, offer, &charlie(), b""));
+                        act_as(bob());
+                        c.create_agreement(fresh, offer, charlie(), key, vec![], Some(signature))
+                    };
+                    if r.is_ok() {
+                        ids.push((fresh, is_metered));
+                    }
+                    r
+                }
+            };
+            attempted[operation] += 1;
+            if outcome.is_ok() {
+                succeeded[operation] += 1;
+            }
+            // A refund of a metered lock: only after the consumer's termination's window.
+            if operation == 6 && outcome.is_ok() && is_metered && was_locked {
+                let terminated = delivered[&id].terminated_at.expect("a metered lock refunded without termination");
+                assert!(now() > terminated + WINDOW, "seed {seed}: refunded at {} inside the window", now());
+            }
+            for (id, is_metered) in &ids {
+                let a = c.agreement(*id).unwrap();
+                if *is_metered {
+                    let signed = delivered.get(id).copied().unwrap_or_default();
+                    assert_eq!(a.paid, a.metered_amount, "seed {seed}: a metered agreement pays what was settled");
+                    assert!(a.metered_amount <= signed.signed_amount, "seed {seed}: paid more than was signed");
+                } else {
+                    let done = a
+                        .conditions
+                        .iter()
+                        .filter(|c| c.kind.is_delivery())
+                        .all(|c| c.state == ConditionState::Fulfilled);
+                    assert!(a.paid == 0 || done, "seed {seed}: the consumer paid for work not delivered");
+                    assert!(
+                        !done
+                            || a.paid == OFFER_PRICE
+                            || (a.state == AgreementState::Active && a.locked == OFFER_PRICE),
+                        "seed {seed}: a delivered agreement ended without paying the provider: {a:?}"
+                    );
+                }
+            }
+            assert_eq!(free_balance(contract), liabilities(&c, &ids.iter().map(|(id, _)| *id).collect::<Vec<_>>()));
+        }
+        // What a provider that delivered can still collect, it collects.
+        for (id, is_metered) in &ids {
+            let a = c.agreement(*id).unwrap();
+            if a.state != AgreementState::Active {
+                continue;
+            }
+            if *is_metered {
+                let signed = delivered.get(id).copied().unwrap_or_default();
+                if signed.signed_amount > a.metered_amount {
+                    let signature = sign(
+                        &charlie_secret(),
+                        &metering_message(&contract, id, signed.signed_units, signed.signed_amount),
+                    );
+                    act_as(bob());
+                    c.settle_metering(*id, signed.signed_units, signed.signed_amount, signature).unwrap();
+                }
+                assert_eq!(c.agreement(*id).unwrap().paid, signed.signed_amount);
+            } else if a.conditions.iter().filter(|c| c.kind.is_delivery()).all(|c| c.state == ConditionState::Fulfilled)
+            {
+                act_as(eve());
+                c.release_payment(*id).unwrap();
+                assert_eq!(c.agreement(*id).unwrap().paid, OFFER_PRICE);
+            }
+        }
+    }
+    for (i, name) in FAIR_OPERATIONS.iter().enumerate() {
+        println!("{name}: {} of {} succeeded", succeeded[i], attempted[i]);
+    }
+    for i in 0..11 {
+        assert!(succeeded[i] > 0, "{}: none of {} attempts succeeded", FAIR_OPERATIONS[i], attempted[i]);
+    }
+    for i in [0, 1, 2, 4, 5, 6, 7, 8] {
+        assert!(succeeded[i] < attempted[i], "{}: no attempt was refused", FAIR_OPERATIONS[i]);
+    }
+    let total: u32 = succeeded.iter().sum();
+    assert!(total >= SEEDS as u32 * STEPS / 4, "only {total} operations succeeded");
 }

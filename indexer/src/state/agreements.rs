@@ -54,6 +54,8 @@ pub struct OfferRow {
     pub metering_unit: Option<String>,
     /// Planck per unit, decimal string.
     pub price_per_unit: Option<String>,
+    /// Blocks a metered offer's provider has to settle after the consumer terminates.
+    pub settlement_window: Option<u32>,
     pub active: bool,
     #[serde(skip)]
     pub created: Position,
@@ -121,6 +123,9 @@ pub struct AgreementRow {
     #[schema(value_type = String)]
     pub metered_amount: u128,
     pub termination: Option<Termination>,
+    /// Last block of the settlement window a consumer's termination of a metered agreement
+    /// opened (the agreement stays active, serving no calls, until it ends).
+    pub settle_until: Option<u32>,
     #[serde(skip)]
     pub created: Position,
 }
@@ -182,7 +187,9 @@ pub fn add_keys(keys: &mut Keys, ev: &AgreementsEvent) {
         MeteringSettled(x) => drop(keys.agreements.insert(id(&x.agreement_id))),
         AgreementSettled(x) => drop(keys.agreements.insert(id(&x.agreement_id))),
         AgreementTerminated(x) => drop(keys.agreements.insert(id(&x.agreement_id))),
-        AgreementFundsDeposited(_) | AgreementFundsWithdrawn(_) => {}
+        // A key binding is kept in the events table only: the contract itself refuses
+        // agreements naming an unbound key, so no decision reads it from the mirror.
+        AgreementFundsDeposited(_) | AgreementFundsWithdrawn(_) | ConsumerKeyBound(_) => {}
     }
 }
 
@@ -252,6 +259,7 @@ pub fn apply(s: &mut Snapshot, ev: &AgreementsEvent, at: Position) -> Result<(),
                 conditions,
                 metering_unit: x.metering.as_ref().map(|m| m.unit.clone()),
                 price_per_unit: x.metering.as_ref().map(|m| m.price_per_unit.to_string()),
+                settlement_window: x.metering.as_ref().map(|m| m.settlement_window),
                 active: true,
                 created: at,
             };
@@ -296,6 +304,7 @@ pub fn apply(s: &mut Snapshot, ev: &AgreementsEvent, at: Position) -> Result<(),
                 metered_units: 0,
                 metered_amount: 0,
                 termination: None,
+                settle_until: None,
                 created: at,
             };
             s.agreements.insert(row.agreement_id.clone(), Some(row));
@@ -351,9 +360,11 @@ pub fn apply(s: &mut Snapshot, ev: &AgreementsEvent, at: Position) -> Result<(),
             s.agreement_credit(consumer, x.refunded)?;
         }
         AgreementTerminated(x) => {
-            s.agreement(&x.agreement_id)?.termination =
-                Some(Termination { by: account(&x.by), code: x.code, reason: x.reason.clone() });
+            let agreement = s.agreement(&x.agreement_id)?;
+            agreement.termination = Some(Termination { by: account(&x.by), code: x.code, reason: x.reason.clone() });
+            agreement.settle_until = x.settle_until;
         }
+        ConsumerKeyBound(_) => {}
         AgreementFundsDeposited(x) => drop(s.agreement_balances.insert(account(&x.account), x.balance)),
         AgreementFundsWithdrawn(x) => drop(s.agreement_balances.insert(account(&x.account), x.balance)),
     }

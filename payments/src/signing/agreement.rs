@@ -8,7 +8,7 @@ use super::blake2_256;
 use super::channel::{recover_signer, PaymentKey};
 use crate::AccountId;
 use osiris_contract_types::agreements::{
-    agreement_message, input_message, metering_message, AgreementId, Hash32, OfferId,
+    agreement_message, input_message, key_binding_message, metering_message, AgreementId, Hash32, OfferId,
 };
 use osiris_contract_types::{Balance, PaymentSignature, SignerKey};
 
@@ -24,6 +24,12 @@ pub fn sign_agreement(
 ) -> PaymentSignature {
     let message = agreement_message(&contract.to_ink(), agreement_id, offer_id, &consumer.to_ink(), params);
     key.sign_digest(&blake2_256(&message))
+}
+
+/// The consumer key's proof, for `bind_consumer_key`, that `account` holds it: a signature
+/// over `key_binding_message(contract, account)`.
+pub fn sign_key_binding(key: &PaymentKey, contract: &AccountId, account: &AccountId) -> PaymentSignature {
+    key.sign_digest(&blake2_256(&key_binding_message(&contract.to_ink(), &account.to_ink())))
 }
 
 /// The consumer's signature over the hash of the input it uploaded.

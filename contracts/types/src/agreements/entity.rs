@@ -66,6 +66,10 @@ pub struct Metering {
     /// What is counted, e.g. `"call"`, `"MiB"`, `"second"`.
     pub unit: String,
     pub price_per_unit: Balance,
+    /// Blocks the provider has, after the consumer terminates, to settle the consumer-signed
+    /// records of the service it gave; only then can the consumer take back the rest. At
+    /// least 1.
+    pub settlement_window: BlockNumber,
 }
 
 /// A provider's offer for one of its services.
@@ -110,6 +114,14 @@ pub struct Condition {
     pub not_before: BlockNumber,
     /// Last block at which it may be fulfilled.
     pub deadline: BlockNumber,
+}
+
+impl ConditionKind {
+    /// Whether the provider fulfils it by delivering (input agreed, access granted): a
+    /// refund needs one of these to have timed out unfulfilled.
+    pub fn is_delivery(self) -> bool {
+        matches!(self, ConditionKind::InputAgreed | ConditionKind::AccessGranted)
+    }
 }
 
 /// Where an agreement stands.
@@ -179,4 +191,9 @@ pub struct Agreement {
     pub metered_units: u64,
     pub metered_amount: Balance,
     pub termination: Option<Termination>,
+    /// For a metered agreement the consumer terminated while planck were locked: the last
+    /// block of the settlement window, in which the provider may still settle records. The
+    /// agreement stays `Active` (serving no new calls) until the consumer takes the rest back
+    /// after it, or the provider releases.
+    pub settle_until: Option<BlockNumber>,
 }

@@ -60,7 +60,9 @@ pub enum AgreementError {
     StaleMeteringRecord,
     /// The metered amount is more than what is locked, or more than units × price per unit.
     MeteringExceedsLocked,
-    /// Nothing allows a refund yet: no condition timed out and the payment was locked.
+    /// Nothing allows a refund: the payment was locked and no delivery condition (input
+    /// agreed, access granted) timed out unfulfilled, or a metered agreement was not
+    /// terminated, or its settlement window is still open. Once the provider delivered, never.
     RefundNotAllowed,
     /// A text (location, unit, reason, parameters) is longer than `MAX_TEXT_LEN` bytes.
     TextTooLong,
@@ -70,4 +72,10 @@ pub enum AgreementError {
     TransferFailed,
     /// The registry could not be asked (cross-contract call failed).
     RegistryUnavailable,
+    /// The provider created the agreement with a key the consumer's account has not bound
+    /// (`bind_consumer_key`).
+    ConsumerKeyNotBound,
+    /// The consumer terminated the agreement: only settlements, the provider's release and,
+    /// after the settlement window, the consumer's refund remain.
+    AgreementTerminating,
 }

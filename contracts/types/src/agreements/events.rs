@@ -147,7 +147,9 @@ pub struct AgreementSettled {
     pub refunded: Balance,
 }
 
-/// One side terminated the agreement (followed by its [`AgreementSettled`]).
+/// One side terminated the agreement: followed by its [`AgreementSettled`], or, for a
+/// metered agreement the consumer terminated with planck locked, by a settlement window
+/// ending at block `settle_until`.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgreementTerminated {
@@ -157,6 +159,17 @@ pub struct AgreementTerminated {
     pub by: AccountId,
     pub code: u32,
     pub reason: String,
+    pub settle_until: Option<BlockNumber>,
+}
+
+/// An account bound the secp256k1 key that signs for it as a consumer: agreements a
+/// provider creates for it must name this key.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerKeyBound {
+    #[ink(topic)]
+    pub account: AccountId,
+    pub key: SignerKey,
 }
 
 /// Planck were deposited into `account`'s balance in the agreements contract.

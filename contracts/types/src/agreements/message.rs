@@ -12,6 +12,8 @@ pub const AGREEMENT_DOMAIN_TAG: &str = "osiris/agreement/v1";
 pub const INPUT_DOMAIN_TAG: &str = "osiris/agreement-input/v1";
 /// Domain tag of a metering record.
 pub const METERING_DOMAIN_TAG: &str = "osiris/metering/v1";
+/// Domain tag of a key's proof that it consents to signing for an account.
+pub const KEY_BINDING_DOMAIN_TAG: &str = "osiris/consumer-key/v1";
 
 /// SCALE of `(AGREEMENT_DOMAIN_TAG, contract, agreement_id, offer_id, consumer, params)`:
 /// what the consumer signs so the provider can create the agreement on its behalf.
@@ -34,4 +36,11 @@ pub fn input_message(contract: &AccountId, agreement_id: &AgreementId, input_has
 /// metering record (`units` counted so far, `amount` planck owed for them).
 pub fn metering_message(contract: &AccountId, agreement_id: &AgreementId, units: u64, amount: Balance) -> Vec<u8> {
     ink::scale::Encode::encode(&(METERING_DOMAIN_TAG, contract, agreement_id, units, amount))
+}
+
+/// SCALE of `(KEY_BINDING_DOMAIN_TAG, contract, account)`: what a consumer's key signs to
+/// show, when its account binds it, that the account holds it (so nobody binds a key it
+/// cannot sign with).
+pub fn key_binding_message(contract: &AccountId, account: &AccountId) -> Vec<u8> {
+    ink::scale::Encode::encode(&(KEY_BINDING_DOMAIN_TAG, contract, account))
 }
