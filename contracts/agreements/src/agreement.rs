@@ -206,11 +206,11 @@ impl Agreements {
     /// refund. A metered agreement pays only what was settled and refunds the rest, so only
     /// its provider may end it this way (the consumer would otherwise cut off settlements).
     pub(crate) fn do_release_payment(&mut self, agreement_id: AgreementId) -> Result<()> {
-        let metered = {
-            let agreement = self.agreements.get(agreement_id).ok_or(AgreementError::AgreementNotFound)?;
-            self.is_metered(&agreement)?
-        };
-        let mut agreement = self.open(agreement_id, if metered { Party::Provider } else { Party::Anyone })?;
+        let mut agreement = self.open(agreement_id, Party::Anyone)?;
+        let metered = self.is_metered(&agreement)?;
+        if metered && self.env().caller() != agreement.provider {
+            return Err(AgreementError::NotProvider);
+        }
         let now = self.env().block_number();
         let index = fulfil_with(&mut agreement, ConditionKind::ReleasePayment, now, Deadline::Ignored)?;
         self.fulfilled_event(agreement_id, &agreement, index);

@@ -166,6 +166,14 @@ fn input_signature(hash: &Hash32, sk: &SecretKey) -> PaymentSignature {
     sign(sk, &input_message(&test::callee::<Env>(), &ID, hash))
 }
 
+/// Charlie signs the input `hash` and Bob submits it: InputAgreed is fulfilled.
+fn agree_on_input(c: &mut Agreements, hash: Hash32) {
+    act_as(charlie());
+    c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
+    act_as(bob());
+    c.fulfil_input(ID, hash).unwrap();
+}
+
 fn meter(c: &mut Agreements, units: u64, amount: Balance, sk: &SecretKey) -> Result<(), AgreementError> {
     let signature = sign(sk, &metering_message(&test::callee::<Env>(), &ID, units, amount));
     act_as(bob());
@@ -357,10 +365,7 @@ fn the_compute_flow_locks_agrees_delivers_and_pays_the_provider() {
 
     // Charlie signs the hash of the algorithm it uploaded; Bob submits the hash of what it received.
     let hash: Hash32 = [0x42; 32];
-    act_as(charlie());
-    c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
-    act_as(bob());
-    c.fulfil_input(ID, hash).unwrap();
+    agree_on_input(&mut c, hash);
     assert_eq!(c.agreement(ID).unwrap().input_hash, Some(hash));
     c.fulfil_access(ID, [0x99; 32], "https://gw.acme/jobs/7/outputs".into()).unwrap();
     c.release_payment(ID).unwrap();
@@ -471,10 +476,7 @@ fn times_out_at(stop: usize) {
         lock(&mut c).unwrap();
     }
     if stop > 1 {
-        act_as(charlie());
-        c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
-        act_as(bob());
-        c.fulfil_input(ID, hash).unwrap();
+        agree_on_input(&mut c, hash);
     }
     if stop > 2 {
         act_as(bob());
@@ -537,10 +539,7 @@ fn when_the_release_is_late_the_provider_that_delivered_is_still_paid() {
     agree(&mut c, offer);
     lock(&mut c).unwrap();
     let hash = [0x42; 32];
-    act_as(charlie());
-    c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
-    act_as(bob());
-    c.fulfil_input(ID, hash).unwrap();
+    agree_on_input(&mut c, hash);
     c.fulfil_access(ID, [9; 32], "loc".into()).unwrap();
     let deadline = c.agreement(ID).unwrap().conditions[3].deadline;
     advance_to(deadline + 10);
@@ -678,10 +677,7 @@ fn a_consumer_cannot_terminate_its_way_out_of_a_locked_payment_before_a_timeout(
     agree(&mut c, offer);
     lock(&mut c).unwrap();
     let hash = [0x42; 32];
-    act_as(charlie());
-    c.submit_input_signature(ID, input_signature(&hash, &charlie_secret())).unwrap();
-    act_as(bob());
-    c.fulfil_input(ID, hash).unwrap();
+    agree_on_input(&mut c, hash);
     // Bob is running the job (access due by block 30): Charlie may not leave with the lock.
     act_as(charlie());
     assert_eq!(c.terminate(ID, 1, "changed my mind".into()), Err(RefundNotAllowed));
