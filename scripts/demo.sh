@@ -237,10 +237,19 @@ TOML
   start gateway-eve-tls env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-eve-tls.toml"
   wait_for gateway-eve-tls grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-eve-tls.log"
   grep -o "listening on .*" "$OSIRIS_RUN_DIR/gateway-eve-tls.log" | head -1
-  # Dave trusts Eve's CA; his payment key identifies him for the free calls.
+  # A payment key costs nothing to make, so Eve's free calls go to keys she vouched for:
+  # she signs Dave a token for his key. Dave trusts Eve's CA.
+  dave_signer=$(as_dave --json key show --key-file "$work/dave-payment.key" | json_field '["signer_key"]')
+  dave_token=$(as_eve free-call token globex/text-tls --consumer-key "$dave_signer" --valid-days 7)
+  echo "Eve vouches for Dave's key $dave_signer: token ${dave_token:0:24}…"
+  echo "Mallory's fresh key, without a token, gets no free call:"
+  as_bob key generate --out "$work/farmer.key" >/dev/null
+  echo '{"text": "farming"}' | OSIRIS_CA_FILE="$work/eve-ca.pem" as_dave call globex/text-tls Analyze --free \
+    --key-file "$work/farmer.key" --state-dir "$work/farmer" >"$work/farmer.txt" 2>&1 || true
+  grep -o "no free call ([^)]*)" "$work/farmer.txt" || die "a fresh key without a token was not told it needs one"
   for n in 1 2 3; do
     echo "{\"text\": \"Free call number $n, over TLS.\", \"top\": 1}" \
-      | OSIRIS_CA_FILE="$work/eve-ca.pem" as_dave call globex/text-tls Analyze --free \
+      | OSIRIS_CA_FILE="$work/eve-ca.pem" as_dave call globex/text-tls Analyze --free --free-token "$dave_token" \
           --key-file "$work/dave-payment.key" --open-channel 100000000000 2>&1
   done
   grep -q '"outcome":"accepted"\|outcome="accepted"\|outcome=accepted' "$OSIRIS_RUN_DIR/gateway-eve-tls.log" \

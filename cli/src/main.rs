@@ -74,6 +74,9 @@ enum Command {
     Key(commands::key::KeyCommand),
     /// Sign a payment authorization for a channel.
     Sign(commands::key::SignArgs),
+    /// Free calls: a provider's tokens vouching for consumers' keys.
+    #[command(subcommand, name = "free-call")]
+    FreeCall(commands::free_call::FreeCallCommand),
     /// Call a service through its gateway, paying from a channel (or under an agreement with
     /// --agreement): request JSON on stdin, reply JSON on stdout.
     Call(commands::call::CallArgs),
@@ -117,6 +120,7 @@ async fn main() -> ExitCode {
         Command::Job(cmd) => commands::job::run(&cli.global, cmd).await,
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Sign(args) => commands::key::sign(&cli.global, args).await,
+        Command::FreeCall(cmd) => commands::free_call::run(&cli.global, cmd),
         Command::Call(args) => commands::call::call(&cli.global, args).await,
         Command::Services => commands::services::run(&cli.global).await,
         Command::Gateway(GatewayCommand::Add(args)) => commands::call::gateway_add(args),

@@ -7,6 +7,7 @@ use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::ChannelId;
 use osiris_gateway_client::pb::ServiceInfo;
 use osiris_gateway_client::{find_method, AgreementPayer, Api, ChannelPayer, FreeCaller, GatewayClient};
+use osiris_payments::signing::free_call_token::FreeCallToken;
 use osiris_payments::PaymentKind;
 use serde_json::Value;
 use tonic::Code;
@@ -143,27 +144,53 @@ pub enum FreeOutcome {
     NotFree(String),
 }
 
-/// One free call at the gateway, signed by the consumer's payment `key`.
+/// What a free call needs besides the gateway.
+pub struct FreeCallSpec<'a> {
+    /// `Method` or `package.Service/Method`.
+    pub method: &'a str,
+    pub request: &'a Value,
+    /// The consumer's payment key: it signs the call and identifies the consumer.
+    pub key: &'a PaymentKey,
+    /// The provider's token for the key, where the gateway asks for one.
+    pub token: Option<FreeCallToken>,
+}
+
+/// One free call at the gateway, signed by the consumer's payment key.
 pub async fn call_free(
     url: &str,
     client: &GatewayClient,
     info: &ServiceInfo,
-    method: &str,
-    request: &Value,
-    key: &PaymentKey,
+    spec: &FreeCallSpec<'_>,
 ) -> Result<FreeOutcome, Failure> {
+    let (method, request, key) = (spec.method, spec.request, spec.key);
     if info.free_calls_per_period == 0 {
         return Ok(FreeOutcome::NotFree(format!("{}/{} offers no free calls", info.org_id, info.service_id)));
+    }
+    if info.free_calls_need_token && spec.token.is_none() {
+        return Ok(FreeOutcome::NotFree(format!(
+            "{}/{}'s free calls need a token from its provider for your key (--free-token)",
+            info.org_id, info.service_id
+        )));
     }
     let escrow = osiris_chain::parse_account(&info.escrow).map_err(|e| Failure::Endpoint(e.into()))?;
     let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API").map_err(Failure::Endpoint)?;
     let method = find_method(&api, method).map_err(|e| Failure::Call(e.into()))?;
-    let caller = FreeCaller::new(key.clone(), escrow, info.org_id.clone(), info.service_id.clone());
+    let caller =
+        FreeCaller::new(key.clone(), escrow, info.org_id.clone(), info.service_id.clone()).with_token(spec.token);
     match client.call_json(&method, request.clone(), Some(&caller.call())).await {
         Ok(reply) => Ok(FreeOutcome::Reply(reply)),
         Err(status) => {
             let reason = status.metadata().get(FREE_REFUSAL_HEADER).and_then(|v| v.to_str().ok());
-            if matches!(reason, Some("free_calls_used_up" | "no_free_calls")) {
+            if matches!(
+                reason,
+                Some(
+                    "free_calls_used_up"
+                        | "no_free_calls"
+                        | "free_call_budget_spent"
+                        | "free_call_token_required"
+                        | "free_call_token_expired"
+                )
+            ) {
                 Ok(FreeOutcome::NotFree(status.message().to_string()))
             } else {
                 Err(classify(url, status))

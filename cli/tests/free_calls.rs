@@ -1,10 +1,11 @@
-//! `osiris call --free` against a TLS gateway: a consumer trusting the provider's CA makes
-//! its free calls, and once they are used up the same command pays from its channel.
+//! `osiris call --free` against a TLS gateway: the provider vouches for the consumer's key
+//! (`osiris free-call token`), the consumer trusting the provider's CA makes its free calls
+//! with that token, and once they are used up the same command pays from its channel.
 
 mod common;
 
 use common::{one_line_refusal, osiris_with, reply};
-use osiris_e2e::{actor, example_service, spawn_text, Market, CONSUMER, UNIT};
+use osiris_e2e::{actor, example_service, spawn_text, Market, CONSUMER, PROVIDER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway::free_calls::FreeCallsConfig;
 use osiris_gateway::tls::TlsConfig;
@@ -48,7 +49,14 @@ async fn free_calls_over_tls_then_paid_ones_from_the_same_command() {
     let signer =
         osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
     let channel = market.open_channel(&actor(CONSUMER), &signer, &offer, 100 * PRICE, 1_000).await.to_string();
-    let call = ["call", &url, "Analyze", "--free", "--key-file", key_path, "--channel", &channel];
+    // Bob, the provider, vouches for Charlie's key.
+    let signer_key = format!("0x{}", hex::encode(signer.signer_key()));
+    let vouch = ["free-call", "token", "acme/text", "--consumer-key", &signer_key, "--valid-days", "1"];
+    let output = osiris_with(&market, &state, PROVIDER, &[], &vouch, b"");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    let call =
+        ["call", &url, "Analyze", "--free", "--free-token", &token, "--key-file", key_path, "--channel", &channel];
 
     // Two free calls, then the third is paid from the channel, each by the same command.
     for _ in 0..2 {
@@ -78,4 +86,10 @@ async fn free_calls_over_tls_then_paid_ones_from_the_same_command() {
     let keyless =
         one_line_refusal(&osiris_with(&market, &state, CONSUMER, &trust, &["call", &url, "Analyze", "--free"], b"{}"));
     assert!(keyless.contains("--key-file"), "{keyless}");
+    let bad_token = ["call", &url, "Analyze", "--free", "--free-token", "12.00", "--key-file", key_path];
+    let bad_token = one_line_refusal(&osiris_with(&market, &state, CONSUMER, &trust, &bad_token, b"{}"));
+    assert!(bad_token.contains("signature"), "{bad_token}");
+    let bad_key = ["free-call", "token", "acme/text", "--consumer-key", "0x1234"];
+    let bad_key = one_line_refusal(&osiris_with(&market, &state, PROVIDER, &[], &bad_key, b""));
+    assert!(bad_key.contains("66 hex digits"), "{bad_key}");
 }

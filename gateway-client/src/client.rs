@@ -87,6 +87,11 @@ impl GatewayClient {
         Ok(Self { channel })
     }
 
+    /// A client over a connection made elsewhere (e.g. from a chosen local address).
+    pub fn from_channel(channel: Channel) -> Self {
+        Self { channel }
+    }
+
     /// The connection, for other gRPC clients of the same gateway (e.g. a ddc node's object store).
     pub fn channel(&self) -> Channel {
         self.channel.clone()

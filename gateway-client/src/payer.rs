@@ -116,12 +116,20 @@ pub struct FreeCaller {
     pub escrow: AccountId,
     pub org_id: String,
     pub service_id: String,
+    /// The provider's token for this key, sent with each call (where the gateway asks for one).
+    pub token: Option<osiris_payments::signing::free_call_token::FreeCallToken>,
     last_ms: std::sync::atomic::AtomicU64,
 }
 
 impl FreeCaller {
+    /// A caller without a token (see [`with_token`](Self::with_token)).
     pub fn new(key: PaymentKey, escrow: AccountId, org_id: String, service_id: String) -> Self {
-        Self { key, escrow, org_id, service_id, last_ms: Default::default() }
+        Self { key, escrow, org_id, service_id, token: None, last_ms: Default::default() }
+    }
+
+    /// Sends the provider's `token` for this key with each call.
+    pub fn with_token(self, token: Option<osiris_payments::signing::free_call_token::FreeCallToken>) -> Self {
+        Self { token, ..self }
     }
 
     /// The next free call's proof: now (or 1 ms after the last one), signed.
@@ -143,6 +151,10 @@ impl FreeCaller {
             &self.service_id,
             timestamp_ms,
         );
-        osiris_payments::free_calls::FreeCall { timestamp_ms, signature: self.key.sign_digest(&digest) }
+        osiris_payments::free_calls::FreeCall {
+            timestamp_ms,
+            signature: self.key.sign_digest(&digest),
+            token: self.token,
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::GatewayClient;
 use futures_util::StreamExt;
 use osiris_contract_types::ddc::{BucketId, NodeId};
 use osiris_payments::buckets::{check_key, BucketOp, BucketRequest};
-use osiris_payments::signing::bucket::RequestKey;
+use osiris_payments::signing::account::AccountKey;
 use osiris_payments::AccountId;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ pub enum Source {
 pub struct Storage {
     /// The ddc contract the signatures are for.
     pub ddc: AccountId,
-    pub key: RequestKey,
+    pub key: AccountKey,
     /// The cluster's vnode → node map.
     pub vnodes: Vec<NodeId>,
     /// Each node's gateway URL.
@@ -128,10 +128,10 @@ impl Storage {
         Ok(ObjectStoreClient::new(gateway.channel()))
     }
 
-    /// `message` with the signed request metadata of `op` on `key` in `bucket`.
-    fn signed<T>(&self, message: T, bucket: BucketId, op: BucketOp, key: &str) -> Request<T> {
+    /// `message` with the request metadata of `op` on `key` in `bucket`, signed for `node`.
+    fn signed<T>(&self, message: T, node: NodeId, bucket: BucketId, op: BucketOp, key: &str) -> Request<T> {
         let timestamp_ms = now_ms();
-        let signature = self.key.sign(&self.ddc, bucket, op.as_str(), key, timestamp_ms);
+        let signature = self.key.sign_bucket_request(&self.ddc, node, bucket, op.as_str(), key, timestamp_ms);
         let meta =
             BucketRequest { bucket_id: bucket, key: key.into(), account: self.key.account(), timestamp_ms, signature };
         let mut request = Request::new(message);
@@ -189,7 +189,7 @@ impl Storage {
     ) -> Result<crate::pb::storage::PutReply, StorageError> {
         let mut client = self.client(node).await?;
         let chunks = chunks(source).await?;
-        let request = self.signed(chunks, bucket, BucketOp::Put, key);
+        let request = self.signed(chunks, node, bucket, BucketOp::Put, key);
         client.put(request).await.map(|r| r.into_inner()).map_err(|s| self.node_error(node, s))
     }
 
@@ -213,7 +213,7 @@ impl Storage {
                     continue;
                 }
             };
-            let mut stream = match client.get(self.signed(GetRequest {}, bucket, BucketOp::Get, key)).await {
+            let mut stream = match client.get(self.signed(GetRequest {}, node, bucket, BucketOp::Get, key)).await {
                 Ok(response) => response.into_inner(),
                 Err(status) if fall_back(&status) => {
                     failures.push(self.node_error(node, status).to_string());
@@ -246,8 +246,8 @@ impl Storage {
         for node in distinct {
             let listed = async {
                 let mut client = self.client(node).await?;
-                let request =
-                    self.signed(ListRequest { limit: 0, start_after: String::new() }, bucket, BucketOp::List, prefix);
+                let list = ListRequest { limit: 0, start_after: String::new() };
+                let request = self.signed(list, node, bucket, BucketOp::List, prefix);
                 client.list(request).await.map(|r| r.into_inner().objects).map_err(|s| self.node_error(node, s))
             };
             match listed.await {
@@ -278,7 +278,7 @@ impl Storage {
         for node in self.replicas_of(key) {
             let result = async {
                 let mut client = self.client(node).await?;
-                let request = self.signed(DeleteRequest {}, bucket, BucketOp::Delete, key);
+                let request = self.signed(DeleteRequest {}, node, bucket, BucketOp::Delete, key);
                 client.delete(request).await.map_err(|s| self.node_error(node, s))
             };
             match result.await {

@@ -304,13 +304,15 @@ async fn bench() {
     let nginx = spawn_nginx(&upstream, market.dir.path());
     let service =
         ServiceConfig { service_type: ServiceType::Grpc, endpoint: upstream.clone(), ..ServiceConfig::default() };
-    let config = market.gateway_config(&offer, 0, service.clone());
+    let config = unlimited_peers(market.gateway_config(&offer, 0, service.clone()));
     market.release(config.listen);
     let mut gateway_process = spawn_gateway(&config, &market.dir.path().join("strict.toml"));
     let gateway_pid = gateway_process.id();
     let gateway = osiris_e2e::gateway_when_up(&offer.endpoints[0]).await;
-    let relaxed_config =
-        Config { payment_durability: Durability::Relaxed, ..market.gateway_config(&offer, 1, service) };
+    let relaxed_config = unlimited_peers(Config {
+        payment_durability: Durability::Relaxed,
+        ..market.gateway_config(&offer, 1, service)
+    });
     market.release(relaxed_config.listen);
     let mut relaxed_process = spawn_gateway(&relaxed_config, &market.dir.path().join("relaxed.toml"));
     osiris_e2e::gateway_when_up(&offer.endpoints[1]).await;
@@ -549,4 +551,14 @@ async fn bench() {
         // SIGTERM: the master stops its worker too.
         unsafe { libc::kill(nginx.id() as i32, libc::SIGTERM) };
     }
+}
+
+/// Every client of the benchmark is on 127.0.0.1: the per-address and per-connection limits
+/// stay in the path (their check is part of what is measured) at rates never reached.
+fn unlimited_peers(mut config: Config) -> Config {
+    const NEVER_REACHED_PER_SEC: u32 = 100_000_000;
+    let limits = &mut config.rate_limit;
+    (limits.address_per_sec, limits.address_burst) = (NEVER_REACHED_PER_SEC, NEVER_REACHED_PER_SEC);
+    (limits.connection_per_sec, limits.connection_burst) = (NEVER_REACHED_PER_SEC, NEVER_REACHED_PER_SEC);
+    config
 }

@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use osiris_e2e::{actor, actor_account, spawn_object_store, Market, UNIT};
 use osiris_gateway_client::storage::{Source, Storage};
-use osiris_payments::signing::bucket::RequestKey;
+use osiris_payments::signing::account::AccountKey;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -72,7 +72,7 @@ async fn main() {
 
     let storage = |node_url: &str| Storage {
         ddc: *ddc.address(),
-        key: RequestKey::from_uri("//Eve").unwrap(),
+        key: AccountKey::from_uri("//Eve").unwrap(),
         vnodes: vec![0],
         nodes: BTreeMap::from([(0, node_url.to_string())]),
         replicas: 1,

@@ -180,8 +180,9 @@ impl Authorizer {
         Ok(CheckedRecord { record, facts, terms, charge })
     }
 
-    /// A free call: its signature names the consumer, whose rate limit and free-call
-    /// count must allow it; the count is committed before the call is sent.
+    /// A free call: its signature names the consumer, who must be admitted (the provider's
+    /// token, where needed), and whose rate limit, the group's budget and its own free-call
+    /// count must allow it; the counts are committed before the call is sent.
     pub async fn free_call(&self, call: FreeCall) -> Result<(), Refusal> {
         // `decide_free` refuses this too; asked first, it spares a gateway without free
         // calls the signature recovery.
@@ -189,6 +190,7 @@ impl Authorizer {
             return Err(Refusal::NoFreeCalls);
         }
         let caller = self.free_calls.caller(&call)?;
+        self.free_calls.admit(&caller, &call)?;
         self.limits.consumer_call(&caller)?;
         self.free_calls.accept(&caller, &call).await.map(drop)
     }

@@ -1,12 +1,15 @@
 //! Bucket mode: the gateway as a node of a ddc cluster, in front of the node's object store.
 //!
 //! A request within a bucket (`osiris-payment-type: bucket`) is authorized from the
-//! mirror alone: the bucket's facts (one query, `osiris_mirror::ddc::bucket_facts`) go
-//! through **the** rule `osiris_payments::buckets::decide_bucket` (this node serves the
+//! mirror alone: the bucket's facts (one query, `osiris_mirror::ddc::bucket_facts`, then
+//! cached — a bucket the mirror lacks too — until the indexer's next block, so that
+//! refused requests cost no query; [`BucketFactsCache`]) go through **the** rule `osiris_payments::buckets::decide_bucket` (this node serves the
 //! bucket, the caller may do the operation, the owner's rent is covered); then the
 //! caller's sr25519 signature over (bucket, operation, key, timestamp) is verified with
-//! sp-core, and a signature seen before within the freshness window is refused as a
-//! replay. No chain query on the request path.
+//! sp-core (it covers this node's id, so it is worth nothing on another node), and a
+//! signature served before within the freshness window is refused as a replay: the served
+//! signatures are kept in PostgreSQL (`osiris_ledger::bucket_replays`), shared by every
+//! process serving as this node and kept across restarts. No chain query on the request path.
 //!
 //! Each served request's bytes are counted per bucket — what came in, what went out, and
 //! what the bucket occupies on this node as the object store reports after a write — and
@@ -15,34 +18,21 @@
 
 use osiris_chain::AccountId;
 use osiris_contract_types::ddc::{BucketId, NodeId};
+use osiris_ledger::bucket_replays;
 use osiris_ledger::bucket_usage::{self, UsageDelta};
+use osiris_mirror::MirrorError;
 use osiris_payments::buckets::{decide_bucket, BucketOp, BucketRequest, NodeTerms};
+use osiris_payments::facts::BucketFacts;
 use osiris_payments::Refusal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 /// The response metadata in which the object store reports a bucket's bytes on this node.
 pub const BUCKET_BYTES: &str = "osiris-bucket-bytes";
-/// Signatures remembered before the expired ones are first dropped; afterwards the next
-/// pruning waits until the map has doubled, so pruning costs O(1) per request on average.
-const REPLAY_PRUNE_AT: usize = 4_096;
-
-/// Signatures served, with the Unix ms after which they are stale anyway.
-#[derive(Debug)]
-struct Seen {
-    until: HashMap<[u8; 64], u64>,
-    prune_at: usize,
-}
-
-impl Default for Seen {
-    fn default() -> Self {
-        Self { until: HashMap::new(), prune_at: REPLAY_PRUNE_AT }
-    }
-}
 
 /// `[bucket_node]`: set `node_id` to run the gateway as that ddc node (bucket mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +53,54 @@ impl Default for BucketNodeConfig {
     }
 }
 
+/// Most buckets whose facts are cached at once; past it the cache starts over (a stranger
+/// asking for many bucket ids costs queries, bounded by the per-address limit, not memory).
+pub const MAX_CACHED_BUCKETS: usize = 10_000;
+
+/// The mirror's facts of the buckets asked for since the indexer's last block (`None`:
+/// the mirror has no such bucket). Emptied on every block ([`crate::mirror_watch`]); a
+/// query that ran before a block is not kept after it.
+#[derive(Debug, Default)]
+pub struct BucketFactsCache {
+    cached: RwLock<Cached>,
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    /// Bumped at each emptying: a load that began under an older generation is not kept.
+    generation: u64,
+    facts: HashMap<BucketId, Option<Arc<BucketFacts>>>,
+}
+
+impl BucketFactsCache {
+    /// The bucket's facts, from the cache or else one query.
+    pub async fn get(&self, pool: &PgPool, bucket_id: BucketId) -> Result<Option<Arc<BucketFacts>>, MirrorError> {
+        let generation = {
+            let cached = self.cached.read().expect("bucket cache lock");
+            if let Some(facts) = cached.facts.get(&bucket_id) {
+                return Ok(facts.clone());
+            }
+            cached.generation
+        };
+        let facts = osiris_mirror::ddc::bucket_facts(pool, bucket_id).await?.map(Arc::new);
+        let mut cached = self.cached.write().expect("bucket cache lock");
+        if cached.generation == generation {
+            if cached.facts.len() >= MAX_CACHED_BUCKETS {
+                cached.facts.clear();
+            }
+            cached.facts.insert(bucket_id, facts.clone());
+        }
+        Ok(facts)
+    }
+
+    /// Forgets every bucket's facts (the mirror moved on).
+    pub fn clear(&self) {
+        let mut cached = self.cached.write().expect("bucket cache lock");
+        cached.generation += 1;
+        cached.facts.clear();
+    }
+}
+
 /// A ddc node's authorization and byte counts.
 #[derive(Debug)]
 pub struct BucketNode {
@@ -71,7 +109,7 @@ pub struct BucketNode {
     pub ddc: AccountId,
     pub pool: PgPool,
     pub freshness_ms: u64,
-    seen: Mutex<Seen>,
+    facts: BucketFactsCache,
     usage: Mutex<HashMap<BucketId, UsageDelta>>,
 }
 
@@ -81,7 +119,7 @@ fn now_ms() -> u64 {
 
 impl BucketNode {
     pub fn new(node_id: NodeId, ddc: AccountId, pool: PgPool, freshness_ms: u64) -> Self {
-        Self { node_id, ddc, pool, freshness_ms, seen: Mutex::default(), usage: Mutex::default() }
+        Self { node_id, ddc, pool, freshness_ms, facts: BucketFactsCache::default(), usage: Mutex::default() }
     }
 
     /// Authorizes a request doing `op` (the object store method called) from its metadata:
@@ -89,29 +127,37 @@ impl BucketNode {
     pub async fn authorize(&self, op: BucketOp, headers: &http::HeaderMap) -> Result<BucketId, Refusal> {
         let request = BucketRequest::from_headers(headers, op)?;
         let now = now_ms();
-        let facts = osiris_mirror::ddc::bucket_facts(&self.pool, request.bucket_id)
-            .await
-            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
+        let facts =
+            self.facts.get(&self.pool, request.bucket_id).await.map_err(|e| Refusal::Unavailable(e.to_string()))?;
         let terms = NodeTerms { node_id: self.node_id, freshness_ms: self.freshness_ms, now_ms: now };
-        decide_bucket(facts.as_ref(), &request, op, terms)?;
-        if !request.signed_by_account(&self.ddc, op) {
+        decide_bucket(facts.as_deref(), &request, op, terms)?;
+        if !request.signed_by_account(&self.ddc, self.node_id, op) {
             return Err(Refusal::BadRequestSignature { account: request.account.to_string() });
         }
-        self.first_use(&request.signature, request.timestamp_ms.saturating_add(self.freshness_ms), now)?;
+        // Stale once the timestamp is more than the window behind the clock.
+        let stale_at = request.timestamp_ms.saturating_add(self.freshness_ms);
+        let first = bucket_replays::first_use(&self.pool, self.node_id, &request.signature, stale_at)
+            .await
+            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
+        if !first {
+            return Err(Refusal::ReplayedRequest);
+        }
         Ok(request.bucket_id)
     }
 
-    /// Remembers a signature until `stale_at` (Unix ms); one seen before is a replay.
-    fn first_use(&self, signature: &[u8; 64], stale_at: u64, now: u64) -> Result<(), Refusal> {
-        let mut seen = self.seen.lock().expect("replay lock");
-        if seen.until.len() >= seen.prune_at {
-            seen.until.retain(|_, until| *until >= now);
-            seen.prune_at = REPLAY_PRUNE_AT.max(seen.until.len() * 2);
-        }
-        if seen.until.insert(*signature, stale_at).is_some() {
-            return Err(Refusal::ReplayedRequest);
-        }
-        Ok(())
+    /// Empties the bucket facts cache on every block of the mirror until `shutdown`.
+    pub async fn follow_mirror(self: Arc<Self>, shutdown: CancellationToken) {
+        let pool = self.pool.clone();
+        crate::mirror_watch::watch(&pool, shutdown, || {
+            self.facts.clear();
+            std::future::ready(())
+        })
+        .await
+    }
+
+    /// Drops the served signatures that are stale anyway (none of them could pass again).
+    pub async fn forget_stale(&self) -> Result<u64, sqlx::Error> {
+        bucket_replays::forget_stale(&self.pool, now_ms()).await
     }
 
     /// Adds a served request's bytes to its bucket's counts.
@@ -139,7 +185,8 @@ impl BucketNode {
         result
     }
 
-    /// Flushes the counts every `every` until `shutdown`, then once more.
+    /// Flushes the counts (and drops stale served signatures) every `every` until
+    /// `shutdown`, then flushes once more.
     pub async fn flush_periodically(self: Arc<Self>, every: Duration, shutdown: CancellationToken) {
         let mut ticker = tokio::time::interval(every);
         loop {
@@ -149,6 +196,9 @@ impl BucketNode {
             }
             if let Err(e) = self.flush().await {
                 tracing::warn!("bucket usage not written yet (kept for the next flush): {e}");
+            }
+            if let Err(e) = self.forget_stale().await {
+                tracing::debug!("stale bucket-request signatures kept until the next flush: {e}");
             }
         }
         if let Err(e) = self.flush().await {
@@ -221,21 +271,22 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_signature_is_served_once_and_stale_ones_are_forgotten() {
-        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://unused").unwrap();
-        let node = BucketNode::new(0, AccountId::from([1; 32]), pool, 1_000);
-        assert_eq!(node.first_use(&[1; 64], 2_000, 1_000), Ok(()));
-        assert_eq!(node.first_use(&[1; 64], 2_000, 1_500), Err(Refusal::ReplayedRequest));
-        for i in 0..REPLAY_PRUNE_AT as u32 - 1 {
-            let mut signature = [0; 64];
-            signature[..4].copy_from_slice(&i.to_le_bytes());
-            signature[63] = 9;
-            node.first_use(&signature, 2_000, 1_500).unwrap();
+    async fn cached_facts_answer_without_a_query_until_the_next_block() {
+        // Nothing listens there: a query fails at once.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(Duration::from_millis(200))
+            .connect_lazy("postgres://nobody@127.0.0.1:9/none")
+            .unwrap();
+        let cache = BucketFactsCache::default();
+        assert!(cache.get(&pool, 5).await.is_err(), "a miss queries the mirror");
+        cache.cached.write().unwrap().facts.insert(5, None);
+        // A stranger asking again and again for a bucket the mirror lacks costs no query.
+        for _ in 0..100 {
+            assert!(cache.get(&pool, 5).await.unwrap().is_none());
         }
-        // The map is full; at 3,000 every one of them is stale: the next insert prunes them all.
-        node.first_use(&[2; 64], 4_000, 3_000).unwrap();
-        let seen = node.seen.lock().unwrap();
-        assert_eq!((seen.until.len(), seen.prune_at), (1, REPLAY_PRUNE_AT));
+        cache.clear();
+        assert!(cache.get(&pool, 5).await.is_err(), "after a block, the mirror is asked again");
+        assert_eq!(cache.cached.read().unwrap().generation, 1);
     }
 
     #[tokio::test]

@@ -12,19 +12,15 @@
 
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::ChannelId;
-use osiris_mirror::{AgreementFacts, ChannelFacts, MirrorError, NOTIFY_CHANNEL};
+use osiris_mirror::{AgreementFacts, ChannelFacts, MirrorError};
 use osiris_payments::metering::ServiceTerms;
 use osiris_payments::Terms;
-use sqlx::postgres::{PgListener, PgPool};
+use sqlx::postgres::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How often the cache reloads without a notification.
-pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
-/// How long to wait before listening again after the listener's connection failed.
-const RELISTEN_DELAY: Duration = Duration::from_secs(1);
+pub use crate::mirror_watch::REFRESH_INTERVAL;
 
 #[derive(Debug, Default)]
 struct Mirror {
@@ -191,36 +187,11 @@ impl ChannelCache {
         self.mirror.read().expect("mirror lock").price
     }
 
-    /// Keeps the cache fresh until `shutdown`: refresh on every NOTIFY and every [`REFRESH_INTERVAL`].
+    /// Keeps the cache fresh until `shutdown`: refresh on every NOTIFY and every
+    /// [`REFRESH_INTERVAL`] ([`crate::mirror_watch`]).
     pub async fn follow(self: Arc<Self>, shutdown: CancellationToken) {
-        loop {
-            let mut listener = match PgListener::connect_with(&self.pool).await {
-                Ok(listener) => listener,
-                Err(e) => {
-                    tracing::warn!("mirror listener: {e}; retrying in {RELISTEN_DELAY:?}");
-                    tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(RELISTEN_DELAY) => continue }
-                }
-            };
-            if let Err(e) = listener.listen(NOTIFY_CHANNEL).await {
-                tracing::warn!("LISTEN {NOTIFY_CHANNEL}: {e}; retrying in {RELISTEN_DELAY:?}");
-                tokio::time::sleep(RELISTEN_DELAY).await;
-                continue;
-            }
-            // Anything committed while we were not listening.
-            self.refresh_logged().await;
-            let mut timer = tokio::time::interval(REFRESH_INTERVAL);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = timer.tick() => self.refresh_logged().await,
-                    notification = listener.try_recv() => match notification {
-                        Ok(Some(_)) => self.refresh_logged().await,
-                        Ok(None) => { self.refresh_logged().await; } // reconnected: notifications may be lost
-                        Err(e) => { tracing::warn!("mirror listener: {e}"); break; }
-                    },
-                }
-            }
-        }
+        let pool = self.pool.clone();
+        crate::mirror_watch::watch(&pool, shutdown, || self.refresh_logged()).await
     }
 
     async fn refresh_logged(&self) {

@@ -16,7 +16,8 @@
 //! A free call is decided by `osiris_payments::free_calls::decide_free` ([`free_calls`]).
 //! In bucket mode ([`buckets`]) the gateway is a ddc node in front of an object store: a
 //! request within a bucket is decided by `osiris_payments::buckets::decide_bucket` from the
-//! mirror, signed by the caller's account key, and its bytes are counted per bucket.
+//! mirror (its facts cached until the next block, [`mirror_watch`]), signed by the caller's
+//! account key for this node, and its bytes are counted per bucket.
 //! Around the path: [`limits`] (rate limits), [`health`] (probes behind the gRPC health
 //! status), [`alerts`] (rules and their webhook), [`logging`] (text or JSON, rotated files).
 
@@ -33,6 +34,7 @@ pub mod health;
 pub mod jobs;
 pub mod limits;
 pub mod logging;
+pub mod mirror_watch;
 pub mod modes;
 pub mod proxy;
 pub mod refusal;

@@ -21,7 +21,9 @@
 //! MeteringUnderpaid RESOURCE_EXHAUSTED, MeteringOverPrice INVALID_ARGUMENT,
 //! MeteringExceedsLocked OUT_OF_RANGE; and for free calls: NoFreeCalls FAILED_PRECONDITION,
 //! StaleFreeCall INVALID_ARGUMENT, ReplayedFreeCall ALREADY_EXISTS, FreeCallsUsedUp
-//! RESOURCE_EXHAUSTED (`osiris-refusal: free_calls_used_up`: fall back to a paid call); and
+//! RESOURCE_EXHAUSTED (`osiris-refusal: free_calls_used_up`: fall back to a paid call),
+//! FreeCallTokenRequired PERMISSION_DENIED, BadFreeCallToken UNAUTHENTICATED,
+//! FreeCallTokenExpired FAILED_PRECONDITION, FreeCallBudgetSpent RESOURCE_EXHAUSTED; and
 //! for requests within a bucket: StaleRequest INVALID_ARGUMENT, BadRequestSignature
 //! UNAUTHENTICATED, ReplayedRequest ALREADY_EXISTS, UnknownBucket NOT_FOUND, BucketForbidden
 //! PERMISSION_DENIED, BucketNotOnNode / BucketNotAllocated / BucketRentUnpaid /
@@ -58,6 +60,10 @@ pub fn code(refusal: &Refusal) -> Code {
         Refusal::StaleFreeCall { .. } => Code::InvalidArgument,
         Refusal::ReplayedFreeCall { .. } => Code::AlreadyExists,
         Refusal::FreeCallsUsedUp { .. } => Code::ResourceExhausted,
+        Refusal::FreeCallTokenRequired => Code::PermissionDenied,
+        Refusal::BadFreeCallToken { .. } => Code::Unauthenticated,
+        Refusal::FreeCallTokenExpired { .. } => Code::FailedPrecondition,
+        Refusal::FreeCallBudgetSpent { .. } => Code::ResourceExhausted,
         Refusal::StaleRequest { .. } => Code::InvalidArgument,
         Refusal::BadRequestSignature { .. } => Code::Unauthenticated,
         Refusal::ReplayedRequest => Code::AlreadyExists,

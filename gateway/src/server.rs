@@ -8,13 +8,16 @@
 //! `osiris-refusal: <reason>` (the refusal's metrics label), so a client can tell one
 //! refusal from another without parsing the message.
 //!
+//! Before anything else, a request is held to its peer address's and connection's rate
+//! limits ([`RateLimits::peer`]), whatever its path.
+//!
 //! Any other call goes to the gateway's [`Mode`], which authorizes it by its deal kind,
 //! forwards it and says what it charged; the server counts, logs and answers.
 
 use crate::forward::Forward;
 use crate::front::body::RequestBody;
 use crate::front::FrontLimits;
-use crate::limits::RateLimits;
+use crate::limits::{Peer, RateLimits};
 use crate::modes::{Mode, Refused};
 use crate::proxy::{status_response, Body};
 use crate::refusal;
@@ -70,6 +73,13 @@ impl Gateway {
     /// Answers one request: own service, or authorize (payment stored) then proxy.
     pub async fn handle(self: Arc<Self>, request: Request<RequestBody>) -> Result<Response<Body>, Infallible> {
         let request_id = request_id(request.headers().get(REQUEST_ID));
+        if let Some(peer) = request.extensions().get::<Peer>() {
+            if let Err(refusal) = self.rate_limits.peer(peer) {
+                let mut response = refused(&refusal);
+                response.headers_mut().insert(REQUEST_ID, request_id);
+                return Ok(response);
+            }
+        }
         let path = request.uri().path();
         if OWN_PREFIXES.iter().any(|p| path.starts_with(p)) {
             let mut response = match self.rate_limits.own_path() {

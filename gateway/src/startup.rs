@@ -27,6 +27,7 @@ use crate::tls::ReloadingCert;
 use osiris_chain::agreements::Agreements;
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
+use osiris_ledger::free_call_budget::Budget;
 use osiris_ledger::{
     Durability, FreeCallStore, FreeCallTable, MeteringStore, MeteringTable, PaymentStore, PaymentTable,
 };
@@ -183,6 +184,13 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             escrow,
             org_id: svc.org_id.clone(),
             service_id: svc.service_id.clone(),
+            provider: recipient,
+            budget: (config.free_calls.budget_per_period > 0).then(|| Budget {
+                org_id: svc.org_id.clone(),
+                service_id: svc.service_id.clone(),
+                group_id: svc.group_id.clone(),
+                per_period: config.free_calls.budget_per_period,
+            }),
         },
     };
     // What each mode needs: its mirror cache, its way of authorizing calls, its own
@@ -253,6 +261,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         agreements: agreements_contract.as_ref().map(|a| a.to_string()).unwrap_or_default(),
         free_calls_per_period: config.free_calls.per_period,
         free_call_period_secs: config.free_calls.period_secs,
+        free_calls_need_token: config.free_calls.need_token,
     };
     let services = info.services.clone();
     let reflection = reflection(api.as_deref())?;

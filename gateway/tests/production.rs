@@ -282,7 +282,14 @@ async fn free_calls_run_out_across_two_replicas_and_calls_fall_back_to_paid_ones
     for index in 0..2 {
         let mut config =
             market.gateway_config(&offer, index, example_service(ServiceType::Grpc, &upstream, "primes.proto"));
-        config.free_calls = FreeCallsConfig { per_period: 3, period_secs: 3_600, ..FreeCallsConfig::default() };
+        // Any key gets an allowance here (tokens and the budget are gateway/tests/free_calls.rs's).
+        config.free_calls = FreeCallsConfig {
+            per_period: 3,
+            period_secs: 3_600,
+            need_token: false,
+            budget_per_period: 0,
+            ..FreeCallsConfig::default()
+        };
         gateways.push(market.start_gateway(config).await);
     }
     let replicas = [gateway_when_up(&offer.endpoints[0]).await, gateway_when_up(&offer.endpoints[1]).await];

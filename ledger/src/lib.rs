@@ -10,11 +10,15 @@
 //!   ([`PaymentStore`]), metering records ([`MeteringStore`]), free-call counts
 //!   ([`FreeCallStore`]);
 //! - [`bucket_usage`]: the bytes ddc node gateways count per bucket (added up, not decided);
+//! - [`bucket_replays`]: the bucket-request signatures a node has served (a replay is refused);
+//! - [`free_call_budget`]: the free calls a gateway group gave everyone in a period;
 //! - [`claims`]: channel payments turned into on-chain claims, crash-safe;
 //! - [`settlements`]: metering records settled on chain.
 
+pub mod bucket_replays;
 pub mod bucket_usage;
 pub mod claims;
+pub mod free_call_budget;
 pub mod settlements;
 pub mod tables;
 pub mod versioned;

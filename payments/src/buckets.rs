@@ -138,9 +138,10 @@ impl BucketRequest {
         headers.insert(metadata::SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(self.signature)));
     }
 
-    /// Whether the signature is the account's over this request doing `op` (sr25519, sp-core).
-    pub fn signed_by_account(&self, ddc: &AccountId, op: BucketOp) -> bool {
-        let message = bucket_request_message(ddc, self.bucket_id, op.as_str(), &self.key, self.timestamp_ms);
+    /// Whether the signature is the account's over this request to node `node_id` doing
+    /// `op` (sr25519, sp-core).
+    pub fn signed_by_account(&self, ddc: &AccountId, node_id: NodeId, op: BucketOp) -> bool {
+        let message = bucket_request_message(ddc, node_id, self.bucket_id, op.as_str(), &self.key, self.timestamp_ms);
         verify(&self.account, &message, &self.signature)
     }
 }
@@ -212,10 +213,10 @@ pub fn decide_bucket(
 mod tests {
     use super::*;
     use crate::facts::BucketAccess;
-    use crate::signing::bucket::RequestKey;
+    use crate::signing::account::AccountKey;
 
     fn who(uri: &str) -> AccountId {
-        RequestKey::from_uri(uri).unwrap().account()
+        AccountKey::from_uri(uri).unwrap().account()
     }
 
     fn facts() -> BucketFacts {
@@ -286,16 +287,17 @@ mod tests {
 
     #[test]
     fn metadata_round_trips_and_bad_headers_are_named() {
-        let key = RequestKey::from_uri("//Eve").unwrap();
+        let key = AccountKey::from_uri("//Eve").unwrap();
         let ddc = AccountId::from([3; 32]);
         let mut req = request("//Eve");
-        req.signature = key.sign(&ddc, 1, "get", "k", 5_000);
+        req.signature = key.sign_bucket_request(&ddc, 7, 1, "get", "k", 5_000);
         let mut headers = HeaderMap::new();
         req.to_headers(&mut headers);
         let parsed = BucketRequest::from_headers(&headers, BucketOp::Get).unwrap();
         assert_eq!(parsed, req);
-        assert!(parsed.signed_by_account(&ddc, BucketOp::Get));
-        assert!(!parsed.signed_by_account(&ddc, BucketOp::Delete));
+        assert!(parsed.signed_by_account(&ddc, 7, BucketOp::Get));
+        assert!(!parsed.signed_by_account(&ddc, 7, BucketOp::Delete));
+        assert!(!parsed.signed_by_account(&ddc, 8, BucketOp::Get), "signed for node 7, not 8");
         for (header, value) in [
             (metadata::BUCKET_ID, "x"),
             (metadata::OBJECT_KEY, "../etc/passwd"),

@@ -7,8 +7,15 @@
 //!
 //! A consumer's timestamps must rise (a captured header cannot be replayed to spend its
 //! free calls) and be within `freshness_ms` of the gateway's clock.
+//!
+//! A payment key costs nothing to make, so a key alone is no identity worth an allowance:
+//! where the gateway asks for it, a free call carries the provider's token for the
+//! consumer's key ([`FreeCallToken`], checked by [`admit`]), and a budget for everyone
+//! per period caps what all consumers together get (counted by the ledger).
 
 use crate::refusal::Refusal;
+use crate::signing::free_call_token::{FreeCallToken, TokenScope};
+use crate::AccountId;
 use osiris_contract_types::{PaymentSignature, SignerKey};
 
 /// A free call's proof, from its metadata.
@@ -18,6 +25,8 @@ pub struct FreeCall {
     pub timestamp_ms: u64,
     /// The consumer's signature over the free-call digest.
     pub signature: PaymentSignature,
+    /// The provider's voucher for the consumer's key, where the gateway asks for one.
+    pub token: Option<FreeCallToken>,
 }
 
 impl FreeCall {
@@ -54,6 +63,40 @@ pub struct FreeCallTerms {
     pub freshness_ms: u64,
     /// The gateway's clock, Unix ms.
     pub now_ms: u64,
+}
+
+/// Who may have free calls, beyond a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission<'a> {
+    /// Any consumer key (an allowance per key: farmable with fresh keys, bounded only by
+    /// the budget for everyone).
+    AnyKey,
+    /// Keys the provider account vouched for with a token ([`FreeCallToken`]).
+    Vouched { provider: &'a AccountId },
+}
+
+/// Whether a free call by `scope.consumer` (its signature verified) is admitted at `now_ms`
+/// (Unix ms): with [`Admission::Vouched`], it needs an unexpired token the provider signed
+/// for this consumer key and service.
+pub fn admit(
+    token: Option<&FreeCallToken>,
+    scope: &TokenScope<'_>,
+    admission: Admission<'_>,
+    now_ms: u64,
+) -> Result<(), Refusal> {
+    let Admission::Vouched { provider } = admission else {
+        return Ok(());
+    };
+    let token = token.ok_or(Refusal::FreeCallTokenRequired)?;
+    if !token.signed_by(provider, scope) {
+        return Err(Refusal::BadFreeCallToken {
+            reason: format!("not signed by the provider {provider} for this consumer key and service"),
+        });
+    }
+    if token.expires_at_ms < now_ms {
+        return Err(Refusal::FreeCallTokenExpired { expired_at_ms: token.expires_at_ms, now_ms });
+    }
+    Ok(())
 }
 
 /// Decides one free call at `timestamp_ms` by a consumer whose stored count is `stored`
@@ -123,6 +166,34 @@ mod tests {
         assert!(matches!(decide_free(now + 120_000, None, &terms(now)), Err(Refusal::StaleFreeCall { .. })));
         let none = FreeCallTerms { per_period: 0, ..terms(now) };
         assert_eq!(decide_free(now, None, &none), Err(Refusal::NoFreeCalls));
+    }
+
+    #[test]
+    fn a_vouched_service_admits_only_keys_its_provider_signed_for_until_they_expire() {
+        use crate::signing::account::AccountKey;
+        let bob = AccountKey::from_uri("//Bob").unwrap();
+        let provider = bob.account();
+        let escrow = AccountId::from([5; 32]);
+        let (carol, farmer) = ([2; 33], [7; 33]);
+        let scope = |consumer| TokenScope { escrow: &escrow, org_id: "acme", service_id: "primes", consumer };
+        let token = FreeCallToken::issue(&bob, &scope(&carol), 10_000);
+        let vouched = Admission::Vouched { provider: &provider };
+        assert_eq!(admit(Some(&token), &scope(&carol), vouched, 9_000), Ok(()));
+        assert_eq!(admit(None, &scope(&farmer), vouched, 9_000), Err(Refusal::FreeCallTokenRequired));
+        assert!(
+            matches!(admit(Some(&token), &scope(&farmer), vouched, 9_000), Err(Refusal::BadFreeCallToken { .. })),
+            "Carol's token is worth nothing to another key"
+        );
+        let self_made = FreeCallToken::issue(&AccountKey::from_uri("//Mallory").unwrap(), &scope(&farmer), 10_000);
+        assert!(matches!(
+            admit(Some(&self_made), &scope(&farmer), vouched, 9_000),
+            Err(Refusal::BadFreeCallToken { .. })
+        ));
+        assert_eq!(
+            admit(Some(&token), &scope(&carol), vouched, 10_001),
+            Err(Refusal::FreeCallTokenExpired { expired_at_ms: 10_000, now_ms: 10_001 })
+        );
+        assert_eq!(admit(None, &scope(&farmer), Admission::AnyKey, 9_000), Ok(()));
     }
 
     proptest! {

@@ -18,6 +18,9 @@ pub const METERING_AMOUNT: &str = "osiris-metering-amount";
 
 /// Free calls (`osiris-payment-type: free`): the signed Unix timestamp, milliseconds, decimal.
 pub const FREE_TIMESTAMP: &str = "osiris-free-timestamp";
+/// Free calls: the provider's token for the consumer's key, `<expires_at_ms>.<hex signature>`
+/// (`crate::signing::free_call_token`); needed where the gateway says so.
+pub const FREE_CALL_TOKEN: &str = "osiris-free-call-token";
 
 /// Requests within a bucket (`osiris-payment-type: bucket`, see `crate::buckets`): the
 /// bucket id, decimal. Forwarded to the object store, which stores under it.
@@ -31,7 +34,7 @@ pub const REQUEST_TIMESTAMP: &str = "osiris-request-timestamp";
 
 /// Every header the gateway reads except the bucket id and object key (which the object
 /// store acts on); they are removed before a call is forwarded.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     PAYMENT_TYPE,
     CHANNEL_ID,
     NONCE,
@@ -41,6 +44,7 @@ pub const ALL: [&str; 11] = [
     METERING_UNITS,
     METERING_AMOUNT,
     FREE_TIMESTAMP,
+    FREE_CALL_TOKEN,
     ACCOUNT,
     REQUEST_TIMESTAMP,
 ];

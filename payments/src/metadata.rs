@@ -5,6 +5,7 @@ use crate::free_calls::FreeCall;
 use crate::metering::MeteringRecord;
 use crate::payment::{Payment, PaymentKind};
 use crate::refusal::Refusal;
+use crate::signing::free_call_token::FreeCallToken;
 use base64::Engine;
 use http::HeaderMap;
 use osiris_contract_types::PaymentSignature;
@@ -69,10 +70,18 @@ impl CallPayment {
         match text(headers, PAYMENT_TYPE)? {
             "agreement" => {}
             "free" => {
+                let token = match headers.get(FREE_CALL_TOKEN) {
+                    None => None,
+                    Some(v) => {
+                        let text = v.to_str().map_err(|_| bad(FREE_CALL_TOKEN, "not ASCII text".into()))?;
+                        Some(FreeCallToken::parse(text).map_err(|e| bad(FREE_CALL_TOKEN, e.to_string()))?)
+                    }
+                };
                 return Ok(Self::Free(FreeCall {
                     timestamp_ms: number(headers, FREE_TIMESTAMP)?,
                     signature: signature(headers)?,
-                }))
+                    token,
+                }));
             }
             _ => return Payment::from_headers(headers).map(Self::Channel),
         }
@@ -106,6 +115,9 @@ impl CallPayment {
                 headers.insert(PAYMENT_TYPE, http::HeaderValue::from_static("free"));
                 headers.insert(FREE_TIMESTAMP, value(call.timestamp_ms.to_string()));
                 headers.insert(SIGNATURE, value(base64::engine::general_purpose::STANDARD.encode(call.signature)));
+                if let Some(token) = &call.token {
+                    headers.insert(FREE_CALL_TOKEN, value(token.to_string()));
+                }
             }
         }
     }

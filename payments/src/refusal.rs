@@ -105,6 +105,14 @@ pub enum Refusal {
     ReplayedFreeCall { timestamp_ms: u64, last_ms: u64 },
     #[error("free calls used up: {used} of {per_period} this period; the next period starts at {next_period_ms} ms (Unix), or pay for the call")]
     FreeCallsUsedUp { used: u64, per_period: u64, next_period_ms: u64 },
+    #[error("this service's free calls need a token from its provider (`osiris free-call token`), given with the call (`--free-token`); or pay for the call")]
+    FreeCallTokenRequired,
+    #[error("the free-call token is not usable: {reason}")]
+    BadFreeCallToken { reason: String },
+    #[error("the free-call token expired at {expired_at_ms} ms (Unix; now {now_ms} ms); ask the provider for a new one, or pay for the call")]
+    FreeCallTokenExpired { expired_at_ms: u64, now_ms: u64 },
+    #[error("the service's free calls for everyone are used up: {budget} this period; the next period starts at {next_period_ms} ms (Unix), or pay for the call")]
+    FreeCallBudgetSpent { budget: u64, next_period_ms: u64 },
     #[error("request timestamp {timestamp_ms} ms is more than {freshness_ms} ms from the node's clock ({now_ms} ms); check the clock")]
     StaleRequest { timestamp_ms: u64, now_ms: u64, freshness_ms: u64 },
     #[error("the request signature is not {account}'s over this bucket, operation, key and timestamp")]
@@ -169,6 +177,10 @@ impl Refusal {
             Self::StaleFreeCall { .. } => "stale_free_call",
             Self::ReplayedFreeCall { .. } => "replayed_free_call",
             Self::FreeCallsUsedUp { .. } => "free_calls_used_up",
+            Self::FreeCallTokenRequired => "free_call_token_required",
+            Self::BadFreeCallToken { .. } => "bad_free_call_token",
+            Self::FreeCallTokenExpired { .. } => "free_call_token_expired",
+            Self::FreeCallBudgetSpent { .. } => "free_call_budget_spent",
             Self::StaleRequest { .. } => "stale_request",
             Self::BadRequestSignature { .. } => "bad_request_signature",
             Self::ReplayedRequest => "replayed_request",

@@ -1,7 +1,8 @@
 //! Storage sold by the block, end to end: two providers run ddc nodes (an object store
 //! behind a gateway in bucket mode), a manager forms a cluster of four vnodes over them,
 //! Eve rents a bucket and stores a file with two replicas. Ferdie may read but not write,
-//! Dave may do neither; replays and forged signatures are refused; a node replaced out of
+//! Dave may do neither; forged signatures are refused, and so are replays (to the same
+//! node, to the other node, after a restart); a node replaced out of
 //! the cluster stops serving the bucket; a read survives a stopped node; a bucket whose
 //! owner's deposit ran out is refused; each node counts the bucket's bytes in PostgreSQL.
 
@@ -13,7 +14,7 @@ use osiris_gateway_client::pb::storage::object_store_client::ObjectStoreClient;
 use osiris_gateway_client::pb::storage::GetRequest;
 use osiris_gateway_client::storage::{Source, Storage, StorageError};
 use osiris_payments::buckets::BucketRequest;
-use osiris_payments::signing::bucket::RequestKey;
+use osiris_payments::signing::account::AccountKey;
 use std::collections::BTreeMap;
 use tonic::Code;
 
@@ -23,7 +24,7 @@ const RENT: Balance = UNIT / 1_000;
 fn storage(market: &Market, who: &str, vnodes: Vec<u32>, nodes: &BTreeMap<u32, String>) -> Storage {
     Storage {
         ddc: *market.osiris.ddc().address(),
-        key: RequestKey::from_uri(who).unwrap(),
+        key: AccountKey::from_uri(who).unwrap(),
         vnodes,
         nodes: nodes.clone(),
         replicas: 2,
@@ -31,9 +32,11 @@ fn storage(market: &Market, who: &str, vnodes: Vec<u32>, nodes: &BTreeMap<u32, S
     }
 }
 
-/// The gRPC code and `osiris-refusal` of a failed storage call.
+/// The gRPC code and `osiris-refusal` of a failed storage call (OK and no reason when it
+/// passed).
 fn refusal(result: Result<impl std::fmt::Debug, StorageError>) -> (Code, String) {
     match result {
+        Ok(_) => (Code::Ok, String::new()),
         Err(StorageError::Node { status, .. }) => {
             let label = status.metadata().get("osiris-refusal").and_then(|v| v.to_str().ok()).unwrap_or("");
             (status.code(), label.to_string())
@@ -41,6 +44,26 @@ fn refusal(result: Result<impl std::fmt::Debug, StorageError>) -> (Code, String)
         other => panic!("expected a node's refusal, got {other:?}"),
     }
 }
+
+/// A node gateway's cached bucket facts follow the mirror within moments (it hears each
+/// block's NOTIFY): `attempt` until it refuses, for up to [`NOTIFY_WAIT`].
+async fn eventually<F, Fut>(mut attempt: F) -> (Code, String)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (Code, String)>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        let outcome = attempt().await;
+        if outcome.0 != Code::Ok || started.elapsed() > NOTIFY_WAIT {
+            return outcome;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Longest a node gateway may take to hear of a block.
+const NOTIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn settle_blocks(market: &Market, ddc: &Ddc, blocks: u32) -> u64 {
     let mut last = 0;
@@ -116,10 +139,10 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     // A captured request replayed to the same node is refused; a signature by someone else
     // than the account it names is refused.
     let channel = osiris_gateway_client::GatewayClient::connect(&urls[0]).await.unwrap().channel();
-    let key = RequestKey::from_uri("//Eve").unwrap();
+    let key = AccountKey::from_uri("//Eve").unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    let signed = |signer: &RequestKey, account: AccountId| {
-        let signature = signer.sign(ddc.address(), bucket, "get", "photos/cat.jpg", now);
+    let signed = |signer: &AccountKey, account: AccountId| {
+        let signature = signer.sign_bucket_request(ddc.address(), 0, bucket, "get", "photos/cat.jpg", now);
         let meta =
             BucketRequest { bucket_id: bucket, key: "photos/cat.jpg".into(), account, timestamp_ms: now, signature };
         let mut headers = http::HeaderMap::new();
@@ -141,9 +164,26 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     assert_eq!(received, photo.len());
     let again = client.get(request(&captured)).await.unwrap_err();
     assert_eq!(again.code(), Code::AlreadyExists, "{again:?}");
-    let forged = signed(&RequestKey::from_uri("//Dave").unwrap(), key.account());
+    let forged = signed(&AccountKey::from_uri("//Dave").unwrap(), key.account());
     let forged = client.get(request(&forged)).await.unwrap_err();
     assert_eq!(forged.code(), Code::Unauthenticated, "{forged:?}");
+    drop(client);
+
+    // Mallory, who captured the request, sends it to the bucket's other node: it is signed
+    // for node 0, so it does not verify there. Node 0 restarts (its memory is gone) and
+    // still refuses it: the signatures it served are in PostgreSQL.
+    let channel1 = osiris_gateway_client::GatewayClient::connect(&urls[1]).await.unwrap().channel();
+    let elsewhere = ObjectStoreClient::new(channel1).get(request(&captured)).await.unwrap_err();
+    assert_eq!(elsewhere.code(), Code::Unauthenticated, "{elsewhere:?}");
+    let config0 = gateway0.config.clone();
+    gateway0.stop().await;
+    let gateway0 = market.start_gateway(config0).await;
+    let restarted = osiris_e2e::gateway_when_up(&urls[0]).await.channel();
+    let after_restart = ObjectStoreClient::new(restarted).get(request(&captured)).await.unwrap_err();
+    assert_eq!(after_restart.code(), Code::AlreadyExists, "{after_restart:?}");
+    let mut read = Vec::new();
+    eves.get(bucket, "photos/cat.jpg", &mut read).await.unwrap();
+    assert_eq!(read, photo, "nothing was lost: Eve reads her photo");
 
     // Each node counted the bucket's bytes: what it stores, what came in and went out.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -162,10 +202,9 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     market.wait_for_block(moved.block_number).await;
     let only1: BTreeMap<u32, String> = [(1, urls[1].clone())].into();
     let at_node1 = storage(&market, "//Eve", vec![1], &only1);
-    assert_eq!(
-        refusal(at_node1.get(bucket, "photos/cat.jpg", &mut Vec::new()).await),
-        (Code::FailedPrecondition, "bucket_not_on_node".into())
-    );
+    // Node 1 cached the bucket's facts; it drops them when it hears the block's NOTIFY.
+    let refused = eventually(|| async { refusal(at_node1.get(bucket, "photos/cat.jpg", &mut Vec::new()).await) }).await;
+    assert_eq!(refused, (Code::FailedPrecondition, "bucket_not_on_node".into()));
 
     // Node 1's gateway stops: with the old map, a read falls back to node 0.
     gateway1.stop().await;

@@ -14,6 +14,7 @@ use clap::Args;
 use osiris_chain::signing::channel::PaymentKey;
 use osiris_chain::{escrow::Escrow, Balance, BlockNumber, ChannelId};
 use osiris_contract_types::is_valid_id;
+use osiris_payments::signing::free_call_token::FreeCallToken;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::path::PathBuf;
@@ -42,6 +43,10 @@ pub struct CallArgs {
     /// `org/service` the channel found or opened).
     #[arg(long, conflicts_with_all = ["agreement", "replicas", "prepaid_calls"])]
     pub free: bool,
+    /// With --free: the provider's token for your key (`osiris free-call token`, run by the
+    /// provider), where the service asks for one.
+    #[arg(long, env = "OSIRIS_FREE_CALL_TOKEN", requires = "free", value_parser = FreeCallToken::parse)]
+    pub free_token: Option<FreeCallToken>,
     /// The payment signer key file your channels are signed with (default: the named gateway's).
     #[arg(long, env = "OSIRIS_PAYMENT_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -152,7 +157,8 @@ pub async fn call(global: &GlobalArgs, args: CallArgs) -> Result<Report> {
             args.key_file.clone().or(named_key).context("pass --key-file (it identifies you for free calls)")?;
         let key = read_key(&key_file)?;
         let urls = gateway_urls(global, &args.target, &args.state_dir).await?;
-        match free_call(&urls, &args.method, &request, &key).await? {
+        let spec = paying::FreeCallSpec { method: &args.method, request: &request, key: &key, token: args.free_token };
+        match free_call(&urls, &spec).await? {
             paying::FreeOutcome::Reply(reply) => return Ok(Report::new(serde_json::to_string(&reply)?, reply)),
             paying::FreeOutcome::NotFree(why) => eprintln!("no free call ({why}); paying for the call"),
         }
@@ -233,11 +239,11 @@ async fn agreement_call(urls: &[String], spec: &AgreementCall<'_>) -> Result<Val
 }
 
 /// A free call at the gateways `urls`, in order, moving on from one that is down.
-async fn free_call(urls: &[String], method: &str, request: &Value, key: &PaymentKey) -> Result<paying::FreeOutcome> {
+async fn free_call(urls: &[String], spec: &paying::FreeCallSpec<'_>) -> Result<paying::FreeOutcome> {
     let mut down = Vec::new();
     for url in urls {
         let outcome = match paying::open(url).await {
-            Ok((client, info)) => paying::call_free(url, &client, &info, method, request, key).await,
+            Ok((client, info)) => paying::call_free(url, &client, &info, spec).await,
             Err(failure) => Err(failure),
         };
         match outcome {

@@ -7,6 +7,7 @@ pub mod channel;
 pub mod ddc;
 pub mod deploy;
 pub mod escrow;
+pub mod free_call;
 pub mod job;
 pub mod key;
 pub mod object;

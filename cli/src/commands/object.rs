@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use osiris_chain::types::ddc::BucketId;
 use osiris_gateway_client::storage::{Source, Storage, DEFAULT_REPLICAS};
-use osiris_payments::signing::bucket::RequestKey;
+use osiris_payments::signing::account::AccountKey;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -68,7 +68,7 @@ async fn storage(global: &GlobalArgs, bucket: BucketId, replicas: usize) -> Resu
         bail!("--replicas must be at least 1");
     }
     let ddc = crate::context::ddc_address(&global.deployment_file()?)?;
-    let key = RequestKey::from_uri(&global.secret_uri()?)?;
+    let key = AccountKey::from_uri(&global.secret_uri()?)?;
     let (vnodes, nodes) = Directory::open(global).await?.ddc_cluster_of(bucket).await?;
     Ok(Storage { ddc, key, vnodes, nodes, replicas, ca_file: global.ca_file.clone() })
 }

@@ -5,10 +5,13 @@
 //!
 //! Limits on this port (`[limits]`): the largest gRPC message a request may carry, the
 //! longest a call may take, and how many calls one connection may have open at once.
+//! Each request carries where it came from ([`Peer`]: the address and a connection
+//! number) in its extensions, for the handler's per-address and per-connection limits.
 
 pub mod body;
 pub mod web;
 
+use crate::limits::Peer;
 use crate::proxy::Body;
 use body::RequestBody;
 use hyper::service::service_fn;
@@ -16,6 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -155,7 +159,12 @@ fn connection<S, H: Handler>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |request| front.clone().handle(request));
+    static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+    let from = Peer { address: peer.ip().to_canonical(), connection: CONNECTIONS.fetch_add(1, Ordering::Relaxed) };
+    let service = service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(from);
+        front.clone().handle(request)
+    });
     let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
     let connection = watcher.watch(connection);
     tokio::spawn(async move {

@@ -1,7 +1,8 @@
 //! Bucket mode: the gateway as a ddc node in front of its object store. A request within a
 //! bucket is authorized from the mirror and the caller's signature
 //! ([`crate::buckets::BucketNode::authorize`]), sent, and its bytes counted for the bucket;
-//! the counts are flushed to PostgreSQL in the background.
+//! the counts are flushed to PostgreSQL in the background, and the bucket facts cache is
+//! emptied on each of the mirror's blocks.
 
 use super::{Charge, Refused};
 use crate::buckets::{BucketNode, Counted};
@@ -54,5 +55,10 @@ impl BucketNodeMode {
     /// Flushes the byte counts every `every` until `shutdown`, then once more.
     pub fn spawn_flush(&self, every: Duration, shutdown: &CancellationToken) -> JoinHandle<()> {
         tokio::spawn(self.0.clone().flush_periodically(every, shutdown.clone()))
+    }
+
+    /// Keeps the bucket facts cache no older than the mirror's last block, until `shutdown`.
+    pub fn spawn_follow(&self, shutdown: &CancellationToken) -> JoinHandle<()> {
+        tokio::spawn(self.0.clone().follow_mirror(shutdown.clone()))
     }
 }

@@ -66,7 +66,7 @@ impl Mode {
     pub fn spawn_tasks(&self, flush_every: Duration, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         match self {
             Self::Calls(_) => Vec::new(),
-            Self::BucketNode(node) => vec![node.spawn_flush(flush_every, shutdown)],
+            Self::BucketNode(node) => vec![node.spawn_flush(flush_every, shutdown), node.spawn_follow(shutdown)],
         }
     }
 }

@@ -5,11 +5,15 @@
 //!   the channel-state request and free calls;
 //! - [`agreement`]: an agreement, its input hash and metering records, the agreement-state
 //!   and job requests (the same payment key);
-//! - [`bucket`]: requests within a bucket (sr25519, the caller's account key).
+//! - [`bucket`]: requests within a bucket (sr25519, the caller's [`account`] key);
+//! - [`free_call_token`]: a provider's voucher for a consumer's free calls (sr25519, the
+//!   provider's account key).
 
+pub mod account;
 pub mod agreement;
 pub mod bucket;
 pub mod channel;
+pub mod free_call_token;
 
 use blake2::{digest::consts::U32, Blake2b, Digest};
 
