@@ -12,11 +12,15 @@ started=$SECONDS
 
 "$ROOT/scripts/setup.sh" --background
 
-say "import circles between modules"
+say "import circles between modules; the README's security table is tests/attacks.toml"
 python3 "$ROOT/scripts/module-cycles.py"
+python3 "$ROOT/scripts/attacks.py" check "$ROOT/README.md"
 
 say "contract unit tests (ink!, Rust $CONTRACTS_RUST)"
-(cd "$ROOT/contracts" && unset CARGO_TARGET_DIR RUSTUP_TOOLCHAIN && cargo test --quiet)
+contract_log=$(mktemp "${TMPDIR:-/tmp}/osiris-contract-tests.XXXXXX")
+# Each test's line is kept for the attack table; only the rest is shown.
+(cd "$ROOT/contracts" && unset CARGO_TARGET_DIR RUSTUP_TOOLCHAIN && cargo test 2>&1) | tee "$contract_log" \
+  | { grep -v -e '^test .* \.\.\. ok$' -e '^$' -e '^running [0-9]* tests$' || true; }
 
 # Compiled before the contracts, so that a cargo-contract build started by set-up overlaps it.
 say "building the workspace's tests"
@@ -39,7 +43,16 @@ else
 fi
 
 say "workspace tests: unit and end-to-end (cargo-nextest)"
-(cd "$ROOT" && cargo nextest run --workspace --no-fail-fast "$@")
+status=0
+(cd "$ROOT" && cargo nextest run --workspace --no-fail-fast "$@") || status=$?
+if [ $# -eq 0 ]; then
+  say "the attack suite: each attack's tests ran and passed"
+  target_dir=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  python3 "$ROOT/scripts/attacks.py" table "$target_dir/nextest/default/junit.xml" "$contract_log" || status=1
+fi
+rm -f "$contract_log"
+[ "$status" -eq 0 ] || exit "$status"
 say "documentation tests"
 (cd "$ROOT" && cargo test --workspace --doc --quiet)
 

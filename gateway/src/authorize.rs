@@ -147,30 +147,17 @@ impl Authorizer {
     pub async fn check_metered(&self, record: MeteringRecord) -> Result<CheckedRecord, Refusal> {
         let unknown = || Refusal::UnknownAgreement(id_text(&record.agreement_id));
         let contract = self.agreements_contract.as_ref().ok_or_else(unknown)?;
-        let facts = self
-            .channels
-            .agreement(&record.agreement_id)
-            .await
-            .map_err(|e| Refusal::Unavailable(e.to_string()))?
-            .ok_or_else(unknown)?;
         // The local copy is never ahead of the database and records only rise, so a
         // refusal against it stands against the database's too; the agreement's copy may
         // lag (a payment locked a moment ago), so the mirror itself decides those.
         let cached = self.metering.cached(&record.agreement_id);
-        let facts =
-            match decide_metered(&record, &facts, cached.as_ref(), &self.channels.service_terms(self.expiry_threshold))
-            {
-                Err(refusal) if refusal.may_pass_on_newer_facts() => self
-                    .channels
-                    .agreement_from_mirror(&record.agreement_id)
-                    .await
-                    .map_err(|e| Refusal::Unavailable(e.to_string()))?
-                    .ok_or_else(unknown)?,
-                Err(refusal) => return Err(refusal),
-                Ok(_) => facts,
-            };
-        let terms = self.channels.service_terms(self.expiry_threshold);
-        decide_metered(&record, &facts, cached.as_ref(), &terms)?;
+        let (facts, terms) = self
+            .channels
+            .decide_agreement(&record.agreement_id, |facts| {
+                let terms = self.channels.service_terms(self.expiry_threshold);
+                decide_metered(&record, facts, cached.as_ref(), &terms).map(|_| terms)
+            })
+            .await?;
         let charge = record.amount.saturating_sub(cached.map_or(0, |state| state.amount));
         if !record.is_signed_by(&facts, contract) {
             return Err(Refusal::WrongConsumerKey { agreement_id: id_text(&record.agreement_id) });

@@ -13,8 +13,8 @@
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::ChannelId;
 use osiris_mirror::{AgreementFacts, ChannelFacts, MirrorError};
-use osiris_payments::metering::ServiceTerms;
-use osiris_payments::Terms;
+use osiris_payments::metering::{id_text, ServiceTerms};
+use osiris_payments::{Refusal, Terms};
 use sqlx::postgres::PgPool;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -131,6 +131,32 @@ impl ChannelCache {
             return Ok(Some(facts.clone()));
         }
         self.agreement_from_mirror(agreement_id).await
+    }
+
+    /// The agreement's facts that pass `rule` (which returns what it decided): the cached
+    /// copy, or, when the rule refuses it for a reason a newer copy could turn around (a
+    /// payment locked a moment ago: [`Refusal::may_pass_on_newer_facts`]), the mirror's copy
+    /// decided again. The one way agreement-backed calls and jobs decide from the cache.
+    ///
+    /// Errors: the rule's refusal; [`Refusal::UnknownAgreement`] when the mirror does not
+    /// know the agreement; [`Refusal::Unavailable`] when the mirror cannot be read.
+    pub async fn decide_agreement<T>(
+        &self,
+        agreement_id: &AgreementId,
+        rule: impl Fn(&AgreementFacts) -> Result<T, Refusal>,
+    ) -> Result<(Arc<AgreementFacts>, T), Refusal> {
+        let unknown = || Refusal::UnknownAgreement(id_text(agreement_id));
+        let unavailable = |e: MirrorError| Refusal::Unavailable(e.to_string());
+        let facts = self.agreement(agreement_id).await.map_err(unavailable)?.ok_or_else(unknown)?;
+        match rule(&facts) {
+            Ok(decided) => Ok((facts, decided)),
+            Err(refusal) if refusal.may_pass_on_newer_facts() => {
+                let facts = self.agreement_from_mirror(agreement_id).await.map_err(unavailable)?.ok_or_else(unknown)?;
+                let decided = rule(&facts)?;
+                Ok((facts, decided))
+            }
+            Err(refusal) => Err(refusal),
+        }
     }
 
     /// The agreement as the mirror holds it now, bypassing the cache (which it then updates

@@ -2,7 +2,8 @@
 //!
 //! File keys are the field names below. Environment overrides: `DATABASE_URL`,
 //! `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`, `OSIRIS_INDEXER_LISTEN`,
-//! `OSIRIS_INDEXER_MAX_CONNECTIONS`.
+//! `OSIRIS_INDEXER_MAX_CONNECTIONS`, `OSIRIS_INDEXER_CORS_ALLOWED_ORIGINS` (a TOML-like
+//! list, `[https://a.example, https://b.example]`).
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -20,6 +21,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Most database connections (ingestion uses one; the API the rest).
     pub max_connections: u32,
+    /// Origins whose web pages may read the REST API (`*`: any, the default; empty: none).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             deployment: ".osiris/deployment.json".into(),
             listen: "127.0.0.1:8080".parse().expect("a socket address"),
             max_connections: 8,
+            cors_allowed_origins: vec![crate::api::cors::ANY_ORIGIN.into()],
         }
     }
 }
@@ -55,6 +59,10 @@ mod tests {
             assert_eq!(config.listen.port(), 9000);
             assert_eq!(config.node_url, "ws://env:2");
             assert_eq!(config.max_connections, 8);
+            assert_eq!(config.cors_allowed_origins, vec!["*".to_string()]);
+            jail.set_env("OSIRIS_INDEXER_CORS_ALLOWED_ORIGINS", "[https://market.example]");
+            let config = Config::load(None)?;
+            assert_eq!(config.cors_allowed_origins, vec!["https://market.example".to_string()]);
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())
         });

@@ -53,15 +53,14 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     // The genesis hash was checked equal to the deployment's above.
     let state = AppState::new(store, progress, &deployment, Some(metrics));
+    let app = api::app(state, &config.cors_allowed_origins)?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     tracing::info!(listen = %listener.local_addr()?, node = %config.node_url, "indexer started");
     let server = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            axum::serve(listener, api::router(state))
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
+            axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
         })
     };
     tokio::spawn(signal_shutdown(shutdown.clone()));

@@ -126,7 +126,7 @@ impl Market {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the indexer API");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = self.stop.clone();
-        let app = osiris_indexer::api::router(state);
+        let app = osiris_indexer::api::app(state, &["*".into()]).expect("any origin");
         tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await.expect("indexer API")
         });

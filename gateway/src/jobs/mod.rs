@@ -17,7 +17,7 @@ pub mod store;
 
 use crate::channels::ChannelCache;
 use crate::pb::{self, jobs_server};
-use crate::state_service::{agreement_facts, parse_agreement_id, signed_by_consumer};
+use crate::state_service::{parse_agreement_id, signed_by_consumer};
 use osiris_chain::agreements::Agreements;
 use osiris_chain::{AccountId, Signer};
 use osiris_contract_types::agreements::{AgreementId, Hash32};
@@ -136,21 +136,14 @@ impl Jobs {
         let signature: PaymentSignature = request.input_signature.try_into().map_err(|s: Vec<u8>| {
             Status::invalid_argument(format!("input_signature is {} bytes, expected 65", s.len()))
         })?;
-        let mut facts = agreement_facts(&self.channels, &agreement_id).await?;
-        if let Err(refusal) = check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold)) {
-            if !refusal.may_pass_on_newer_facts() {
-                return Err(crate::refusal::status(&refusal));
-            }
-            // The cache may not have seen the payment locked a moment ago: ask the mirror.
-            facts = self
-                .channels
-                .agreement_from_mirror(&agreement_id)
-                .await
-                .map_err(unavailable)?
-                .ok_or_else(|| Status::not_found(format!("agreement {} does not exist", id_text(&agreement_id))))?;
-            check_agreement(&facts, &self.channels.service_terms(self.expiry_threshold))
-                .map_err(|r| crate::refusal::status(&r))?;
-        }
+        // The cache may not have seen the payment locked a moment ago: the mirror decides then.
+        let (facts, ()) = self
+            .channels
+            .decide_agreement(&agreement_id, |facts| {
+                check_agreement(facts, &self.channels.service_terms(self.expiry_threshold))
+            })
+            .await
+            .map_err(|refusal| crate::refusal::status(&refusal))?;
         let input_hash = files_hash(&files);
         if !osiris_payments::signing::agreement::is_input_signed_by(
             &signature,

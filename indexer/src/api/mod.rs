@@ -4,9 +4,10 @@
 //! Read endpoints live under `/v1`; `/health`, `/metrics` (Prometheus text) and
 //! `/openapi.json` beside them. Errors are JSON `{"error", "field"}`: 400 for bad
 //! input, 404 for unknown ids and paths, 405 for methods other than GET, 503 when the
-//! database is unreachable.
+//! database is unreachable. Web pages of the configured origins may read it ([`cors`]).
 
 mod agreements;
+pub mod cors;
 mod ddc;
 pub mod error;
 mod escrow;
@@ -43,6 +44,14 @@ pub struct AppState {
     pub agreements: Option<String>,
     /// SS58 of the ddc contract, when the deployment has one.
     pub ddc: Option<String>,
+}
+
+/// The API's routes, readable from web pages of `origins` (`*`: any; see [`cors`]).
+pub fn app(state: AppState, origins: &[String]) -> Result<Router, cors::BadOrigin> {
+    Ok(match cors::layer(origins)? {
+        Some(cors) => router(state).layer(cors),
+        None => router(state),
+    })
 }
 
 /// The API's routes.
