@@ -200,7 +200,7 @@ echo '{"text": "Two providers, one answer. One answer!", "top": 2}' \
 unset OSIRIS_PAYMENT_KEY_FILE
 expected_dave=$((2 * 2000000000))
 
-say "Eve sells the text API on the internet too: a TLS gateway (her own CA's certificate) giving each consumer 2 free calls a day"
+say "Eve sells the text API on the internet too: a TLS gateway (her own CA's certificate) giving each consumer she vouches for 2 free calls a day"
 if command -v openssl >/dev/null; then
   tls_port=$(free_port)
   tls_url="https://localhost:$tls_port"
