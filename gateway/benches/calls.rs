@@ -322,7 +322,7 @@ async fn bench() {
     for _ in 0..CONSUMERS {
         let key = payment_key();
         let channel_id = market.open_channel(&charlie, &key, &offer, 1_000 * UNIT, 100_000).await;
-        payers.push(ChannelPayer { key, escrow: escrow, channel_id, nonce: 0, amount: 0 });
+        payers.push(ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 });
     }
     // Metered agreements: one per consumer, on a [lock, release] template, one unit per call.
     let agreements = market.osiris.agreements();

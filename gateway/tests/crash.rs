@@ -40,7 +40,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     for uri in CONSUMERS {
         let key = payment_key();
         let channel_id = market.open_channel(&actor(uri), &key, &offer, 10_000 * PRICE, 1_000).await;
-        payers.push(ChannelPayer { key, escrow: escrow, channel_id, nonce: 0, amount: 0 });
+        payers.push(ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 });
     }
     let running = Arc::new(AtomicBool::new(true));
     let mut tasks = Vec::new();

@@ -42,7 +42,7 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     let factorize = find_method(&api, "Factorize").unwrap();
     let list_primes = find_method(&api, "ListPrimes").unwrap();
     let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key: key.clone(), escrow: escrow, channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: 0, amount: 0 };
 
     // Paid calls pass: unary and server-streaming.
     let reply = client.call_json(&factorize, json!({"number": 360}), Some(&payer.pay(PRICE))).await.unwrap();

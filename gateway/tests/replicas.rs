@@ -27,7 +27,7 @@ async fn two_gateways_accept_each_authorization_exactly_once() {
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 1_000 * PRICE, 1_000).await;
     let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key: key.clone(), escrow: escrow, channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: 0, amount: 0 };
     let call = |client: &GatewayClient, payment: &osiris_payments::Payment| {
         let (client, factorize, payment) = (client.clone(), factorize.clone(), payment.clone());
         async move { client.call_json(&factorize, json!({"number": 1001}), Some(&payment)).await }

@@ -31,7 +31,7 @@ impl BucketNodeMode {
         forward: &Forward,
         mut request: Request<RequestBody>,
     ) -> Result<(Response<Body>, Charge), Refused> {
-        if !request.headers().get(PAYMENT_TYPE).is_some_and(|v| v == BUCKET_PAYMENT_TYPE) {
+        if request.headers().get(PAYMENT_TYPE).is_none_or(|v| v != BUCKET_PAYMENT_TYPE) {
             return Err(Refused::Payment(Refusal::BadMetadata {
                 header: PAYMENT_TYPE,
                 reason: format!("a ddc node serves only requests within a bucket (`{BUCKET_PAYMENT_TYPE}`)"),
