@@ -246,7 +246,7 @@ TOML
   as_bob key generate --out "$work/farmer.key" >/dev/null
   echo '{"text": "farming"}' | OSIRIS_CA_FILE="$work/eve-ca.pem" as_dave call globex/text-tls Analyze --free \
     --key-file "$work/farmer.key" --state-dir "$work/farmer" >"$work/farmer.txt" 2>&1 || true
-  grep -o "no free call ([^)]*)" "$work/farmer.txt" || die "a fresh key without a token was not told it needs one"
+  grep "no free call" "$work/farmer.txt" || die "a fresh key without a token was not told it needs one"
   for n in 1 2 3; do
     echo "{\"text\": \"Free call number $n, over TLS.\", \"top\": 1}" \
       | OSIRIS_CA_FILE="$work/eve-ca.pem" as_dave call globex/text-tls Analyze --free --free-token "$dave_token" \
