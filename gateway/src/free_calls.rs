@@ -13,7 +13,7 @@ use osiris_contract_types::SignerKey;
 use osiris_ledger::free_call_budget::Budget;
 use osiris_ledger::FreeCallStore;
 use osiris_payments::deal::CheckedFreeCall;
-use osiris_payments::free_calls::{admit, Admission, FreeCall, FreeCallState, FreeCallTerms};
+use osiris_payments::free_calls::{admit, period_start, Admission, FreeCall, FreeCallState, FreeCallTerms};
 use osiris_payments::signing::free_call_token::TokenScope;
 use osiris_payments::Refusal;
 use serde::{Deserialize, Serialize};
@@ -101,8 +101,7 @@ impl FreeCalls {
             freshness_ms: self.config.freshness_ms,
             now_ms: now_ms(),
         };
-        // The budget's period is the one the call's timestamp falls in, as its count's is.
-        let period_start_ms = call.timestamp_ms - call.timestamp_ms % terms.period_ms.max(1);
+        let period_start_ms = period_start(call.timestamp_ms, terms.period_ms);
         let pool = self.store.pool();
         if let Some(budget) = &self.budget {
             if !budget.take(pool, period_start_ms).await.map_err(|e| Refusal::Unavailable(e.to_string()))? {

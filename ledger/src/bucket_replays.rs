@@ -5,12 +5,9 @@
 //! by [`forget_stale`]. On another node the signature does not verify at all: it covers
 //! the node's id (`osiris_payments::signing::bucket`).
 
+use crate::big;
 use osiris_contract_types::ddc::NodeId;
 use sqlx::PgPool;
-
-fn big(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 /// Records `signature` as served by `node_id` until `stale_at_ms`; `Ok(false)` when it was
 /// served before (a replay: the caller refuses it). One statement, so two processes racing

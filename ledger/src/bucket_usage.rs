@@ -4,6 +4,7 @@
 //! to it; the cluster's manager reads it (`osiris bucket usage`) to report a bucket's usage
 //! with `bucket_alloc_into_cluster`.
 
+use crate::big;
 use osiris_contract_types::ddc::{BucketId, NodeId};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
@@ -37,10 +38,6 @@ pub struct BucketUsage {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub requests: u64,
-}
-
-fn big(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// Adds node `node_id`'s counts to each bucket's row, in one statement (all or nothing).

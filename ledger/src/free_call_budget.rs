@@ -6,6 +6,7 @@
 //! and gives it back if that count refuses it; a crash between the two leaves one call of
 //! the budget used (never more free calls than the budget).
 
+use crate::big;
 use sqlx::PgPool;
 
 /// The budget of one gateway group: whose it is and how big.
@@ -16,10 +17,6 @@ pub struct Budget {
     pub group_id: String,
     /// Free calls for everyone together per period.
     pub per_period: u64,
-}
-
-fn big(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl Budget {

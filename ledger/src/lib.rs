@@ -27,3 +27,9 @@ pub use tables::free_calls::{FreeCallStore, FreeCallTable};
 pub use tables::metering::{MeteringStore, MeteringTable};
 pub use tables::payments::{PaymentStore, PaymentTable};
 pub use versioned::{Durability, StoreError, VersionedStore};
+
+/// A count or Unix-ms figure as PostgreSQL's BIGINT, saturating (no figure Osiris counts
+/// reaches `i64::MAX`).
+pub(crate) fn big(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}

@@ -99,6 +99,13 @@ pub fn admit(
     Ok(())
 }
 
+/// Start of the period `timestamp_ms` falls in, Unix ms: periods of `period_ms` start at
+/// multiples of it since the epoch (a period of 0 counts as 1 ms). The consumer's count and
+/// the group's budget both use it.
+pub fn period_start(timestamp_ms: u64, period_ms: u64) -> u64 {
+    timestamp_ms - timestamp_ms % period_ms.max(1)
+}
+
 /// Decides one free call at `timestamp_ms` by a consumer whose stored count is `stored`
 /// (`None`: no free call yet); the count after the call, or why it is refused.
 pub fn decide_free(
@@ -112,7 +119,7 @@ pub fn decide_free(
     if timestamp_ms.abs_diff(terms.now_ms) > terms.freshness_ms {
         return Err(Refusal::StaleFreeCall { timestamp_ms, now_ms: terms.now_ms, freshness_ms: terms.freshness_ms });
     }
-    let period_start_ms = timestamp_ms - timestamp_ms % terms.period_ms;
+    let period_start_ms = period_start(timestamp_ms, terms.period_ms);
     let used = match stored {
         Some(state) if timestamp_ms <= state.last_timestamp_ms => {
             return Err(Refusal::ReplayedFreeCall { timestamp_ms, last_ms: state.last_timestamp_ms })

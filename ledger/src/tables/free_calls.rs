@@ -2,6 +2,7 @@
 //! per consumer key of a service, shared by the service's gateways so that replicas
 //! together never give a consumer more than its allowance.
 
+use crate::big;
 use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
 use osiris_contract_types::SignerKey;
 use osiris_payments::deal::CheckedFreeCall;
@@ -86,7 +87,6 @@ impl Table for FreeCallTable {
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<SignerKey>, StoreError> {
-        let big = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let rows = || writes.iter().map(|w| w.state);
         let written: Vec<Vec<u8>> = sqlx::query_scalar(WRITE)
             .bind(&self.org_id)

@@ -1,6 +1,7 @@
 //! Metering records' rows: `gateway_metering` (migrations/0005), the latest accepted record
 //! of each agreement.
 
+use crate::big;
 use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::PaymentSignature;
@@ -83,7 +84,6 @@ impl Table for MeteringTable {
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<AgreementId>, StoreError> {
-        let big = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let rows = || writes.iter().map(|w| w.state);
         let written: Vec<Vec<u8>> = sqlx::query_scalar(WRITE)
             .bind(rows().map(|r| r.agreement_id.to_vec()).collect::<Vec<_>>())
