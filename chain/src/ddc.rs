@@ -39,12 +39,12 @@ impl Ddc {
     }
 
     /// The id in the event `E` of the call's block, by `id`.
-    fn created<E: osiris_contract_types::ink::env::Event + osiris_contract_types::ink::scale::Decode>(
+    fn created<E: osiris_contract_types::ink::env::Event + osiris_contract_types::ink::scale::Decode, Id>(
         &self,
-        outcome: CallOutcome<u32>,
-        id: impl Fn(&E) -> u32,
+        outcome: CallOutcome<Id>,
+        id: impl Fn(&E) -> Id,
         name: &'static str,
-    ) -> Result<CallOutcome<u32>, ChainError> {
+    ) -> Result<CallOutcome<Id>, ChainError> {
         let event: E = find_event(&outcome.events, &self.address).ok_or(ChainError::MissingEvent(name))?;
         Ok(CallOutcome { value: id(&event), ..outcome })
     }

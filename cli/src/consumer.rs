@@ -96,12 +96,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = ConsumerState::new(dir.path().join("consumer"));
         assert!(state.gateways().unwrap().is_empty());
-        let entry = GatewayEntry { url: "http://127.0.0.1:7000".into(), channel_id: 3, key_file: "k".into() };
+        let entry =
+            GatewayEntry { url: "http://127.0.0.1:7000".into(), channel_id: ChannelId(3), key_file: "k".into() };
         state.add_gateway("primes", entry.clone()).unwrap();
         assert_eq!(state.gateways().unwrap()["primes"], entry);
-        assert_eq!(state.channel("5Esc", 3).unwrap(), None);
-        state.save_channel("5Esc", 3, 1, 1_000_000_000_000_000_000_000).unwrap();
-        assert_eq!(state.channel("5Esc", 3).unwrap(), Some((1, 1_000_000_000_000_000_000_000)));
-        assert_eq!(state.channel("5Other", 3).unwrap(), None, "another deployment's record is ignored");
+        assert_eq!(state.channel("5Esc", ChannelId(3)).unwrap(), None);
+        state.save_channel("5Esc", ChannelId(3), Nonce(1), 1_000_000_000_000_000_000_000).unwrap();
+        assert_eq!(state.channel("5Esc", ChannelId(3)).unwrap(), Some((Nonce(1), 1_000_000_000_000_000_000_000)));
+        assert_eq!(state.channel("5Other", ChannelId(3)).unwrap(), None, "another deployment's record is ignored");
     }
 }

@@ -150,7 +150,7 @@ impl Directory {
             Directory::Chain(connected) => {
                 let escrow = connected.escrow();
                 let mut all = Vec::new();
-                for id in 0..escrow.next_channel_id().await? {
+                for id in (0..escrow.next_channel_id().await?.0).map(ChannelId) {
                     let Some(c) = escrow.channel(id).await? else { continue };
                     if &c.signer == signer && from_ink(&c.recipient) == *recipient && c.group_id == group_id {
                         all.push(ChannelListing { id, value: c.value, nonce: c.nonce, expiration: c.expiration });

@@ -4,7 +4,7 @@
 use crate::consumer::ConsumerState;
 use anyhow::Context;
 use osiris_chain::signing::channel::PaymentKey;
-use osiris_chain::ChannelId;
+use osiris_chain::{ChannelId, Nonce};
 use osiris_gateway_client::pb::ServiceInfo;
 use osiris_gateway_client::{find_method, AgreementPayer, Api, ChannelPayer, FreeCaller, GatewayClient};
 use osiris_payments::signing::free_call_token::FreeCallToken;
@@ -64,7 +64,7 @@ pub async fn call(
     let api = Api::from_descriptor_set(&info.descriptor_set).context("the gateway's API").map_err(Failure::Endpoint)?;
     let method = find_method(&api, spec.method).map_err(|e| Failure::Call(e.into()))?;
     let record = spec.state.channel(&info.escrow, spec.channel_id).map_err(Failure::Call)?;
-    let (nonce, amount) = record.unwrap_or((0, 0));
+    let (nonce, amount) = record.unwrap_or((Nonce(0), 0));
     let mut payer = ChannelPayer { key: spec.key.clone(), escrow, channel_id: spec.channel_id, nonce, amount };
 
     let mut resynced = false;

@@ -159,16 +159,22 @@ fn check_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use osiris_contract_types::Nonce;
 
     fn channel(id: ChannelId, value: Balance, expiration: BlockNumber) -> ChannelListing {
-        ChannelListing { id, value, nonce: 0, expiration }
+        ChannelListing { id, value, nonce: Nonce(0), expiration }
     }
 
     #[test]
     fn the_best_channel_is_unexpired_and_fullest() {
-        let channels = [channel(0, 900, 50), channel(1, 100, 500), channel(2, 300, 500), channel(3, 0, 900)];
-        assert_eq!(best_channel(&channels, 100).map(|c| c.id), Some(2), "0 expired, 3 empty");
-        assert_eq!(best_channel(&channels, 10).map(|c| c.id), Some(0));
+        let channels = [
+            channel(ChannelId(0), 900, 50),
+            channel(ChannelId(1), 100, 500),
+            channel(ChannelId(2), 300, 500),
+            channel(ChannelId(3), 0, 900),
+        ];
+        assert_eq!(best_channel(&channels, 100).map(|c| c.id), Some(ChannelId(2)), "0 expired, 3 empty");
+        assert_eq!(best_channel(&channels, 10).map(|c| c.id), Some(ChannelId(0)));
         assert_eq!(best_channel(&channels, 900), None);
     }
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{one_line_refusal, osiris, reply};
+use osiris_contract_types::ddc::NodeId;
 use osiris_e2e::Market;
 use serde_json::Value;
 
@@ -111,8 +112,8 @@ async fn objects_are_stored_fetched_listed_and_removed_through_the_cli() {
     market.wait_for_block(last["block"].as_u64().unwrap()).await;
     let stores = [osiris_e2e::spawn_object_store().await, osiris_e2e::spawn_object_store().await];
     let _gateways = [
-        market.start_gateway(market.node_gateway_config(&urls[0], 0, "//Bob", &stores[0].url)).await,
-        market.start_gateway(market.node_gateway_config(&urls[1], 1, "//Charlie", &stores[1].url)).await,
+        market.start_gateway(market.node_gateway_config(&urls[0], NodeId(0), "//Bob", &stores[0].url)).await,
+        market.start_gateway(market.node_gateway_config(&urls[1], NodeId(1), "//Charlie", &stores[1].url)).await,
     ];
 
     let file = market.dir.path().join("report.csv");

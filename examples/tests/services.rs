@@ -2,6 +2,7 @@
 //! per-call statistics process, paid per call; their errors come back as gRPC statuses.
 //! (The gRPC example, `primes-grpc`, is the gateway's own tests' upstream.)
 
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, example_service, payment_key, spawn_text, Market, Offer, CONSUMER, UNIT};
 use osiris_gateway::config::{ServiceConfig, ServiceType};
 use osiris_gateway_client::Api;
@@ -17,7 +18,7 @@ async fn consumer_of(market: &Market, offer: &Offer) -> (GatewayClient, Api, Cha
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, offer, 50 * PRICE, 1_000).await;
     let escrow = market.osiris.deployment.escrow.address;
-    (client, api, ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 })
+    (client, api, ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: 0 })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,7 +114,10 @@ impl GatewayClient {
         let digest = osiris_payments::signing::channel::channel_state_digest(escrow, channel_id, timestamp);
         let signature = key.sign_digest(&digest).to_vec();
         let mut client = PaymentChannelStateClient::new(self.channel.clone());
-        Ok(client.get_channel_state(ChannelStateRequest { channel_id, timestamp, signature }).await?.into_inner())
+        Ok(client
+            .get_channel_state(ChannelStateRequest { channel_id: channel_id.0, timestamp, signature })
+            .await?
+            .into_inner())
     }
 
     /// The latest metering record the gateways accepted for an agreement, asked as its

@@ -44,7 +44,7 @@ impl ChannelPayer {
             field: "current_signed_amount",
             value: state.current_signed_amount.clone(),
         })?;
-        self.nonce = state.current_nonce;
+        self.nonce = Nonce(state.current_nonce);
         Ok(())
     }
 }

@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn replicas_are_distinct_nodes_and_every_client_agrees() {
-        let vnodes = [0, 1, 0, 1];
+        let vnodes = [0, 1, 0, 1].map(NodeId);
         for key in ["a", "photos/cat.jpg", "b", "c", "z/9"] {
             let nodes = placement(key, &vnodes, 2);
             assert_eq!(nodes.len(), 2, "{key}");
@@ -356,10 +356,10 @@ mod tests {
             assert_eq!(nodes, placement(key, &vnodes, 2));
         }
         // Never more replicas than distinct nodes.
-        assert_eq!(placement("a", &[5, 5, 5], 3), vec![5]);
+        assert_eq!(placement("a", &[NodeId(5), NodeId(5), NodeId(5)], 3), vec![NodeId(5)]);
         assert!(placement("a", &[], 2).is_empty());
         // Keys spread over the vnodes: over many keys each node is first about half the time.
-        let first_on_0 = (0..1000).filter(|i| placement(&format!("k{i}"), &vnodes, 1) == [0]).count();
+        let first_on_0 = (0..1000).filter(|i| placement(&format!("k{i}"), &vnodes, 1) == [NodeId(0)]).count();
         assert!((400..600).contains(&first_on_0), "{first_on_0}");
     }
 }

@@ -28,6 +28,8 @@
 
 use bytes::Bytes;
 use osiris_chain::types::agreements::{ConditionKind, ConditionSpec, Metering};
+use osiris_contract_types::ChannelId;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, payment_key, Market, UNIT};
 use osiris_gateway::config::{Config, Durability, ServiceConfig, ServiceType};
 use osiris_gateway_client::{AgreementPayer, ChannelPayer, GatewayClient};
@@ -322,11 +324,11 @@ async fn bench() {
     for _ in 0..CONSUMERS {
         let key = payment_key();
         let channel_id = market.open_channel(&charlie, &key, &offer, 1_000 * UNIT, 100_000).await;
-        payers.push(ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 });
+        payers.push(ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: 0 });
     }
     // Metered agreements: one per consumer, on a [lock, release] template, one unit per call.
     let agreements = market.osiris.agreements();
-    let contract = agreements.address().clone();
+    let contract = *agreements.address();
     let spec = |kind, depends_on: &[u8]| ConditionSpec {
         kind,
         depends_on: depends_on.to_vec(),
@@ -464,7 +466,7 @@ async fn bench() {
         signer,
         group_id: String::new(),
         value: u128::MAX,
-        nonce: 0,
+        nonce: Nonce(0),
         expiration: u32::MAX,
         updated_block: 0,
     };
@@ -486,11 +488,16 @@ async fn bench() {
     }
     let decision = per(started, 10_000);
     let store = osiris_ledger::PaymentStore::new(osiris_ledger::PaymentTable, market.pool.clone(), Durability::Strict);
-    let facts = Arc::new(ChannelFacts { channel_id: 1 << 40, ..facts });
+    let facts = Arc::new(ChannelFacts { channel_id: ChannelId(1 << 40), ..facts });
     let mut writes = Vec::new();
     for i in 1..=1000u128 {
-        let payment =
-            Payment { kind: PaymentKind::Escrow, channel_id: 1 << 40, nonce: 0, amount: i * PRICE, signature: [1; 65] };
+        let payment = Payment {
+            kind: PaymentKind::Escrow,
+            channel_id: ChannelId(1 << 40),
+            nonce: Nonce(0),
+            amount: i * PRICE,
+            signature: [1; 65],
+        };
         let t = Instant::now();
         store.accept(payment, facts.clone(), terms).await.unwrap();
         writes.push(t.elapsed());

@@ -11,6 +11,8 @@
 //! Environment: `OSIRIS_BENCH_OBJECTS` (default 64), `OSIRIS_BENCH_OBJECT_KIB` (default 1024).
 
 use bytes::Bytes;
+use osiris_contract_types::ddc::BucketId;
+use osiris_contract_types::ddc::NodeId;
 use osiris_e2e::{actor, actor_account, spawn_object_store, Market, UNIT};
 use osiris_gateway_client::storage::{Source, Storage};
 use osiris_payments::signing::account::AccountKey;
@@ -25,7 +27,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 /// Requests per second of `objects` puts then gets of `object` by each of `clients` clients at once
 /// (concurrent futures on this task: the storage client's futures borrow it).
-async fn measure(storage: &Storage, bucket: u32, object: Bytes, objects: usize, clients: usize) -> (f64, f64) {
+async fn measure(storage: &Storage, bucket: BucketId, object: Bytes, objects: usize, clients: usize) -> (f64, f64) {
     let requests = (objects * clients) as f64;
     let source = Source::Bytes(object.clone());
     let started = Instant::now();
@@ -62,19 +64,19 @@ async fn main() {
     let url = market.reserve_gateway_url();
     ddc.node_create(&bob, 1_000, UNIT / 1_000, &url).await.unwrap();
     ddc.node_trust_manager(&bob, &actor_account("//Bob"), true).await.unwrap();
-    let cluster = ddc.cluster_create(&bob, vec![0], 100, 0).await.unwrap().value;
+    let cluster = ddc.cluster_create(&bob, vec![NodeId(0)], 100, 0).await.unwrap().value;
     let bucket = ddc.bucket_create(&eve, cluster, "bench").await.unwrap().value;
     ddc.account_deposit(&eve, 10 * UNIT).await.unwrap();
     let last = ddc.bucket_alloc_into_cluster(&eve, bucket, 10).await.unwrap();
     market.wait_for_block(last.block_number).await;
     let store = spawn_object_store().await;
-    let _gateway = market.start_gateway(market.node_gateway_config(&url, 0, "//Bob", &store.url)).await;
+    let _gateway = market.start_gateway(market.node_gateway_config(&url, NodeId(0), "//Bob", &store.url)).await;
 
     let storage = |node_url: &str| Storage {
         ddc: *ddc.address(),
         key: AccountKey::from_uri("//Eve").unwrap(),
-        vnodes: vec![0],
-        nodes: BTreeMap::from([(0, node_url.to_string())]),
+        vnodes: vec![NodeId(0)],
+        nodes: BTreeMap::from([(NodeId(0), node_url.to_string())]),
         replicas: 1,
         ca_file: None,
     };

@@ -386,6 +386,7 @@ pub fn evaluate(c: &AlertConfig, inputs: &Inputs) -> Findings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use osiris_contract_types::ChannelId;
     use osiris_ledger::claims::Unclaimed;
 
     fn names(findings: &Findings) -> Vec<&'static str> {
@@ -401,7 +402,7 @@ mod tests {
             upstream_down: Some((29, "upstream: refused".into())),
             window_calls: 40,
             window_errors: 19,
-            unclaimed: Some(vec![Unclaimed { channel_id: 7, spent: 100, expiration: 1_000 }]),
+            unclaimed: Some(vec![Unclaimed { channel_id: ChannelId(7), spent: 100, expiration: 1_000 }]),
             finalized_block: 899,
             claim_failure: None,
         };
@@ -409,7 +410,7 @@ mod tests {
         let loud = Inputs {
             upstream_down: Some((30, "upstream: refused".into())),
             window_errors: 20,
-            unclaimed: Some(vec![Unclaimed { channel_id: 7, spent: 101, expiration: 1_000 }]),
+            unclaimed: Some(vec![Unclaimed { channel_id: ChannelId(7), spent: 101, expiration: 1_000 }]),
             finalized_block: 900,
             claim_failure: Some("node unreachable".into()),
             ..quiet
@@ -433,7 +434,7 @@ mod tests {
             upstream_down: Some((3_600, "down".into())),
             window_calls: 100,
             window_errors: 100,
-            unclaimed: Some(vec![Unclaimed { channel_id: 1, spent: u128::MAX / 2, expiration: 0 }]),
+            unclaimed: Some(vec![Unclaimed { channel_id: ChannelId(1), spent: u128::MAX / 2, expiration: 0 }]),
             finalized_block: 10,
             claim_failure: Some("failed".into()),
         };

@@ -278,26 +278,29 @@ mod tests {
             .connect_lazy("postgres://nobody@127.0.0.1:9/none")
             .unwrap();
         let cache = BucketFactsCache::default();
-        assert!(cache.get(&pool, 5).await.is_err(), "a miss queries the mirror");
-        cache.cached.write().unwrap().facts.insert(5, None);
+        assert!(cache.get(&pool, BucketId(5)).await.is_err(), "a miss queries the mirror");
+        cache.cached.write().unwrap().facts.insert(BucketId(5), None);
         // A stranger asking again and again for a bucket the mirror lacks costs no query.
         for _ in 0..100 {
-            assert!(cache.get(&pool, 5).await.unwrap().is_none());
+            assert!(cache.get(&pool, BucketId(5)).await.unwrap().is_none());
         }
         cache.clear();
-        assert!(cache.get(&pool, 5).await.is_err(), "after a block, the mirror is asked again");
+        assert!(cache.get(&pool, BucketId(5)).await.is_err(), "after a block, the mirror is asked again");
         assert_eq!(cache.cached.read().unwrap().generation, 1);
     }
 
     #[tokio::test]
     async fn counts_add_up_per_bucket_and_keep_the_last_stored_figure() {
         let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://unused");
-        let node = BucketNode::new(0, AccountId::from([1; 32]), pool.unwrap(), 1_000);
-        node.record(3, 100, 0, Some(100));
-        node.record(3, 0, 100, None);
-        node.record(4, 5, 0, Some(5));
+        let node = BucketNode::new(NodeId(0), AccountId::from([1; 32]), pool.unwrap(), 1_000);
+        node.record(BucketId(3), 100, 0, Some(100));
+        node.record(BucketId(3), 0, 100, None);
+        node.record(BucketId(4), 5, 0, Some(5));
         let usage = node.usage.lock().unwrap();
-        assert_eq!(usage[&3], UsageDelta { bytes_in: 100, bytes_out: 100, requests: 2, stored_bytes: Some(100) });
-        assert_eq!(usage[&4].requests, 1);
+        assert_eq!(
+            usage[&BucketId(3)],
+            UsageDelta { bytes_in: 100, bytes_out: 100, requests: 2, stored_bytes: Some(100) }
+        );
+        assert_eq!(usage[&BucketId(4)].requests, 1);
     }
 }

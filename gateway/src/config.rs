@@ -408,7 +408,7 @@ mod tests {
             assert_eq!(config.log.format, crate::logging::LogFormat::Json);
             assert_eq!(config.web.cors_allowed_origins, vec!["https://app.example".to_string()]);
             assert_eq!(config.claim_interval_secs, 0);
-            assert_eq!(config.bucket_node.node_id, Some(3));
+            assert_eq!(config.bucket_node.node_id, Some(osiris_contract_types::ddc::NodeId(3)));
             assert!(Config::load(Some(Path::new("missing.toml"))).is_err());
             Ok(())
         });

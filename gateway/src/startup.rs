@@ -27,6 +27,7 @@ use crate::tls::ReloadingCert;
 use osiris_chain::agreements::Agreements;
 use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
+use osiris_contract_types::ddc::NodeId;
 use osiris_ledger::free_call_budget::Budget;
 use osiris_ledger::{
     Durability, FreeCallStore, FreeCallTable, MeteringStore, MeteringTable, PaymentStore, PaymentTable,
@@ -356,7 +357,7 @@ async fn check_registry(
 /// gateway's: owned by `recipient`, at `public_endpoint`.
 async fn wait_for_node(
     pool: &sqlx::PgPool,
-    node_id: u32,
+    node_id: NodeId,
     recipient: &str,
     public_endpoint: &str,
 ) -> Result<(), StartError> {

@@ -10,7 +10,7 @@ use crate::pb::{
 };
 use osiris_chain::AccountId;
 use osiris_contract_types::agreements::AgreementId;
-use osiris_contract_types::PaymentSignature;
+use osiris_contract_types::{ChannelId, PaymentSignature};
 use osiris_ledger::MeteringStore;
 use osiris_ledger::PaymentStore;
 use osiris_mirror::AgreementFacts;
@@ -36,6 +36,7 @@ impl PaymentChannelState for ChannelStateService {
         request: Request<ChannelStateRequest>,
     ) -> Result<Response<ChannelStateReply>, Status> {
         let ChannelStateRequest { channel_id, timestamp, signature } = request.into_inner();
+        let channel_id = ChannelId(channel_id);
         let signature = fresh_signature(timestamp, signature)?;
         let facts = self
             .channels
@@ -58,8 +59,8 @@ impl PaymentChannelState for ChannelStateService {
         // Claims the mirror does not show yet lower the value while the state is ahead of it.
         let claiming = if state.nonce > facts.nonce { state.claiming } else { 0 };
         let reply = ChannelStateReply {
-            channel_id,
-            current_nonce: state.nonce,
+            channel_id: channel_id.0,
+            current_nonce: state.nonce.0,
             current_signed_amount: state.amount.to_string(),
             current_signature: state.signature.map(|s| s.to_vec()).unwrap_or_default(),
             spent_amount: state.spent.to_string(),

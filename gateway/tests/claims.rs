@@ -2,6 +2,8 @@
 //! crash is recognised on chain and not paid twice; one whose extrinsic never left is
 //! submitted again; and the gateway's periodic task claims on its own.
 
+use osiris_contract_types::ChannelId;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{
     actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, PROVIDER, UNIT,
 };
@@ -15,7 +17,7 @@ const PRICE: u128 = UNIT / 100;
 const FACTORIZE: &str = "/osiris.examples.primes.v1.Primes/Factorize";
 
 /// What `Claimer::run` records before submitting, for one channel — as a crash leaves it.
-async fn record_in_progress(market: &Market, channel_id: u64) -> (u128, u128, [u8; 65]) {
+async fn record_in_progress(market: &Market, channel_id: ChannelId) -> (u128, u128, [u8; 65]) {
     let (amount, spent, signature): (String, String, Vec<u8>) = sqlx::query_as(
         "WITH recorded AS ( \
              INSERT INTO gateway_claims (channel_id, nonce, amount, signature, spent, status) \
@@ -25,16 +27,16 @@ async fn record_in_progress(market: &Market, channel_id: u64) -> (u128, u128, [u
          FROM recorded WHERE channel_id = $1 \
          RETURNING recorded.amount, recorded.spent, recorded.signature",
     )
-    .bind(channel_id as i64)
+    .bind(channel_id.0 as i64)
     .fetch_one(&market.pool)
     .await
     .unwrap();
     (amount.parse().unwrap(), spent.parse().unwrap(), signature.try_into().unwrap())
 }
 
-async fn status_of(market: &Market, channel_id: u64) -> String {
+async fn status_of(market: &Market, channel_id: ChannelId) -> String {
     sqlx::query_scalar("SELECT status FROM gateway_claims WHERE channel_id = $1 ORDER BY nonce DESC LIMIT 1")
-        .bind(channel_id as i64)
+        .bind(channel_id.0 as i64)
         .fetch_one(&market.pool)
         .await
         .unwrap()
@@ -55,7 +57,7 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     for (uri, calls) in [(CONSUMER, 3), ("//Dave", 2)] {
         let key = payment_key();
         let channel_id = market.open_channel(&actor(uri), &key, &offer, 10 * PRICE, 1_000).await;
-        let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: 0, amount: 0 };
+        let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: Nonce(0), amount: 0 };
         for _ in 0..calls {
             client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
         }
@@ -75,19 +77,19 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     assert_eq!(report.submitted.iter().map(|c| (c.channel_id, c.amount)).collect::<Vec<_>>(), vec![(lost, lost_spent)]);
     assert_eq!(escrow.balance_of(&provider_account()).await.unwrap(), before + lost_spent, "nothing paid twice");
     assert_eq!((status_of(&market, landed).await, status_of(&market, lost).await), ("done".into(), "done".into()));
-    assert_eq!(escrow.channel(landed).await.unwrap().unwrap().nonce, 1);
-    assert_eq!(escrow.channel(lost).await.unwrap().unwrap().nonce, 1);
+    assert_eq!(escrow.channel(landed).await.unwrap().unwrap().nonce, Nonce(1));
+    assert_eq!(escrow.channel(lost).await.unwrap().unwrap().nonce, Nonce(1));
     assert_eq!(market.claimer().run(None).await.unwrap(), Default::default(), "a second run finds nothing");
 
     // The periodic task claims new payments on its own.
     let key = payment_key();
     let channel_id = market.open_channel(&actor("//Eve"), &key, &offer, 10 * PRICE, 1_000).await;
-    let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: Nonce(0), amount: 0 };
     client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     tokio::spawn(claim_periodically(market.claimer(), Duration::from_millis(300), stop.clone(), |_| {}));
     let started = Instant::now();
-    while escrow.channel(channel_id).await.unwrap().unwrap().nonce == 0 {
+    while escrow.channel(channel_id).await.unwrap().unwrap().nonce == Nonce(0) {
         assert!(started.elapsed() < Duration::from_secs(30), "the periodic claim did not happen");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

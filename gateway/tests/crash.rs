@@ -1,6 +1,7 @@
 //! The gateway is killed with SIGKILL while consumers make paid calls: every call that was
 //! answered OK has its authorization stored, and a restarted gateway goes on from there.
 
+use osiris_contract_types::Nonce;
 use osiris_e2e::{
     actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, spawn_primes, Market, UNIT,
 };
@@ -40,7 +41,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
     for uri in CONSUMERS {
         let key = payment_key();
         let channel_id = market.open_channel(&actor(uri), &key, &offer, 10_000 * PRICE, 1_000).await;
-        payers.push(ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 });
+        payers.push(ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: 0 });
     }
     let running = Arc::new(AtomicBool::new(true));
     let mut tasks = Vec::new();
@@ -72,7 +73,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
         total_ok += ok_calls;
         let (amount, signature): (String, Vec<u8>) =
             sqlx::query_as("SELECT amount::text, signature FROM gateway_payments WHERE channel_id = $1")
-                .bind(channel_id as i64)
+                .bind(channel_id.0 as i64)
                 .fetch_one(&market.pool)
                 .await
                 .unwrap();
@@ -86,7 +87,7 @@ async fn a_killed_gateway_loses_no_accepted_payment_and_resumes() {
                 &payer.key.signer_key(),
                 &escrow,
                 channel_id,
-                0,
+                Nonce(0),
                 amount
             ),
             "the stored signature authorizes the stored amount"

@@ -4,6 +4,7 @@
 //! unclaimed amount, claim results, upstream errors and the health gauge.
 
 use metrics_exporter_prometheus::PrometheusBuilder;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, example_service, payment_key, Market, CONSUMER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway::limits::RateLimitConfig;
@@ -43,7 +44,7 @@ async fn the_metrics_count_what_the_gateway_did() {
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
     let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: 0 };
 
     // Three paid calls use three of the consumer's burst of 4. A replay of the last
     // payment is refused and uses none of it: anyone who saw the authorization could send

@@ -2,6 +2,8 @@
 //! is refused with its own status and changes nothing, the provider claims, the consumer
 //! continues at the next nonce, and prepaid calls draw one authorization down.
 
+use osiris_contract_types::ChannelId;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::Api;
@@ -15,9 +17,9 @@ const PRICE: u128 = UNIT / 100;
 
 use osiris_e2e::refusal_code as code;
 
-async fn stored(market: &Market, channel_id: u64) -> (i64, String, i64) {
+async fn stored(market: &Market, channel_id: ChannelId) -> (i64, String, i64) {
     sqlx::query_as("SELECT nonce, amount::text, calls FROM gateway_payments WHERE channel_id = $1")
-        .bind(channel_id as i64)
+        .bind(channel_id.0 as i64)
         .fetch_one(&market.pool)
         .await
         .unwrap()
@@ -42,7 +44,7 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     let factorize = find_method(&api, "Factorize").unwrap();
     let list_primes = find_method(&api, "ListPrimes").unwrap();
     let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: Nonce(0), amount: 0 };
 
     // Paid calls pass: unary and server-streaming.
     let reply = client.call_json(&factorize, json!({"number": 360}), Some(&payer.pay(PRICE))).await.unwrap();
@@ -70,14 +72,14 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     forged.key = payment_key();
     assert_eq!(code(call(Some(forged.pay(PRICE))).await), Code::Unauthenticated, "signed by another key");
     let mut unknown = payer.clone();
-    unknown.channel_id = 999;
+    unknown.channel_id = ChannelId(999);
     assert_eq!(code(call(Some(unknown.pay(PRICE))).await), Code::NotFound, "no such channel");
-    unknown.channel_id = u64::MAX;
+    unknown.channel_id = ChannelId(u64::MAX);
     assert_eq!(code(call(Some(unknown.pay(PRICE))).await), Code::NotFound, "an id no channel can have");
     let replay = payer.authorization(PaymentKind::Escrow);
     assert_eq!(code(call(Some(replay)).await), Code::AlreadyExists, "replayed authorization");
     let mut stale = payer.clone();
-    stale.nonce = 1;
+    stale.nonce = Nonce(1);
     assert_eq!(code(call(Some(stale.pay(PRICE))).await), Code::Aborted, "not the current nonce");
     let mut too_much = payer.clone();
     assert_eq!(code(call(Some(too_much.pay(100 * PRICE))).await), Code::OutOfRange, "more than the channel holds");
@@ -102,7 +104,7 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     payer.amount -= PRICE;
     assert_eq!(stored(&market, channel_id).await, (0, (3 * PRICE).to_string(), 3), "refusals change nothing");
     let others: i64 = sqlx::query_scalar("SELECT count(*) FROM gateway_payments WHERE channel_id <> $1")
-        .bind(channel_id as i64)
+        .bind(channel_id.0 as i64)
         .fetch_one(&market.pool)
         .await
         .unwrap();
@@ -115,7 +117,7 @@ async fn a_consumer_pays_per_call_the_provider_claims_and_the_consumer_continues
     assert_eq!(report.total(), 3 * PRICE);
     assert_eq!(escrow_contract.balance_of(&provider_account()).await.unwrap(), before + 3 * PRICE);
     let on_chain = escrow_contract.channel(channel_id).await.unwrap().unwrap();
-    assert_eq!((on_chain.nonce, on_chain.value), (1, 97 * PRICE));
+    assert_eq!((on_chain.nonce, on_chain.value), (Nonce(1), 97 * PRICE));
     assert!(market.claimer().run(None).await.unwrap().submitted.is_empty(), "nothing is claimed twice");
 
     // Charlie's next call at the old nonce is refused; the channel state tells where to go on.

@@ -3,6 +3,8 @@
 //! the batched conditional writes; exactly the valid ones are stored. Two stores over one
 //! database (two replicas) racing on the same channels never accept an authorization twice.
 
+use osiris_contract_types::ChannelId;
+use osiris_contract_types::Nonce;
 use osiris_e2e::TestDatabase;
 use osiris_ledger::{Durability, PaymentStore, PaymentTable};
 use osiris_payments::{ChannelFacts, Payment, PaymentKind, PaymentState, Refusal, Terms};
@@ -12,12 +14,12 @@ const PRICE: u128 = 10;
 const CHANNELS: u64 = 24;
 const TERMS: Terms = Terms { price: PRICE, finalized_block: 1, expiry_threshold: 0 };
 
-fn payment(kind: PaymentKind, channel_id: u64, amount: u128, tag: u8) -> Payment {
-    Payment { kind, channel_id, nonce: 0, amount, signature: [tag; 65] }
+fn payment(kind: PaymentKind, channel_id: ChannelId, amount: u128, tag: u8) -> Payment {
+    Payment { kind, channel_id, nonce: Nonce(0), amount, signature: [tag; 65] }
 }
 
 /// The mirror's view of a channel with plenty of value, open for long.
-fn facts(channel_id: u64) -> Arc<ChannelFacts> {
+fn facts(channel_id: ChannelId) -> Arc<ChannelFacts> {
     Arc::new(ChannelFacts {
         channel_id,
         sender: "consumer".into(),
@@ -25,7 +27,7 @@ fn facts(channel_id: u64) -> Arc<ChannelFacts> {
         signer: [2; 33],
         group_id: "default".into(),
         value: 1_000_000,
-        nonce: 0,
+        nonce: Nonce(0),
         expiration: 1_000_000,
         updated_block: 1,
     })
@@ -50,9 +52,9 @@ async fn concurrent_payments_on_many_channels_are_each_judged_on_their_own() {
     // second copy of it (a replay racing the original).
     let mut round = Vec::new();
     for ch in 0..CHANNELS {
-        round.push(payment(PaymentKind::Escrow, ch, PRICE, 1));
+        round.push(payment(PaymentKind::Escrow, ChannelId(ch), PRICE, 1));
         if ch % 2 == 0 {
-            round.push(payment(PaymentKind::Escrow, ch, PRICE, 1));
+            round.push(payment(PaymentKind::Escrow, ChannelId(ch), PRICE, 1));
         }
     }
     let results = futures::future::join_all(round.iter().map(|p| accept(&store, p))).await;
@@ -64,18 +66,18 @@ async fn concurrent_payments_on_many_channels_are_each_judged_on_their_own() {
     let mut round = Vec::new();
     for ch in 0..CHANNELS {
         match ch / 8 {
-            0 => round.push(payment(PaymentKind::Escrow, ch, 2 * PRICE, 2)),
-            1 => round.push(payment(PaymentKind::Escrow, ch, 2 * PRICE - 1, 2)),
-            _ => round.extend((0..5).map(|_| payment(PaymentKind::Prepaid, ch, 4 * PRICE, 3))),
+            0 => round.push(payment(PaymentKind::Escrow, ChannelId(ch), 2 * PRICE, 2)),
+            1 => round.push(payment(PaymentKind::Escrow, ChannelId(ch), 2 * PRICE - 1, 2)),
+            _ => round.extend((0..5).map(|_| payment(PaymentKind::Prepaid, ChannelId(ch), 4 * PRICE, 3))),
         }
     }
     let results = futures::future::join_all(round.iter().map(|p| accept(&store, p))).await;
     let mut passed = vec![0; CHANNELS as usize];
     for (p, r) in round.iter().zip(&results) {
         match r {
-            Ok(_) => passed[p.channel_id as usize] += 1,
-            Err(Refusal::Underpaid { .. }) => assert!((8..16).contains(&p.channel_id)),
-            Err(Refusal::PrepaidSpent { .. }) => assert!(p.channel_id >= 16),
+            Ok(_) => passed[p.channel_id.0 as usize] += 1,
+            Err(Refusal::Underpaid { .. }) => assert!((8..16).contains(&p.channel_id.0)),
+            Err(Refusal::PrepaidSpent { .. }) => assert!(p.channel_id >= ChannelId(16)),
             Err(other) => panic!("channel {}: {other}", p.channel_id),
         }
     }
@@ -99,7 +101,7 @@ async fn concurrent_payments_on_many_channels_are_each_judged_on_their_own() {
     // Many concurrent draws of one prepaid authorization (folded into one row of a batch):
     // 60 draws on 7 calls' worth, then 60 more on a top-up of 20 calls: 7, then 20 pass.
     for (amount, tag, want) in [(7 * PRICE, 4, 7), (27 * PRICE, 5, 20)] {
-        let draw = payment(PaymentKind::Prepaid, 100, amount, tag);
+        let draw = payment(PaymentKind::Prepaid, ChannelId(100), amount, tag);
         let results = futures::future::join_all((0..60).map(|_| accept(&store, &draw))).await;
         assert_eq!(results.iter().filter(|r| r.is_ok()).count(), want);
         assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, Refusal::PrepaidSpent { .. })));
@@ -124,13 +126,13 @@ async fn two_stores_on_one_database_accept_each_authorization_once() {
     for round in 1..=30u128 {
         let mut attempts = Vec::new();
         for ch in 0..8 {
-            let pay = payment(PaymentKind::Escrow, ch, round * PRICE, round as u8);
+            let pay = payment(PaymentKind::Escrow, ChannelId(ch), round * PRICE, round as u8);
             for store in [&east, &west, &east, &west] {
                 attempts.push((store, pay.clone()));
             }
         }
         for ch in 100..104 {
-            let draw = payment(PaymentKind::Prepaid, ch, round * 2 * PRICE, round as u8);
+            let draw = payment(PaymentKind::Prepaid, ChannelId(ch), round * 2 * PRICE, round as u8);
             for store in [&east, &west, &east, &west, &east, &west] {
                 attempts.push((store, draw.clone()));
             }

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use http::HeaderMap;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{
     actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, spawn_primes, spawn_text, Market,
     Offer, CONSUMER, UNIT,
@@ -49,7 +50,7 @@ async fn method(client: &GatewayClient, name: &str) -> prost_reflect::MethodDesc
 async fn channel_payer(market: &Market, offer: &Offer) -> ChannelPayer {
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, offer, 100 * PRICE, 1_000).await;
-    ChannelPayer { key, escrow: market.osiris.deployment.escrow.address, channel_id, nonce: 0, amount: 0 }
+    ChannelPayer { key, escrow: market.osiris.deployment.escrow.address, channel_id, nonce: Nonce(0), amount: 0 }
 }
 
 /// A provider's CA and a certificate it issues for `localhost` (PEM: certificate, key).
@@ -342,7 +343,7 @@ async fn free_calls_run_out_across_two_replicas_and_calls_fall_back_to_paid_ones
     // Dave pays from now on: his channel's calls pass on both replicas.
     let key = dave.key.clone();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: 0 };
     for replica in &replicas {
         replica.call_json(&factorize, json!({"number": 12}), Some(&payer.pay(PRICE))).await.unwrap();
     }
@@ -417,7 +418,7 @@ async fn alerts_reach_the_providers_webhook_when_things_go_wrong_and_when_they_r
     assert_eq!(unclaimed["details"]["unclaimed_planck"], PRICE.to_string());
     assert_eq!(unclaimed["service"], "acme/primes");
     let expiring = received(&alerts, "channel_expiring", "firing").await;
-    assert_eq!(expiring["details"]["channels"][0]["channel_id"], channel_id);
+    assert_eq!(expiring["details"]["channels"][0]["channel_id"], channel_id.0);
 
     // The provider claims: both resolve.
     market.claimer().run(None).await.unwrap();

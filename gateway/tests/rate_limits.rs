@@ -5,6 +5,7 @@
 //! endpoints is limited too. Mallory, flooding forged payments from another address, is
 //! stopped by her address's limit before her signatures are checked; Charlie is served.
 
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, example_service, payment_key, spawn_primes, Market, CONSUMER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway::limits::RateLimitConfig;
@@ -39,7 +40,8 @@ async fn calls_over_a_consumers_limit_are_refused_unpaid_and_free_endpoints_are_
     let (charlie_key, dave_key) = (payment_key(), payment_key());
     let charlie_channel = market.open_channel(&actor(CONSUMER), &charlie_key, &offer, 100 * PRICE, 1_000).await;
     let dave_channel = market.open_channel(&actor("//Dave"), &dave_key, &offer, 100 * PRICE, 1_000).await;
-    let mut charlie = ChannelPayer { key: charlie_key, escrow, channel_id: charlie_channel, nonce: 0, amount: 0 };
+    let mut charlie =
+        ChannelPayer { key: charlie_key, escrow, channel_id: charlie_channel, nonce: Nonce(0), amount: 0 };
     charlie.amount = 20 * PRICE;
     let prepaid = charlie.authorization(PaymentKind::Prepaid);
     let calls = (0..20).map(|_| {
@@ -57,7 +59,7 @@ async fn calls_over_a_consumers_limit_are_refused_unpaid_and_free_endpoints_are_
     assert!((BURST as usize..=BURST as usize + 2).contains(&served), "{served} of 20 served");
     let (calls_stored, spent): (i64, String) =
         sqlx::query_as("SELECT calls, spent::text FROM gateway_payments WHERE channel_id = $1")
-            .bind(charlie_channel as i64)
+            .bind(charlie_channel.0 as i64)
             .fetch_one(&market.pool)
             .await
             .unwrap();
@@ -69,7 +71,7 @@ async fn calls_over_a_consumers_limit_are_refused_unpaid_and_free_endpoints_are_
 
     // Mallory forges payments on Dave's public channel id with a key of her own, far past
     // Dave's limit: each is refused as unsigned, and Dave's limit is untouched by them.
-    let mallory = ChannelPayer { key: payment_key(), escrow, channel_id: dave_channel, nonce: 0, amount: PRICE };
+    let mallory = ChannelPayer { key: payment_key(), escrow, channel_id: dave_channel, nonce: Nonce(0), amount: PRICE };
     let forged = (0..3 * BURST).map(|_| {
         let (client, factorize, payment) =
             (client.clone(), factorize.clone(), mallory.authorization(PaymentKind::Escrow));
@@ -80,7 +82,7 @@ async fn calls_over_a_consumers_limit_are_refused_unpaid_and_free_endpoints_are_
     }
 
     // Dave has a bucket of his own, whole after Mallory's forgeries.
-    let mut dave = ChannelPayer { key: dave_key, escrow, channel_id: dave_channel, nonce: 0, amount: 0 };
+    let mut dave = ChannelPayer { key: dave_key, escrow, channel_id: dave_channel, nonce: Nonce(0), amount: 0 };
     for call in 0..BURST {
         let result = client.call_json(&factorize, json!({"number": 35}), Some(&dave.pay(PRICE))).await;
         assert!(result.is_ok(), "Dave's call {call} of {BURST}: {result:?}");
@@ -128,7 +130,7 @@ async fn a_strangers_flood_from_one_address_stops_before_the_signature_check_and
     for _ in 0..4 {
         mallorys.push(client_from(&offer.endpoints[0], "127.0.0.2").await);
     }
-    let forger = ChannelPayer { key: payment_key(), escrow, channel_id: channel, nonce: 0, amount: PRICE };
+    let forger = ChannelPayer { key: payment_key(), escrow, channel_id: channel, nonce: Nonce(0), amount: PRICE };
     let flood = (0..FLOOD).map(|i| {
         let (client, factorize, payment) =
             (mallorys[i % 4].clone(), factorize.clone(), forger.authorization(PaymentKind::Escrow));
@@ -147,14 +149,14 @@ async fn a_strangers_flood_from_one_address_stops_before_the_signature_check_and
     assert_eq!(mallorys[0].service_info().await.unwrap_err().code(), Code::ResourceExhausted);
 
     // Charlie, at his own address, is served at once and pays exactly for his calls.
-    let mut payer = ChannelPayer { key: charlie_key, escrow, channel_id: channel, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key: charlie_key, escrow, channel_id: channel, nonce: Nonce(0), amount: 0 };
     for call in 0..3 {
         let result = charlie.call_json(&factorize, json!({"number": 35}), Some(&payer.pay(PRICE))).await;
         assert!(result.is_ok(), "Charlie's call {call}: {result:?}");
     }
     let (calls, spent): (i64, String) =
         sqlx::query_as("SELECT calls, spent::text FROM gateway_payments WHERE channel_id = $1")
-            .bind(channel as i64)
+            .bind(channel.0 as i64)
             .fetch_one(&market.pool)
             .await
             .unwrap();

@@ -2,6 +2,7 @@
 //! authorization is accepted once, however the calls race, and prepaid calls spread over
 //! both replicas draw the same authorization down exactly.
 
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, example_service, payment_key, spawn_primes, Market, CONSUMER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::Api;
@@ -27,7 +28,7 @@ async fn two_gateways_accept_each_authorization_exactly_once() {
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 1_000 * PRICE, 1_000).await;
     let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: 0, amount: 0 };
+    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: Nonce(0), amount: 0 };
     let call = |client: &GatewayClient, payment: &osiris_payments::Payment| {
         let (client, factorize, payment) = (client.clone(), factorize.clone(), payment.clone());
         async move { client.call_json(&factorize, json!({"number": 1001}), Some(&payment)).await }
@@ -57,7 +58,7 @@ async fn two_gateways_accept_each_authorization_exactly_once() {
     assert_eq!(call(&east, &old.authorization(PaymentKind::Escrow)).await.unwrap_err().code(), Code::AlreadyExists);
     let (amount, calls): (String, i64) =
         sqlx::query_as("SELECT amount::text, calls FROM gateway_payments WHERE channel_id = $1")
-            .bind(channel_id as i64)
+            .bind(channel_id.0 as i64)
             .fetch_one(&market.pool)
             .await
             .unwrap();

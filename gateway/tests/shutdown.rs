@@ -2,6 +2,7 @@
 //! calls it holds finish and exits 0 — every one of those calls is answered and paid
 //! exactly once. A second signal cuts the wait short and exits at once.
 
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, example_service, gateway_when_up, payment_key, spawn_gateway_process, Market, CONSUMER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{find_method, Api, ChannelPayer};
@@ -52,7 +53,7 @@ async fn sigterm_lets_calls_in_flight_finish_and_a_second_signal_exits_at_once()
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
     let escrow = market.osiris.deployment.escrow.address;
-    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: 0, amount: IN_FLIGHT as u128 * PRICE };
+    let mut payer = ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: IN_FLIGHT as u128 * PRICE };
     let prepaid = payer.authorization(PaymentKind::Prepaid);
 
     // Charlie has 8 calls on their way when the provider's supervisor sends SIGTERM.
@@ -71,7 +72,7 @@ async fn sigterm_lets_calls_in_flight_finish_and_a_second_signal_exits_at_once()
     assert!(exit_within(&mut gateway, Duration::from_secs(10)).success(), "exit 0 after a graceful stop");
     let (calls_stored, spent): (i64, String) =
         sqlx::query_as("SELECT calls, spent::text FROM gateway_payments WHERE channel_id = $1")
-            .bind(channel_id as i64)
+            .bind(channel_id.0 as i64)
             .fetch_one(&market.pool)
             .await
             .unwrap();

@@ -446,6 +446,9 @@ fn escrow_fields(ev: &EscrowEvent) -> Value {
 mod tests {
     use super::*;
     use osiris_chain::contract::blake2_256;
+    use osiris_contract_types::ddc::BucketId;
+    use osiris_contract_types::ddc::ClusterId;
+    use osiris_contract_types::ChannelId;
     use parity_scale_codec::Encode;
 
     /// Signature topics are blake2-256 of "Name(T1,T2,..)" with the field types as written
@@ -476,7 +479,7 @@ mod tests {
 
     #[test]
     fn events_decode_by_topic_and_contract() {
-        let ev = e::ChannelFunded { channel_id: 3, added: 5, value: 10, expiration: 99 };
+        let ev = e::ChannelFunded { channel_id: ChannelId(3), added: 5, value: 10, expiration: 99 };
         let topics = [signature_topic::<e::ChannelFunded>()];
         let decoded = decode(ContractKind::Escrow, &topics, &ev.encode()).unwrap();
         assert_eq!(decoded, OsirisEvent::Escrow(EscrowEvent::ChannelFunded(ev.clone())));
@@ -507,9 +510,9 @@ mod tests {
     fn ddc_events_decode_and_are_named() {
         use osiris_contract_types::ddc as d;
         let ev = d::BucketSettled {
-            bucket_id: 2,
+            bucket_id: BucketId(2),
             owner: [7; 32].into(),
-            cluster_id: 1,
+            cluster_id: ClusterId(1),
             paid: 40,
             settled_until: 90,
             owner_deposit: 60,

@@ -9,7 +9,9 @@ pub mod ddc;
 
 use crate::decode::{EscrowEvent, OsirisEvent, RegistryEvent};
 use crate::json::account;
+use osiris_contract_types::ddc::{BucketId, ClusterId, NodeId};
 use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
+use osiris_contract_types::{ChannelId, Nonce};
 use std::collections::{HashMap, HashSet};
 
 /// Where an event is: (block number, index in the block's events). Orders creation.
@@ -49,14 +51,14 @@ pub struct ServiceRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelRow {
-    pub channel_id: u64,
+    pub channel_id: ChannelId,
     pub sender: String,
     pub recipient: String,
     pub signer: Vec<u8>,
     pub group_id: String,
     /// Planck.
     pub value: u128,
-    pub nonce: u64,
+    pub nonce: Nonce,
     /// Block number.
     pub expiration: u32,
     pub opened_block: u64,
@@ -67,7 +69,7 @@ pub struct ChannelRow {
 pub struct Snapshot {
     pub orgs: HashMap<String, Option<OrgRow>>,
     pub services: HashMap<(String, String), Option<ServiceRow>>,
-    pub channels: HashMap<u64, Option<ChannelRow>>,
+    pub channels: HashMap<ChannelId, Option<ChannelRow>>,
     /// Escrow balance in planck by SS58 account.
     pub balances: HashMap<String, u128>,
     pub templates: HashMap<u32, Option<agreements::TemplateRow>>,
@@ -78,9 +80,9 @@ pub struct Snapshot {
     pub agreement_balances: HashMap<String, u128>,
     /// Metering records settled in this block (appended, never changed).
     pub metering: Vec<agreements::MeteringRow>,
-    pub ddc_nodes: HashMap<u32, Option<ddc::NodeRow>>,
-    pub ddc_clusters: HashMap<u32, Option<ddc::ClusterRow>>,
-    pub ddc_buckets: HashMap<u32, Option<ddc::BucketRow>>,
+    pub ddc_nodes: HashMap<NodeId, Option<ddc::NodeRow>>,
+    pub ddc_clusters: HashMap<ClusterId, Option<ddc::ClusterRow>>,
+    pub ddc_buckets: HashMap<BucketId, Option<ddc::BucketRow>>,
     /// Deposit in the ddc contract, planck, by SS58 account.
     pub ddc_deposits: HashMap<String, u128>,
     /// Whether a provider trusts a manager, by (provider, manager) SS58.
@@ -103,7 +105,7 @@ pub enum StateError {
 pub struct Keys {
     pub orgs: HashSet<String>,
     pub services: HashSet<(String, String)>,
-    pub channels: HashSet<u64>,
+    pub channels: HashSet<ChannelId>,
     pub agreements: agreements::Keys,
     pub ddc: ddc::Keys,
 }
@@ -150,7 +152,7 @@ fn registry_keys(ev: &RegistryEvent) -> (String, Option<String>) {
     }
 }
 
-fn channel_of(ev: &EscrowEvent) -> Option<u64> {
+fn channel_of(ev: &EscrowEvent) -> Option<ChannelId> {
     use EscrowEvent::*;
     match ev {
         Deposited(_) | Withdrawn(_) | Transferred(_) => None,
@@ -162,7 +164,7 @@ fn channel_of(ev: &EscrowEvent) -> Option<u64> {
 }
 
 /// The accounts whose escrow balance `events` change: named in the events, or senders of `channels`.
-pub fn accounts_touched(events: &[OsirisEvent], channels: &HashMap<u64, Option<ChannelRow>>) -> HashSet<String> {
+pub fn accounts_touched(events: &[OsirisEvent], channels: &HashMap<ChannelId, Option<ChannelRow>>) -> HashSet<String> {
     let mut accounts: HashSet<String> = channels.values().flatten().map(|c| c.sender.clone()).collect();
     for event in events {
         if let OsirisEvent::Escrow(ev) = event {
@@ -231,7 +233,7 @@ impl Snapshot {
             .ok_or_else(|| StateError::Missing(format!("group {org}/{service}/{group}")))
     }
 
-    fn channel(&mut self, id: u64) -> Result<&mut ChannelRow, StateError> {
+    fn channel(&mut self, id: ChannelId) -> Result<&mut ChannelRow, StateError> {
         self.channels.get_mut(&id).and_then(Option::as_mut).ok_or_else(|| StateError::Missing(format!("channel {id}")))
     }
 
@@ -478,37 +480,37 @@ mod tests {
             esc(Deposited(e::Deposited { account: alice, amount: 100, balance: 100 })),
             esc(Transferred(e::Transferred { from: alice, to: bob, amount: 10 })),
             esc(ChannelOpened(e::ChannelOpened {
-                channel_id: 0,
+                channel_id: ChannelId(0),
                 sender: alice,
                 recipient: bob,
                 signer: [2; 33],
                 group_id: "g".into(),
                 value: 50,
-                nonce: 0,
+                nonce: Nonce(0),
                 expiration: 9,
             })),
-            esc(ChannelFunded(e::ChannelFunded { channel_id: 0, added: 20, value: 70, expiration: 12 })),
+            esc(ChannelFunded(e::ChannelFunded { channel_id: ChannelId(0), added: 20, value: 70, expiration: 12 })),
             esc(ChannelClaimed(e::ChannelClaimed {
-                channel_id: 0,
+                channel_id: ChannelId(0),
                 recipient: bob,
-                nonce: 0,
+                nonce: Nonce(0),
                 amount: 30,
                 sent_back: 40,
                 value: 0,
-                new_nonce: 1,
+                new_nonce: Nonce(1),
             })),
             esc(ChannelTimeoutClaimed(e::ChannelTimeoutClaimed {
-                channel_id: 0,
+                channel_id: ChannelId(0),
                 sender: alice,
                 amount: 0,
-                new_nonce: 2,
+                new_nonce: Nonce(2),
             })),
             esc(Withdrawn(e::Withdrawn { account: bob, amount: 5, balance: 35 })),
         ]);
         assert_eq!(s.balances[&account(&alice)], 100 - 10 - 50 - 20 + 40);
         assert_eq!(s.balances[&account(&bob)], 35);
-        let channel = s.channels[&0].clone().unwrap();
-        assert_eq!((channel.value, channel.nonce, channel.expiration), (0, 2, 12));
+        let channel = s.channels[&ChannelId(0)].clone().unwrap();
+        assert_eq!((channel.value, channel.nonce, channel.expiration), (0, Nonce(2), 12));
         let mut s2 = Snapshot::default();
         let overdraw = esc(Transferred(e::Transferred { from: alice, to: bob, amount: 1 }));
         assert_eq!(apply(&mut s2, &overdraw, (1, 0)), Err(StateError::Balance(account(&alice))));

@@ -10,6 +10,7 @@ use osiris_chain::account::from_ink;
 use osiris_chain::ddc::Ddc;
 use osiris_chain::types::ddc::Permission;
 use osiris_chain::Balance;
+use osiris_contract_types::ddc::NodeId;
 use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 
 const RENT: Balance = UNIT / 1_000;
@@ -101,7 +102,8 @@ async fn the_mirror_of_ddc_equals_the_contract_across_a_crash() {
     }
     ddc.node_trust_manager(&ferdie, &account("//Eve"), true).await.unwrap();
     ddc.node_trust_manager(&ferdie, &account("//Eve"), false).await.unwrap();
-    let cluster = ddc.cluster_create(&dave, vec![0, 1, 0, 1], 10, 1_000).await.unwrap().value;
+    let cluster =
+        ddc.cluster_create(&dave, vec![NodeId(0), NodeId(1), NodeId(0), NodeId(1)], 10, 1_000).await.unwrap().value;
     ddc.cluster_reserve_resource(&dave, cluster, 5).await.unwrap();
 
     // The indexer dies here and comes back.
@@ -118,7 +120,7 @@ async fn the_mirror_of_ddc_equals_the_contract_across_a_crash() {
     ddc.bucket_permission(&eve, photos, &account("//Charlie"), Permission::Writer, false).await.unwrap();
     ddc.bucket_settle_payment(&dave, photos).await.unwrap();
     ddc.bucket_settle_payment(&dave, logs).await.unwrap();
-    ddc.cluster_replace_node(&dave, cluster, 3, 2).await.unwrap();
+    ddc.cluster_replace_node(&dave, cluster, 3, NodeId(2)).await.unwrap();
     ddc.cluster_distribute_revenues(&eve, cluster).await.unwrap();
     ddc.account_withdraw(&bob, 1).await.unwrap();
     let last = ddc.account_withdraw(&eve, UNIT).await.unwrap();

@@ -13,6 +13,7 @@ use osiris_chain::{
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     AccountId,
 };
+use osiris_contract_types::ddc::NodeId;
 use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -339,7 +340,7 @@ async fn populate(osiris: &Osiris) -> u64 {
     let charlie = actor("//Charlie");
     ddc.node_create(&charlie, 100, 1_000, "http://10.0.0.6:7000").await.unwrap();
     ddc.node_trust_manager(&charlie, &account("//Alice"), true).await.unwrap();
-    let cluster = ddc.cluster_create(&alice, vec![0, 0], 10, 500).await.unwrap().value;
+    let cluster = ddc.cluster_create(&alice, vec![NodeId(0), NodeId(0)], 10, 500).await.unwrap().value;
     let bucket = ddc.bucket_create(&bob, cluster, "docs").await.unwrap().value;
     ddc.account_deposit(&bob, UNIT).await.unwrap();
     ddc.bucket_alloc_into_cluster(&bob, bucket, 4).await.unwrap().block_number

@@ -10,6 +10,8 @@ use osiris_chain::{
     types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata},
     AccountId, Balance,
 };
+use osiris_contract_types::ChannelId;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use serde_json::Value;
 
@@ -44,7 +46,14 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
         .unwrap()
         .value;
     let claimed = escrow
-        .channel_claim(&charlie, channel_id, 3_000, 3_000, key.sign(escrow.address(), channel_id, 0, 3_000), false)
+        .channel_claim(
+            &charlie,
+            channel_id,
+            3_000,
+            3_000,
+            key.sign(escrow.address(), channel_id, Nonce(0), 3_000),
+            false,
+        )
         .await
         .unwrap();
     indexer.wait_for_block(claimed.block_number).await;
@@ -63,7 +72,7 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
     let channel = indexer.ok(&format!("/v1/channels/{channel_id}")).await;
     let on_chain = escrow.channel(channel_id).await.unwrap().unwrap();
     assert_eq!(channel["value"], on_chain.value.to_string());
-    assert_eq!(channel["nonce"], on_chain.nonce);
+    assert_eq!(channel["nonce"], on_chain.nonce.0);
     assert_eq!(channel["sender"], account("//Bob").to_string());
     assert_eq!(channel["recipient"], account("//Charlie").to_string());
     assert_eq!(channel["signer"], format!("0x{}", hex::encode(key.signer_key())));
@@ -83,7 +92,7 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
     let by_sender = indexer.ok(&format!("/v1/channels?sender={}&group_id=eu", account("//Bob"))).await;
     assert_eq!(by_sender["items"].as_array().unwrap().len(), 1);
     let by_signer = indexer.ok(&format!("/v1/channels?signer=0x{}", hex::encode(key.signer_key()))).await;
-    assert_eq!(by_signer["items"][0]["id"], channel_id);
+    assert_eq!(by_signer["items"][0]["id"], channel_id.0);
     let claims = indexer.ok("/v1/events?contract=escrow&name=ChannelClaimed").await;
     assert_eq!(claims["items"][0]["fields"]["amount"], "3000");
     assert_eq!(claims["items"][0]["block_number"], claimed.block_number);
@@ -143,11 +152,11 @@ async fn calls_show_up_in_the_rest_api_and_bad_requests_are_named() {
 /// Every channel, balance, organization and service in the mirror, as JSON, next to the contracts' own answers.
 async fn compare_with_contracts(osiris: &Osiris, indexer: &Indexer, accounts: &[AccountId]) {
     let (registry, escrow) = (osiris.registry(), osiris.escrow());
-    for id in 0..escrow.next_channel_id().await.unwrap() {
+    for id in (0..escrow.next_channel_id().await.unwrap().0).map(ChannelId) {
         let c = escrow.channel(id).await.unwrap().unwrap();
         let m = indexer.ok(&format!("/v1/channels/{id}")).await;
         assert_eq!(m["value"], c.value.to_string(), "channel {id}");
-        assert_eq!(m["nonce"], c.nonce, "channel {id}");
+        assert_eq!(m["nonce"], c.nonce.0, "channel {id}");
         assert_eq!(m["expiration"], c.expiration, "channel {id}");
     }
     for a in accounts {
@@ -246,20 +255,20 @@ async fn after_a_random_sequence_of_calls_the_mirror_equals_the_contracts() {
             6 => escrow.transfer(&signer, &accounts[other], UNIT / 4).await,
             _ => {
                 let ids = escrow.next_channel_id().await.unwrap();
-                if ids == 0 {
+                if ids == ChannelId(0) {
                     continue;
                 }
-                let id = rand(ids);
-                let c = escrow.channel(id).await.unwrap().unwrap();
+                let id = rand(ids.0);
+                let c = escrow.channel(ChannelId(id)).await.unwrap().unwrap();
                 let amount = c.value / 3;
                 let recipient = actor(names[accounts.iter().position(|a| to_ink(a) == c.recipient).unwrap()]);
                 escrow
                     .channel_claim(
                         &recipient,
-                        id,
+                        ChannelId(id),
                         amount,
                         amount,
-                        key.sign(escrow.address(), id, c.nonce, amount),
+                        key.sign(escrow.address(), ChannelId(id), c.nonce, amount),
                         rand(2) == 0,
                     )
                     .await

@@ -23,7 +23,7 @@ pub async fn first_use(
          ON CONFLICT (signature) DO NOTHING",
     )
     .bind(signature)
-    .bind(i64::from(node_id))
+    .bind(i64::from(node_id.0))
     .bind(big(stale_at_ms))
     .execute(pool)
     .await?;

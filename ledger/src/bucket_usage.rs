@@ -49,8 +49,8 @@ pub async fn add(pool: &PgPool, node_id: NodeId, deltas: &[(BucketId, UsageDelta
         "INSERT INTO gateway_bucket_usage AS u (node_id, bucket_id, stored_bytes, bytes_in, bytes_out, requests) ",
     );
     q.push_values(deltas, |mut b, (bucket, d)| {
-        b.push_bind(i64::from(node_id))
-            .push_bind(i64::from(*bucket))
+        b.push_bind(i64::from(node_id.0))
+            .push_bind(i64::from(bucket.0))
             .push_bind(d.stored_bytes.map(big))
             .push_bind(big(d.bytes_in))
             .push_bind(big(d.bytes_out))
@@ -72,14 +72,14 @@ pub async fn of_bucket(pool: &PgPool, bucket_id: BucketId) -> Result<Vec<BucketU
         "SELECT node_id, stored_bytes, bytes_in, bytes_out, requests FROM gateway_bucket_usage
          WHERE bucket_id = $1 ORDER BY node_id",
     )
-    .bind(i64::from(bucket_id))
+    .bind(i64::from(bucket_id.0))
     .fetch_all(pool)
     .await?;
     let unsigned = |v: i64| u64::try_from(v).unwrap_or(0);
     rows.iter()
         .map(|r| {
             Ok(BucketUsage {
-                node_id: u32::try_from(r.try_get::<i64, _>("node_id")?).unwrap_or(u32::MAX),
+                node_id: NodeId(u32::try_from(r.try_get::<i64, _>("node_id")?).unwrap_or(u32::MAX)),
                 stored_bytes: unsigned(r.try_get::<Option<i64>, _>("stored_bytes")?.unwrap_or(0)),
                 bytes_in: unsigned(r.try_get("bytes_in")?),
                 bytes_out: unsigned(r.try_get("bytes_out")?),

@@ -153,8 +153,8 @@ impl Claimer {
     }
 
     async fn mark_done(&self, claims: &[Claimed], block_number: Option<u64>) -> Result<(), ClaimError> {
-        let channels: Vec<i64> = claims.iter().map(|c| c.channel_id as i64).collect();
-        let nonces: Vec<i64> = claims.iter().map(|c| c.nonce as i64).collect();
+        let channels: Vec<i64> = claims.iter().map(|c| c.channel_id.0 as i64).collect();
+        let nonces: Vec<i64> = claims.iter().map(|c| c.nonce.0 as i64).collect();
         sqlx::query(
             "UPDATE gateway_claims g SET status = 'done', finished_at = now(), block_number = $3 \
              FROM unnest($1::bigint[], $2::bigint[]) AS d(channel_id, nonce) \
@@ -227,7 +227,7 @@ pub async fn unclaimed(pool: &PgPool, recipient: &str, group_id: &str) -> Result
     .await?;
     rows.iter()
         .map(|row| {
-            let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
+            let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
             let spent: String = row.try_get("spent")?;
             let expiration: i64 = row.try_get("expiration")?;
             Ok(Unclaimed {
@@ -242,11 +242,11 @@ pub async fn unclaimed(pool: &PgPool, recipient: &str, group_id: &str) -> Result
 }
 
 fn ids(channels: &[ChannelId]) -> Vec<i64> {
-    channels.iter().map(|id| *id as i64).collect()
+    channels.iter().map(|id| id.0 as i64).collect()
 }
 
 fn pending_from_row(row: &sqlx::postgres::PgRow) -> Result<Pending, ClaimError> {
-    let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
+    let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
     let malformed = |reason: String| ClaimError::Malformed { channel_id, reason };
     let amount: String = row.try_get("amount")?;
     let spent: String = row.try_get("spent")?;
@@ -254,7 +254,7 @@ fn pending_from_row(row: &sqlx::postgres::PgRow) -> Result<Pending, ClaimError> 
     Ok(Pending {
         claimed: Claimed {
             channel_id,
-            nonce: row.try_get::<i64, _>("nonce")? as Nonce,
+            nonce: Nonce(row.try_get::<i64, _>("nonce")? as u64),
             amount: spent.parse().map_err(|_| malformed(format!("spent {spent}")))?,
             authorized: amount.parse().map_err(|_| malformed(format!("amount {amount}")))?,
         },

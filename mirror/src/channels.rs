@@ -1,7 +1,7 @@
 //! Escrow payment channels as the mirror's `channels` table holds them.
 
 use crate::{parse_planck, to_u64, MirrorError};
-use osiris_contract_types::{BlockNumber, ChannelId, SignerKey};
+use osiris_contract_types::{BlockNumber, ChannelId, Nonce, SignerKey};
 pub use osiris_payments::facts::ChannelFacts;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::Row;
@@ -11,7 +11,7 @@ const COLUMNS: &str =
 
 /// One channel, `None` if the mirror does not know it (ids beyond `BIGINT` cannot be in it).
 pub async fn channel(pool: &PgPool, channel_id: ChannelId) -> Result<Option<ChannelFacts>, MirrorError> {
-    let Ok(id) = i64::try_from(channel_id) else {
+    let Ok(id) = i64::try_from(channel_id.0) else {
         return Ok(None);
     };
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM channels WHERE channel_id = $1"))
@@ -44,7 +44,7 @@ pub async fn channel_ids_paying(pool: &PgPool, recipient: &str) -> Result<Vec<Ch
         .bind(recipient)
         .fetch_all(pool)
         .await?;
-    ids.into_iter().map(|id| to_u64("channels.channel_id", id)).collect()
+    ids.into_iter().map(|id| to_u64("channels.channel_id", id).map(ChannelId)).collect()
 }
 
 fn facts_from_row(row: &PgRow) -> Result<ChannelFacts, MirrorError> {
@@ -55,13 +55,13 @@ fn facts_from_row(row: &PgRow) -> Result<ChannelFacts, MirrorError> {
     let value: String = row.try_get("value")?;
     let expiration: i64 = row.try_get("expiration")?;
     Ok(ChannelFacts {
-        channel_id: to_u64("channels.channel_id", row.try_get("channel_id")?)?,
+        channel_id: ChannelId(to_u64("channels.channel_id", row.try_get("channel_id")?)?),
         sender: row.try_get("sender")?,
         recipient: row.try_get("recipient")?,
         signer,
         group_id: row.try_get("group_id")?,
         value: parse_planck("channels.value", &value)?,
-        nonce: to_u64("channels.nonce", row.try_get("nonce")?)?,
+        nonce: Nonce(to_u64("channels.nonce", row.try_get("nonce")?)?),
         expiration: BlockNumber::try_from(expiration)
             .map_err(|_| MirrorError::Malformed { field: "channels.expiration", value: expiration.to_string() })?,
         updated_block: to_u64("channels.updated_block", row.try_get("updated_block")?)?,

@@ -18,6 +18,7 @@ pub type Position = (u64, u32);
 /// A provider's storage node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NodeRow {
+    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// SS58.
     pub owner: String,
@@ -38,9 +39,11 @@ pub struct NodeRow {
 /// A cluster: vnode `i` lives on node `vnodes[i]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ClusterRow {
+    #[schema(value_type = u32)]
     pub cluster_id: ClusterId,
     /// SS58.
     pub manager: String,
+    #[schema(value_type = Vec<u32>)]
     pub vnodes: Vec<NodeId>,
     pub resource_per_vnode: Resource,
     /// Resource the cluster's buckets have allocated.
@@ -66,9 +69,11 @@ pub struct ClusterRow {
 /// An app's bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BucketRow {
+    #[schema(value_type = u32)]
     pub bucket_id: BucketId,
     /// SS58.
     pub owner: String,
+    #[schema(value_type = u32)]
     pub cluster_id: ClusterId,
     pub metadata: String,
     /// Resource allocated into the cluster.
@@ -107,7 +112,7 @@ pub async fn bucket_with_facts(
          LEFT JOIN ddc_accounts a ON a.account = b.owner
          WHERE b.bucket_id = $1",
     )
-    .bind(i64::from(bucket_id))
+    .bind(i64::from(bucket_id.0))
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -152,7 +157,7 @@ pub async fn bucket_with_facts(
 /// A node as mirrored, `None` if unknown.
 pub async fn node(pool: &PgPool, node_id: NodeId) -> Result<Option<NodeRow>, MirrorError> {
     let row = sqlx::query("SELECT doc FROM ddc_nodes WHERE node_id = $1")
-        .bind(i64::from(node_id))
+        .bind(i64::from(node_id.0))
         .fetch_optional(pool)
         .await?;
     row.map(|r| {

@@ -214,6 +214,7 @@ mod tests {
     use super::*;
     use crate::facts::BucketAccess;
     use crate::signing::account::AccountKey;
+    use osiris_contract_types::ddc::ClusterId;
 
     fn who(uri: &str) -> AccountId {
         AccountKey::from_uri(uri).unwrap().account()
@@ -222,14 +223,14 @@ mod tests {
     fn facts() -> BucketFacts {
         BucketFacts {
             bucket: BucketAccess {
-                bucket_id: 1,
+                bucket_id: BucketId(1),
                 owner: who("//Eve").to_string(),
-                cluster_id: 0,
+                cluster_id: ClusterId(0),
                 resource: 8,
                 writers: vec![who("//Charlie").to_string()],
                 readers: vec![who("//Ferdie").to_string()],
             },
-            vnodes: vec![0, 1, 0, 1],
+            vnodes: [0, 1, 0, 1].map(NodeId).to_vec(),
             owner_deposit: 1_000,
             owner_buckets: vec![(10, 100)],
             finalized_block: 110,
@@ -237,10 +238,16 @@ mod tests {
     }
 
     fn request(uri: &str) -> BucketRequest {
-        BucketRequest { bucket_id: 1, key: "k".into(), account: who(uri), timestamp_ms: 5_000, signature: [0; 64] }
+        BucketRequest {
+            bucket_id: BucketId(1),
+            key: "k".into(),
+            account: who(uri),
+            timestamp_ms: 5_000,
+            signature: [0; 64],
+        }
     }
 
-    const TERMS: NodeTerms = NodeTerms { node_id: 1, freshness_ms: 1_000, now_ms: 5_500 };
+    const TERMS: NodeTerms = NodeTerms { node_id: NodeId(1), freshness_ms: 1_000, now_ms: 5_500 };
 
     #[test]
     fn owners_writers_and_readers_get_what_they_may() {
@@ -263,21 +270,24 @@ mod tests {
     #[test]
     fn each_precondition_is_named() {
         let eve = request("//Eve");
-        assert_eq!(decide_bucket(None, &eve, BucketOp::Get, TERMS), Err(Refusal::UnknownBucket(1)));
-        let elsewhere = NodeTerms { node_id: 7, ..TERMS };
+        assert_eq!(decide_bucket(None, &eve, BucketOp::Get, TERMS), Err(Refusal::UnknownBucket(BucketId(1))));
+        let elsewhere = NodeTerms { node_id: NodeId(7), ..TERMS };
         assert!(matches!(
             decide_bucket(Some(&facts()), &eve, BucketOp::Get, elsewhere),
-            Err(Refusal::BucketNotOnNode { node_id: 7, .. })
+            Err(Refusal::BucketNotOnNode { node_id: NodeId(7), .. })
         ));
         let mut empty = facts();
         empty.bucket.resource = 0;
-        assert_eq!(decide_bucket(Some(&empty), &eve, BucketOp::Get, TERMS), Err(Refusal::BucketNotAllocated(1)));
+        assert_eq!(
+            decide_bucket(Some(&empty), &eve, BucketOp::Get, TERMS),
+            Err(Refusal::BucketNotAllocated(BucketId(1)))
+        );
         // 1,000 planck at 10 per block from block 100 lasts to block 200.
         let mut late = facts();
         late.finalized_block = 200;
         assert_eq!(
             decide_bucket(Some(&late), &eve, BucketOp::Get, TERMS),
-            Err(Refusal::BucketRentUnpaid { bucket_id: 1, covered_until: 200, block: 200 })
+            Err(Refusal::BucketRentUnpaid { bucket_id: BucketId(1), covered_until: 200, block: 200 })
         );
         late.finalized_block = 199;
         assert_eq!(decide_bucket(Some(&late), &eve, BucketOp::Get, TERMS), Ok(()));
@@ -290,14 +300,14 @@ mod tests {
         let key = AccountKey::from_uri("//Eve").unwrap();
         let ddc = AccountId::from([3; 32]);
         let mut req = request("//Eve");
-        req.signature = key.sign_bucket_request(&ddc, 7, 1, "get", "k", 5_000);
+        req.signature = key.sign_bucket_request(&ddc, NodeId(7), BucketId(1), "get", "k", 5_000);
         let mut headers = HeaderMap::new();
         req.to_headers(&mut headers);
         let parsed = BucketRequest::from_headers(&headers, BucketOp::Get).unwrap();
         assert_eq!(parsed, req);
-        assert!(parsed.signed_by_account(&ddc, 7, BucketOp::Get));
-        assert!(!parsed.signed_by_account(&ddc, 7, BucketOp::Delete));
-        assert!(!parsed.signed_by_account(&ddc, 8, BucketOp::Get), "signed for node 7, not 8");
+        assert!(parsed.signed_by_account(&ddc, NodeId(7), BucketOp::Get));
+        assert!(!parsed.signed_by_account(&ddc, NodeId(7), BucketOp::Delete));
+        assert!(!parsed.signed_by_account(&ddc, NodeId(8), BucketOp::Get), "signed for node 7, not 8");
         for (header, value) in [
             (metadata::BUCKET_ID, "x"),
             (metadata::OBJECT_KEY, "../etc/passwd"),

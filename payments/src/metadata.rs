@@ -184,12 +184,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use osiris_contract_types::{ChannelId, Nonce};
 
     fn sample() -> Payment {
         Payment {
             kind: PaymentKind::Prepaid,
-            channel_id: 7,
-            nonce: 2,
+            channel_id: ChannelId(7),
+            nonce: Nonce(2),
             amount: 1_000_000_000_000_000_000_000,
             signature: [9; 65],
         }

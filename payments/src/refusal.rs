@@ -39,6 +39,7 @@
 //! | BucketForbidden                               | PERMISSION_DENIED    |
 //! | BucketNotOnNode / BucketNotAllocated / BucketRentUnpaid / NotABucketNode | FAILED_PRECONDITION |
 
+use osiris_contract_types::ddc::{BucketId, ClusterId, NodeId};
 use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce};
 
 /// Why a payment does not pass; the text names the problem and what the consumer can do.
@@ -120,15 +121,15 @@ pub enum Refusal {
     #[error("this signed request was already served (a replay); sign each request anew")]
     ReplayedRequest,
     #[error("bucket {0} does not exist (or the indexer has not seen it yet)")]
-    UnknownBucket(u32),
+    UnknownBucket(BucketId),
     #[error("{account} may not do this in bucket {bucket_id}: it needs to be the owner or a {needs} (`osiris bucket grant`)")]
-    BucketForbidden { bucket_id: u32, account: String, needs: &'static str },
+    BucketForbidden { bucket_id: BucketId, account: String, needs: &'static str },
     #[error("bucket {bucket_id} is in cluster {cluster_id}, which maps no vnode to node {node_id}; ask one of the cluster's nodes")]
-    BucketNotOnNode { bucket_id: u32, cluster_id: u32, node_id: u32 },
+    BucketNotOnNode { bucket_id: BucketId, cluster_id: ClusterId, node_id: NodeId },
     #[error("bucket {0} has no resource allocated in its cluster (`osiris bucket alloc`)")]
-    BucketNotAllocated(u32),
+    BucketNotAllocated(BucketId),
     #[error("the owner's deposit covers bucket {bucket_id}'s rent only up to block {covered_until} (now {block}); deposit more (`osiris ddc-account deposit`)")]
-    BucketRentUnpaid { bucket_id: u32, covered_until: u32, block: u32 },
+    BucketRentUnpaid { bucket_id: BucketId, covered_until: u32, block: u32 },
     #[error("this gateway serves no buckets (it is not a ddc node: set [bucket_node] node_id)")]
     NotABucketNode,
 }

@@ -20,7 +20,7 @@ use crate::facts::ChannelFacts;
 use crate::payment::{Payment, PaymentKind};
 use crate::refusal::Refusal;
 use crate::state::PaymentState;
-use osiris_contract_types::Balance;
+use osiris_contract_types::{Balance, Nonce};
 
 /// The terms a payment is decided under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub fn decide(
 ) -> Result<PaymentState, Refusal> {
     let channel_id = payment.channel_id;
     // The stored state is ahead of the mirror while a claim is on its way to the chain.
-    let current_nonce = facts.nonce.max(stored.map_or(0, |s| s.nonce));
+    let current_nonce = facts.nonce.max(stored.map_or(Nonce(0), |s| s.nonce));
     if payment.nonce != current_nonce {
         return Err(Refusal::WrongNonce { channel_id, given: payment.nonce, current: current_nonce });
     }
@@ -125,6 +125,7 @@ pub fn may_pass_on_newer_state(refusal: &Refusal) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use osiris_contract_types::ChannelId;
     use proptest::prelude::*;
 
     const PRICE: Balance = 10;
@@ -132,24 +133,32 @@ mod tests {
 
     fn facts() -> ChannelFacts {
         ChannelFacts {
-            channel_id: 1,
+            channel_id: ChannelId(1),
             sender: "alice".into(),
             recipient: "bob".into(),
             signer: [2; 33],
             group_id: "default".into(),
             value: 100,
-            nonce: 0,
+            nonce: Nonce(0),
             expiration: 1_000,
             updated_block: 5,
         }
     }
 
     fn pay(kind: PaymentKind, nonce: u64, amount: Balance) -> Payment {
-        Payment { kind, channel_id: 1, nonce, amount, signature: [7; 65] }
+        Payment { kind, channel_id: ChannelId(1), nonce: Nonce(nonce), amount, signature: [7; 65] }
     }
 
     fn stored(nonce: u64, amount: Balance, spent: Balance) -> PaymentState {
-        PaymentState { channel_id: 1, nonce, amount, signature: Some([7; 65]), spent, calls: 1, claiming: 0 }
+        PaymentState {
+            channel_id: ChannelId(1),
+            nonce: Nonce(nonce),
+            amount,
+            signature: Some([7; 65]),
+            spent,
+            calls: 1,
+            claiming: 0,
+        }
     }
 
     fn run(payment: &Payment, state: Option<&PaymentState>) -> Result<PaymentState, Refusal> {
@@ -159,7 +168,7 @@ mod tests {
     #[test]
     fn a_first_payment_of_the_price_passes_and_is_all_spent() {
         let next = run(&pay(PaymentKind::Escrow, 0, 10), None).unwrap();
-        assert_eq!((next.nonce, next.amount, next.spent, next.calls), (0, 10, 10, 1));
+        assert_eq!((next.nonce, next.amount, next.spent, next.calls), (Nonce(0), 10, 10, 1));
         assert!(matches!(run(&pay(PaymentKind::Escrow, 0, 9), None), Err(Refusal::Underpaid { increment: 9, .. })));
         let prepaid = run(&pay(PaymentKind::Prepaid, 0, 50), None).unwrap();
         assert_eq!((prepaid.amount, prepaid.spent), (50, 10));
@@ -191,15 +200,18 @@ mod tests {
 
     #[test]
     fn nonce_value_and_expiry_are_checked() {
-        assert!(matches!(run(&pay(PaymentKind::Escrow, 1, 10), None), Err(Refusal::WrongNonce { current: 0, .. })));
+        assert!(matches!(
+            run(&pay(PaymentKind::Escrow, 1, 10), None),
+            Err(Refusal::WrongNonce { current: Nonce(0), .. })
+        ));
         assert!(matches!(run(&pay(PaymentKind::Escrow, 0, 101), None), Err(Refusal::AmountExceedsValue { .. })));
         let near = decide(&pay(PaymentKind::Escrow, 0, 10), &facts(), None, &Terms { finalized_block: 990, ..TERMS });
         assert!(matches!(near, Err(Refusal::ChannelExpiring { needed: 1010, .. })));
         // A stored state behind the mirror (a claim the store did not make) starts afresh.
         let mut moved = facts();
-        moved.nonce = 2;
+        moved.nonce = Nonce(2);
         let next = decide(&pay(PaymentKind::Escrow, 2, 10), &moved, Some(&stored(1, 50, 50)), &TERMS).unwrap();
-        assert_eq!((next.nonce, next.amount, next.spent), (2, 10, 10));
+        assert_eq!((next.nonce, next.amount, next.spent), (Nonce(2), 10, 10));
     }
 
     #[test]
@@ -209,7 +221,7 @@ mod tests {
         claimed.claiming = 60;
         assert!(matches!(
             run(&pay(PaymentKind::Escrow, 0, 70), Some(&claimed)),
-            Err(Refusal::WrongNonce { current: 1, .. })
+            Err(Refusal::WrongNonce { current: Nonce(1), .. })
         ));
         assert!(matches!(
             run(&pay(PaymentKind::Escrow, 1, 50), Some(&claimed)),
@@ -219,7 +231,7 @@ mod tests {
         assert_eq!(next.claiming, 60, "the claim stays in flight until the mirror shows it");
         // Once the mirror shows the claim (nonce 1), the channel's value is the mirror's.
         let mut mirrored = facts();
-        mirrored.nonce = 1;
+        mirrored.nonce = Nonce(1);
         mirrored.value = 40;
         assert!(decide(&pay(PaymentKind::Escrow, 1, 40), &mirrored, Some(&claimed), &TERMS).is_ok());
     }
@@ -281,7 +293,7 @@ mod tests {
             let mut escrow_amounts = std::collections::HashSet::new();
             for (prepaid, nonce, amount, sig) in steps {
                 let kind = if prepaid { PaymentKind::Prepaid } else { PaymentKind::Escrow };
-                let payment = Payment { kind, channel_id: 1, nonce: u64::from(nonce), amount, signature: [sig; 65] };
+                let payment = Payment { kind, channel_id: ChannelId(1), nonce: Nonce(u64::from(nonce)), amount, signature: [sig; 65] };
                 let decided = decide(&payment, &facts, state.as_ref(), &TERMS);
                 let expected = nonce == 0 && model.offer(prepaid, amount, sig, facts.value);
                 prop_assert_eq!(decided.is_ok(), expected, "{:?} on {:?}: {:?}", payment, state, decided);

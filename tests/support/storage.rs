@@ -2,6 +2,7 @@
 //! directory of its own) and a gateway in bucket mode in front of it.
 
 use crate::{actor_account, Market};
+use osiris_contract_types::ddc::NodeId;
 use osiris_gateway::buckets::BucketNodeConfig;
 use osiris_gateway::config::{Config, ServiceConfig, ServiceType};
 use tokio_util::sync::CancellationToken;
@@ -44,7 +45,7 @@ impl Market {
 
     /// A bucket-mode gateway configuration: ddc node `node_id` of `owner` (a secret URI), at
     /// `url`, in front of the object store at `object_store`.
-    pub fn node_gateway_config(&self, url: &str, node_id: u32, owner: &str, object_store: &str) -> Config {
+    pub fn node_gateway_config(&self, url: &str, node_id: NodeId, owner: &str, object_store: &str) -> Config {
         Config {
             listen: url.trim_start_matches("http://").parse().unwrap(),
             public_endpoint: url.to_string(),

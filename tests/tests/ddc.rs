@@ -8,6 +8,7 @@ use osiris_chain::client::CallOutcome;
 use osiris_chain::ddc::Ddc;
 use osiris_chain::types::ddc::{BucketSettled, ClusterRevenuesDistributed, DdcError, Permission, ProviderShare};
 use osiris_chain::{contract::find_event, AccountId, Balance, ChainError, ContractError};
+use osiris_contract_types::ddc::NodeId;
 use osiris_e2e::{actor, actor_account as account, Osiris, UNIT};
 
 /// Rent of one vnode, planck per block.
@@ -49,14 +50,18 @@ async fn a_bucket_pays_rent_that_the_cluster_distributes_by_vnode() {
     // Two providers register a node each and trust Dave, the manager.
     let bob_node = ddc.node_create(&bob, 100, RENT, "https://bob.example:7000").await.unwrap().value;
     let charlie_node = ddc.node_create(&charlie, 100, RENT, "https://charlie.example:7000").await.unwrap().value;
-    assert_eq!((bob_node, charlie_node), (0, 1));
-    assert_eq!(refused(ddc.cluster_create(&dave, vec![0, 1], 10, 1_000).await), DdcError::ManagerNotTrusted);
+    assert_eq!((bob_node, charlie_node), (NodeId(0), NodeId(1)));
+    assert_eq!(
+        refused(ddc.cluster_create(&dave, vec![NodeId(0), NodeId(1)], 10, 1_000).await),
+        DdcError::ManagerNotTrusted
+    );
     ddc.node_trust_manager(&bob, &manager, true).await.unwrap();
     ddc.node_trust_manager(&charlie, &manager, true).await.unwrap();
     assert!(ddc.trusts(&account("//Bob"), &manager).await.unwrap());
 
     // Dave's cluster: four vnodes, three on Bob's node and one on Charlie's, 10 units each.
-    let cluster_id = ddc.cluster_create(&dave, vec![0, 0, 0, 1], 10, 1_000).await.unwrap().value;
+    let cluster_id =
+        ddc.cluster_create(&dave, vec![NodeId(0), NodeId(0), NodeId(0), NodeId(1)], 10, 1_000).await.unwrap().value;
     let cluster = ddc.cluster(cluster_id).await.unwrap().unwrap();
     assert_eq!((cluster.capacity(), cluster.rent_per_resource), (40, 4 * RENT / 40));
     assert_eq!(ddc.node(bob_node).await.unwrap().unwrap().free_resource, 70);
@@ -122,7 +127,7 @@ async fn a_bucket_pays_rent_that_the_cluster_distributes_by_vnode() {
 
     // Charlie's node leaves: its vnode moves to Bob's node; Charlie withdraws his earnings.
     ddc.cluster_replace_node(&dave, cluster_id, 3, bob_node).await.unwrap();
-    assert_eq!(ddc.cluster(cluster_id).await.unwrap().unwrap().vnodes, vec![0, 0, 0, 0]);
+    assert_eq!(ddc.cluster(cluster_id).await.unwrap().unwrap().vnodes, [0, 0, 0, 0].map(NodeId));
     ddc.account_withdraw(&charlie, per_vnode).await.unwrap();
     assert_eq!(refused(ddc.account_withdraw(&charlie, 1).await), DdcError::InsufficientDeposit);
     assert_money_invariant(&osiris, &ddc, &everyone).await;
@@ -137,7 +142,7 @@ async fn settling_and_distributing_a_cluster_of_64_vnodes() {
         ddc.node_create(provider, 1_000, RENT, "https://node.example:7000").await.unwrap();
         ddc.node_trust_manager(provider, &account("//Dave"), true).await.unwrap();
     }
-    let vnodes: Vec<u32> = (0..64).map(|i| i % 2).collect();
+    let vnodes: Vec<NodeId> = (0..64).map(|i| NodeId(i % 2)).collect();
     let cluster_id = ddc.cluster_create(&dave, vnodes, 10, 500).await.unwrap().value;
     let bucket_id = ddc.bucket_create(&eve, cluster_id, "").await.unwrap().value;
     ddc.account_deposit(&eve, 10 * UNIT).await.unwrap();

@@ -8,6 +8,8 @@ use osiris_chain::{
     types::escrow::{ChannelClaim, EscrowError},
     AccountId, Balance, BlockNumber, Chain, ChainError, ContractError,
 };
+use osiris_contract_types::ChannelId;
+use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, actor_account as account, Osiris, UNIT};
 
 const GROUP: &str = "default";
@@ -23,7 +25,7 @@ async fn assert_escrow_invariant(osiris: &Osiris, accounts: &[AccountId]) {
     for a in accounts {
         liabilities += escrow.balance_of(a).await.unwrap();
     }
-    for id in 0..escrow.next_channel_id().await.unwrap() {
+    for id in (0..escrow.next_channel_id().await.unwrap().0).map(ChannelId) {
         liabilities += escrow.channel(id).await.unwrap().unwrap().value;
     }
     let held =
@@ -60,7 +62,7 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
     let opened = escrow.open_channel(&bob, key.signer_key(), &provider, GROUP, 4 * UNIT, expiration).await.unwrap();
     let channel_id = opened.value;
     let channel = escrow.channel(channel_id).await.unwrap().unwrap();
-    assert_eq!((channel.value, channel.nonce, channel.expiration), (4 * UNIT, 0, expiration));
+    assert_eq!((channel.value, channel.nonce, channel.expiration), (4 * UNIT, Nonce(0), expiration));
     assert_eq!(channel.signer, key.signer_key());
     assert_eq!(escrow.balance_of(&consumer).await.unwrap(), 6 * UNIT);
 
@@ -73,11 +75,11 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
     assert_eq!(escrow.balance_of(&consumer).await.unwrap(), 4 * UNIT);
 
     // Bob signs off-chain for 2 units; Charlie claims them.
-    let signature = key.sign(escrow.address(), channel_id, 0, 2 * UNIT);
+    let signature = key.sign(escrow.address(), channel_id, Nonce(0), 2 * UNIT);
     escrow.channel_claim(&charlie, channel_id, 2 * UNIT, 2 * UNIT, signature, false).await.unwrap();
     assert_eq!(escrow.balance_of(&provider).await.unwrap(), 2 * UNIT);
     let channel = escrow.channel(channel_id).await.unwrap().unwrap();
-    assert_eq!((channel.value, channel.nonce), (4 * UNIT, 1));
+    assert_eq!((channel.value, channel.nonce), (4 * UNIT, Nonce(1)));
 
     // A second channel, then one multi-channel claim settles both.
     let second = escrow.open_channel(&bob, key.signer_key(), &provider, GROUP, UNIT, expiration).await.unwrap().value;
@@ -86,14 +88,14 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
             channel_id,
             actual_amount: UNIT,
             plan_amount: UNIT,
-            signature: key.sign(escrow.address(), channel_id, 1, UNIT),
+            signature: key.sign(escrow.address(), channel_id, Nonce(1), UNIT),
             is_sendback: false,
         },
         ChannelClaim {
             channel_id: second,
             actual_amount: UNIT / 2,
             plan_amount: UNIT / 2,
-            signature: key.sign(escrow.address(), second, 0, UNIT / 2),
+            signature: key.sign(escrow.address(), second, Nonce(0), UNIT / 2),
             is_sendback: true,
         },
     ];
@@ -128,12 +130,12 @@ async fn a_channel_lives_from_deposit_to_claims_and_timeout() {
     escrow.channel_claim_timeout(&bob, short).await.unwrap();
     assert_eq!(escrow.balance_of(&consumer).await.unwrap(), before + UNIT);
     let channel = escrow.channel(short).await.unwrap().unwrap();
-    assert_eq!((channel.value, channel.nonce), (0, 1));
+    assert_eq!((channel.value, channel.nonce), (0, Nonce(1)));
     assert_escrow_invariant(&osiris, &[consumer, provider]).await;
 }
 
 /// Everything observable about the channel and the three parties.
-async fn snapshot(chain: &Chain, escrow: &Escrow, channel_id: u64) -> (String, Vec<Balance>) {
+async fn snapshot(chain: &Chain, escrow: &Escrow, channel_id: ChannelId) -> (String, Vec<Balance>) {
     let channel = format!("{:?}", escrow.channel(channel_id).await.unwrap());
     let mut balances = vec![chain.free_balance(escrow.address()).await.unwrap()];
     for who in ["//Bob", "//Charlie", "//Eve"] {
@@ -155,14 +157,14 @@ async fn bad_claims_are_refused_with_their_typed_errors_and_change_nothing() {
         .await
         .unwrap()
         .value;
-    let good = key.sign(escrow.address(), channel_id, 0, UNIT);
+    let good = key.sign(escrow.address(), channel_id, Nonce(0), UNIT);
     escrow.channel_claim(&charlie, channel_id, UNIT, UNIT, good, false).await.unwrap();
     let before = snapshot(&osiris.chain, &escrow, channel_id).await;
 
-    let mut forged = key.sign(escrow.address(), channel_id, 1, UNIT);
+    let mut forged = key.sign(escrow.address(), channel_id, Nonce(1), UNIT);
     forged[5] ^= 0xff;
-    let over = key.sign(escrow.address(), channel_id, 1, 3 * UNIT);
-    let fair = key.sign(escrow.address(), channel_id, 1, UNIT / 2);
+    let over = key.sign(escrow.address(), channel_id, Nonce(1), 3 * UNIT);
+    let fair = key.sign(escrow.address(), channel_id, Nonce(1), UNIT / 2);
     let cases: Vec<(&str, osiris_chain::Signer, Vec<u8>, EscrowError)> = vec![
         (
             "a forged signature",

@@ -9,6 +9,8 @@
 use osiris_chain::ddc::Ddc;
 use osiris_chain::types::ddc::Permission;
 use osiris_chain::{AccountId, Balance};
+use osiris_contract_types::ddc::BucketId;
+use osiris_contract_types::ddc::NodeId;
 use osiris_e2e::{actor, actor_account as account, spawn_object_store, Market, UNIT};
 use osiris_gateway_client::pb::storage::object_store_client::ObjectStoreClient;
 use osiris_gateway_client::pb::storage::GetRequest;
@@ -21,7 +23,7 @@ use tonic::Code;
 /// Rent of one vnode, planck per block.
 const RENT: Balance = UNIT / 1_000;
 
-fn storage(market: &Market, who: &str, vnodes: Vec<u32>, nodes: &BTreeMap<u32, String>) -> Storage {
+fn storage(market: &Market, who: &str, vnodes: Vec<NodeId>, nodes: &BTreeMap<NodeId, String>) -> Storage {
     Storage {
         ddc: *market.osiris.ddc().address(),
         key: AccountKey::from_uri(who).unwrap(),
@@ -89,7 +91,7 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     for provider in [&bob, &charlie, &actor("//Alice")] {
         ddc.node_trust_manager(provider, &account("//Dave"), true).await.unwrap();
     }
-    let cluster = ddc.cluster_create(&dave, vec![0, 1, 0, 1], 10, 1_000).await.unwrap().value;
+    let cluster = ddc.cluster_create(&dave, [0, 1, 0, 1].map(NodeId).to_vec(), 10, 1_000).await.unwrap().value;
 
     // Eve's bucket: 8 units, 5 UNIT deposited, Ferdie may read.
     let bucket = ddc.bucket_create(&eve, cluster, "photos").await.unwrap().value;
@@ -100,15 +102,16 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
 
     // Each provider runs an object store behind a gateway in bucket mode.
     let stores = [spawn_object_store().await, spawn_object_store().await];
-    let gateway0 = market.start_gateway(market.node_gateway_config(&urls[0], 0, "//Bob", &stores[0].url)).await;
-    let gateway1 = market.start_gateway(market.node_gateway_config(&urls[1], 1, "//Charlie", &stores[1].url)).await;
-    let nodes: BTreeMap<u32, String> = [(0, urls[0].clone()), (1, urls[1].clone())].into();
+    let gateway0 = market.start_gateway(market.node_gateway_config(&urls[0], NodeId(0), "//Bob", &stores[0].url)).await;
+    let gateway1 =
+        market.start_gateway(market.node_gateway_config(&urls[1], NodeId(1), "//Charlie", &stores[1].url)).await;
+    let nodes: BTreeMap<NodeId, String> = [(NodeId(0), urls[0].clone()), (NodeId(1), urls[1].clone())].into();
 
     // Eve stores a 300 KiB file: both nodes hold it, and it reads back whole.
     let photo: Vec<u8> = (0..300 * 1024u32).map(|i| (i * 7 % 251) as u8).collect();
     let path = market.dir.path().join("cat.jpg");
     std::fs::write(&path, &photo).unwrap();
-    let eves = storage(&market, "//Eve", vec![0, 1, 0, 1], &nodes);
+    let eves = storage(&market, "//Eve", [0, 1, 0, 1].map(NodeId).to_vec(), &nodes);
     let stored = eves.put(bucket, "photos/cat.jpg", &Source::File(path)).await.unwrap();
     assert_eq!((stored.size, stored.nodes.len()), (photo.len() as u64, 2));
     for store in &stores {
@@ -122,7 +125,7 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     assert_eq!((listed.len(), listed[0].size, missing.len()), (1, photo.len() as u64, 0));
 
     // Ferdie reads; he may not write. Dave, a stranger, may do neither.
-    let ferdies = storage(&market, "//Ferdie", vec![0, 1, 0, 1], &nodes);
+    let ferdies = storage(&market, "//Ferdie", [0, 1, 0, 1].map(NodeId).to_vec(), &nodes);
     let mut read = Vec::new();
     ferdies.get(bucket, "photos/cat.jpg", &mut read).await.unwrap();
     assert_eq!(read.len(), photo.len());
@@ -130,7 +133,7 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     let refused = ferdies.put(bucket, "notes/ferdie.txt", &note).await;
     assert!(refused.as_ref().unwrap_err().to_string().contains("writer"), "{refused:?}");
     assert_eq!(refusal(refused), (Code::PermissionDenied, "bucket_forbidden".into()));
-    let daves = storage(&market, "//Dave", vec![0, 1, 0, 1], &nodes);
+    let daves = storage(&market, "//Dave", [0, 1, 0, 1].map(NodeId).to_vec(), &nodes);
     assert_eq!(
         refusal(daves.get(bucket, "photos/cat.jpg", &mut Vec::new()).await),
         (Code::PermissionDenied, "bucket_forbidden".into())
@@ -142,7 +145,7 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     let key = AccountKey::from_uri("//Eve").unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let signed = |signer: &AccountKey, account: AccountId| {
-        let signature = signer.sign_bucket_request(ddc.address(), 0, bucket, "get", "photos/cat.jpg", now);
+        let signature = signer.sign_bucket_request(ddc.address(), NodeId(0), bucket, "get", "photos/cat.jpg", now);
         let meta =
             BucketRequest { bucket_id: bucket, key: "photos/cat.jpg".into(), account, timestamp_ms: now, signature };
         let mut headers = http::HeaderMap::new();
@@ -197,11 +200,11 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     assert!(served >= 3 * photo.len() as u64, "three gets were served: {usage:?}");
 
     // Dave moves both of node 1's vnodes to Alice's node: node 1 no longer serves the bucket.
-    ddc.cluster_replace_node(&dave, cluster, 1, 2).await.unwrap();
-    let moved = ddc.cluster_replace_node(&dave, cluster, 3, 2).await.unwrap();
+    ddc.cluster_replace_node(&dave, cluster, 1, NodeId(2)).await.unwrap();
+    let moved = ddc.cluster_replace_node(&dave, cluster, 3, NodeId(2)).await.unwrap();
     market.wait_for_block(moved.block_number).await;
-    let only1: BTreeMap<u32, String> = [(1, urls[1].clone())].into();
-    let at_node1 = storage(&market, "//Eve", vec![1], &only1);
+    let only1: BTreeMap<NodeId, String> = [(NodeId(1), urls[1].clone())].into();
+    let at_node1 = storage(&market, "//Eve", vec![NodeId(1)], &only1);
     // Node 1 cached the bucket's facts; it drops them when it hears the block's NOTIFY.
     let refused = eventually(|| async { refusal(at_node1.get(bucket, "photos/cat.jpg", &mut Vec::new()).await) }).await;
     assert_eq!(refused, (Code::FailedPrecondition, "bucket_not_on_node".into()));
@@ -210,7 +213,7 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     gateway1.stop().await;
     let mut read = Vec::new();
     let (served_by, size) = eves.get(bucket, "photos/cat.jpg", &mut read).await.unwrap();
-    assert_eq!((served_by, size, read == photo), (0, photo.len() as u64, true));
+    assert_eq!((served_by, size, read == photo), (NodeId(0), photo.len() as u64, true));
 
     // Ferdie's own bucket, with rent for two blocks: once they pass, it is refused.
     let own = ddc.bucket_create(&ferdie, cluster, "scratch").await.unwrap().value;
@@ -218,8 +221,8 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     let rate = ddc.bucket(own).await.unwrap().unwrap().rent_per_block;
     ddc.account_deposit(&ferdie, 2 * rate).await.unwrap();
     settle_blocks(&market, &ddc, 4).await;
-    let only0: BTreeMap<u32, String> = [(0, urls[0].clone())].into();
-    let broke = storage(&market, "//Ferdie", vec![0], &only0);
+    let only0: BTreeMap<NodeId, String> = [(NodeId(0), urls[0].clone())].into();
+    let broke = storage(&market, "//Ferdie", vec![NodeId(0)], &only0);
     let (code, label) = refusal(broke.put(own, "x", &Source::Bytes(bytes::Bytes::from_static(b"x"))).await.map(drop));
     assert_eq!((code, label.as_str()), (Code::FailedPrecondition, "bucket_rent_unpaid"));
     let status = ddc.bucket(own).await.unwrap().unwrap();
@@ -228,8 +231,8 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     // Bad input to the API is refused before anything is stored.
     let bad = eves.put(bucket, "../escape", &Source::Bytes(bytes::Bytes::from_static(b"x"))).await;
     assert!(matches!(bad, Err(StorageError::BadKey(_))), "{bad:?}");
-    let unknown = storage(&market, "//Eve", vec![0], &only0);
-    let missing = unknown.get(99, "k", &mut Vec::new()).await.unwrap_err();
+    let unknown = storage(&market, "//Eve", vec![NodeId(0)], &only0);
+    let missing = unknown.get(BucketId(99), "k", &mut Vec::new()).await.unwrap_err();
     assert!(missing.to_string().contains("bucket 99 does not exist"), "{missing}");
     drop(gateway0);
 }

@@ -171,10 +171,10 @@ async fn ddc(global: &GlobalArgs) -> Result<Ddc> {
 
 /// A list query's report: each `(id, item)` as JSON and as a line of text, or `none` when
 /// there are none.
-fn list_report<T>(
-    rows: &[(u32, T)],
-    json: impl Fn(u32, &T) -> Value,
-    line: impl Fn(u32, &T) -> String,
+fn list_report<Id: Copy, T>(
+    rows: &[(Id, T)],
+    json: impl Fn(Id, &T) -> Value,
+    line: impl Fn(Id, &T) -> String,
     none: &str,
 ) -> Report {
     let items: Vec<Value> = rows.iter().map(|(id, item)| json(*id, item)).collect();

@@ -20,7 +20,7 @@ impl Ddc {
             return Err(DdcError::TooManyBuckets);
         }
         let bucket_id = self.next_bucket_id;
-        self.next_bucket_id = bucket_id.checked_add(1).ok_or(DdcError::Overflow)?;
+        self.next_bucket_id = bucket_id.checked_next().ok_or(DdcError::Overflow)?;
         let settled_until = self.env().block_number();
         let bucket = Bucket {
             owner,

@@ -31,7 +31,7 @@ impl Ddc {
             .ok_or(DdcError::Overflow)?;
         let rent_per_resource = rent.div_ceil(resource);
         let cluster_id = self.next_cluster_id;
-        self.next_cluster_id = cluster_id.checked_add(1).ok_or(DdcError::Overflow)?;
+        self.next_cluster_id = cluster_id.checked_next().ok_or(DdcError::Overflow)?;
         let cluster = Cluster {
             manager,
             vnodes: vnodes.clone(),

@@ -60,12 +60,12 @@ mod ddc {
             Ok(Self {
                 accounts: Mapping::default(),
                 nodes: Mapping::default(),
-                next_node_id: 0,
+                next_node_id: NodeId(0),
                 trust: Mapping::default(),
                 clusters: Mapping::default(),
-                next_cluster_id: 0,
+                next_cluster_id: ClusterId(0),
                 buckets: Mapping::default(),
-                next_bucket_id: 0,
+                next_bucket_id: BucketId(0),
                 network_fee_bp,
                 network_fee_account,
             })
@@ -243,9 +243,14 @@ mod ddc {
     }
 
     /// Items `offset..offset + min(limit, MAX_PAGE)` of ids `0..end`.
-    fn page<T>(offset: u32, limit: u32, end: u32, get: impl Fn(u32) -> Option<T>) -> Vec<(u32, T)> {
-        let last = offset.saturating_add(limit.min(MAX_PAGE)).min(end);
-        (offset..last).filter_map(|id| get(id).map(|item| (id, item))).collect()
+    fn page<Id: From<u32> + Into<u32> + Copy, T>(
+        offset: u32,
+        limit: u32,
+        end: Id,
+        get: impl Fn(Id) -> Option<T>,
+    ) -> Vec<(Id, T)> {
+        let last = offset.saturating_add(limit.min(MAX_PAGE)).min(end.into());
+        (offset..last).map(Id::from).filter_map(|id| get(id).map(|item| (id, item))).collect()
     }
 }
 

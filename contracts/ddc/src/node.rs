@@ -16,7 +16,7 @@ impl Ddc {
         check_url(&url)?;
         let owner = self.env().caller();
         let node_id = self.next_node_id;
-        self.next_node_id = node_id.checked_add(1).ok_or(DdcError::Overflow)?;
+        self.next_node_id = node_id.checked_next().ok_or(DdcError::Overflow)?;
         let node = Node { owner, capacity, free_resource: capacity, rent_per_vnode, url: url.clone() };
         self.nodes.insert(node_id, &node);
         self.env().emit_event(NodeCreated { node_id, owner, capacity, rent_per_vnode, url });

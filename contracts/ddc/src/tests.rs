@@ -91,7 +91,7 @@ fn with_cluster() -> Ddc {
         ddc.node_trust_manager(django()).unwrap();
     }
     act_as(django());
-    assert_eq!(ddc.cluster_create(vec![0, 1, 0, 1], 10, 1_000), Ok(0));
+    assert_eq!(ddc.cluster_create(vec![NodeId(0), NodeId(1), NodeId(0), NodeId(1)], 10, 1_000), Ok(ClusterId(0)));
     ddc
 }
 
@@ -102,8 +102,8 @@ fn with_bucket(funds: Balance) -> Ddc {
         deposit(&mut ddc, eve(), funds);
     }
     act_as(eve());
-    assert_eq!(ddc.bucket_create(0, "{\"name\":\"photos\"}".into()), Ok(0));
-    ddc.bucket_alloc_into_cluster(0, 8).unwrap();
+    assert_eq!(ddc.bucket_create(ClusterId(0), "{\"name\":\"photos\"}".into()), Ok(BucketId(0)));
+    ddc.bucket_alloc_into_cluster(BucketId(0), 8).unwrap();
     ddc
 }
 
@@ -150,16 +150,16 @@ fn deposits_and_withdrawals_move_planck_and_emit() {
 #[ink::test]
 fn rent_owed_cannot_be_withdrawn() {
     let mut ddc = with_bucket(100_000);
-    let rate = ddc.bucket(0).unwrap().rent_per_block;
+    let rate = ddc.bucket(BucketId(0)).unwrap().rent_per_block;
     advance(10);
     act_as(eve());
     let owed = rate * 10;
     assert_eq!(ddc.account_withdraw(100_000 - owed + 1), Err(DdcError::InsufficientDeposit));
     ddc.account_withdraw(100_000 - owed).unwrap();
     // Settling now pays exactly what was owed and empties the deposit.
-    ddc.bucket_settle_payment(0).unwrap();
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
     assert_eq!(ddc.account(eve()).deposit, 0);
-    assert_eq!(ddc.cluster(0).unwrap().revenues, owed);
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().revenues, owed);
 }
 
 // --- nodes and trust ---
@@ -170,17 +170,17 @@ fn nodes_are_created_and_changed_by_their_owner_only() {
     act_as(bob());
     assert_eq!(ddc.node_create(100, RENT, String::new()), Err(DdcError::InvalidText));
     assert_eq!(ddc.node_create(100, RENT, "x".repeat(MAX_DDC_TEXT_LEN + 1)), Err(DdcError::InvalidText));
-    assert_eq!(ddc.node_create(100, RENT, "https://n0".into()), Ok(0));
+    assert_eq!(ddc.node_create(100, RENT, "https://n0".into()), Ok(NodeId(0)));
     assert_eq!(
         last_event::<NodeCreated>(),
-        NodeCreated { node_id: 0, owner: bob(), capacity: 100, rent_per_vnode: RENT, url: "https://n0".into() }
+        NodeCreated { node_id: NodeId(0), owner: bob(), capacity: 100, rent_per_vnode: RENT, url: "https://n0".into() }
     );
     act_as(charlie());
-    assert_eq!(ddc.node_change_params(0, 50, RENT, "https://n0".into()), Err(DdcError::NotNodeOwner));
-    assert_eq!(ddc.node_change_params(9, 50, RENT, "https://n0".into()), Err(DdcError::NodeNotFound));
+    assert_eq!(ddc.node_change_params(NodeId(0), 50, RENT, "https://n0".into()), Err(DdcError::NotNodeOwner));
+    assert_eq!(ddc.node_change_params(NodeId(9), 50, RENT, "https://n0".into()), Err(DdcError::NodeNotFound));
     act_as(bob());
-    ddc.node_change_params(0, 150, 2 * RENT, "https://n0b".into()).unwrap();
-    let node = ddc.node(0).unwrap();
+    ddc.node_change_params(NodeId(0), 150, 2 * RENT, "https://n0b".into()).unwrap();
+    let node = ddc.node(NodeId(0)).unwrap();
     assert_eq!(
         (node.capacity, node.free_resource, node.rent_per_vnode, node.url.as_str()),
         (150, 150, 2 * RENT, "https://n0b")
@@ -193,9 +193,9 @@ fn a_node_cannot_shrink_below_what_clusters_reserved() {
     let mut ddc = with_cluster();
     act_as(bob());
     // Two vnodes of 10 on node 0.
-    assert_eq!(ddc.node_change_params(0, 19, RENT, "https://n".into()), Err(DdcError::CapacityBelowReserved));
-    ddc.node_change_params(0, 20, RENT, "https://n".into()).unwrap();
-    assert_eq!(ddc.node(0).unwrap().free_resource, 0);
+    assert_eq!(ddc.node_change_params(NodeId(0), 19, RENT, "https://n".into()), Err(DdcError::CapacityBelowReserved));
+    ddc.node_change_params(NodeId(0), 20, RENT, "https://n".into()).unwrap();
+    assert_eq!(ddc.node(NodeId(0)).unwrap().free_resource, 0);
 }
 
 #[ink::test]
@@ -218,48 +218,48 @@ fn trust_is_given_and_taken_back() {
 #[ink::test]
 fn a_cluster_reserves_resource_on_trusted_nodes() {
     let ddc = with_cluster();
-    let cluster = ddc.cluster(0).unwrap();
-    assert_eq!(cluster.vnodes, vec![0, 1, 0, 1]);
+    let cluster = ddc.cluster(ClusterId(0)).unwrap();
+    assert_eq!(cluster.vnodes, [0, 1, 0, 1].map(NodeId));
     assert_eq!(cluster.capacity(), 40);
     // Four vnodes at RENT each over 40 units.
     assert_eq!(cluster.rent_per_resource, 4 * RENT / 40);
-    assert_eq!(ddc.node(0).unwrap().free_resource, 80);
-    assert_eq!(ddc.node(1).unwrap().free_resource, 80);
+    assert_eq!(ddc.node(NodeId(0)).unwrap().free_resource, 80);
+    assert_eq!(ddc.node(NodeId(1)).unwrap().free_resource, 80);
     let created = last_event::<ClusterCreated>();
-    assert_eq!((created.cluster_id, created.manager, created.manager_fee_bp), (0, django(), 1_000));
+    assert_eq!((created.cluster_id, created.manager, created.manager_fee_bp), (ClusterId(0), django(), 1_000));
 }
 
 #[ink::test]
 fn clusters_are_refused_on_untrusted_or_full_nodes_and_bad_parameters() {
     let mut ddc = with_cluster();
     act_as(alice());
-    assert_eq!(ddc.cluster_create(vec![0], 10, 0), Err(DdcError::ManagerNotTrusted));
+    assert_eq!(ddc.cluster_create(vec![NodeId(0)], 10, 0), Err(DdcError::ManagerNotTrusted));
     act_as(django());
     assert_eq!(ddc.cluster_create(vec![], 10, 0), Err(DdcError::InvalidVnodes));
-    assert_eq!(ddc.cluster_create(vec![0; MAX_VNODES + 1], 1, 0), Err(DdcError::InvalidVnodes));
-    assert_eq!(ddc.cluster_create(vec![0], 0, 0), Err(DdcError::InvalidVnodes));
-    assert_eq!(ddc.cluster_create(vec![7], 10, 0), Err(DdcError::NodeNotFound));
-    assert_eq!(ddc.cluster_create(vec![0], 10, BASIS_POINTS - NETWORK_FEE_BP + 1), Err(DdcError::InvalidFee));
+    assert_eq!(ddc.cluster_create(vec![NodeId(0); MAX_VNODES + 1], 1, 0), Err(DdcError::InvalidVnodes));
+    assert_eq!(ddc.cluster_create(vec![NodeId(0)], 0, 0), Err(DdcError::InvalidVnodes));
+    assert_eq!(ddc.cluster_create(vec![NodeId(7)], 10, 0), Err(DdcError::NodeNotFound));
+    assert_eq!(ddc.cluster_create(vec![NodeId(0)], 10, BASIS_POINTS - NETWORK_FEE_BP + 1), Err(DdcError::InvalidFee));
     // Node 0 has 80 free: a ninth vnode of 10 does not fit.
-    assert_eq!(ddc.cluster_create(vec![0; 9], 10, 0), Err(DdcError::InsufficientNodeResource));
-    assert_eq!(ddc.node(0).unwrap().free_resource, 80, "a refused cluster reserves nothing");
+    assert_eq!(ddc.cluster_create(vec![NodeId(0); 9], 10, 0), Err(DdcError::InsufficientNodeResource));
+    assert_eq!(ddc.node(NodeId(0)).unwrap().free_resource, 80, "a refused cluster reserves nothing");
 }
 
 #[ink::test]
 fn the_manager_reserves_more_resource() {
     let mut ddc = with_cluster();
     act_as(alice());
-    assert_eq!(ddc.cluster_reserve_resource(0, 5), Err(DdcError::NotClusterManager));
+    assert_eq!(ddc.cluster_reserve_resource(ClusterId(0), 5), Err(DdcError::NotClusterManager));
     act_as(django());
-    assert_eq!(ddc.cluster_reserve_resource(0, 0), Err(DdcError::ZeroAmount));
-    assert_eq!(ddc.cluster_reserve_resource(9, 5), Err(DdcError::ClusterNotFound));
-    assert_eq!(ddc.cluster_reserve_resource(0, 41), Err(DdcError::InsufficientNodeResource));
-    ddc.cluster_reserve_resource(0, 5).unwrap();
-    assert_eq!(ddc.cluster(0).unwrap().resource_per_vnode, 15);
-    assert_eq!(ddc.node(0).unwrap().free_resource, 70);
+    assert_eq!(ddc.cluster_reserve_resource(ClusterId(0), 0), Err(DdcError::ZeroAmount));
+    assert_eq!(ddc.cluster_reserve_resource(ClusterId(9), 5), Err(DdcError::ClusterNotFound));
+    assert_eq!(ddc.cluster_reserve_resource(ClusterId(0), 41), Err(DdcError::InsufficientNodeResource));
+    ddc.cluster_reserve_resource(ClusterId(0), 5).unwrap();
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().resource_per_vnode, 15);
+    assert_eq!(ddc.node(NodeId(0)).unwrap().free_resource, 70);
     assert_eq!(
         last_event::<ClusterResourceReserved>(),
-        ClusterResourceReserved { cluster_id: 0, added: 5, resource_per_vnode: 15 }
+        ClusterResourceReserved { cluster_id: ClusterId(0), added: 5, resource_per_vnode: 15 }
     );
 }
 
@@ -269,35 +269,38 @@ fn a_vnode_moves_to_another_trusted_node() {
     act_as(alice());
     ddc.node_create(100, RENT, "https://alice-node".into()).unwrap();
     act_as(django());
-    assert_eq!(ddc.cluster_replace_node(0, 2, 2), Err(DdcError::ManagerNotTrusted));
+    assert_eq!(ddc.cluster_replace_node(ClusterId(0), 2, NodeId(2)), Err(DdcError::ManagerNotTrusted));
     act_as(alice());
     ddc.node_trust_manager(django()).unwrap();
     act_as(bob());
-    assert_eq!(ddc.cluster_replace_node(0, 2, 2), Err(DdcError::NotClusterManager));
+    assert_eq!(ddc.cluster_replace_node(ClusterId(0), 2, NodeId(2)), Err(DdcError::NotClusterManager));
     act_as(django());
-    assert_eq!(ddc.cluster_replace_node(0, 4, 2), Err(DdcError::VnodeNotFound));
-    ddc.cluster_replace_node(0, 2, 2).unwrap();
-    assert_eq!(ddc.cluster(0).unwrap().vnodes, vec![0, 1, 2, 1]);
-    assert_eq!(ddc.node(0).unwrap().free_resource, 90);
-    assert_eq!(ddc.node(2).unwrap().free_resource, 90);
-    assert_eq!(last_event::<ClusterNodeReplaced>(), ClusterNodeReplaced { cluster_id: 0, vnode: 2, from: 0, to: 2 });
+    assert_eq!(ddc.cluster_replace_node(ClusterId(0), 4, NodeId(2)), Err(DdcError::VnodeNotFound));
+    ddc.cluster_replace_node(ClusterId(0), 2, NodeId(2)).unwrap();
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().vnodes, [0, 1, 2, 1].map(NodeId));
+    assert_eq!(ddc.node(NodeId(0)).unwrap().free_resource, 90);
+    assert_eq!(ddc.node(NodeId(2)).unwrap().free_resource, 90);
+    assert_eq!(
+        last_event::<ClusterNodeReplaced>(),
+        ClusterNodeReplaced { cluster_id: ClusterId(0), vnode: 2, from: NodeId(0), to: NodeId(2) }
+    );
 }
 
 #[ink::test]
 fn revenues_are_distributed_by_vnode_after_the_fees() {
     let mut ddc = with_bucket(1_000_000);
     act_as(alice());
-    assert_eq!(ddc.cluster_distribute_revenues(0), Err(DdcError::NothingToDistribute));
-    assert_eq!(ddc.cluster_distribute_revenues(5), Err(DdcError::ClusterNotFound));
+    assert_eq!(ddc.cluster_distribute_revenues(ClusterId(0)), Err(DdcError::NothingToDistribute));
+    assert_eq!(ddc.cluster_distribute_revenues(ClusterId(5)), Err(DdcError::ClusterNotFound));
     // Move vnode 3 from charlie's node to bob's: bob has 3 vnodes, charlie 1.
     act_as(django());
-    ddc.cluster_replace_node(0, 3, 0).unwrap();
+    ddc.cluster_replace_node(ClusterId(0), 3, NodeId(0)).unwrap();
     advance(100);
-    ddc.bucket_settle_payment(0).unwrap();
-    let total = ddc.cluster(0).unwrap().revenues;
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
+    let total = ddc.cluster(ClusterId(0)).unwrap().revenues;
     assert_eq!(total, 8 * 100 * 100, "8 units at 100 planck per block for 100 blocks");
     let before = liabilities(&ddc);
-    ddc.cluster_distribute_revenues(0).unwrap();
+    ddc.cluster_distribute_revenues(ClusterId(0)).unwrap();
     let network_fee = total * 500 / 10_000;
     let manager_fee = total * 1_000 / 10_000;
     let per_vnode = (total - network_fee - manager_fee) / 4;
@@ -313,7 +316,7 @@ fn revenues_are_distributed_by_vnode_after_the_fees() {
             ProviderShare { provider: charlie(), vnodes: 1, amount: per_vnode },
         ]
     );
-    assert_eq!(ddc.cluster(0).unwrap().revenues, event.kept);
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().revenues, event.kept);
     assert_eq!(liabilities(&ddc), before, "a distribution moves money, it creates none");
     // The providers withdraw what they earned.
     act_as(charlie());
@@ -326,14 +329,14 @@ fn revenues_are_distributed_by_vnode_after_the_fees() {
 fn buckets_are_created_in_existing_clusters() {
     let mut ddc = with_cluster();
     act_as(eve());
-    assert_eq!(ddc.bucket_create(3, String::new()), Err(DdcError::ClusterNotFound));
-    assert_eq!(ddc.bucket_create(0, "x".repeat(MAX_DDC_TEXT_LEN + 1)), Err(DdcError::InvalidText));
+    assert_eq!(ddc.bucket_create(ClusterId(3), String::new()), Err(DdcError::ClusterNotFound));
+    assert_eq!(ddc.bucket_create(ClusterId(0), "x".repeat(MAX_DDC_TEXT_LEN + 1)), Err(DdcError::InvalidText));
     for id in 0..MAX_BUCKETS_PER_ACCOUNT as u32 {
-        assert_eq!(ddc.bucket_create(0, String::new()), Ok(id));
+        assert_eq!(ddc.bucket_create(ClusterId(0), String::new()), Ok(BucketId(id)));
     }
-    assert_eq!(ddc.bucket_create(0, String::new()), Err(DdcError::TooManyBuckets));
+    assert_eq!(ddc.bucket_create(ClusterId(0), String::new()), Err(DdcError::TooManyBuckets));
     let created = last_event::<BucketCreated>();
-    assert_eq!((created.owner, created.cluster_id, created.settled_until), (eve(), 0, now()));
+    assert_eq!((created.owner, created.cluster_id, created.settled_until), (eve(), ClusterId(0), now()));
     assert_eq!(ddc.account(eve()).buckets.len(), MAX_BUCKETS_PER_ACCOUNT);
 }
 
@@ -341,13 +344,13 @@ fn buckets_are_created_in_existing_clusters() {
 fn the_owner_or_the_manager_reports_a_buckets_resource() {
     let mut ddc = with_bucket(1_000_000);
     act_as(alice());
-    assert_eq!(ddc.bucket_alloc_into_cluster(0, 4), Err(DdcError::NotBucketOwnerOrManager));
-    assert_eq!(ddc.bucket_alloc_into_cluster(9, 4), Err(DdcError::BucketNotFound));
+    assert_eq!(ddc.bucket_alloc_into_cluster(BucketId(0), 4), Err(DdcError::NotBucketOwnerOrManager));
+    assert_eq!(ddc.bucket_alloc_into_cluster(BucketId(9), 4), Err(DdcError::BucketNotFound));
     act_as(django());
-    assert_eq!(ddc.bucket_alloc_into_cluster(0, 41), Err(DdcError::InsufficientClusterResource));
-    ddc.bucket_alloc_into_cluster(0, 12).unwrap();
-    assert_eq!(ddc.cluster(0).unwrap().resource_used, 12);
-    assert_eq!(ddc.bucket(0).unwrap().rent_per_block, 12 * 100);
+    assert_eq!(ddc.bucket_alloc_into_cluster(BucketId(0), 41), Err(DdcError::InsufficientClusterResource));
+    ddc.bucket_alloc_into_cluster(BucketId(0), 12).unwrap();
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().resource_used, 12);
+    assert_eq!(ddc.bucket(BucketId(0)).unwrap().rent_per_block, 12 * 100);
     let allocated = last_event::<BucketAllocated>();
     assert_eq!((allocated.resource, allocated.cluster_resource_used, allocated.rent_per_block), (12, 12, 1_200));
 }
@@ -357,13 +360,13 @@ fn settling_twice_pays_once() {
     let mut ddc = with_bucket(1_000_000);
     advance(10);
     act_as(alice());
-    ddc.bucket_settle_payment(0).unwrap();
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
     let event = last_event::<BucketSettled>();
     assert_eq!((event.paid, event.settled_until, event.owner_deposit), (8_000, now(), 992_000));
-    ddc.bucket_settle_payment(0).unwrap();
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
     assert_eq!(last_event::<BucketSettled>().paid, 0);
-    assert_eq!(ddc.cluster(0).unwrap().revenues, 8_000);
-    assert_eq!(ddc.bucket_settle_payment(1), Err(DdcError::BucketNotFound));
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().revenues, 8_000);
+    assert_eq!(ddc.bucket_settle_payment(BucketId(1)), Err(DdcError::BucketNotFound));
 }
 
 #[ink::test]
@@ -371,65 +374,75 @@ fn a_deposit_that_runs_out_pays_whole_blocks_and_marks_the_bucket() {
     // 8 units at 100 planck per block: 800 a block; two blocks and 50 planck more.
     let mut ddc = with_bucket(800 * 2 + 50);
     let start = now();
-    assert_eq!(ddc.bucket(0).unwrap().rent_covered_until, start + 2);
+    assert_eq!(ddc.bucket(BucketId(0)).unwrap().rent_covered_until, start + 2);
     advance(5);
-    let status = ddc.bucket(0).unwrap();
+    let status = ddc.bucket(BucketId(0)).unwrap();
     assert!(status.rent_covered_until < now(), "covered until {} at block {}", status.rent_covered_until, now());
     act_as(django());
-    ddc.bucket_settle_payment(0).unwrap();
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
     // Two whole blocks are paid; 50 planck stay, never negative.
-    assert_eq!(ddc.bucket(0).unwrap().bucket.settled_until, start + 2);
+    assert_eq!(ddc.bucket(BucketId(0)).unwrap().bucket.settled_until, start + 2);
     assert_eq!(ddc.account(eve()).deposit, 50);
     // The rate cannot change while rent is unpaid.
-    assert_eq!(ddc.bucket_alloc_into_cluster(0, 1), Err(DdcError::InsufficientDeposit));
+    assert_eq!(ddc.bucket_alloc_into_cluster(BucketId(0), 1), Err(DdcError::InsufficientDeposit));
     // Eve tops up: the rest is settled, and the bucket is covered again.
     deposit(&mut ddc, eve(), 100_000);
     act_as(eve());
-    ddc.bucket_settle_payment(0).unwrap();
-    assert!(ddc.bucket(0).unwrap().rent_covered_until > now());
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
+    assert!(ddc.bucket(BucketId(0)).unwrap().rent_covered_until > now());
 }
 
 #[ink::test]
 fn the_owner_grants_and_revokes_permissions() {
     let mut ddc = with_bucket(0);
     act_as(alice());
-    assert_eq!(ddc.bucket_grant(0, alice(), Permission::Writer), Err(DdcError::NotBucketOwner));
+    assert_eq!(ddc.bucket_grant(BucketId(0), alice(), Permission::Writer), Err(DdcError::NotBucketOwner));
     act_as(eve());
-    assert_eq!(ddc.bucket_grant(4, alice(), Permission::Writer), Err(DdcError::BucketNotFound));
-    ddc.bucket_grant(0, alice(), Permission::Writer).unwrap();
-    ddc.bucket_grant(0, alice(), Permission::Writer).unwrap();
-    ddc.bucket_grant(0, bob(), Permission::Reader).unwrap();
-    let bucket = ddc.bucket(0).unwrap().bucket;
+    assert_eq!(ddc.bucket_grant(BucketId(4), alice(), Permission::Writer), Err(DdcError::BucketNotFound));
+    ddc.bucket_grant(BucketId(0), alice(), Permission::Writer).unwrap();
+    ddc.bucket_grant(BucketId(0), alice(), Permission::Writer).unwrap();
+    ddc.bucket_grant(BucketId(0), bob(), Permission::Reader).unwrap();
+    let bucket = ddc.bucket(BucketId(0)).unwrap().bucket;
     assert_eq!((bucket.writers, bucket.readers), (vec![alice()], vec![bob()]));
-    ddc.bucket_revoke(0, alice(), Permission::Writer).unwrap();
-    assert!(ddc.bucket(0).unwrap().bucket.writers.is_empty());
+    ddc.bucket_revoke(BucketId(0), alice(), Permission::Writer).unwrap();
+    assert!(ddc.bucket(BucketId(0)).unwrap().bucket.writers.is_empty());
     assert_eq!(
         last_event::<BucketPermissionChanged>(),
-        BucketPermissionChanged { bucket_id: 0, account: alice(), permission: Permission::Writer, granted: false }
+        BucketPermissionChanged {
+            bucket_id: BucketId(0),
+            account: alice(),
+            permission: Permission::Writer,
+            granted: false
+        }
     );
     for byte in 0..(MAX_PERMISSIONS as u8 - 1) {
-        ddc.bucket_grant(0, AccountId::from([0x40 + byte; 32]), Permission::Reader).unwrap();
+        ddc.bucket_grant(BucketId(0), AccountId::from([0x40 + byte; 32]), Permission::Reader).unwrap();
     }
-    assert_eq!(ddc.bucket(0).unwrap().bucket.readers.len(), MAX_PERMISSIONS);
-    assert_eq!(ddc.bucket_grant(0, AccountId::from([0xFF; 32]), Permission::Writer), Err(DdcError::TooManyPermissions));
+    assert_eq!(ddc.bucket(BucketId(0)).unwrap().bucket.readers.len(), MAX_PERMISSIONS);
+    assert_eq!(
+        ddc.bucket_grant(BucketId(0), AccountId::from([0xFF; 32]), Permission::Writer),
+        Err(DdcError::TooManyPermissions)
+    );
 }
 
 #[ink::test]
 fn lists_page_through_nodes_clusters_and_buckets() {
     let mut ddc = with_bucket(0);
-    assert_eq!(ddc.node_list(0, 10).iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(ddc.node_list(0, 10).iter().map(|(id, _)| *id).collect::<Vec<_>>(), [0, 1].map(NodeId));
     assert_eq!(ddc.node_list(1, 10).len(), 1);
     assert!(ddc.node_list(5, 10).is_empty());
     assert_eq!(ddc.cluster_list(0, 1).len(), 1);
     act_as(eve());
     for _ in 0..5 {
-        ddc.bucket_create(0, String::new()).unwrap();
+        ddc.bucket_create(ClusterId(0), String::new()).unwrap();
     }
     let page = ddc.bucket_list(2, 3);
-    assert_eq!(page.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(page.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [2, 3, 4].map(BucketId));
     assert_eq!(page[0].1.bucket.owner, eve());
     assert_eq!(ddc.bucket_list(0, u32::MAX).len(), 6);
-    assert!(ddc.bucket(99).is_none() && ddc.node(99).is_none() && ddc.cluster(99).is_none());
+    assert!(
+        ddc.bucket(BucketId(99)).is_none() && ddc.node(NodeId(99)).is_none() && ddc.cluster(ClusterId(99)).is_none()
+    );
     assert_eq!(ddc.account(alice()), Account::default());
 }
 
@@ -438,8 +451,8 @@ fn refusals_change_nothing_and_emit_nothing() {
     let mut ddc = with_bucket(10_000);
     let events = event_count();
     act_as(alice());
-    assert!(ddc.bucket_alloc_into_cluster(0, 1).is_err());
-    assert!(ddc.cluster_replace_node(0, 0, 1).is_err());
+    assert!(ddc.bucket_alloc_into_cluster(BucketId(0), 1).is_err());
+    assert!(ddc.cluster_replace_node(ClusterId(0), 0, NodeId(1)).is_err());
     assert!(ddc.account_withdraw(1).is_err());
     assert_eq!(event_count(), events);
 }
@@ -468,14 +481,14 @@ fn money_is_never_created_or_lost_under_random_operations() {
             ddc.node_trust_manager(django()).unwrap();
         }
         act_as(django());
-        ddc.cluster_create(vec![0, 1, 0, 1], 50, 700).unwrap();
+        ddc.cluster_create(vec![NodeId(0), NodeId(1), NodeId(0), NodeId(1)], 50, 700).unwrap();
         let actors = [eve(), alice(), django(), bob(), charlie()];
         let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for _ in 0..250 {
             let who = actors[rng.below(actors.len() as u64) as usize];
             let amount = rng.below(50_000) as Balance;
             let buckets = ddc.bucket_list(0, MAX_PAGE).len() as u64;
-            let bucket = rng.below(buckets + 1) as BucketId;
+            let bucket = BucketId(rng.below(buckets + 1) as u32);
             let operation = rng.below(8) as usize;
             act_as(who);
             let outcome = match operation {
@@ -486,10 +499,10 @@ fn money_is_never_created_or_lost_under_random_operations() {
                 1 => ddc.account_withdraw(amount),
                 2 => ddc.bucket_settle_payment(bucket),
                 3 => ddc.bucket_alloc_into_cluster(bucket, rng.below(60) as Resource),
-                4 => ddc.cluster_distribute_revenues(0),
+                4 => ddc.cluster_distribute_revenues(ClusterId(0)),
                 // Cluster 1 does not exist: some creations are refused.
-                5 => ddc.bucket_create(rng.below(2) as ClusterId, String::new()).map(|_| ()),
-                6 => ddc.cluster_replace_node(0, rng.below(5) as u32, rng.below(2) as NodeId),
+                5 => ddc.bucket_create(ClusterId(rng.below(2) as u32), String::new()).map(|_| ()),
+                6 => ddc.cluster_replace_node(ClusterId(0), rng.below(5) as u32, NodeId(rng.below(2) as u32)),
                 _ => {
                     advance(1 + rng.below(3) as BlockNumber);
                     Ok(())

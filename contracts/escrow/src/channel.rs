@@ -3,7 +3,7 @@
 use crate::{escrow::Escrow, ledger::Ledger, EscrowError, Result};
 use ink::codegen::Env;
 use ink::prelude::string::String;
-use osiris_contract_types::{escrow::*, is_valid_id, AccountId, Balance, BlockNumber, ChannelId, SignerKey};
+use osiris_contract_types::{escrow::*, is_valid_id, AccountId, Balance, BlockNumber, ChannelId, Nonce, SignerKey};
 
 impl Escrow {
     pub(crate) fn do_open_channel(
@@ -25,11 +25,12 @@ impl Escrow {
         }
         let sender = self.env().caller();
         let channel_id = self.next_channel_id;
-        let next = channel_id.checked_add(1).ok_or(EscrowError::Overflow)?;
+        let next = channel_id.checked_next().ok_or(EscrowError::Overflow)?;
         let mut ledger = Ledger::default();
         ledger.debit(self, sender, value)?;
         ledger.commit(self);
-        let channel = Channel { sender, recipient, signer, group_id: group_id.clone(), value, nonce: 0, expiration };
+        let channel =
+            Channel { sender, recipient, signer, group_id: group_id.clone(), value, nonce: Nonce(0), expiration };
         self.channels.insert(channel_id, &channel);
         self.next_channel_id = next;
         self.env().emit_event(ChannelOpened {
@@ -39,7 +40,7 @@ impl Escrow {
             signer,
             group_id,
             value,
-            nonce: 0,
+            nonce: Nonce(0),
             expiration,
         });
         Ok(channel_id)

@@ -3,13 +3,13 @@
 use crate::{escrow::Escrow, ledger::Ledger, signature, EscrowError, Result};
 use ink::codegen::Env;
 use ink::prelude::vec::Vec;
-use osiris_contract_types::{escrow::*, Balance, ChannelId};
+use osiris_contract_types::{escrow::*, Balance, ChannelId, Nonce};
 
 /// A claim checked against its channel: the channel as it will be stored and what moves where.
 struct Settlement {
     channel_id: ChannelId,
     channel: Channel,
-    claimed_nonce: u64,
+    claimed_nonce: Nonce,
     paid: Balance,
     sent_back: Balance,
 }
@@ -63,7 +63,7 @@ impl Escrow {
             return Err(EscrowError::InvalidSignature);
         }
         let claimed_nonce = channel.nonce;
-        channel.nonce = claimed_nonce.checked_add(1).ok_or(EscrowError::Overflow)?;
+        channel.nonce = claimed_nonce.checked_next().ok_or(EscrowError::Overflow)?;
         channel.value = channel.value.checked_sub(claim.actual_amount).ok_or(EscrowError::Overflow)?;
         let sent_back = if claim.is_sendback { core::mem::take(&mut channel.value) } else { 0 };
         Ok(Settlement { channel_id: claim.channel_id, channel, claimed_nonce, paid: claim.actual_amount, sent_back })
@@ -77,7 +77,7 @@ impl Escrow {
         if self.env().block_number() < channel.expiration {
             return Err(EscrowError::ChannelNotExpired);
         }
-        channel.nonce = channel.nonce.checked_add(1).ok_or(EscrowError::Overflow)?;
+        channel.nonce = channel.nonce.checked_next().ok_or(EscrowError::Overflow)?;
         let amount = core::mem::take(&mut channel.value);
         let mut ledger = Ledger::default();
         ledger.credit(self, channel.sender, amount)?;

@@ -78,7 +78,7 @@ fn with_channel(value: Balance) -> (Escrow, SecretKey) {
     deposit(&mut escrow, alice(), 1000);
     let sk = secret(0x11);
     act_as(alice());
-    assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), value, 100), Ok(0));
+    assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), value, 100), Ok(ChannelId(0)));
     (escrow, sk)
 }
 
@@ -110,7 +110,8 @@ fn advance_to(block: BlockNumber) {
 /// Sum of escrow balances and channel values, which must equal what the contract holds.
 fn liabilities(escrow: &Escrow, accounts: &[AccountId]) -> Balance {
     let balances: Balance = accounts.iter().map(|a| escrow.balance_of(*a)).sum();
-    let channels: Balance = (0..escrow.next_channel_id()).map(|id| escrow.channel(id).unwrap().value).sum();
+    let channels: Balance =
+        (0..escrow.next_channel_id().0).map(|id| escrow.channel(ChannelId(id)).unwrap().value).sum();
     balances + channels
 }
 
@@ -194,7 +195,7 @@ fn transfer_moves_between_escrow_balances() {
 fn open_channel_locks_funds_and_numbers_channels() {
     let (mut escrow, sk) = with_channel(300);
     assert_eq!(escrow.balance_of(alice()), 700);
-    let channel = escrow.channel(0).unwrap();
+    let channel = escrow.channel(ChannelId(0)).unwrap();
     assert_eq!(
         channel,
         Channel {
@@ -203,26 +204,26 @@ fn open_channel_locks_funds_and_numbers_channels() {
             signer: signer_key(&sk),
             group_id: GROUP.into(),
             value: 300,
-            nonce: 0,
+            nonce: Nonce(0),
             expiration: 100
         }
     );
     assert_eq!(
         last_event::<ChannelOpened>(),
         ChannelOpened {
-            channel_id: 0,
+            channel_id: ChannelId(0),
             sender: alice(),
             recipient: bob(),
             signer: signer_key(&sk),
             group_id: GROUP.into(),
             value: 300,
-            nonce: 0,
+            nonce: Nonce(0),
             expiration: 100
         }
     );
-    assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), 100, 50), Ok(1));
-    assert_eq!(escrow.next_channel_id(), 2);
-    assert_eq!(escrow.channel(2), None);
+    assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), 100, 50), Ok(ChannelId(1)));
+    assert_eq!(escrow.next_channel_id(), ChannelId(2));
+    assert_eq!(escrow.channel(ChannelId(2)), None);
 }
 
 #[ink::test]
@@ -238,7 +239,7 @@ fn open_channel_errors_change_nothing() {
     assert_eq!(escrow.open_channel(bad_key, bob(), GROUP.into(), 1, 100), Err(EscrowError::InvalidSignerKey));
     assert_eq!(escrow.open_channel(key, bob(), "Bad Group".into(), 1, 100), Err(EscrowError::InvalidGroupId));
     assert_eq!(escrow.open_channel(key, bob(), String::new(), 1, 100), Err(EscrowError::InvalidGroupId));
-    assert_eq!(escrow.next_channel_id(), 1);
+    assert_eq!(escrow.next_channel_id(), ChannelId(1));
     assert_eq!(escrow.balance_of(alice()), 700);
     assert_eq!(event_count(), events);
 }
@@ -249,8 +250,8 @@ fn deposit_and_open_channel_uses_the_transferred_value() {
     act_as(alice());
     test::transfer_in::<Env>(250);
     let key = signer_key(&secret(0x22));
-    assert_eq!(escrow.deposit_and_open_channel(key, bob(), GROUP.into(), 10), Ok(0));
-    assert_eq!(escrow.channel(0).unwrap().value, 250);
+    assert_eq!(escrow.deposit_and_open_channel(key, bob(), GROUP.into(), 10), Ok(ChannelId(0)));
+    assert_eq!(escrow.channel(ChannelId(0)).unwrap().value, 250);
     assert_eq!(escrow.balance_of(alice()), 0);
     assert_eq!(free_balance(contract_id()), 250);
     act_as(alice());
@@ -260,12 +261,18 @@ fn deposit_and_open_channel_uses_the_transferred_value() {
 #[ink::test]
 fn sender_adds_funds_and_extends() {
     let (mut escrow, _) = with_channel(300);
-    assert_eq!(escrow.channel_add_funds(0, 50), Ok(()));
-    assert_eq!(last_event::<ChannelFunded>(), ChannelFunded { channel_id: 0, added: 50, value: 350, expiration: 100 });
-    assert_eq!(escrow.channel_extend(0, 150), Ok(()));
-    assert_eq!(last_event::<ChannelFunded>(), ChannelFunded { channel_id: 0, added: 0, value: 350, expiration: 150 });
-    assert_eq!(escrow.channel_extend_and_add_funds(0, 150, 100), Ok(()));
-    let channel = escrow.channel(0).unwrap();
+    assert_eq!(escrow.channel_add_funds(ChannelId(0), 50), Ok(()));
+    assert_eq!(
+        last_event::<ChannelFunded>(),
+        ChannelFunded { channel_id: ChannelId(0), added: 50, value: 350, expiration: 100 }
+    );
+    assert_eq!(escrow.channel_extend(ChannelId(0), 150), Ok(()));
+    assert_eq!(
+        last_event::<ChannelFunded>(),
+        ChannelFunded { channel_id: ChannelId(0), added: 0, value: 350, expiration: 150 }
+    );
+    assert_eq!(escrow.channel_extend_and_add_funds(ChannelId(0), 150, 100), Ok(()));
+    let channel = escrow.channel(ChannelId(0)).unwrap();
     assert_eq!((channel.value, channel.expiration), (450, 150));
     assert_eq!(escrow.balance_of(alice()), 550);
 }
@@ -274,15 +281,15 @@ fn sender_adds_funds_and_extends() {
 fn funding_errors_change_nothing() {
     let (mut escrow, _) = with_channel(300);
     let events = event_count();
-    assert_eq!(escrow.channel_add_funds(0, 701), Err(EscrowError::InsufficientBalance));
-    assert_eq!(escrow.channel_add_funds(0, 0), Err(EscrowError::ZeroAmount));
-    assert_eq!(escrow.channel_add_funds(9, 1), Err(EscrowError::ChannelNotFound));
-    assert_eq!(escrow.channel_extend(0, 99), Err(EscrowError::ExpirationDecrease));
-    assert_eq!(escrow.channel_extend_and_add_funds(0, 99, 1), Err(EscrowError::ExpirationDecrease));
+    assert_eq!(escrow.channel_add_funds(ChannelId(0), 701), Err(EscrowError::InsufficientBalance));
+    assert_eq!(escrow.channel_add_funds(ChannelId(0), 0), Err(EscrowError::ZeroAmount));
+    assert_eq!(escrow.channel_add_funds(ChannelId(9), 1), Err(EscrowError::ChannelNotFound));
+    assert_eq!(escrow.channel_extend(ChannelId(0), 99), Err(EscrowError::ExpirationDecrease));
+    assert_eq!(escrow.channel_extend_and_add_funds(ChannelId(0), 99, 1), Err(EscrowError::ExpirationDecrease));
     act_as(bob());
-    assert_eq!(escrow.channel_add_funds(0, 1), Err(EscrowError::NotChannelSender));
-    assert_eq!(escrow.channel_extend(0, 200), Err(EscrowError::NotChannelSender));
-    let channel = escrow.channel(0).unwrap();
+    assert_eq!(escrow.channel_add_funds(ChannelId(0), 1), Err(EscrowError::NotChannelSender));
+    assert_eq!(escrow.channel_extend(ChannelId(0), 200), Err(EscrowError::NotChannelSender));
+    let channel = escrow.channel(ChannelId(0)).unwrap();
     assert_eq!((channel.value, channel.expiration), (300, 100));
     assert_eq!(escrow.balance_of(alice()), 700);
     assert_eq!(event_count(), events);
@@ -294,35 +301,35 @@ fn funding_errors_change_nothing() {
 fn recipient_claims_a_signed_amount_and_the_nonce_moves_on() {
     let (mut escrow, sk) = with_channel(300);
     act_as(bob());
-    assert_eq!(escrow.channel_claim(0, 120, 120, sign(&sk, 0, 0, 120), false), Ok(()));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 120, 120, sign(&sk, ChannelId(0), Nonce(0), 120), false), Ok(()));
     assert_eq!(escrow.balance_of(bob()), 120);
-    let channel = escrow.channel(0).unwrap();
-    assert_eq!((channel.value, channel.nonce), (180, 1));
+    let channel = escrow.channel(ChannelId(0)).unwrap();
+    assert_eq!((channel.value, channel.nonce), (180, Nonce(1)));
     assert_eq!(
         last_event::<ChannelClaimed>(),
         ChannelClaimed {
-            channel_id: 0,
+            channel_id: ChannelId(0),
             recipient: bob(),
-            nonce: 0,
+            nonce: Nonce(0),
             amount: 120,
             sent_back: 0,
             value: 180,
-            new_nonce: 1
+            new_nonce: Nonce(1)
         }
     );
     // The consumer continues at nonce 1 with a fresh cumulative amount.
-    assert_eq!(escrow.channel_claim(0, 30, 40, sign(&sk, 0, 1, 40), false), Ok(()));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 30, 40, sign(&sk, ChannelId(0), Nonce(1), 40), false), Ok(()));
     assert_eq!(escrow.balance_of(bob()), 150);
-    assert_eq!(escrow.channel(0).unwrap().value, 150);
+    assert_eq!(escrow.channel(ChannelId(0)).unwrap().value, 150);
 }
 
 #[ink::test]
 fn claim_with_sendback_returns_the_rest_to_the_sender() {
     let (mut escrow, sk) = with_channel(300);
     act_as(bob());
-    assert_eq!(escrow.channel_claim(0, 100, 100, sign(&sk, 0, 0, 100), true), Ok(()));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, sign(&sk, ChannelId(0), Nonce(0), 100), true), Ok(()));
     assert_eq!((escrow.balance_of(bob()), escrow.balance_of(alice())), (100, 900));
-    assert_eq!(escrow.channel(0).unwrap().value, 0);
+    assert_eq!(escrow.channel(ChannelId(0)).unwrap().value, 0);
     assert_eq!(last_event::<ChannelClaimed>().sent_back, 200);
 }
 
@@ -330,31 +337,37 @@ fn claim_with_sendback_returns_the_rest_to_the_sender() {
 fn bad_claims_are_refused_and_change_nothing() {
     let (mut escrow, sk) = with_channel(300);
     act_as(bob());
-    let good = sign(&sk, 0, 0, 100);
+    let good = sign(&sk, ChannelId(0), Nonce(0), 100);
     let mut forged = good;
     forged[10] ^= 0x01;
     let mut bad_recovery_id = good;
     bad_recovery_id[64] = 5;
     let events = event_count();
-    assert_eq!(escrow.channel_claim(0, 100, 100, forged, false), Err(EscrowError::InvalidSignature));
-    assert_eq!(escrow.channel_claim(0, 100, 100, bad_recovery_id, false), Err(EscrowError::InvalidSignature));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, forged, false), Err(EscrowError::InvalidSignature));
     assert_eq!(
-        escrow.channel_claim(0, 100, 100, sign(&secret(0x33), 0, 0, 100), false),
+        escrow.channel_claim(ChannelId(0), 100, 100, bad_recovery_id, false),
         Err(EscrowError::InvalidSignature)
     );
-    assert_eq!(escrow.channel_claim(0, 100, 99, good, false), Err(EscrowError::ActualExceedsPlanned));
     assert_eq!(
-        escrow.channel_claim(0, 301, 301, sign(&sk, 0, 0, 301), false),
+        escrow.channel_claim(ChannelId(0), 100, 100, sign(&secret(0x33), ChannelId(0), Nonce(0), 100), false),
+        Err(EscrowError::InvalidSignature)
+    );
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 99, good, false), Err(EscrowError::ActualExceedsPlanned));
+    assert_eq!(
+        escrow.channel_claim(ChannelId(0), 301, 301, sign(&sk, ChannelId(0), Nonce(0), 301), false),
         Err(EscrowError::AmountExceedsChannelValue)
     );
     // A signature for one amount does not authorize another.
-    assert_eq!(escrow.channel_claim(0, 150, 150, good, false), Err(EscrowError::InvalidSignature));
-    assert_eq!(escrow.channel_claim(7, 100, 100, good, false), Err(EscrowError::ChannelNotFound));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 150, 150, good, false), Err(EscrowError::InvalidSignature));
+    assert_eq!(escrow.channel_claim(ChannelId(7), 100, 100, good, false), Err(EscrowError::ChannelNotFound));
     act_as(eve());
-    assert_eq!(escrow.channel_claim(0, 100, 100, good, false), Err(EscrowError::NotChannelRecipient));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, good, false), Err(EscrowError::NotChannelRecipient));
     act_as(alice());
-    assert_eq!(escrow.channel_claim(0, 100, 100, good, false), Err(EscrowError::NotChannelRecipient));
-    assert_eq!(escrow.channel(0).unwrap(), Channel { value: 300, nonce: 0, ..escrow.channel(0).unwrap() });
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, good, false), Err(EscrowError::NotChannelRecipient));
+    assert_eq!(
+        escrow.channel(ChannelId(0)).unwrap(),
+        Channel { value: 300, nonce: Nonce(0), ..escrow.channel(ChannelId(0)).unwrap() }
+    );
     assert_eq!((escrow.balance_of(bob()), escrow.balance_of(alice())), (0, 700));
     assert_eq!(event_count(), events);
 }
@@ -363,31 +376,31 @@ fn bad_claims_are_refused_and_change_nothing() {
 fn a_claimed_authorization_cannot_be_replayed() {
     let (mut escrow, sk) = with_channel(300);
     act_as(bob());
-    let sig = sign(&sk, 0, 0, 100);
-    assert_eq!(escrow.channel_claim(0, 100, 100, sig, false), Ok(()));
-    assert_eq!(escrow.channel_claim(0, 100, 100, sig, false), Err(EscrowError::InvalidSignature));
+    let sig = sign(&sk, ChannelId(0), Nonce(0), 100);
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, sig, false), Ok(()));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, sig, false), Err(EscrowError::InvalidSignature));
     assert_eq!(escrow.balance_of(bob()), 100);
-    assert_eq!(escrow.channel(0).unwrap().nonce, 1);
+    assert_eq!(escrow.channel(ChannelId(0)).unwrap().nonce, Nonce(1));
 }
 
 #[ink::test]
 fn multi_channel_claim_settles_all_or_nothing() {
     let (mut escrow, sk) = with_channel(300);
     act_as(alice());
-    assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), 200, 100), Ok(1));
+    assert_eq!(escrow.open_channel(signer_key(&sk), bob(), GROUP.into(), 200, 100), Ok(ChannelId(1)));
     act_as(bob());
-    let first = claim(0, 100, 100, sign(&sk, 0, 0, 100), false);
-    let second = claim(1, 50, 50, sign(&sk, 1, 0, 50), true);
+    let first = claim(ChannelId(0), 100, 100, sign(&sk, ChannelId(0), Nonce(0), 100), false);
+    let second = claim(ChannelId(1), 50, 50, sign(&sk, ChannelId(1), Nonce(0), 50), true);
     let events = event_count();
     // One bad claim: nothing is applied.
-    let bad = claim(1, 50, 50, sign(&sk, 1, 0, 60), true);
+    let bad = claim(ChannelId(1), 50, 50, sign(&sk, ChannelId(1), Nonce(0), 60), true);
     assert_eq!(escrow.multi_channel_claim(Vec::from([first.clone(), bad])), Err(EscrowError::InvalidSignature));
     assert_eq!(
         escrow.multi_channel_claim(Vec::from([first.clone(), first.clone()])),
         Err(EscrowError::DuplicateChannel)
     );
     assert_eq!(escrow.multi_channel_claim(Vec::new()), Err(EscrowError::InvalidClaimCount));
-    let too_many = (0..=MAX_MULTI_CLAIM as u64).map(|id| claim(id, 0, 0, [0; 65], false)).collect();
+    let too_many = (0..=MAX_MULTI_CLAIM as u64).map(|id| claim(ChannelId(id), 0, 0, [0; 65], false)).collect();
     assert_eq!(escrow.multi_channel_claim(too_many), Err(EscrowError::InvalidClaimCount));
     assert_eq!(escrow.balance_of(bob()), 0);
     assert_eq!(event_count(), events);
@@ -395,7 +408,10 @@ fn multi_channel_claim_settles_all_or_nothing() {
     assert_eq!(escrow.multi_channel_claim(Vec::from([first, second])), Ok(()));
     assert_eq!(escrow.balance_of(bob()), 150);
     assert_eq!(escrow.balance_of(alice()), 500 + 150);
-    assert_eq!((escrow.channel(0).unwrap().nonce, escrow.channel(1).unwrap().nonce), (1, 1));
+    assert_eq!(
+        (escrow.channel(ChannelId(0)).unwrap().nonce, escrow.channel(ChannelId(1)).unwrap().nonce),
+        (Nonce(1), Nonce(1))
+    );
     assert_eq!(event_count(), events + 2);
 }
 
@@ -403,25 +419,28 @@ fn multi_channel_claim_settles_all_or_nothing() {
 fn sender_takes_back_the_rest_only_from_expiration_on() {
     let (mut escrow, sk) = with_channel(300);
     act_as(bob());
-    assert_eq!(escrow.channel_claim(0, 100, 100, sign(&sk, 0, 0, 100), false), Ok(()));
+    assert_eq!(escrow.channel_claim(ChannelId(0), 100, 100, sign(&sk, ChannelId(0), Nonce(0), 100), false), Ok(()));
     act_as(alice());
     advance_to(99);
-    assert_eq!(escrow.channel_claim_timeout(0), Err(EscrowError::ChannelNotExpired));
+    assert_eq!(escrow.channel_claim_timeout(ChannelId(0)), Err(EscrowError::ChannelNotExpired));
     advance_to(100);
     act_as(eve());
-    assert_eq!(escrow.channel_claim_timeout(0), Err(EscrowError::NotChannelSender));
-    assert_eq!(escrow.channel_claim_timeout(1), Err(EscrowError::ChannelNotFound));
+    assert_eq!(escrow.channel_claim_timeout(ChannelId(0)), Err(EscrowError::NotChannelSender));
+    assert_eq!(escrow.channel_claim_timeout(ChannelId(1)), Err(EscrowError::ChannelNotFound));
     assert_eq!(escrow.balance_of(alice()), 700);
     act_as(alice());
-    assert_eq!(escrow.channel_claim_timeout(0), Ok(()));
+    assert_eq!(escrow.channel_claim_timeout(ChannelId(0)), Ok(()));
     assert_eq!(escrow.balance_of(alice()), 900);
     assert_eq!(
         last_event::<ChannelTimeoutClaimed>(),
-        ChannelTimeoutClaimed { channel_id: 0, sender: alice(), amount: 200, new_nonce: 2 }
+        ChannelTimeoutClaimed { channel_id: ChannelId(0), sender: alice(), amount: 200, new_nonce: Nonce(2) }
     );
     // Authorizations of the old nonce are dead.
     act_as(bob());
-    assert_eq!(escrow.channel_claim(0, 0, 0, sign(&sk, 0, 1, 0), false), Err(EscrowError::InvalidSignature));
+    assert_eq!(
+        escrow.channel_claim(ChannelId(0), 0, 0, sign(&sk, ChannelId(0), Nonce(1), 0), false),
+        Err(EscrowError::InvalidSignature)
+    );
 }
 
 // --- signatures ---
@@ -431,7 +450,7 @@ fn sender_takes_back_the_rest_only_from_expiration_on() {
 #[ink::test]
 fn payment_authorization_test_vector() {
     let escrow = AccountId::from([0x42; 32]);
-    let digest = signature::payment_digest(&escrow, 7, 3, 1_000_000_000_000);
+    let digest = signature::payment_digest(&escrow, ChannelId(7), Nonce(3), 1_000_000_000_000);
     assert_eq!(hex(&digest), TEST_VECTOR_DIGEST);
     let sk = secret(0x11);
     let (rid, compact) = SECP256K1.sign_ecdsa_recoverable(&Message::from_digest(digest), &sk).serialize_compact();
@@ -486,7 +505,7 @@ fn escrow_invariant_holds_under_random_operations() {
             let other = rng.below(3) as usize;
             let amount = rng.below(400) as Balance;
             let channels = escrow.next_channel_id();
-            let channel_id = if channels == 0 { 0 } else { rng.below(channels + 1) };
+            let channel_id = ChannelId(if channels == ChannelId(0) { 0 } else { rng.below(channels.0 + 1) });
             act_as(accounts[who]);
             let operation = rng.below(9) as usize;
             // A refusal must leave the state untouched, which the invariant below checks.

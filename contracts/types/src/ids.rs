@@ -17,11 +17,15 @@ pub type ServiceId = String;
 /// Payment channels are opened to a (recipient, group) pair.
 pub type GroupId = String;
 
-/// Payment channel id, assigned by the escrow contract from 0 upwards.
-pub type ChannelId = u64;
-/// Payment channel nonce: starts at 0 and increments on every claim or timeout claim,
-/// which invalidates every authorization signed for an earlier nonce.
-pub type Nonce = u64;
+id_newtype! {
+    /// Payment channel id, assigned by the escrow contract from 0 upwards.
+    ChannelId(u64)
+}
+id_newtype! {
+    /// Payment channel nonce: starts at 0 and increments on every claim or timeout claim,
+    /// which invalidates every authorization signed for an earlier nonce.
+    Nonce(u64)
+}
 
 /// A channel signer's secp256k1 public key, SEC1 compressed (33 bytes).
 pub type SignerKey = [u8; 33];

@@ -11,6 +11,7 @@ use crate::state::ddc::{BucketRow, ClusterRow, NodeRow};
 use crate::store::ddc::DdcFilter;
 use axum::extract::{Path, State};
 use axum::Json;
+use osiris_contract_types::ddc::BucketId;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, ToSchema};
@@ -134,8 +135,8 @@ pub struct DdcAccount {
     pub trusts: Vec<String>,
 }
 
-fn id_page<T>(rows: Vec<T>, id: impl Fn(&T) -> u32, limit: i64) -> Page<T> {
-    params::page(rows.into_iter().map(|r| (i64::from(id(&r)), r)).collect(), limit)
+fn id_page<T, Id: Into<u32>>(rows: Vec<T>, id: impl Fn(&T) -> Id, limit: i64) -> Page<T> {
+    params::page(rows.into_iter().map(|r| (i64::from(id(&r).into()), r)).collect(), limit)
 }
 
 /// List nodes by id.
@@ -235,7 +236,7 @@ pub async fn get_bucket(
 ) -> Result<Json<BucketStatus>, ApiError> {
     let id = params::number("bucket_id", &bucket_id)?;
     let id32 = u32::try_from(id).map_err(|_| ApiError::NotFound(format!("no bucket {id}")))?;
-    let (bucket, facts) = osiris_mirror::ddc::bucket_with_facts(&s.store.pool, id32)
+    let (bucket, facts) = osiris_mirror::ddc::bucket_with_facts(&s.store.pool, BucketId(id32))
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("no bucket {id}")))?;

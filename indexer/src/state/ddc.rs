@@ -264,33 +264,33 @@ mod tests {
             rent_per_vnode: 10,
             url: format!("http://n{id}"),
         });
-        apply(s, &ev, (1, id)).unwrap();
+        apply(s, &ev, (1, id.0)).unwrap();
     }
 
     #[test]
     fn clusters_reserve_node_resource_and_distribution_credits_everyone() {
         let mut s = Snapshot::default();
-        node(&mut s, 0, 1, 100);
-        node(&mut s, 1, 2, 100);
+        node(&mut s, NodeId(0), 1, 100);
+        node(&mut s, NodeId(1), 2, 100);
         let created = d::ClusterCreated {
-            cluster_id: 0,
+            cluster_id: ClusterId(0),
             manager: who(9),
-            vnodes: vec![0, 1, 0],
+            vnodes: vec![NodeId(0), NodeId(1), NodeId(0)],
             resource_per_vnode: 10,
             rent_per_resource: 1,
             manager_fee_bp: 1_000,
         };
         apply(&mut s, &DdcEvent::ClusterCreated(created), (2, 0)).unwrap();
-        assert_eq!(s.ddc_nodes[&0].as_ref().unwrap().free_resource, 80);
-        assert_eq!(s.ddc_nodes[&1].as_ref().unwrap().free_resource, 90);
-        let replaced = d::ClusterNodeReplaced { cluster_id: 0, vnode: 2, from: 0, to: 1 };
+        assert_eq!(s.ddc_nodes[&NodeId(0)].as_ref().unwrap().free_resource, 80);
+        assert_eq!(s.ddc_nodes[&NodeId(1)].as_ref().unwrap().free_resource, 90);
+        let replaced = d::ClusterNodeReplaced { cluster_id: ClusterId(0), vnode: 2, from: NodeId(0), to: NodeId(1) };
         apply(&mut s, &DdcEvent::ClusterNodeReplaced(replaced), (3, 0)).unwrap();
-        assert_eq!(s.ddc_clusters[&0].as_ref().unwrap().vnodes, vec![0, 1, 1]);
-        assert_eq!(s.ddc_nodes[&0].as_ref().unwrap().free_resource, 90);
-        assert_eq!(s.ddc_nodes[&1].as_ref().unwrap().free_resource, 80);
-        s.ddc_cluster(0).unwrap().revenues = 100;
+        assert_eq!(s.ddc_clusters[&ClusterId(0)].as_ref().unwrap().vnodes, [0, 1, 1].map(NodeId));
+        assert_eq!(s.ddc_nodes[&NodeId(0)].as_ref().unwrap().free_resource, 90);
+        assert_eq!(s.ddc_nodes[&NodeId(1)].as_ref().unwrap().free_resource, 80);
+        s.ddc_cluster(ClusterId(0)).unwrap().revenues = 100;
         let distributed = d::ClusterRevenuesDistributed {
-            cluster_id: 0,
+            cluster_id: ClusterId(0),
             total: 100,
             network_fee: 1,
             network_fee_account: who(8),
@@ -304,37 +304,42 @@ mod tests {
         apply(&mut s, &DdcEvent::ClusterRevenuesDistributed(distributed), (4, 0)).unwrap();
         let deposit = |n: u8| s.ddc_deposits[&account(&who(n))];
         assert_eq!((deposit(8), deposit(9), deposit(1), deposit(2)), (1, 10, 29, 58));
-        let cluster = s.ddc_clusters[&0].as_ref().unwrap();
+        let cluster = s.ddc_clusters[&ClusterId(0)].as_ref().unwrap();
         assert_eq!((cluster.revenues, cluster.distributed), (2, 98));
     }
 
     #[test]
     fn a_replacement_beyond_the_nodes_free_resource_is_a_state_error() {
         let mut s = Snapshot::default();
-        node(&mut s, 0, 1, 10);
-        node(&mut s, 1, 2, 5);
+        node(&mut s, NodeId(0), 1, 10);
+        node(&mut s, NodeId(1), 2, 5);
         let created = d::ClusterCreated {
-            cluster_id: 0,
+            cluster_id: ClusterId(0),
             manager: who(9),
-            vnodes: vec![0],
+            vnodes: vec![NodeId(0)],
             resource_per_vnode: 10,
             rent_per_resource: 1,
             manager_fee_bp: 0,
         };
         apply(&mut s, &DdcEvent::ClusterCreated(created), (2, 0)).unwrap();
-        let replaced = d::ClusterNodeReplaced { cluster_id: 0, vnode: 0, from: 0, to: 1 };
+        let replaced = d::ClusterNodeReplaced { cluster_id: ClusterId(0), vnode: 0, from: NodeId(0), to: NodeId(1) };
         assert!(apply(&mut s, &DdcEvent::ClusterNodeReplaced(replaced), (3, 0)).is_err());
     }
 
     #[test]
     fn permissions_are_granted_once_and_revoked() {
         let mut s = Snapshot::default();
-        let created =
-            d::BucketCreated { bucket_id: 4, owner: who(1), cluster_id: 0, metadata: "m".into(), settled_until: 7 };
+        let created = d::BucketCreated {
+            bucket_id: BucketId(4),
+            owner: who(1),
+            cluster_id: ClusterId(0),
+            metadata: "m".into(),
+            settled_until: 7,
+        };
         apply(&mut s, &DdcEvent::BucketCreated(created), (1, 0)).unwrap();
         let grant = |granted| {
             DdcEvent::BucketPermissionChanged(d::BucketPermissionChanged {
-                bucket_id: 4,
+                bucket_id: BucketId(4),
                 account: who(2),
                 permission: Permission::Reader,
                 granted,
@@ -342,9 +347,9 @@ mod tests {
         };
         apply(&mut s, &grant(true), (2, 0)).unwrap();
         apply(&mut s, &grant(true), (2, 1)).unwrap();
-        assert_eq!(s.ddc_buckets[&4].as_ref().unwrap().readers, vec![account(&who(2))]);
+        assert_eq!(s.ddc_buckets[&BucketId(4)].as_ref().unwrap().readers, vec![account(&who(2))]);
         apply(&mut s, &grant(false), (3, 0)).unwrap();
-        assert!(s.ddc_buckets[&4].as_ref().unwrap().readers.is_empty());
+        assert!(s.ddc_buckets[&BucketId(4)].as_ref().unwrap().readers.is_empty());
         assert_eq!(s.ddc_deposits[&account(&who(1))], 0);
     }
 }

@@ -10,21 +10,21 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// Loads `ids` of `table` (keyed by `id_column`) as documents, each set `None` first.
-async fn load_docs<T: DeserializeOwned>(
+async fn load_docs<T: DeserializeOwned, Id: Copy + Eq + std::hash::Hash + From<u32> + Into<u32>>(
     tx: &mut Transaction<'_, Postgres>,
     table: &'static str,
     id_column: &'static str,
-    ids: &HashSet<u32>,
-    into: &mut HashMap<u32, Option<T>>,
+    ids: &HashSet<Id>,
+    into: &mut HashMap<Id, Option<T>>,
     set_created: impl Fn(&mut T, crate::state::Position),
-    id_of: impl Fn(&T) -> u32,
+    id_of: impl Fn(&T) -> Id,
 ) -> Result<(), StoreError> {
-    let wanted: Vec<i64> = ids.iter().filter(|id| !into.contains_key(id)).map(|id| i64::from(*id)).collect();
+    let wanted: Vec<i64> = ids.iter().filter(|id| !into.contains_key(id)).map(|id| i64::from((*id).into())).collect();
     if wanted.is_empty() {
         return Ok(());
     }
     for id in &wanted {
-        into.insert(*id as u32, None);
+        into.insert(Id::from(*id as u32), None);
     }
     let sql = format!("SELECT doc, created_block, created_event FROM {table} WHERE {id_column} = ANY($1)");
     let rows = sqlx::query(&sql).bind(&wanted).fetch_all(&mut **tx).await?;
@@ -101,7 +101,7 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, bloc
             "INSERT INTO ddc_nodes (node_id, owner, doc, created_block, created_event, updated_block) ",
         );
         q.push_values(nodes, |mut b, n| {
-            b.push_bind(i64::from(n.node_id))
+            b.push_bind(i64::from(n.node_id.0))
                 .push_bind(&n.owner)
                 .push_bind(json(n))
                 .push_bind(n.created.0 as i64)
@@ -117,7 +117,7 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, bloc
             "INSERT INTO ddc_clusters (cluster_id, manager, doc, created_block, created_event, updated_block) ",
         );
         q.push_values(clusters, |mut b, c| {
-            b.push_bind(i64::from(c.cluster_id))
+            b.push_bind(i64::from(c.cluster_id.0))
                 .push_bind(&c.manager)
                 .push_bind(json(c))
                 .push_bind(c.created.0 as i64)
@@ -133,9 +133,9 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, bloc
             "INSERT INTO ddc_buckets (bucket_id, owner, cluster_id, doc, created_block, created_event, updated_block) ",
         );
         q.push_values(buckets, |mut b, r| {
-            b.push_bind(i64::from(r.bucket_id))
+            b.push_bind(i64::from(r.bucket_id.0))
                 .push_bind(&r.owner)
-                .push_bind(i64::from(r.cluster_id))
+                .push_bind(i64::from(r.cluster_id.0))
                 .push_bind(json(r))
                 .push_bind(r.created.0 as i64)
                 .push_bind(r.created.1 as i32)

@@ -5,6 +5,7 @@
 use super::{created_at, parse_planck, to_i64, Store, StoreError, NOTIFY_CHANNEL};
 use crate::decode::{ContractKind, OsirisEvent};
 use crate::state::{self, ChannelRow, GroupRow, OrgRow, ServiceRow, Snapshot};
+use osiris_contract_types::{ChannelId, Nonce};
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 
 /// Rows per multi-row INSERT (10 columns stay well below PostgreSQL's 65,535 parameters).
@@ -230,9 +231,13 @@ async fn load_services(
     Ok(())
 }
 
-async fn load_channels(tx: &mut Transaction<'_, Postgres>, s: &mut Snapshot, ids: Vec<u64>) -> Result<(), StoreError> {
+async fn load_channels(
+    tx: &mut Transaction<'_, Postgres>,
+    s: &mut Snapshot,
+    ids: Vec<ChannelId>,
+) -> Result<(), StoreError> {
     s.channels = ids.iter().map(|c| (*c, None)).collect();
-    let ids: Vec<i64> = ids.into_iter().map(to_i64).collect();
+    let ids: Vec<i64> = ids.into_iter().map(|id| to_i64(id.0)).collect();
     let rows = sqlx::query(
         "SELECT channel_id, sender, recipient, signer, group_id, value::text AS value, nonce, expiration, opened_block
          FROM channels WHERE channel_id = ANY($1)",
@@ -266,13 +271,13 @@ async fn load_balances(
 /// Where a row was created: (created_block, created_event).
 pub(crate) fn channel_row(r: &sqlx::postgres::PgRow) -> Result<ChannelRow, StoreError> {
     Ok(ChannelRow {
-        channel_id: r.try_get::<i64, _>("channel_id")? as u64,
+        channel_id: ChannelId(r.try_get::<i64, _>("channel_id")? as u64),
         sender: r.try_get("sender")?,
         recipient: r.try_get("recipient")?,
         signer: r.try_get("signer")?,
         group_id: r.try_get("group_id")?,
         value: parse_planck(r.try_get("value")?, "channels")?,
-        nonce: r.try_get::<i64, _>("nonce")? as u64,
+        nonce: Nonce(r.try_get::<i64, _>("nonce")? as u64),
         expiration: u32::try_from(r.try_get::<i64, _>("expiration")?).map_err(|_| StoreError::Corrupt("channels"))?,
         opened_block: r.try_get::<i64, _>("opened_block")? as u64,
     })
@@ -378,14 +383,14 @@ async fn write_snapshot(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, block:
             "INSERT INTO channels (channel_id, sender, recipient, signer, group_id, value, nonce, expiration, opened_block, updated_block) ",
         );
         q.push_values(channels, |mut b, c| {
-            b.push_bind(to_i64(c.channel_id))
+            b.push_bind(to_i64(c.channel_id.0))
                 .push_bind(&c.sender)
                 .push_bind(&c.recipient)
                 .push_bind(&c.signer)
                 .push_bind(&c.group_id)
                 .push_bind(c.value.to_string())
                 .push_unseparated("::numeric")
-                .push_bind(to_i64(c.nonce))
+                .push_bind(to_i64(c.nonce.0))
                 .push_bind(i64::from(c.expiration))
                 .push_bind(to_i64(c.opened_block))
                 .push_bind(block);

@@ -86,13 +86,13 @@ fn service(r: &PgRow) -> Result<Service, StoreError> {
 fn channel(r: &PgRow) -> Result<Channel, StoreError> {
     let c = channel_row(r)?;
     Ok(Channel {
-        id: c.channel_id,
+        id: c.channel_id.0,
         sender: c.sender,
         recipient: c.recipient,
         signer: hex0x(&c.signer),
         group_id: c.group_id,
         value: c.value.to_string(),
-        nonce: c.nonce,
+        nonce: c.nonce.0,
         expiration: u64::from(c.expiration),
         opened_block: c.opened_block,
         updated_block: r.try_get::<i64, _>("updated_block")? as u64,

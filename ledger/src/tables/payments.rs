@@ -3,7 +3,7 @@
 //! (`gateway_claims` at or after the mirror's nonce).
 
 use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
-use osiris_contract_types::{Balance, ChannelId, PaymentSignature};
+use osiris_contract_types::{Balance, ChannelId, Nonce, PaymentSignature};
 use osiris_payments::{ChannelDeal, ChannelFacts, Payment, PaymentState};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::Row;
@@ -78,13 +78,13 @@ impl Table for PaymentTable {
     ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
         // Claims at or after the mirror's nonce are still in flight.
         let rows = sqlx::query(LOAD)
-            .bind(keys.iter().map(|(id, _)| *id as i64).collect::<Vec<_>>())
-            .bind(keys.iter().map(|(_, facts)| facts.nonce as i64).collect::<Vec<_>>())
+            .bind(keys.iter().map(|(id, _)| id.0 as i64).collect::<Vec<_>>())
+            .bind(keys.iter().map(|(_, facts)| facts.nonce.0 as i64).collect::<Vec<_>>())
             .fetch_all(db)
             .await?;
         rows.iter()
             .map(|row| {
-                let channel_id = row.try_get::<i64, _>("channel_id")? as ChannelId;
+                let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
                 let mut state = state_from_row(channel_id, row)?;
                 state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
                 Ok((channel_id, Versioned { state: Some(state), version: row.try_get("version")? }))
@@ -96,31 +96,31 @@ impl Table for PaymentTable {
         if let [one] = writes {
             let row = one.state;
             let query = match one.expected {
-                0 => sqlx::query_scalar(INSERT_ONE).bind(row.channel_id as i64),
-                version => sqlx::query_scalar(UPDATE_ONE).bind(row.channel_id as i64).bind(version),
+                0 => sqlx::query_scalar(INSERT_ONE).bind(row.channel_id.0 as i64),
+                version => sqlx::query_scalar(UPDATE_ONE).bind(row.channel_id.0 as i64).bind(version),
             };
             let written: Option<i64> = query
-                .bind(row.nonce as i64)
+                .bind(row.nonce.0 as i64)
                 .bind(row.amount.to_string())
                 .bind(row.signature.map(|s| s.to_vec()))
                 .bind(row.spent.to_string())
                 .bind(row.calls as i64)
                 .fetch_optional(&mut *db)
                 .await?;
-            return Ok(written.map(|id| id as ChannelId).into_iter().collect());
+            return Ok(written.map(|id| ChannelId(id as u64)).into_iter().collect());
         }
         let rows = || writes.iter().map(|w| w.state);
         let written: Vec<i64> = sqlx::query_scalar(WRITE)
-            .bind(rows().map(|r| r.channel_id as i64).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.channel_id.0 as i64).collect::<Vec<_>>())
             .bind(writes.iter().map(|w| w.expected).collect::<Vec<_>>())
-            .bind(rows().map(|r| r.nonce as i64).collect::<Vec<_>>())
+            .bind(rows().map(|r| r.nonce.0 as i64).collect::<Vec<_>>())
             .bind(rows().map(|r| r.amount.to_string()).collect::<Vec<_>>())
             .bind(rows().map(|r| r.signature.map(|s| s.to_vec())).collect::<Vec<_>>())
             .bind(rows().map(|r| r.spent.to_string()).collect::<Vec<_>>())
             .bind(rows().map(|r| r.calls as i64).collect::<Vec<_>>())
             .fetch_all(&mut *db)
             .await?;
-        Ok(written.into_iter().map(|id| id as ChannelId).collect())
+        Ok(written.into_iter().map(|id| ChannelId(id as u64)).collect())
     }
 }
 
@@ -136,7 +136,7 @@ fn state_from_row(channel_id: ChannelId, row: &PgRow) -> Result<PaymentState, St
     let calls: i64 = row.try_get("calls")?;
     Ok(PaymentState {
         channel_id,
-        nonce: u64::try_from(nonce).map_err(|_| malformed(channel_id, "nonce"))?,
+        nonce: Nonce(u64::try_from(nonce).map_err(|_| malformed(channel_id, "nonce"))?),
         amount: planck(channel_id, "amount", row.try_get("amount")?)?,
         signature,
         spent: planck(channel_id, "spent", row.try_get("spent")?)?,

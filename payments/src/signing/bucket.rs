@@ -54,20 +54,28 @@ mod tests {
         // Eve's well-known address: the key signs for the account its transactions come from.
         assert_eq!(key.account().to_string(), "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw");
         let ddc = AccountId::from([9; 32]);
-        let signature = key.sign_bucket_request(&ddc, 0, 3, "put", "a/b.txt", 1_000);
-        assert!(verify(&key.account(), &bucket_request_message(&ddc, 0, 3, "put", "a/b.txt", 1_000), &signature));
+        let signature = key.sign_bucket_request(&ddc, NodeId(0), BucketId(3), "put", "a/b.txt", 1_000);
+        assert!(verify(
+            &key.account(),
+            &bucket_request_message(&ddc, NodeId(0), BucketId(3), "put", "a/b.txt", 1_000),
+            &signature
+        ));
         for other in [
-            bucket_request_message(&ddc, 0, 4, "put", "a/b.txt", 1_000),
-            bucket_request_message(&ddc, 0, 3, "delete", "a/b.txt", 1_000),
-            bucket_request_message(&ddc, 0, 3, "put", "a/c.txt", 1_000),
-            bucket_request_message(&ddc, 0, 3, "put", "a/b.txt", 1_001),
-            bucket_request_message(&AccountId::from([8; 32]), 0, 3, "put", "a/b.txt", 1_000),
-            bucket_request_message(&ddc, 1, 3, "put", "a/b.txt", 1_000),
+            bucket_request_message(&ddc, NodeId(0), BucketId(4), "put", "a/b.txt", 1_000),
+            bucket_request_message(&ddc, NodeId(0), BucketId(3), "delete", "a/b.txt", 1_000),
+            bucket_request_message(&ddc, NodeId(0), BucketId(3), "put", "a/c.txt", 1_000),
+            bucket_request_message(&ddc, NodeId(0), BucketId(3), "put", "a/b.txt", 1_001),
+            bucket_request_message(&AccountId::from([8; 32]), NodeId(0), BucketId(3), "put", "a/b.txt", 1_000),
+            bucket_request_message(&ddc, NodeId(1), BucketId(3), "put", "a/b.txt", 1_000),
         ] {
             assert!(!verify(&key.account(), &other, &signature));
         }
         let ferdie = AccountKey::from_uri("//Ferdie").unwrap();
-        assert!(!verify(&ferdie.account(), &bucket_request_message(&ddc, 0, 3, "put", "a/b.txt", 1_000), &signature));
+        assert!(!verify(
+            &ferdie.account(),
+            &bucket_request_message(&ddc, NodeId(0), BucketId(3), "put", "a/b.txt", 1_000),
+            &signature
+        ));
         assert!(AccountKey::from_uri("not a key").is_err());
     }
 }

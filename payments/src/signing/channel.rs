@@ -129,10 +129,10 @@ mod tests {
     #[test]
     fn payment_authorization_test_vector() {
         let escrow = AccountId::from([0x42; 32]);
-        let digest = payment_digest(&escrow, 7, 3, 1_000_000_000_000);
+        let digest = payment_digest(&escrow, ChannelId(7), Nonce(3), 1_000_000_000_000);
         assert_eq!(hex::encode(digest), "50585ff13e71df926965a60764ca9b33de406ba5e598fdc9ff9b73f1c00226e1");
         let key = PaymentKey::from_bytes(&[0x11; 32]).unwrap();
-        let signature = key.sign(&escrow, 7, 3, 1_000_000_000_000);
+        let signature = key.sign(&escrow, ChannelId(7), Nonce(3), 1_000_000_000_000);
         assert_eq!(
             hex::encode(signature),
             "f1a55e3360d7817c8f96ba8abd2822dd340d91a87b85f5bd55ee8d7e3e34ebea23dba13e3de41998166a3a0ce2177faf2b9b4b74e9cfbb25b138c4b4bce1a39301"
@@ -154,16 +154,16 @@ mod tests {
     fn authorizations_bind_every_field() {
         let key = PaymentKey::generate();
         let escrow = AccountId::from([1; 32]);
-        let sig = key.sign(&escrow, 1, 2, 300);
-        assert!(is_authorized(&sig, &key.signer_key(), &escrow, 1, 2, 300));
-        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, 1, 2, 301));
-        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, 1, 3, 300));
-        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, 2, 2, 300));
-        assert!(!is_authorized(&sig, &key.signer_key(), &AccountId::from([2; 32]), 1, 2, 300));
-        assert!(!is_authorized(&sig, &PaymentKey::generate().signer_key(), &escrow, 1, 2, 300));
+        let sig = key.sign(&escrow, ChannelId(1), Nonce(2), 300);
+        assert!(is_authorized(&sig, &key.signer_key(), &escrow, ChannelId(1), Nonce(2), 300));
+        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, ChannelId(1), Nonce(2), 301));
+        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, ChannelId(1), Nonce(3), 300));
+        assert!(!is_authorized(&sig, &key.signer_key(), &escrow, ChannelId(2), Nonce(2), 300));
+        assert!(!is_authorized(&sig, &key.signer_key(), &AccountId::from([2; 32]), ChannelId(1), Nonce(2), 300));
+        assert!(!is_authorized(&sig, &PaymentKey::generate().signer_key(), &escrow, ChannelId(1), Nonce(2), 300));
         let mut bad = sig;
         bad[64] = 4;
-        assert!(recover_signer(&bad, &payment_digest(&escrow, 1, 2, 300)).is_err());
+        assert!(recover_signer(&bad, &payment_digest(&escrow, ChannelId(1), Nonce(2), 300)).is_err());
         assert_eq!(PaymentKey::from_hex(&key.to_hex()).unwrap().signer_key(), key.signer_key());
         assert!(PaymentKey::from_hex("00").is_err());
     }

@@ -4,12 +4,18 @@ use crate::{AccountId, Balance, BlockNumber};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Node id, assigned by the contract from 0 upwards.
-pub type NodeId = u32;
-/// Cluster id, assigned from 0 upwards.
-pub type ClusterId = u32;
-/// Bucket id, assigned from 0 upwards.
-pub type BucketId = u32;
+id_newtype! {
+    /// Node id, assigned by the contract from 0 upwards.
+    NodeId(u32)
+}
+id_newtype! {
+    /// Cluster id, assigned from 0 upwards.
+    ClusterId(u32)
+}
+id_newtype! {
+    /// Bucket id, assigned from 0 upwards.
+    BucketId(u32)
+}
 /// Resource units (the unit is the cluster's, e.g. GiB of storage).
 pub type Resource = u32;
 
