@@ -3,66 +3,22 @@
 //! For each block the store loads the rows its events touch into a [`Snapshot`],
 //! [`apply`] folds the events in order exactly as the contracts changed their
 //! storage, and the store writes the snapshot back in a few multi-row statements.
+//! One module per contract: its rows, the keys its events touch and its fold.
 
 pub mod agreements;
 pub mod ddc;
+pub mod escrow;
+pub mod registry;
 
-use crate::decode::{EscrowEvent, OsirisEvent, RegistryEvent};
-use crate::json::account;
+use crate::decode::OsirisEvent;
+pub use escrow::{accounts_touched, ChannelRow};
 use osiris_contract_types::ddc::{BucketId, ClusterId, NodeId};
-use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
-use osiris_contract_types::{ChannelId, Nonce};
-use std::collections::{HashMap, HashSet};
+use osiris_contract_types::ChannelId;
+pub use registry::{GroupRow, OrgRow, ServiceRow};
+use std::collections::HashMap;
 
 /// Where an event is: (block number, index in the block's events). Orders creation.
 pub type Position = (u64, u32);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgRow {
-    pub org_id: String,
-    pub owner: String,
-    pub members: Vec<String>,
-    pub name: String,
-    pub uri: String,
-    pub content_hash: Vec<u8>,
-    pub created: Position,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupRow {
-    pub group_id: String,
-    pub payment_recipient: String,
-    pub endpoints: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRow {
-    pub org_id: String,
-    pub service_id: String,
-    pub name: String,
-    pub uri: String,
-    pub content_hash: Vec<u8>,
-    /// Planck per call.
-    pub price_per_call: u128,
-    /// In the contract's order.
-    pub groups: Vec<GroupRow>,
-    pub created: Position,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelRow {
-    pub channel_id: ChannelId,
-    pub sender: String,
-    pub recipient: String,
-    pub signer: Vec<u8>,
-    pub group_id: String,
-    /// Planck.
-    pub value: u128,
-    pub nonce: Nonce,
-    /// Block number.
-    pub expiration: u32,
-    pub opened_block: u64,
-}
 
 /// Rows touched by one block: `None` means absent (never created, or deleted).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -103,9 +59,8 @@ pub enum StateError {
 /// which [`accounts_touched`] adds once the channels are loaded.
 #[derive(Debug, Default)]
 pub struct Keys {
-    pub orgs: HashSet<String>,
-    pub services: HashSet<(String, String)>,
-    pub channels: HashSet<ChannelId>,
+    pub registry: registry::Keys,
+    pub escrow: escrow::Keys,
     pub agreements: agreements::Keys,
     pub ddc: ddc::Keys,
 }
@@ -114,18 +69,8 @@ pub fn keys_of(events: &[OsirisEvent]) -> Keys {
     let mut keys = Keys::default();
     for event in events {
         match event {
-            OsirisEvent::Registry(ev) => {
-                let (org, service) = registry_keys(ev);
-                if let Some(service) = service {
-                    keys.services.insert((org.clone(), service));
-                }
-                keys.orgs.insert(org);
-            }
-            OsirisEvent::Escrow(ev) => {
-                if let Some(id) = channel_of(ev) {
-                    keys.channels.insert(id);
-                }
-            }
+            OsirisEvent::Registry(ev) => registry::add_keys(&mut keys.registry, ev),
+            OsirisEvent::Escrow(ev) => escrow::add_keys(&mut keys.escrow, ev),
             OsirisEvent::Agreements(ev) => agreements::add_keys(&mut keys.agreements, ev),
             OsirisEvent::Ddc(ev) => ddc::add_keys(&mut keys.ddc, ev),
         }
@@ -133,135 +78,19 @@ pub fn keys_of(events: &[OsirisEvent]) -> Keys {
     keys
 }
 
-fn registry_keys(ev: &RegistryEvent) -> (String, Option<String>) {
-    use RegistryEvent::*;
-    match ev {
-        OrganizationCreated(x) => (x.org_id.clone(), None),
-        OrganizationMetadataUpdated(x) => (x.org_id.clone(), None),
-        OrganizationOwnerChanged(x) => (x.org_id.clone(), None),
-        MembersAdded(x) => (x.org_id.clone(), None),
-        MembersRemoved(x) => (x.org_id.clone(), None),
-        OrganizationDeleted(x) => (x.org_id.clone(), None),
-        ServiceCreated(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-        ServiceMetadataUpdated(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-        ServiceDeleted(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-        GroupAdded(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-        GroupRemoved(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-        EndpointsAdded(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-        EndpointsRemoved(x) => (x.org_id.clone(), Some(x.service_id.clone())),
-    }
-}
-
-fn channel_of(ev: &EscrowEvent) -> Option<ChannelId> {
-    use EscrowEvent::*;
-    match ev {
-        Deposited(_) | Withdrawn(_) | Transferred(_) => None,
-        ChannelOpened(x) => Some(x.channel_id),
-        ChannelFunded(x) => Some(x.channel_id),
-        ChannelClaimed(x) => Some(x.channel_id),
-        ChannelTimeoutClaimed(x) => Some(x.channel_id),
-    }
-}
-
-/// The accounts whose escrow balance `events` change: named in the events, or senders of `channels`.
-pub fn accounts_touched(events: &[OsirisEvent], channels: &HashMap<ChannelId, Option<ChannelRow>>) -> HashSet<String> {
-    let mut accounts: HashSet<String> = channels.values().flatten().map(|c| c.sender.clone()).collect();
-    for event in events {
-        if let OsirisEvent::Escrow(ev) = event {
-            use EscrowEvent::*;
-            match ev {
-                Deposited(x) => drop(accounts.insert(account(&x.account))),
-                Withdrawn(x) => drop(accounts.insert(account(&x.account))),
-                Transferred(x) => {
-                    accounts.insert(account(&x.from));
-                    accounts.insert(account(&x.to));
-                }
-                ChannelOpened(x) => drop(accounts.insert(account(&x.sender))),
-                ChannelClaimed(x) => drop(accounts.insert(account(&x.recipient))),
-                ChannelTimeoutClaimed(x) => drop(accounts.insert(account(&x.sender))),
-                ChannelFunded(_) => {}
-            }
-        }
-    }
-    accounts
-}
-
-fn org_row(org_id: &str, owner: String, members: Vec<String>, m: &OrgMetadata, created: Position) -> OrgRow {
-    OrgRow {
-        org_id: org_id.to_string(),
-        owner,
-        members,
-        name: m.name.clone(),
-        uri: m.uri.clone(),
-        content_hash: m.content_hash.to_vec(),
-        created,
-    }
-}
-
-fn group_row(g: &InstanceGroup) -> GroupRow {
-    GroupRow {
-        group_id: g.id.clone(),
-        payment_recipient: account(&g.payment_recipient),
-        endpoints: g.endpoints.clone(),
-    }
-}
-
-fn set_service_metadata(row: &mut ServiceRow, m: &ServiceMetadata) {
-    row.name = m.name.clone();
-    row.uri = m.uri.clone();
-    row.content_hash = m.content_hash.to_vec();
-    row.price_per_call = m.price_per_call;
-}
-
-impl Snapshot {
-    fn org(&mut self, id: &str) -> Result<&mut OrgRow, StateError> {
-        self.orgs.get_mut(id).and_then(Option::as_mut).ok_or_else(|| StateError::Missing(format!("organization {id}")))
-    }
-
-    fn service(&mut self, org: &str, id: &str) -> Result<&mut ServiceRow, StateError> {
-        self.services
-            .get_mut(&(org.to_string(), id.to_string()))
-            .and_then(Option::as_mut)
-            .ok_or_else(|| StateError::Missing(format!("service {org}/{id}")))
-    }
-
-    fn group(&mut self, org: &str, service: &str, group: &str) -> Result<&mut GroupRow, StateError> {
-        self.service(org, service)?
-            .groups
-            .iter_mut()
-            .find(|g| g.group_id == group)
-            .ok_or_else(|| StateError::Missing(format!("group {org}/{service}/{group}")))
-    }
-
-    fn channel(&mut self, id: ChannelId) -> Result<&mut ChannelRow, StateError> {
-        self.channels.get_mut(&id).and_then(Option::as_mut).ok_or_else(|| StateError::Missing(format!("channel {id}")))
-    }
-
-    fn credit(&mut self, who: String, amount: u128) -> Result<(), StateError> {
-        let balance = self.balances.entry(who.clone()).or_default();
-        *balance = balance.checked_add(amount).ok_or(StateError::Balance(who))?;
-        Ok(())
-    }
-
-    fn debit(&mut self, who: String, amount: u128) -> Result<(), StateError> {
-        let balance = self.balances.entry(who.clone()).or_default();
-        *balance = balance.checked_sub(amount).ok_or(StateError::Balance(who))?;
-        Ok(())
-    }
-}
-
 /// Applies one event at position `at` to the snapshot, as the contract changed its storage.
 /// On error the snapshot may be partly changed only for that event's own rows.
 pub fn apply(s: &mut Snapshot, event: &OsirisEvent, at: Position) -> Result<(), StateError> {
     match event {
-        OsirisEvent::Registry(ev) => apply_registry(s, ev, at),
-        OsirisEvent::Escrow(ev) => apply_escrow(s, ev, at),
+        OsirisEvent::Registry(ev) => registry::apply(s, ev, at),
+        OsirisEvent::Escrow(ev) => escrow::apply(s, ev, at),
         OsirisEvent::Agreements(ev) => agreements::apply(s, ev, at),
         OsirisEvent::Ddc(ev) => ddc::apply(s, ev, at),
     }
 }
 
-fn remove_each<T: PartialEq>(list: &mut Vec<T>, items: &[T]) {
+/// Removes the first occurrence of each of `items` from `list`, keeping the order of the rest.
+pub(crate) fn remove_each<T: PartialEq>(list: &mut Vec<T>, items: &[T]) {
     for item in items {
         if let Some(at) = list.iter().position(|x| x == item) {
             list.remove(at);
@@ -269,115 +98,12 @@ fn remove_each<T: PartialEq>(list: &mut Vec<T>, items: &[T]) {
     }
 }
 
-fn apply_registry(s: &mut Snapshot, ev: &RegistryEvent, at: Position) -> Result<(), StateError> {
-    use RegistryEvent::*;
-    match ev {
-        OrganizationCreated(x) => {
-            let members = x.members.iter().map(account).collect();
-            s.orgs.insert(x.org_id.clone(), Some(org_row(&x.org_id, account(&x.owner), members, &x.metadata, at)));
-        }
-        OrganizationMetadataUpdated(x) => {
-            let org = s.org(&x.org_id)?;
-            *org = org_row(&x.org_id, org.owner.clone(), org.members.clone(), &x.metadata, org.created);
-        }
-        OrganizationOwnerChanged(x) => {
-            let org = s.org(&x.org_id)?;
-            let owner = account(&x.new_owner);
-            org.members.retain(|m| *m != owner);
-            org.owner = owner;
-        }
-        MembersAdded(x) => s.org(&x.org_id)?.members.extend(x.members.iter().map(account)),
-        MembersRemoved(x) => {
-            let gone: Vec<String> = x.members.iter().map(account).collect();
-            remove_each(&mut s.org(&x.org_id)?.members, &gone);
-        }
-        OrganizationDeleted(x) => {
-            s.org(&x.org_id)?;
-            s.orgs.insert(x.org_id.clone(), None);
-        }
-        ServiceCreated(x) => {
-            let mut row = ServiceRow {
-                org_id: x.org_id.clone(),
-                service_id: x.service_id.clone(),
-                name: String::new(),
-                uri: String::new(),
-                content_hash: Vec::new(),
-                price_per_call: 0,
-                groups: x.groups.iter().map(group_row).collect(),
-                created: at,
-            };
-            set_service_metadata(&mut row, &x.metadata);
-            s.services.insert((x.org_id.clone(), x.service_id.clone()), Some(row));
-        }
-        ServiceMetadataUpdated(x) => set_service_metadata(s.service(&x.org_id, &x.service_id)?, &x.metadata),
-        ServiceDeleted(x) => {
-            s.service(&x.org_id, &x.service_id)?;
-            s.services.insert((x.org_id.clone(), x.service_id.clone()), None);
-        }
-        GroupAdded(x) => s.service(&x.org_id, &x.service_id)?.groups.push(group_row(&x.group)),
-        GroupRemoved(x) => s.service(&x.org_id, &x.service_id)?.groups.retain(|g| g.group_id != x.group_id),
-        EndpointsAdded(x) => {
-            s.group(&x.org_id, &x.service_id, &x.group_id)?.endpoints.extend(x.endpoints.iter().cloned())
-        }
-        EndpointsRemoved(x) => {
-            remove_each(&mut s.group(&x.org_id, &x.service_id, &x.group_id)?.endpoints, &x.endpoints)
-        }
-    }
-    Ok(())
-}
-
-fn apply_escrow(s: &mut Snapshot, ev: &EscrowEvent, at: Position) -> Result<(), StateError> {
-    use EscrowEvent::*;
-    match ev {
-        Deposited(x) => drop(s.balances.insert(account(&x.account), x.balance)),
-        Withdrawn(x) => drop(s.balances.insert(account(&x.account), x.balance)),
-        Transferred(x) => {
-            s.debit(account(&x.from), x.amount)?;
-            s.credit(account(&x.to), x.amount)?;
-        }
-        ChannelOpened(x) => {
-            s.debit(account(&x.sender), x.value)?;
-            let row = ChannelRow {
-                channel_id: x.channel_id,
-                sender: account(&x.sender),
-                recipient: account(&x.recipient),
-                signer: x.signer.to_vec(),
-                group_id: x.group_id.clone(),
-                value: x.value,
-                nonce: x.nonce,
-                expiration: x.expiration,
-                opened_block: at.0,
-            };
-            s.channels.insert(x.channel_id, Some(row));
-        }
-        ChannelFunded(x) => {
-            let channel = s.channel(x.channel_id)?;
-            channel.value = x.value;
-            channel.expiration = x.expiration;
-            let sender = channel.sender.clone();
-            s.debit(sender, x.added)?;
-        }
-        ChannelClaimed(x) => {
-            let channel = s.channel(x.channel_id)?;
-            channel.value = x.value;
-            channel.nonce = x.new_nonce;
-            let sender = channel.sender.clone();
-            s.credit(account(&x.recipient), x.amount)?;
-            s.credit(sender, x.sent_back)?;
-        }
-        ChannelTimeoutClaimed(x) => {
-            let channel = s.channel(x.channel_id)?;
-            channel.value = 0;
-            channel.nonce = x.new_nonce;
-            s.credit(account(&x.sender), x.amount)?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{EscrowEvent, RegistryEvent};
+    use crate::json::account;
+    use osiris_contract_types::Nonce;
     use osiris_contract_types::{escrow as e, registry as r, AccountId};
 
     fn id(b: u8) -> AccountId {

@@ -5,46 +5,25 @@ use crate::json::{account, planck};
 use osiris_contract_types::ddc as d;
 use serde_json::{json, Value};
 
-/// The enum of the ddc contract's events, their names and their decoding, from one list.
-macro_rules! ddc_events {
-    ($($name:ident),+ $(,)?) => {
-        /// An event of the ddc contract.
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub enum DdcEvent {
-            $($name(d::$name),)+
-        }
-
-        /// The names of the ddc contract's events, as stored in `events.event_name`.
-        pub const NAMES: &[&str] = &[$(stringify!($name)),+];
-
-        pub(super) fn decode(topic: &[u8; 32], data: &[u8]) -> Result<DdcEvent, DecodeError> {
-            decode_by_topic!(topic, data, DdcEvent, d, [$($name),+])
-        }
-
-        impl DdcEvent {
-            pub fn name(&self) -> &'static str {
-                match self {
-                    $(DdcEvent::$name(_) => stringify!($name),)+
-                }
-            }
-        }
-    };
-}
-
-ddc_events!(
-    DdcDeposited,
-    DdcWithdrawn,
-    NodeCreated,
-    NodeChanged,
-    ManagerTrustChanged,
-    ClusterCreated,
-    ClusterResourceReserved,
-    ClusterNodeReplaced,
-    ClusterRevenuesDistributed,
-    BucketCreated,
-    BucketAllocated,
-    BucketSettled,
-    BucketPermissionChanged,
+contract_events!(
+    /// An event of the ddc contract.
+    DdcEvent,
+    d,
+    [
+        DdcDeposited,
+        DdcWithdrawn,
+        NodeCreated,
+        NodeChanged,
+        ManagerTrustChanged,
+        ClusterCreated,
+        ClusterResourceReserved,
+        ClusterNodeReplaced,
+        ClusterRevenuesDistributed,
+        BucketCreated,
+        BucketAllocated,
+        BucketSettled,
+        BucketPermissionChanged,
+    ]
 );
 
 /// `reader` or `writer`, as the mirror and the API name a permission.

@@ -3,8 +3,10 @@
 
 pub mod agreements;
 pub mod ddc;
+pub mod escrow;
 pub mod ingest;
 pub mod read;
+pub mod registry;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;

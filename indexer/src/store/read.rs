@@ -1,7 +1,7 @@
 //! The API's reads of the mirror. Pages are keyed on a unique sort key so that a
 //! cursor resumes exactly after the last row returned.
 
-use super::{ingest::channel_row, parse_planck, Store, StoreError};
+use super::{escrow::channel_row, parse_planck, Store, StoreError};
 use crate::api::models::{Channel, Event, Group, Organization, Service};
 use crate::json::hex0x;
 use sqlx::postgres::PgRow;
