@@ -14,7 +14,6 @@
 //! Any other call goes to the gateway's [`Mode`], which authorizes it by its deal kind,
 //! forwards it and says what it charged; the server counts, logs and answers.
 
-use crate::forward::Forward;
 use crate::front::body::RequestBody;
 use crate::front::FrontLimits;
 use crate::limits::{Peer, RateLimits};
@@ -46,8 +45,8 @@ pub const MAX_REQUEST_ID_BYTES: usize = 64;
 pub struct Gateway {
     /// What the gateway sells, and how it authorizes it.
     pub mode: Mode,
-    /// The upstream, deadlines and when a paid call goes out.
-    pub forward: Forward,
+    /// Sizes, times and counts a connection and a request may use.
+    pub limits: FrontLimits,
     /// Rate limits (own paths, calls, per consumer).
     pub rate_limits: std::sync::Arc<RateLimits>,
     /// The gateway's own gRPC services.
@@ -65,7 +64,7 @@ impl crate::front::Handler for Gateway {
     }
 
     fn limits(&self) -> &FrontLimits {
-        &self.forward.limits
+        &self.limits
     }
 }
 
@@ -95,7 +94,7 @@ impl Gateway {
         let started = Instant::now();
         let method = path.to_string();
         let paid = match self.rate_limits.paid_call() {
-            Ok(()) => self.mode.call(&self.forward, request).await,
+            Ok(()) => self.mode.call(request).await,
             Err(refusal) => Err(Refused::Payment(refusal)),
         };
         let (mut response, outcome, charge) = match paid {

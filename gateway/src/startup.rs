@@ -5,7 +5,7 @@ use crate::alerts::{AlertSink, Alerts, LogOnly, Webhook};
 use crate::authorize::Authorizer;
 use crate::buckets::BucketNode;
 use crate::channels::ChannelCache;
-use crate::config::{Config, GatewayMode, JobSandbox, ServiceType};
+use crate::config::{Config, GatewayMode, JobSandbox, ServiceConfig, ServiceType};
 use crate::forward::Forward;
 use crate::free_calls::FreeCalls;
 use crate::front::web::Web;
@@ -14,10 +14,11 @@ use crate::health::Heartbeat;
 use crate::jobs::runner::Limits;
 use crate::jobs::sandbox::Sandbox;
 use crate::jobs::store::JobStore;
-use crate::jobs::{JobService, Jobs};
+use crate::jobs::Jobs;
 use crate::limits::RateLimits;
 use crate::modes::bucket_node::BucketNodeMode;
 use crate::modes::calls::Calls;
+use crate::modes::jobs::JobsMode;
 use crate::modes::Mode;
 use crate::pb;
 use crate::proxy::{grpc::Passthrough, jsonrpc::JsonRpc, process::ProcessRunner, Upstream, UpstreamError};
@@ -194,22 +195,31 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             }),
         },
     };
-    // What each mode needs: its mirror cache, its way of authorizing calls, its own
-    // services, and whether it sells a registered service.
-    let (channels, mode_of_calls, jobs, sells_service) = match mode {
+    let api = if svc.proto_files.is_empty() {
+        if !matches!(svc.service_type, ServiceType::Grpc | ServiceType::Job) {
+            return Err(crate::descriptors::DescriptorError::Missing(svc.service_type.as_str()).into());
+        }
+        None
+    } else {
+        Some(Arc::new(crate::descriptors::compile(&svc.proto_files, &svc.proto_includes)?))
+    };
+    let forward = |upstream| Forward { upstream, commit: config.payment_commit, limits: config.limits };
+    // The one match on the mode: each builds its mirror cache, its way of authorizing calls,
+    // its upstream, and says whether it sells a registered service.
+    let (channels, mode, sells_service) = match mode {
         GatewayMode::Calls => {
             check_registry(&chain, &deployment, config, &recipient).await?;
             let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
             let authorizer = calls(&channels);
-            (channels, Mode::Calls(Calls { authorizer }), None, true)
+            let forward = forward(upstream(svc, api.clone())?);
+            (channels, Mode::Calls(Calls { authorizer, forward }), true)
         }
         GatewayMode::Jobs => {
             check_registry(&chain, &deployment, config, &recipient).await?;
             let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
             let jobs = job_service(config, &channels, &metering, agreements_contract, &chain, recipient_signer.clone())
                 .await?;
-            let authorizer = calls(&channels);
-            (channels, Mode::Calls(Calls { authorizer }), Some(jobs), true)
+            (channels, Mode::Jobs(JobsMode { jobs }), true)
         }
         GatewayMode::BucketNode { node_id } => {
             let ddc = deployment
@@ -221,29 +231,10 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             let channels =
                 ChannelCache::load(pool.clone(), recipient.to_string(), String::new(), String::new(), String::new())
                     .await?;
-            let node = BucketNode::new(node_id, ddc.address, pool.clone(), config.bucket_node.freshness_ms);
-            (channels, Mode::BucketNode(BucketNodeMode(Arc::new(node))), None, false)
+            let node = Arc::new(BucketNode::new(node_id, ddc.address, pool.clone(), config.bucket_node.freshness_ms));
+            let forward = forward(upstream(svc, api.clone())?);
+            (channels, Mode::BucketNode(BucketNodeMode { node, forward }), false)
         }
-    };
-
-    let api = if svc.proto_files.is_empty() {
-        if !matches!(svc.service_type, ServiceType::Grpc | ServiceType::Job) {
-            return Err(crate::descriptors::DescriptorError::Missing(svc.service_type.as_str()).into());
-        }
-        None
-    } else {
-        Some(Arc::new(crate::descriptors::compile(&svc.proto_files, &svc.proto_includes)?))
-    };
-    let timeout = Duration::from_millis(svc.call_timeout_ms);
-    let upstream = match svc.service_type {
-        ServiceType::Grpc => Upstream::Grpc(Passthrough::new(&svc.endpoint)?, api.clone()),
-        ServiceType::Jsonrpc => {
-            Upstream::Jsonrpc(JsonRpc::new(svc.endpoint.clone(), api.clone().expect("checked above"), timeout)?)
-        }
-        ServiceType::Process => {
-            Upstream::Process(ProcessRunner::new(svc.command.clone(), api.clone().expect("checked above"), timeout)?)
-        }
-        ServiceType::Job => Upstream::Jobs,
     };
 
     // A ddc node sells no service of the registry: its info names none.
@@ -285,24 +276,12 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }))
         .add_service(reflection.0)
         .add_service(reflection.1);
-    let own = match jobs {
-        Some(jobs) => own.add_service(
-            pb::jobs_server::JobsServer::new(JobService(jobs)).max_decoding_message_size(crate::jobs::MAX_UPLOAD_BYTES),
-        ),
-        None => own,
-    }
-    .prepare();
+    let own = mode.add_services(own).prepare();
     let tls = match config.tls.files()? {
         Some((cert, key)) => Some(ReloadingCert::load(cert, key)?),
         None => None,
     };
-    let gateway = Arc::new(Gateway {
-        mode: mode_of_calls,
-        forward: Forward { upstream, commit: config.payment_commit, limits: config.limits },
-        rate_limits,
-        own,
-        vitals: Arc::default(),
-    });
+    let gateway = Arc::new(Gateway { mode, limits: config.limits, rate_limits, own, vitals: Arc::default() });
     let web = Web::new(&config.web, gateway.clone(), config.limits.max_message_bytes)?;
     Ok(Started {
         front: Front { gateway: gateway.clone(), web },
@@ -317,6 +296,21 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         recipient,
         health,
         services,
+    })
+}
+
+/// The upstream a `calls` or bucket-mode gateway forwards paid calls to, by service type.
+fn upstream(svc: &ServiceConfig, api: Option<Arc<crate::descriptors::Api>>) -> Result<Upstream, StartError> {
+    let timeout = Duration::from_millis(svc.call_timeout_ms);
+    Ok(match svc.service_type {
+        ServiceType::Grpc => Upstream::Grpc(Passthrough::new(&svc.endpoint)?, api),
+        ServiceType::Jsonrpc => {
+            Upstream::Jsonrpc(JsonRpc::new(svc.endpoint.clone(), api.expect("checked at start"), timeout)?)
+        }
+        ServiceType::Process => {
+            Upstream::Process(ProcessRunner::new(svc.command.clone(), api.expect("checked at start"), timeout)?)
+        }
+        ServiceType::Job => return Err(StartError::Config("a job gateway has no upstream".into())),
     })
 }
 

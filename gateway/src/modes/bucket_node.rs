@@ -21,23 +21,23 @@ use tokio_util::sync::CancellationToken;
 /// The value of `osiris-payment-type` a request within a bucket carries.
 pub const BUCKET_PAYMENT_TYPE: &str = "bucket";
 
-/// The ddc node this gateway serves as.
-pub struct BucketNodeMode(pub Arc<BucketNode>);
+/// The ddc node this gateway serves as, and its object store.
+pub struct BucketNodeMode {
+    pub node: Arc<BucketNode>,
+    pub forward: Forward,
+}
 
 impl BucketNodeMode {
     /// One request within a bucket.
-    pub async fn call(
-        &self,
-        forward: &Forward,
-        mut request: Request<RequestBody>,
-    ) -> Result<(Response<Body>, Charge), Refused> {
+    pub async fn call(&self, mut request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
+        let forward = &self.forward;
         if request.headers().get(PAYMENT_TYPE).is_none_or(|v| v != BUCKET_PAYMENT_TYPE) {
             return Err(Refused::Payment(Refusal::BadMetadata {
                 header: PAYMENT_TYPE,
                 reason: format!("a ddc node serves only requests within a bucket (`{BUCKET_PAYMENT_TYPE}`)"),
             }));
         }
-        let node = &self.0;
+        let node = &self.node;
         let op = BucketOp::of_method(request.uri().path()).ok_or_else(|| {
             Refused::Call(tonic::Status::unimplemented(format!(
                 "{}: a ddc node serves the object store ({OBJECT_STORE_PATH}Put, Get, List, Delete)",
@@ -54,11 +54,11 @@ impl BucketNodeMode {
 
     /// Flushes the byte counts every `every` until `shutdown`, then once more.
     pub fn spawn_flush(&self, every: Duration, shutdown: &CancellationToken) -> JoinHandle<()> {
-        tokio::spawn(self.0.clone().flush_periodically(every, shutdown.clone()))
+        tokio::spawn(self.node.clone().flush_periodically(every, shutdown.clone()))
     }
 
     /// Keeps the bucket facts cache no older than the mirror's last block, until `shutdown`.
     pub fn spawn_follow(&self, shutdown: &CancellationToken) -> JoinHandle<()> {
-        tokio::spawn(self.0.clone().follow_mirror(shutdown.clone()))
+        tokio::spawn(self.node.clone().follow_mirror(shutdown.clone()))
     }
 }

@@ -20,19 +20,17 @@ use osiris_ledger::versioned::Pending;
 use osiris_payments::metadata::PAYMENT_TYPE;
 use osiris_payments::{CallPayment, PaymentState, Refusal};
 
-/// Calls mode: the authorizer of its payments.
+/// Calls mode: the authorizer of its payments and where paid calls go.
 pub struct Calls {
     pub authorizer: Authorizer,
+    pub forward: Forward,
 }
 
 impl Calls {
     /// Parse, resolve, check, then commit and send: a paid call's path. Answers the call
     /// with the kind of payment and the planck it was charged.
-    pub async fn call(
-        &self,
-        forward: &Forward,
-        request: Request<RequestBody>,
-    ) -> Result<(Response<Body>, Charge), Refused> {
+    pub async fn call(&self, request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
+        let forward = &self.forward;
         if request.headers().get(PAYMENT_TYPE).is_some_and(|v| v == BUCKET_PAYMENT_TYPE) {
             return Err(Refusal::NotABucketNode.into());
         }

@@ -2,19 +2,19 @@
 //! ([`crate::config::Config::mode`]):
 //!
 //! - [`calls`]: calls to a service, paid over a payment channel (escrow or prepaid), by a
-//!   metering record under an agreement, or free; a `job` gateway is this mode too (its
-//!   calls are its own `Jobs` service, paid by agreements, and any other path is refused
-//!   by its upstream);
+//!   metering record under an agreement, or free;
+//! - [`jobs`]: compute jobs under agreements, through the gateway's own Jobs service;
 //! - [`bucket_node`]: requests within buckets, as a ddc node in front of an object store.
 //!
 //! A mode takes a call that the front accepted and rate limits let through, authorizes it
-//! by its deal kind, forwards it ([`Forward`]) and answers with what it charged; it also
-//! starts its own background tasks. The server names no deal kind.
+//! by its deal kind, forwards it to its upstream (its own [`crate::forward::Forward`]) and
+//! answers with what it charged; it adds its own gRPC services and starts its own
+//! background tasks. The server names no deal kind.
 
 pub mod bucket_node;
 pub mod calls;
+pub mod jobs;
 
-use crate::forward::Forward;
 use crate::front::body::RequestBody;
 use crate::proxy::Body;
 use http::{Request, Response};
@@ -23,10 +23,13 @@ use osiris_payments::Refusal;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
 
-/// The gateway's mode, with what it authorizes calls with.
+/// The gateway's mode, with what it authorizes calls with (one per gateway: size is moot).
+#[allow(clippy::large_enum_variant)]
 pub enum Mode {
     Calls(calls::Calls),
+    Jobs(jobs::JobsMode),
     BucketNode(bucket_node::BucketNodeMode),
 }
 
@@ -50,14 +53,19 @@ pub type Charge = Option<(&'static str, Balance)>;
 
 impl Mode {
     /// Authorizes, forwards and answers one call; the answer and what it charged.
-    pub async fn call(
-        &self,
-        forward: &Forward,
-        request: Request<RequestBody>,
-    ) -> Result<(Response<Body>, Charge), Refused> {
+    pub async fn call(&self, request: Request<RequestBody>) -> Result<(Response<Body>, Charge), Refused> {
         match self {
-            Self::Calls(calls) => calls.call(forward, request).await,
-            Self::BucketNode(node) => node.call(forward, request).await,
+            Self::Calls(calls) => calls.call(request).await,
+            Self::Jobs(jobs) => jobs.call(request).await,
+            Self::BucketNode(node) => node.call(request).await,
+        }
+    }
+
+    /// The gateway's own gRPC services (`own`) plus the mode's.
+    pub fn add_services(&self, own: Routes) -> Routes {
+        match self {
+            Self::Jobs(jobs) => jobs.add_services(own),
+            Self::Calls(_) | Self::BucketNode(_) => own,
         }
     }
 
@@ -65,7 +73,7 @@ impl Mode {
     /// `shutdown` (their last work must be done before the gateway exits).
     pub fn spawn_tasks(&self, flush_every: Duration, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         match self {
-            Self::Calls(_) => Vec::new(),
+            Self::Calls(_) | Self::Jobs(_) => Vec::new(),
             Self::BucketNode(node) => vec![node.spawn_flush(flush_every, shutdown), node.spawn_follow(shutdown)],
         }
     }

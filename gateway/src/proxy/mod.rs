@@ -40,8 +40,6 @@ pub enum Upstream {
     Grpc(grpc::Passthrough, Option<Arc<Api>>),
     Jsonrpc(jsonrpc::JsonRpc),
     Process(process::ProcessRunner),
-    /// A `job` gateway sells no calls: its service is `osiris.gateway.v1.Jobs`.
-    Jobs,
 }
 
 /// A call resolved against the service's API, ready to be sent once paid. Moved once per
@@ -66,10 +64,6 @@ impl Upstream {
             Self::Grpc(_, None) => Ok(Prepared::Grpc(request)),
             Self::Jsonrpc(upstream) => Ok(Prepared::Json(translate::decode_request(upstream.api(), request).await?)),
             Self::Process(upstream) => Ok(Prepared::Json(translate::decode_request(upstream.api(), request).await?)),
-            Self::Jobs => Err(Status::unimplemented(format!(
-                "{}: this gateway runs compute jobs under agreements; use osiris.gateway.v1.Jobs (`osiris job start`)",
-                request.uri().path()
-            ))),
         }
     }
 
