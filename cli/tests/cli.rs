@@ -58,8 +58,32 @@ async fn a_provider_deploys_and_registers_and_a_consumer_pays_through_a_channel(
             "http://127.0.0.1:7000",
         ],
     ));
+    // Alice describes it: the document's blake2-256 becomes the service's content hash, the
+    // price stays. A bad document is named and publishes nothing; Bob, not the owner, cannot.
+    let document = dir.path().join("translate.json");
+    std::fs::write(&document, r#"{"description":"Translates text.","tags":["nlp"]}"#).unwrap();
+    let described = ok_json(run(
+        "//Alice",
+        &["--json", "service", "describe", "acme", "translate", "--file", document.to_str().unwrap()],
+    ));
+    let hash =
+        format!("0x{}", hex::encode(osiris_gateway_client::document::content_hash(&std::fs::read(&document).unwrap())));
+    assert_eq!(described["content_hash"], hash.as_str());
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"description":"x","tags":["Not A Tag"]}"#).unwrap();
+    let refused = run("//Alice", &["service", "describe", "acme", "translate", "--file", bad.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("tags:"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let stranger =
+        run("//Bob", &["--json", "service", "describe", "acme", "translate", "--file", bad.to_str().unwrap()]);
+    assert_eq!(stranger.status.code(), Some(1));
+    std::fs::write(&bad, r#"{"description":"Bob's words."}"#).unwrap();
+    let stranger =
+        run("//Bob", &["--json", "service", "describe", "acme", "translate", "--file", bad.to_str().unwrap()]);
+    let error: Value = serde_json::from_slice(&stranger.stderr).expect("JSON error on stderr");
+    assert_eq!(error["contract_error"], "NotAuthorized");
     let service = ok_json(run("//Bob", &["--json", "service", "show", "acme", "translate"]));
     assert_eq!(service["price_per_call"], "1000");
+    assert_eq!(service["content_hash"], hash.as_str(), "Bob's attempt changed nothing");
     let recipient = service["groups"][0]["payment_recipient"].as_str().unwrap().to_string();
 
     // Bob deposits, opens a channel to the group and signs for two calls.

@@ -4,10 +4,12 @@
 //! API ([`pb`], generated from proto/osiris/gateway/v1), a service's API read from the
 //! descriptor set the gateway serves ([`api`]), a client that attaches payments to calls
 //! ([`client`]) and the bookkeeping of one payment channel or service agreement ([`payer`]);
+//! a service's metadata document ([`document`]);
 //! and for ddc buckets, objects placed and replicated over a cluster's nodes ([`storage`]).
 
 pub mod api;
 pub mod client;
+pub mod document;
 pub mod payer;
 pub mod storage;
 

@@ -50,6 +50,7 @@
 //! command = ["stats-process"]           # process: executable and arguments
 //! proto_files = ["proto/examples/primes.proto"]; proto_includes = ["proto"]
 //! call_timeout_ms = 30000
+//! metadata_file = "primes.json"         # the service's metadata document (osiris service describe)
 //! # job: the consumer's algorithm runs as `job_runner… ALGORITHM_DIR DATA_DIR OUTPUT_DIR`
 //! job_runner = ["sh", "-c", "exec python3 \"$1/main.py\" \"$2\" \"$3\"", "runner"]
 //! job_data_dir = "data"; job_work_dir = ".osiris/jobs"
@@ -135,6 +136,10 @@ pub struct ServiceConfig {
     pub proto_includes: Vec<PathBuf>,
     /// Longest a translated or process call may take, milliseconds.
     pub call_timeout_ms: u64,
+    /// The service's metadata document (JSON, `osiris_gateway_client::document`), served
+    /// byte for byte in `ServiceInfo.metadata_document`; its blake2-256 should be the
+    /// registry's `content_hash` of the service (`osiris service describe` publishes it).
+    pub metadata_file: Option<PathBuf>,
     /// `job`: the runner program and its first arguments; the algorithm, data and output
     /// directories are appended (and set as `OSIRIS_ALGORITHM_DIR`, `OSIRIS_DATA_DIR`,
     /// `OSIRIS_OUTPUT_DIR`).
@@ -187,6 +192,7 @@ impl Default for ServiceConfig {
             proto_files: Vec::new(),
             proto_includes: Vec::new(),
             call_timeout_ms: 30_000,
+            metadata_file: None,
             job_runner: Vec::new(),
             job_data_dir: "data".into(),
             job_work_dir: ".osiris/jobs".into(),

@@ -143,6 +143,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     }
     let (recipient, recipient_signer) = recipient_of(config)?;
     let svc = &config.service;
+    let document = metadata_document(svc)?;
     let mode = config.mode();
     if let GatewayMode::BucketNode { node_id } = mode {
         // Checked before anything connects: a configuration error, not a mismatch.
@@ -208,14 +209,14 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
     // its upstream, and says whether it sells a registered service.
     let (channels, mode, sells_service) = match mode {
         GatewayMode::Calls => {
-            check_registry(&chain, &deployment, config, &recipient).await?;
+            check_registry(&chain, &deployment, config, &recipient, &document).await?;
             let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
             let authorizer = calls(&channels);
             let forward = forward(upstream(svc, api.clone())?);
             (channels, Mode::Calls(Calls { authorizer, forward }), true)
         }
         GatewayMode::Jobs => {
-            check_registry(&chain, &deployment, config, &recipient).await?;
+            check_registry(&chain, &deployment, config, &recipient, &document).await?;
             let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
             let jobs = job_service(config, &channels, &metering, agreements_contract, &chain, recipient_signer.clone())
                 .await?;
@@ -254,6 +255,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         free_calls_per_period: config.free_calls.per_period,
         free_call_period_secs: config.free_calls.period_secs,
         free_calls_need_token: config.free_calls.need_token,
+        metadata_document: document,
     };
     let services = info.services.clone();
     let reflection = reflection(api.as_deref())?;
@@ -314,13 +316,27 @@ fn upstream(svc: &ServiceConfig, api: Option<Arc<crate::descriptors::Api>>) -> R
     })
 }
 
+/// The bytes of `service.metadata_file` (empty when none is configured), checked as a
+/// service document: a document the indexer would refuse stops the gateway at start.
+fn metadata_document(svc: &ServiceConfig) -> Result<Vec<u8>, StartError> {
+    let Some(path) = &svc.metadata_file else { return Ok(Vec::new()) };
+    let bytes = std::fs::read(path)
+        .map_err(|e| StartError::Config(format!("service.metadata_file {}: {e}", path.display())))?;
+    osiris_gateway_client::document::parse(&bytes)
+        .map_err(|e| StartError::Config(format!("service.metadata_file {}: {e}", path.display())))?;
+    Ok(bytes)
+}
+
 /// The registry's entry for the configured service must match this gateway: the service and
-/// group exist, the group pays `recipient` and lists `public_endpoint`.
+/// group exist, the group pays `recipient` and lists `public_endpoint`. A metadata document
+/// whose hash is not the registry's `content_hash` only warns: the provider may be between
+/// publishing the new hash and deploying the new file (the indexer shows no details meanwhile).
 async fn check_registry(
     chain: &Chain,
     deployment: &Deployment,
     config: &Config,
     recipient: &AccountId,
+    document: &[u8],
 ) -> Result<(), StartError> {
     let svc = &config.service;
     let registry = Registry::new(chain.clone(), deployment.registry.address);
@@ -337,6 +353,19 @@ async fn check_registry(
             "group `{}` pays {registered_recipient}, but this gateway's recipient is {recipient}",
             svc.group_id
         )));
+    }
+    if !document.is_empty() {
+        let hash = osiris_gateway_client::document::content_hash(document);
+        if hash != service.metadata.content_hash {
+            tracing::warn!(
+                "service.metadata_file hashes to 0x{}, but the registry's content_hash of {}/{} is 0x{}: \
+                 the indexer shows no details until they agree (osiris service describe)",
+                hex::encode(hash),
+                svc.org_id,
+                svc.service_id,
+                hex::encode(service.metadata.content_hash)
+            );
+        }
     }
     if !group.endpoints.iter().any(|e| e == &config.public_endpoint) {
         return Err(StartError::Registry(format!(

@@ -3,7 +3,7 @@
 //! File keys are the field names below. Environment overrides: `DATABASE_URL`,
 //! `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`, `OSIRIS_INDEXER_LISTEN`,
 //! `OSIRIS_INDEXER_MAX_CONNECTIONS`, `OSIRIS_INDEXER_CORS_ALLOWED_ORIGINS` (a TOML-like
-//! list, `[https://a.example, https://b.example]`).
+//! list, `[https://a.example, https://b.example]`), `OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS`.
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -23,6 +23,9 @@ pub struct Config {
     pub max_connections: u32,
     /// Origins whose web pages may read the REST API (`*`: any, the default; empty: none).
     pub cors_allowed_origins: Vec<String>,
+    /// Pause between passes of the describer (services' metadata documents), milliseconds;
+    /// 0 turns it off.
+    pub describe_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".parse().expect("a socket address"),
             max_connections: 8,
             cors_allowed_origins: vec![crate::api::cors::ANY_ORIGIN.into()],
+            describe_interval_ms: 5_000,
         }
     }
 }

@@ -8,11 +8,13 @@
 //! - [`decode`]: contract events by emitting contract and ink! signature topic;
 //! - [`state`]: the current state those events maintain;
 //! - [`store`]: the schema (../migrations), block commits and reads;
+//! - [`describe`]: service details, fetched from services' endpoints and hash-checked;
 //! - [`api`]: the REST API and its OpenAPI document.
 
 pub mod api;
 pub mod config;
 pub mod decode;
+pub mod describe;
 pub mod follower;
 pub mod json;
 pub mod state;

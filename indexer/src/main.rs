@@ -8,6 +8,7 @@ use clap::Parser;
 use osiris_chain::Deployment;
 use osiris_indexer::api::{self, AppState};
 use osiris_indexer::config::Config;
+use osiris_indexer::describe::Describer;
 use osiris_indexer::follower::{self, Follower, Progress};
 use osiris_indexer::store::Store;
 use std::path::PathBuf;
@@ -52,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     // The genesis hash was checked equal to the deployment's above.
+    let describer_pool = store.pool.clone();
     let state = AppState::new(store, progress, &deployment, Some(metrics));
     let app = api::app(state, &config.cors_allowed_origins)?;
     let listener =
@@ -64,6 +66,11 @@ async fn main() -> anyhow::Result<()> {
         })
     };
     tokio::spawn(signal_shutdown(shutdown.clone()));
+    if config.describe_interval_ms > 0 {
+        let describer =
+            Describer { pool: describer_pool, interval: std::time::Duration::from_millis(config.describe_interval_ms) };
+        tokio::spawn(describer.run(shutdown.clone()));
+    }
     let followed = follower.run(shutdown.clone()).await;
     shutdown.cancel();
     server.await??;

@@ -73,6 +73,17 @@ pub enum ServiceCommand {
         #[command(flatten)]
         metadata: ServiceMetadataArgs,
     },
+    /// Publish a service's metadata document: checks the JSON file (description, tags,
+    /// links), then sets the service's content_hash in the registry to its blake2-256,
+    /// keeping name, URI and price. Serve the same file from the service's gateways
+    /// (`service.metadata_file`); the indexer shows it once their bytes match the hash.
+    Describe {
+        org_id: String,
+        service_id: String,
+        /// The document (JSON: description, tags, docs_url, contact, image_url).
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
     /// Add an instance group.
     AddGroup {
         org_id: String,
@@ -125,6 +136,29 @@ pub async fn run(global: &GlobalArgs, command: ServiceCommand) -> Result<Report>
                 format!("updated service {org_id}/{service_id}"),
                 &outcome,
                 json!({ "org_id": org_id, "service_id": service_id }),
+            )
+        }
+        ServiceCommand::Describe { org_id, service_id, file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let document = osiris_gateway_client::document::parse(&bytes)
+                .with_context(|| format!("{} is not a service document", file.display()))?;
+            let hash = osiris_gateway_client::document::content_hash(&bytes);
+            let service = registry
+                .get_service(&org_id, &service_id)
+                .await?
+                .with_context(|| format!("no service {org_id}/{service_id}"))?;
+            let metadata = ServiceMetadata { content_hash: hash, ..service.metadata };
+            let outcome = registry.update_service_metadata(&signer()?, &org_id, &service_id, metadata).await?;
+            Report::call(
+                format!(
+                    "described service {org_id}/{service_id}: content hash 0x{} ({} tags); serve {} from its gateways \
+                     (service.metadata_file)",
+                    hex::encode(hash),
+                    document.tags.len(),
+                    file.display()
+                ),
+                &outcome,
+                json!({ "org_id": org_id, "service_id": service_id, "content_hash": format!("0x{}", hex::encode(hash)) }),
             )
         }
         ServiceCommand::AddGroup { org_id, service_id, group } => {

@@ -51,6 +51,32 @@ pub struct Service {
     pub groups: Vec<Group>,
     pub created_block: u64,
     pub updated_block: u64,
+    /// The service's metadata document, as found at its endpoints.
+    pub details: ServiceDetails,
+}
+
+/// A service's metadata document (`osiris service describe`) as the indexer found it at the
+/// service's endpoints, shown only when its bytes hash to the registry's `content_hash`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceDetails {
+    /// `unchecked` (not fetched yet), `none` (the registry names no document), `verified`
+    /// (the fields below are the document), `mismatch` (an endpoint serves other bytes than
+    /// the registry's hash names: nothing is shown), `invalid` (the hashed bytes are not a
+    /// valid document), `unreachable` (no endpoint served a document).
+    #[schema(example = "verified")]
+    pub status: String,
+    /// The gateway's service type (`grpc`, `jsonrpc`, `process` or `job`), once fetched.
+    pub service_type: Option<String>,
+    /// Plain text, to be shown as text.
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub docs_url: Option<String>,
+    pub contact: Option<String>,
+    pub image_url: Option<String>,
+    /// Why the last check found no document.
+    pub detail: Option<String>,
+    /// When the endpoints were last asked (RFC 3339, UTC).
+    pub checked_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -31,6 +31,14 @@ pub const AGREEMENT_ID_PATTERN: &str = "^0x[0-9a-fA-F]{64}$";
 pub const NUMBER_CURSOR_PATTERN: &str = "^[0-9]{1,18}$";
 /// A cursor over rows ordered by (block number, event index): `block.index`.
 pub const POSITION_CURSOR_PATTERN: &str = "^[0-9]{1,18}\\.[0-9]{1,9}$";
+/// A cursor over services ranked by a search: `rank.block.index` (rank: `ts_rank` × 10⁶).
+pub const RANKED_CURSOR_PATTERN: &str = "^[0-9]{1,10}\\.[0-9]{1,18}\\.[0-9]{1,9}$";
+/// A search: 1 to [`MAX_SEARCH_CHARS`] characters, none an ASCII control character.
+pub const SEARCH_PATTERN: &str = "^[^\\x00-\\x1F\\x7F]+$";
+/// Longest search, characters.
+pub const MAX_SEARCH_CHARS: usize = 100;
+/// A service document's tag (`osiris_gateway_client::document::is_tag`).
+pub const TAG_PATTERN: &str = "^[a-z0-9-]{1,32}$";
 
 /// Query parameters deserialized as strings (unknown parameters are refused by each
 /// type's `deny_unknown_fields`); values are checked by the functions below.
@@ -182,6 +190,67 @@ pub fn decode_cursor<K: CursorKey>(value: Option<&str>) -> Result<Option<K>, Api
     })
 }
 
+/// A search text (schema: [`search_schema`]).
+pub fn search(value: &str) -> Result<String, ApiError> {
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_SEARCH_CHARS || value.chars().any(|c| c.is_ascii_control()) {
+        return Err(ApiError::field(
+            "q",
+            format!("q must be 1 to {MAX_SEARCH_CHARS} characters without control characters, got {chars}"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A tag (schema: [`tag_schema`]).
+pub fn tag(value: &str) -> Result<String, ApiError> {
+    if !osiris_gateway_client::document::is_tag(value) {
+        return Err(ApiError::field("tag", format!("tag must match {TAG_PATTERN}, got {value:?}")));
+    }
+    Ok(value.to_string())
+}
+
+/// Where a page of services starts: after a position (lists in creation order) or after a
+/// ranked row (searches). Either form is accepted by either list: a position cursor given
+/// to a search means "after this position among the best-ranked rows", a ranked cursor
+/// given to a creation-order list uses its position only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceCursor {
+    Position(i64, i32),
+    Ranked(i64, i64, i32),
+}
+
+impl ServiceCursor {
+    /// The (block, index) part.
+    pub fn position(self) -> (i64, i32) {
+        match self {
+            Self::Position(b, e) | Self::Ranked(_, b, e) => (b, e),
+        }
+    }
+}
+
+impl CursorKey for ServiceCursor {
+    const PATTERN: &'static str = "block.index or rank.block.index";
+    fn encode(&self) -> String {
+        match self {
+            Self::Position(b, e) => format!("{b}.{e}"),
+            Self::Ranked(r, b, e) => format!("{r}.{b}.{e}"),
+        }
+    }
+    fn decode(value: &str) -> Option<Self> {
+        let parts: Vec<&str> = value.split('.').collect();
+        match parts[..] {
+            [b, e] => Some(Self::Position(digits(b, 18)?.parse().ok()?, digits(e, 9)?.parse().ok()?)),
+            [r, b, e] => Some(Self::Ranked(
+                digits(r, 10)?.parse().ok()?,
+                digits(b, 18)?.parse().ok()?,
+                digits(e, 9)?.parse().ok()?,
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// An optional query parameter, documented with its schema (utoipa's derive drops the
 /// description and `required` of parameters whose schema is given, so they are written by hand).
 pub fn query(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
@@ -286,6 +355,34 @@ pub fn number_cursor_schema() -> Schema {
 /// Schema of a `cursor` over (block, index) positions.
 pub fn position_cursor_schema() -> Schema {
     string(POSITION_CURSOR_PATTERN, "next_cursor of the previous page (rows after this block.index)").build().into()
+}
+
+/// Schema of [`search`].
+pub fn search_schema() -> Schema {
+    string(SEARCH_PATTERN, "words to search for in names, tags and descriptions (web search syntax)")
+        .min_length(Some(1))
+        .max_length(Some(MAX_SEARCH_CHARS))
+        .build()
+        .into()
+}
+
+/// Schema of [`tag`].
+pub fn tag_schema() -> Schema {
+    string(TAG_PATTERN, "a tag of the service's metadata document").build().into()
+}
+
+/// Schema of a services list's `cursor` ([`ServiceCursor`]).
+pub fn service_cursor_schema() -> RefOr<Schema> {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(position_cursor_schema())
+            .item(
+                string(RANKED_CURSOR_PATTERN, "next_cursor of the previous page of a search (rank.block.index)")
+                    .build(),
+            )
+            .build(),
+    )
+    .into()
 }
 
 /// Schema of [`one_of`].

@@ -2,8 +2,9 @@
 
 use super::error::{ApiError, ErrorBody};
 use super::models::{Organization, Page, Service};
-use super::params::{self, Params};
+use super::params::{self, Params, ServiceCursor};
 use super::AppState;
+use crate::store::read::{ServiceFilter, ServiceKind};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -24,20 +25,38 @@ impl IntoParams for PageQuery {
     }
 }
 
-/// Services filter and paging.
+/// Services filter, search and paging.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceQuery {
     org_id: Option<String>,
+    q: Option<String>,
+    tag: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
 
 impl IntoParams for ServiceQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut all = vec![params::query("org_id", "Only services of this organization.", params::id_schema())];
-        all.extend(params::position_page());
-        all
+        vec![
+            params::query("org_id", "Only services of this organization.", params::id_schema()),
+            params::query(
+                "q",
+                "Full-text search over names and ids, tags and descriptions (web search syntax: words, \"a phrase\", \
+                 or, -word); results come best first.",
+                params::search_schema(),
+            ),
+            params::query("tag", "Only services whose metadata document has this tag.", params::tag_schema()),
+            params::query(
+                "type",
+                "Only services selling calls (grpc, jsonrpc, process gateways) or compute jobs (job gateways).",
+                params::enum_schema(&ServiceKind::NAMES).build(),
+            ),
+            params::query("limit", "Page size, 1 to 500 (default 50).", params::limit_schema()),
+            params::query("cursor", "`next_cursor` of the previous page.", params::service_cursor_schema()),
+        ]
     }
 }
 
@@ -105,7 +124,8 @@ pub async fn get_organization(
         .ok_or_else(|| ApiError::NotFound(format!("no organization {org_id:?}")))
 }
 
-/// List services in creation order, optionally of one organization.
+/// List services in creation order, or best first for a search; optionally of one
+/// organization, with a tag, of a kind.
 #[utoipa::path(get, path = "/v1/services", tag = "registry", params(ServiceQuery),
     responses((status = 200, body = Page<Service>, links(
         ("first_service" = (operation_id = "get_service",
@@ -116,10 +136,20 @@ pub async fn list_services(
     State(s): State<AppState>,
     Params(q): Params<ServiceQuery>,
 ) -> Result<Json<Page<Service>>, ApiError> {
-    let org_id = q.org_id.as_deref().map(|v| params::id("org_id", v)).transpose()?;
+    let filter = ServiceFilter {
+        org_id: q.org_id.as_deref().map(|v| params::id("org_id", v)).transpose()?,
+        search: q.q.as_deref().map(params::search).transpose()?,
+        tag: q.tag.as_deref().map(params::tag).transpose()?,
+        kind: q
+            .kind
+            .as_deref()
+            .map(|v| params::one_of("type", v, &ServiceKind::NAMES).map(|k| ServiceKind::from_name(&k)))
+            .transpose()?
+            .flatten(),
+    };
     let limit = params::limit(q.limit.as_deref())?;
-    let after = params::decode_cursor(q.cursor.as_deref())?;
-    Ok(Json(params::page(s.store.services(org_id.as_deref(), after, limit).await?, limit)))
+    let after = params::decode_cursor::<ServiceCursor>(q.cursor.as_deref())?;
+    Ok(Json(params::page(s.store.services(&filter, after, limit).await?, limit)))
 }
 
 /// One service with its instance groups.

@@ -2,13 +2,53 @@
 //! cursor resumes exactly after the last row returned.
 
 use super::{escrow::channel_row, parse_planck, Store, StoreError};
-use crate::api::models::{Channel, Event, Group, Organization, Service};
+use crate::api::models::{Channel, Event, Group, Organization, Service, ServiceDetails};
+use crate::api::params::ServiceCursor;
 use crate::json::hex0x;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 /// Position of a row in creation order: (block, event index).
 pub type CreatedKey = (i64, i32);
+
+/// What a services list keeps: one organization's, those matching a search, a tag, a kind.
+#[derive(Debug, Default, Clone)]
+pub struct ServiceFilter {
+    pub org_id: Option<String>,
+    /// Web-search syntax, matched against names and ids, tags and descriptions.
+    pub search: Option<String>,
+    pub tag: Option<String>,
+    pub kind: Option<ServiceKind>,
+}
+
+/// What a service sells, by its gateway's service type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    /// Paid calls: `grpc`, `jsonrpc` and `process` gateways.
+    Calls,
+    /// Compute jobs under agreements: `job` gateways.
+    Jobs,
+}
+
+impl ServiceKind {
+    /// The names as the `type` parameter takes them.
+    pub const NAMES: [&'static str; 2] = ["calls", "jobs"];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "calls" => Some(Self::Calls),
+            "jobs" => Some(Self::Jobs),
+            _ => None,
+        }
+    }
+
+    fn service_types(self) -> Vec<&'static str> {
+        match self {
+            Self::Calls => vec!["grpc", "jsonrpc", "process"],
+            Self::Jobs => vec!["job"],
+        }
+    }
+}
 
 /// Filters of the channel list (all optional, combined with AND).
 #[derive(Debug, Default)]
@@ -48,8 +88,29 @@ fn org(r: &PgRow) -> Result<Organization, StoreError> {
 
 const SERVICE_COLUMNS: &str = "s.org_id, s.service_id, s.name, s.uri, s.content_hash, s.price_per_call::text AS price,
     s.created_block, s.created_event, s.updated_block,
+    d.status, d.service_type, d.document, d.detail,
+    to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checked_at,
     COALESCE((SELECT json_agg(json_build_object('id', g.group_id, 'payment_recipient', g.payment_recipient, 'endpoints', g.endpoints)
               ORDER BY g.position) FROM service_groups g WHERE g.org_id = s.org_id AND g.service_id = s.service_id), '[]') AS groups";
+
+/// A service's details from its `service_documents` columns (all NULL before the first check).
+fn details(r: &PgRow) -> Result<ServiceDetails, StoreError> {
+    let status: Option<String> = r.try_get("status")?;
+    let document: Option<serde_json::Value> = r.try_get("document")?;
+    let document: Option<osiris_gateway_client::document::ServiceDocument> =
+        document.map(serde_json::from_value).transpose().map_err(|_| StoreError::Corrupt("service_documents"))?;
+    Ok(ServiceDetails {
+        status: status.unwrap_or_else(|| "unchecked".into()),
+        service_type: r.try_get("service_type")?,
+        tags: document.as_ref().map(|d| d.tags.clone()).unwrap_or_default(),
+        docs_url: document.as_ref().and_then(|d| d.docs_url.clone()),
+        contact: document.as_ref().and_then(|d| d.contact.clone()),
+        image_url: document.as_ref().and_then(|d| d.image_url.clone()),
+        description: document.map(|d| d.description),
+        detail: r.try_get("detail")?,
+        checked_at: r.try_get("checked_at")?,
+    })
+}
 
 fn service(r: &PgRow) -> Result<Service, StoreError> {
     let groups: serde_json::Value = r.try_get("groups")?;
@@ -77,6 +138,7 @@ fn service(r: &PgRow) -> Result<Service, StoreError> {
             parse_planck(&price, "services")?.to_string()
         },
         groups,
+        details: details(r)?,
         created_block: r.try_get::<i64, _>("created_block")? as u64,
         updated_block: r.try_get::<i64, _>("updated_block")? as u64,
     })
@@ -146,33 +208,79 @@ impl Store {
     }
 
     /// Services in creation order, optionally of one organization.
+    /// Services matching `filter`, after `after`: in creation order, or, with a search
+    /// text, by rank (best first; `ts_rank` × 10⁶ as an integer, so that pages are exact)
+    /// then creation order.
     pub async fn services(
         &self,
-        org_id: Option<&str>,
-        after: Option<CreatedKey>,
+        filter: &ServiceFilter,
+        after: Option<ServiceCursor>,
         limit: i64,
-    ) -> Result<Vec<(CreatedKey, Service)>, StoreError> {
-        let (b, e) = after.unwrap_or((-1, -1));
-        let rows = sqlx::query(&format!(
-            "SELECT {SERVICE_COLUMNS} FROM services s WHERE ($1::text IS NULL OR s.org_id = $1)
-             AND (s.created_block, s.created_event) > ($2, $3) ORDER BY s.created_block, s.created_event LIMIT $4"
-        ))
-        .bind(org_id)
-        .bind(b)
-        .bind(e)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(((r.try_get("created_block")?, r.try_get("created_event")?), service(r)?))).collect()
+    ) -> Result<Vec<(ServiceCursor, Service)>, StoreError> {
+        let mut q = QueryBuilder::<Postgres>::new(format!("SELECT * FROM (SELECT {SERVICE_COLUMNS}, "));
+        match &filter.search {
+            Some(text) => {
+                q.push("(ts_rank(d.search, websearch_to_tsquery('english', ")
+                    .push_bind(text)
+                    .push(")) * 1000000)::bigint AS rank");
+            }
+            None => drop(q.push("0::bigint AS rank")),
+        }
+        q.push(" FROM services s LEFT JOIN service_documents d USING (org_id, service_id) WHERE TRUE");
+        if let Some(org_id) = &filter.org_id {
+            q.push(" AND s.org_id = ").push_bind(org_id);
+        }
+        if let Some(text) = &filter.search {
+            q.push(" AND d.search @@ websearch_to_tsquery('english', ").push_bind(text).push(")");
+        }
+        if let Some(tag) = &filter.tag {
+            q.push(" AND d.document -> 'tags' ? ").push_bind(tag);
+        }
+        if let Some(kind) = filter.kind {
+            q.push(" AND d.service_type = ANY(").push_bind(kind.service_types()).push(")");
+        }
+        q.push(") x WHERE ");
+        let (b, e) = after.map_or((-1, -1), ServiceCursor::position);
+        match (&filter.search, after) {
+            (Some(_), Some(cursor)) => {
+                let rank = match cursor {
+                    ServiceCursor::Ranked(rank, _, _) => rank,
+                    ServiceCursor::Position(..) => i64::MAX,
+                };
+                q.push("(x.rank < ").push_bind(rank).push(" OR (x.rank = ").push_bind(rank);
+                q.push(" AND (x.created_block, x.created_event) > (").push_bind(b).push(", ").push_bind(e).push(")))");
+            }
+            _ => {
+                q.push("(x.created_block, x.created_event) > (").push_bind(b).push(", ").push_bind(e).push(")");
+            }
+        }
+        q.push(match filter.search {
+            Some(_) => " ORDER BY x.rank DESC, x.created_block, x.created_event LIMIT ",
+            None => " ORDER BY x.created_block, x.created_event LIMIT ",
+        });
+        q.push_bind(limit);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let (b, e) = (r.try_get("created_block")?, r.try_get("created_event")?);
+                let cursor = match filter.search {
+                    Some(_) => ServiceCursor::Ranked(r.try_get("rank")?, b, e),
+                    None => ServiceCursor::Position(b, e),
+                };
+                Ok((cursor, service(r)?))
+            })
+            .collect()
     }
 
     pub async fn service(&self, org_id: &str, service_id: &str) -> Result<Option<Service>, StoreError> {
-        let row =
-            sqlx::query(&format!("SELECT {SERVICE_COLUMNS} FROM services s WHERE s.org_id = $1 AND s.service_id = $2"))
-                .bind(org_id)
-                .bind(service_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM services s LEFT JOIN service_documents d USING (org_id, service_id)
+             WHERE s.org_id = $1 AND s.service_id = $2"
+        ))
+        .bind(org_id)
+        .bind(service_id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(service).transpose()
     }
 
