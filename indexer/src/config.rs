@@ -3,7 +3,8 @@
 //! File keys are the field names below. Environment overrides: `DATABASE_URL`,
 //! `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`, `OSIRIS_INDEXER_LISTEN`,
 //! `OSIRIS_INDEXER_MAX_CONNECTIONS`, `OSIRIS_INDEXER_CORS_ALLOWED_ORIGINS` (a TOML-like
-//! list, `[https://a.example, https://b.example]`), `OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS`.
+//! list, `[https://a.example, https://b.example]`), `OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS`,
+//! `OSIRIS_INDEXER_REPUTATION_INTERVAL_MS`.
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -26,6 +27,9 @@ pub struct Config {
     /// Pause between passes of the describer (services' metadata documents), milliseconds;
     /// 0 turns it off.
     pub describe_interval_ms: u64,
+    /// Pause between passes of the reputation task (endpoint probes, then figures),
+    /// milliseconds; 0 turns it off.
+    pub reputation_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -38,6 +42,7 @@ impl Default for Config {
             max_connections: 8,
             cors_allowed_origins: vec![crate::api::cors::ANY_ORIGIN.into()],
             describe_interval_ms: 5_000,
+            reputation_interval_ms: 60_000,
         }
     }
 }

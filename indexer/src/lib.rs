@@ -9,6 +9,7 @@
 //! - [`state`]: the current state those events maintain;
 //! - [`store`]: the schema (../migrations), block commits and reads;
 //! - [`describe`]: service details, fetched from services' endpoints and hash-checked;
+//! - [`reputation`]: endpoint health probes and figures from facts only;
 //! - [`api`]: the REST API and its OpenAPI document.
 
 pub mod api;
@@ -17,5 +18,6 @@ pub mod decode;
 pub mod describe;
 pub mod follower;
 pub mod json;
+pub mod reputation;
 pub mod state;
 pub mod store;

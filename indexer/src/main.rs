@@ -10,6 +10,7 @@ use osiris_indexer::api::{self, AppState};
 use osiris_indexer::config::Config;
 use osiris_indexer::describe::Describer;
 use osiris_indexer::follower::{self, Follower, Progress};
+use osiris_indexer::reputation::Reputation;
 use osiris_indexer::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
 
     let shutdown = CancellationToken::new();
     // The genesis hash was checked equal to the deployment's above.
-    let describer_pool = store.pool.clone();
+    let (describer_pool, reputation_pool) = (store.pool.clone(), store.pool.clone());
     let state = AppState::new(store, progress, &deployment, Some(metrics));
     let app = api::app(state, &config.cors_allowed_origins)?;
     let listener =
@@ -70,6 +71,13 @@ async fn main() -> anyhow::Result<()> {
         let describer =
             Describer { pool: describer_pool, interval: std::time::Duration::from_millis(config.describe_interval_ms) };
         tokio::spawn(describer.run(shutdown.clone()));
+    }
+    if config.reputation_interval_ms > 0 {
+        let reputation = Reputation {
+            pool: reputation_pool,
+            interval: std::time::Duration::from_millis(config.reputation_interval_ms),
+        };
+        tokio::spawn(reputation.run(shutdown.clone()));
     }
     let followed = follower.run(shutdown.clone()).await;
     shutdown.cancel();

@@ -27,6 +27,42 @@ pub struct Organization {
     pub services: Vec<String>,
     pub created_block: u64,
     pub updated_block: u64,
+    /// Over all its services (consumers counted once).
+    pub reputation: Reputation,
+}
+
+/// What happened with a service or organization, from facts only: the chain's channels,
+/// claims and agreements, and the indexer's own health probes of the endpoints. Channels
+/// its payment recipient opened to itself count for nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reputation {
+    /// Distinct accounts that opened channels to its groups.
+    pub consumers: u64,
+    /// Channels opened to its groups.
+    pub channels: u64,
+    /// Planck its recipient claimed from those channels, decimal string.
+    #[schema(example = "3000000000")]
+    pub claimed: String,
+    pub agreements: AgreementCounts,
+    /// Percent of the indexer's probes of its endpoints that found one serving, over the
+    /// last 24 hours; null before the first probe.
+    pub uptime_24h: Option<f64>,
+    /// The same over the last 30 days.
+    pub uptime_30d: Option<f64>,
+    /// When a probe last found one of its endpoints serving (RFC 3339, UTC); null if never.
+    pub last_seen: Option<String>,
+    /// When these figures were computed (RFC 3339, UTC); null before the first time (all
+    /// figures are then 0).
+    pub updated_at: Option<String>,
+}
+
+/// Agreements by state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementCounts {
+    pub active: u64,
+    pub fulfilled: u64,
+    pub refunded: u64,
+    pub terminated: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,6 +89,7 @@ pub struct Service {
     pub updated_block: u64,
     /// The service's metadata document, as found at its endpoints.
     pub details: ServiceDetails,
+    pub reputation: Reputation,
 }
 
 /// A service's metadata document (`osiris service describe`) as the indexer found it at the

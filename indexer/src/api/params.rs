@@ -31,8 +31,8 @@ pub const AGREEMENT_ID_PATTERN: &str = "^0x[0-9a-fA-F]{64}$";
 pub const NUMBER_CURSOR_PATTERN: &str = "^[0-9]{1,18}$";
 /// A cursor over rows ordered by (block number, event index): `block.index`.
 pub const POSITION_CURSOR_PATTERN: &str = "^[0-9]{1,18}\\.[0-9]{1,9}$";
-/// A cursor over services ranked by a search: `rank.block.index` (rank: `ts_rank` × 10⁶).
-pub const RANKED_CURSOR_PATTERN: &str = "^[0-9]{1,10}\\.[0-9]{1,18}\\.[0-9]{1,9}$";
+/// A cursor over a sorted list of services: `key.block.index` (the row's sort key).
+pub const KEYED_CURSOR_PATTERN: &str = "^[0-9]{1,39}\\.[0-9]{1,18}\\.[0-9]{1,9}$";
 /// A search: 1 to [`MAX_SEARCH_CHARS`] characters, none an ASCII control character.
 pub const SEARCH_PATTERN: &str = "^[^\\x00-\\x1F\\x7F]+$";
 /// Longest search, characters.
@@ -211,41 +211,39 @@ pub fn tag(value: &str) -> Result<String, ApiError> {
 }
 
 /// Where a page of services starts: after a position (lists in creation order) or after a
-/// ranked row (searches). Either form is accepted by either list: a position cursor given
-/// to a search means "after this position among the best-ranked rows", a ranked cursor
-/// given to a creation-order list uses its position only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// row of a sorted list (its sort key, a decimal integer, then its position). Either form is
+/// accepted by either list: a position cursor given to a sorted list starts at its top, a
+/// keyed cursor given to a creation-order list uses its position only.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceCursor {
     Position(i64, i32),
-    Ranked(i64, i64, i32),
+    Keyed(String, i64, i32),
 }
 
 impl ServiceCursor {
     /// The (block, index) part.
-    pub fn position(self) -> (i64, i32) {
+    pub fn position(&self) -> (i64, i32) {
         match self {
-            Self::Position(b, e) | Self::Ranked(_, b, e) => (b, e),
+            Self::Position(b, e) | Self::Keyed(_, b, e) => (*b, *e),
         }
     }
 }
 
 impl CursorKey for ServiceCursor {
-    const PATTERN: &'static str = "block.index or rank.block.index";
+    const PATTERN: &'static str = "block.index or key.block.index";
     fn encode(&self) -> String {
         match self {
             Self::Position(b, e) => format!("{b}.{e}"),
-            Self::Ranked(r, b, e) => format!("{r}.{b}.{e}"),
+            Self::Keyed(k, b, e) => format!("{k}.{b}.{e}"),
         }
     }
     fn decode(value: &str) -> Option<Self> {
         let parts: Vec<&str> = value.split('.').collect();
         match parts[..] {
             [b, e] => Some(Self::Position(digits(b, 18)?.parse().ok()?, digits(e, 9)?.parse().ok()?)),
-            [r, b, e] => Some(Self::Ranked(
-                digits(r, 10)?.parse().ok()?,
-                digits(b, 18)?.parse().ok()?,
-                digits(e, 9)?.parse().ok()?,
-            )),
+            [k, b, e] => {
+                Some(Self::Keyed(digits(k, 39)?.to_string(), digits(b, 18)?.parse().ok()?, digits(e, 9)?.parse().ok()?))
+            }
             _ => None,
         }
     }
@@ -377,7 +375,7 @@ pub fn service_cursor_schema() -> RefOr<Schema> {
         OneOfBuilder::new()
             .item(position_cursor_schema())
             .item(
-                string(RANKED_CURSOR_PATTERN, "next_cursor of the previous page of a search (rank.block.index)")
+                string(KEYED_CURSOR_PATTERN, "next_cursor of the previous page of a sorted list (key.block.index)")
                     .build(),
             )
             .build(),

@@ -4,7 +4,7 @@ use super::error::{ApiError, ErrorBody};
 use super::models::{Organization, Page, Service};
 use super::params::{self, Params, ServiceCursor};
 use super::AppState;
-use crate::store::read::{ServiceFilter, ServiceKind};
+use crate::store::read::{ServiceFilter, ServiceKind, ServiceSort};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -34,6 +34,7 @@ pub struct ServiceQuery {
     tag: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
+    sort: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -53,6 +54,12 @@ impl IntoParams for ServiceQuery {
                 "type",
                 "Only services selling calls (grpc, jsonrpc, process gateways) or compute jobs (job gateways).",
                 params::enum_schema(&ServiceKind::NAMES).build(),
+            ),
+            params::query(
+                "sort",
+                "Lowest price per call first, highest 30-day uptime first, or most consumers first (then \
+                 creation order). Without it: best match first for a search, else creation order.",
+                params::enum_schema(&ServiceSort::NAMES).build(),
             ),
             params::query("limit", "Page size, 1 to 500 (default 50).", params::limit_schema()),
             params::query("cursor", "`next_cursor` of the previous page.", params::service_cursor_schema()),
@@ -124,8 +131,8 @@ pub async fn get_organization(
         .ok_or_else(|| ApiError::NotFound(format!("no organization {org_id:?}")))
 }
 
-/// List services in creation order, or best first for a search; optionally of one
-/// organization, with a tag, of a kind.
+/// List services in creation order, best first for a search, or sorted by price, uptime or
+/// consumers; optionally of one organization, with a tag, of a kind.
 #[utoipa::path(get, path = "/v1/services", tag = "registry", params(ServiceQuery),
     responses((status = 200, body = Page<Service>, links(
         ("first_service" = (operation_id = "get_service",
@@ -144,6 +151,12 @@ pub async fn list_services(
             .kind
             .as_deref()
             .map(|v| params::one_of("type", v, &ServiceKind::NAMES).map(|k| ServiceKind::from_name(&k)))
+            .transpose()?
+            .flatten(),
+        sort: q
+            .sort
+            .as_deref()
+            .map(|v| params::one_of("sort", v, &ServiceSort::NAMES).map(|k| ServiceSort::from_name(&k)))
             .transpose()?
             .flatten(),
     };

@@ -2,13 +2,24 @@
 //! cursor resumes exactly after the last row returned.
 
 use super::{escrow::channel_row, parse_planck, Store, StoreError};
-use crate::api::models::{Channel, Event, Group, Organization, Service, ServiceDetails};
+use crate::api::models::{AgreementCounts, Channel, Event, Group, Organization, Reputation, Service, ServiceDetails};
 use crate::api::params::ServiceCursor;
 use crate::json::hex0x;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 /// Position of a row in creation order: (block, event index).
+/// The columns of a reputation row `r` ([`reputation`] reads them; all NULL before the
+/// first computation).
+macro_rules! reputation_columns {
+    () => {
+        "r.consumers, r.channels, r.claimed::text AS claimed, r.agreements_active, r.agreements_fulfilled,
+    r.agreements_refunded, r.agreements_terminated, r.uptime_24h, r.uptime_30d,
+    to_char(r.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_seen,
+    to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS reputation_at"
+    };
+}
+
 pub type CreatedKey = (i64, i32);
 
 /// What a services list keeps: one organization's, those matching a search, a tag, a kind.
@@ -19,6 +30,57 @@ pub struct ServiceFilter {
     pub search: Option<String>,
     pub tag: Option<String>,
     pub kind: Option<ServiceKind>,
+    /// The order asked for; with a search and none asked, by rank.
+    pub sort: Option<ServiceSort>,
+}
+
+impl ServiceFilter {
+    /// The order the list comes in.
+    pub fn sort(&self) -> ServiceSort {
+        match (self.sort, &self.search) {
+            (Some(sort), _) => sort,
+            (None, Some(_)) => ServiceSort::Rank,
+            (None, None) => ServiceSort::Created,
+        }
+    }
+}
+
+/// The order of a services list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSort {
+    /// Creation order (the default without a search).
+    Created,
+    /// Best match of the search first (the default with one; without one, creation order).
+    Rank,
+    /// Lowest price per call first.
+    Price,
+    /// Most distinct consumers first.
+    Consumers,
+    /// Highest uptime over 30 days first.
+    Uptime,
+}
+
+impl ServiceSort {
+    /// The names as the `sort` parameter takes them.
+    pub const NAMES: [&'static str; 3] = ["price", "uptime", "consumers"];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "price" => Some(Self::Price),
+            "uptime" => Some(Self::Uptime),
+            "consumers" => Some(Self::Consumers),
+            _ => None,
+        }
+    }
+
+    /// `None` for creation order, else whether the key sorts descending.
+    fn descending(self) -> Option<bool> {
+        match self {
+            Self::Created => None,
+            Self::Price => Some(false),
+            Self::Rank | Self::Consumers | Self::Uptime => Some(true),
+        }
+    }
 }
 
 /// What a service sells, by its gateway's service type.
@@ -69,8 +131,14 @@ pub struct EventFilter {
     pub to_block: Option<i64>,
 }
 
-const ORG_COLUMNS: &str = "o.org_id, o.owner, o.members, o.name, o.uri, o.content_hash, o.created_block, o.created_event, o.updated_block,
-    ARRAY(SELECT s.service_id FROM services s WHERE s.org_id = o.org_id ORDER BY s.created_block, s.created_event) AS services";
+const ORG_COLUMNS: &str = concat!(
+    "o.org_id, o.owner, o.members, o.name, o.uri, o.content_hash, o.created_block, o.created_event, o.updated_block,
+    ARRAY(SELECT s.service_id FROM services s WHERE s.org_id = o.org_id ORDER BY s.created_block, s.created_event) AS services, ",
+    reputation_columns!()
+);
+
+/// The tables an organization row is read from: the mirror's, with its reputation.
+const ORG_TABLES: &str = "organizations o LEFT JOIN organization_reputation r USING (org_id)";
 
 fn org(r: &PgRow) -> Result<Organization, StoreError> {
     Ok(Organization {
@@ -83,15 +151,49 @@ fn org(r: &PgRow) -> Result<Organization, StoreError> {
         services: r.try_get("services")?,
         created_block: r.try_get::<i64, _>("created_block")? as u64,
         updated_block: r.try_get::<i64, _>("updated_block")? as u64,
+        reputation: reputation(r)?,
     })
 }
 
-const SERVICE_COLUMNS: &str = "s.org_id, s.service_id, s.name, s.uri, s.content_hash, s.price_per_call::text AS price,
+/// The tables a service row is read from: the mirror's, with its details and reputation.
+const SERVICE_TABLES: &str = "services s LEFT JOIN service_documents d USING (org_id, service_id)
+    LEFT JOIN service_reputation r USING (org_id, service_id)";
+
+const SERVICE_COLUMNS: &str = concat!(
+    "s.org_id, s.service_id, s.name, s.uri, s.content_hash, s.price_per_call::text AS price,
     s.created_block, s.created_event, s.updated_block,
     d.status, d.service_type, d.document, d.detail,
-    to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checked_at,
-    COALESCE((SELECT json_agg(json_build_object('id', g.group_id, 'payment_recipient', g.payment_recipient, 'endpoints', g.endpoints)
-              ORDER BY g.position) FROM service_groups g WHERE g.org_id = s.org_id AND g.service_id = s.service_id), '[]') AS groups";
+    to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checked_at, ",
+    reputation_columns!(),
+    ", COALESCE((SELECT json_agg(json_build_object('id', g.group_id, 'payment_recipient', g.payment_recipient, 'endpoints', g.endpoints)
+              ORDER BY g.position) FROM service_groups g WHERE g.org_id = s.org_id AND g.service_id = s.service_id), '[]') AS groups"
+);
+
+/// A reputation from [`reputation_columns`].
+fn reputation(r: &PgRow) -> Result<Reputation, StoreError> {
+    let count = |column: &str| -> Result<u64, StoreError> {
+        Ok(r.try_get::<Option<i64>, _>(column)?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    };
+    let claimed: Option<String> = r.try_get("claimed")?;
+    Ok(Reputation {
+        consumers: count("consumers")?,
+        channels: count("channels")?,
+        claimed: claimed
+            .map(|c| parse_planck(&c, "reputation").map(|p| p.to_string()))
+            .transpose()?
+            .unwrap_or("0".into()),
+        agreements: AgreementCounts {
+            active: count("agreements_active")?,
+            fulfilled: count("agreements_fulfilled")?,
+            refunded: count("agreements_refunded")?,
+            terminated: count("agreements_terminated")?,
+        },
+        uptime_24h: r.try_get("uptime_24h")?,
+        uptime_30d: r.try_get("uptime_30d")?,
+        last_seen: r.try_get("last_seen")?,
+        updated_at: r.try_get("reputation_at")?,
+    })
+}
 
 /// A service's details from its `service_documents` columns (all NULL before the first check).
 fn details(r: &PgRow) -> Result<ServiceDetails, StoreError> {
@@ -139,6 +241,7 @@ fn service(r: &PgRow) -> Result<Service, StoreError> {
         },
         groups,
         details: details(r)?,
+        reputation: reputation(r)?,
         created_block: r.try_get::<i64, _>("created_block")? as u64,
         updated_block: r.try_get::<i64, _>("updated_block")? as u64,
     })
@@ -188,7 +291,7 @@ impl Store {
     ) -> Result<Vec<(CreatedKey, Organization)>, StoreError> {
         let (b, e) = after.unwrap_or((-1, -1));
         let rows = sqlx::query(&format!(
-            "SELECT {ORG_COLUMNS} FROM organizations o WHERE (o.created_block, o.created_event) > ($1, $2)
+            "SELECT {ORG_COLUMNS} FROM {ORG_TABLES} WHERE (o.created_block, o.created_event) > ($1, $2)
              ORDER BY o.created_block, o.created_event LIMIT $3"
         ))
         .bind(b)
@@ -200,7 +303,7 @@ impl Store {
     }
 
     pub async fn organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.org_id = $1"))
+        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM {ORG_TABLES} WHERE o.org_id = $1"))
             .bind(org_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -208,25 +311,32 @@ impl Store {
     }
 
     /// Services in creation order, optionally of one organization.
-    /// Services matching `filter`, after `after`: in creation order, or, with a search
-    /// text, by rank (best first; `ts_rank` × 10⁶ as an integer, so that pages are exact)
-    /// then creation order.
+    /// Services matching `filter`, after `after`, in `filter.sort`'s order: creation
+    /// order, or by a key (best rank, lowest price, most consumers, highest 30-day uptime)
+    /// then creation order. Keys are integers (`ts_rank` × 10⁶, planck, count, uptime in
+    /// hundredths of a percent × 100), so that pages are exact.
     pub async fn services(
         &self,
         filter: &ServiceFilter,
         after: Option<ServiceCursor>,
         limit: i64,
     ) -> Result<Vec<(ServiceCursor, Service)>, StoreError> {
-        let mut q = QueryBuilder::<Postgres>::new(format!("SELECT * FROM (SELECT {SERVICE_COLUMNS}, "));
-        match &filter.search {
-            Some(text) => {
+        let sort = filter.sort();
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "SELECT *, x.sort_key::text AS sort_text FROM (SELECT {SERVICE_COLUMNS}, "
+        ));
+        match (sort, &filter.search) {
+            (ServiceSort::Rank, Some(text)) => {
                 q.push("(ts_rank(d.search, websearch_to_tsquery('english', ")
                     .push_bind(text)
-                    .push(")) * 1000000)::bigint AS rank");
+                    .push(")) * 1000000)::bigint::numeric AS sort_key");
             }
-            None => drop(q.push("0::bigint AS rank")),
+            (ServiceSort::Price, _) => drop(q.push("s.price_per_call AS sort_key")),
+            (ServiceSort::Consumers, _) => drop(q.push("COALESCE(r.consumers, 0)::numeric AS sort_key")),
+            (ServiceSort::Uptime, _) => drop(q.push("COALESCE(round(r.uptime_30d * 10000), 0)::numeric AS sort_key")),
+            _ => drop(q.push("0::numeric AS sort_key")),
         }
-        q.push(" FROM services s LEFT JOIN service_documents d USING (org_id, service_id) WHERE TRUE");
+        q.push(format!(" FROM {SERVICE_TABLES} WHERE TRUE"));
         if let Some(org_id) = &filter.org_id {
             q.push(" AND s.org_id = ").push_bind(org_id);
         }
@@ -240,32 +350,38 @@ impl Store {
             q.push(" AND d.service_type = ANY(").push_bind(kind.service_types()).push(")");
         }
         q.push(") x WHERE ");
-        let (b, e) = after.map_or((-1, -1), ServiceCursor::position);
-        match (&filter.search, after) {
-            (Some(_), Some(cursor)) => {
-                let rank = match cursor {
-                    ServiceCursor::Ranked(rank, _, _) => rank,
-                    ServiceCursor::Position(..) => i64::MAX,
-                };
-                q.push("(x.rank < ").push_bind(rank).push(" OR (x.rank = ").push_bind(rank);
-                q.push(" AND (x.created_block, x.created_event) > (").push_bind(b).push(", ").push_bind(e).push(")))");
-            }
-            _ => {
+        let (b, e) = after.as_ref().map_or((-1, -1), ServiceCursor::position);
+        match (sort.descending(), &after) {
+            (None, _) | (Some(_), None) => {
                 q.push("(x.created_block, x.created_event) > (").push_bind(b).push(", ").push_bind(e).push(")");
             }
+            (Some(descending), Some(cursor)) => {
+                // A position cursor given to a sorted list starts at its top.
+                let key = match cursor {
+                    ServiceCursor::Keyed(key, _, _) => key.clone(),
+                    ServiceCursor::Position(..) => (if descending { "Infinity" } else { "-Infinity" }).to_string(),
+                };
+                q.push(if descending { "(x.sort_key < " } else { "(x.sort_key > " });
+                q.push_bind(key.clone()).push("::numeric OR (x.sort_key = ").push_bind(key).push("::numeric");
+                q.push(" AND (x.created_block, x.created_event) > (").push_bind(b).push(", ").push_bind(e).push(")))");
+            }
         }
-        q.push(match filter.search {
-            Some(_) => " ORDER BY x.rank DESC, x.created_block, x.created_event LIMIT ",
+        q.push(match sort.descending() {
             None => " ORDER BY x.created_block, x.created_event LIMIT ",
+            Some(true) => " ORDER BY x.sort_key DESC, x.created_block, x.created_event LIMIT ",
+            Some(false) => " ORDER BY x.sort_key, x.created_block, x.created_event LIMIT ",
         });
         q.push_bind(limit);
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 let (b, e) = (r.try_get("created_block")?, r.try_get("created_event")?);
-                let cursor = match filter.search {
-                    Some(_) => ServiceCursor::Ranked(r.try_get("rank")?, b, e),
+                let cursor = match sort.descending() {
                     None => ServiceCursor::Position(b, e),
+                    Some(_) => {
+                        let key: String = r.try_get("sort_text")?;
+                        ServiceCursor::Keyed(key, b, e)
+                    }
                 };
                 Ok((cursor, service(r)?))
             })
@@ -274,8 +390,7 @@ impl Store {
 
     pub async fn service(&self, org_id: &str, service_id: &str) -> Result<Option<Service>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SERVICE_COLUMNS} FROM services s LEFT JOIN service_documents d USING (org_id, service_id)
-             WHERE s.org_id = $1 AND s.service_id = $2"
+            "SELECT {SERVICE_COLUMNS} FROM {SERVICE_TABLES} WHERE s.org_id = $1 AND s.service_id = $2"
         ))
         .bind(org_id)
         .bind(service_id)
