@@ -84,7 +84,9 @@ as_alice deploy
 say "starting PostgreSQL and the indexer"
 export DATABASE_URL=$("$ROOT/scripts/dev-db.sh" start)
 indexer_url="http://127.0.0.1:$(free_port)"
-start indexer env OSIRIS_INDEXER_LISTEN="${indexer_url#http://}" RUST_LOG=warn "$bin/osiris-indexer"
+# Service details checked every second, endpoints probed every 2 s (the defaults: 5 s and a minute).
+start indexer env OSIRIS_INDEXER_LISTEN="${indexer_url#http://}" OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS=1000 \
+  OSIRIS_INDEXER_REPUTATION_INTERVAL_MS=2000 RUST_LOG=warn "$bin/osiris-indexer"
 wait_for indexer curl -sf "$indexer_url/health"
 echo "indexer: $indexer_url (database $DATABASE_URL)"
 
@@ -103,6 +105,12 @@ as_alice org create acme --name "Acme compute"
 service primes grpc 1000000000     # 1 milli-unit per call
 service text jsonrpc 2000000000 "$text_api"
 service stats process 3000000000
+
+say "Alice describes primes for the market: the document's hash goes to the registry, its gateway will serve the file"
+cat >"$work/primes.json" <<'JSON'
+{"description": "Factorizes integers up to 2^64 and tells whether they are prime.", "tags": ["math", "primes"], "docs_url": "https://acme.example/primes", "contact": "mailto:ops@acme.example"}
+JSON
+as_alice service describe acme primes --file "$work/primes.json"
 
 say "starting the example services and a gateway in front of each"
 primes_addr="127.0.0.1:$(free_port)"
@@ -124,16 +132,23 @@ service_type = "$type"
 $upstream
 proto_files = ["$ROOT/proto/examples/$proto"]
 proto_includes = ["$ROOT/proto"]
+${5:-}
 TOML
   start "gateway-$name" env RUST_LOG=info,sqlx=warn "$bin/osiris-gateway" --config "$work/gateway-$name.toml"
 }
-gateway primes grpc "endpoint = \"http://$primes_addr\"" primes.proto
+gateway primes grpc "endpoint = \"http://$primes_addr\"" primes.proto "metadata_file = \"$work/primes.json\""
 gateway text jsonrpc "endpoint = \"http://$text_addr/\"" text.proto
 gateway stats process "command = [\"$bin/stats-process\"]" stats.proto
 for name in primes text stats; do
   wait_for "gateway-$name" grep -q "listening on" "$OSIRIS_RUN_DIR/gateway-$name.log"
   echo "gateway $name: ${gateway_url[$name]}"
 done
+
+say "the market: the indexer fetched primes' document from its gateway, checked it against the registry's hash, and finds it by a word"
+wait_for indexer sh -c "curl -sf '$indexer_url/v1/services/acme/primes' | grep -q '\"status\":\"verified\"'"
+curl -sf "$indexer_url/v1/services/acme/primes" | jq -c '.details | {status, description, tags}'
+echo "search 'factorize':"
+curl -sf "$indexer_url/v1/services?q=factorize" | jq -r '.items[] | "  \(.org_id)/\(.id): \(.details.description)"'
 
 say "balances before"
 as_bob account; as_charlie account
@@ -453,4 +468,9 @@ for who in //Eve //Ferdie //Charlie //Alice; do as_alice ddc-account show "$who"
 
 say "balances after"
 as_bob account; as_charlie account
+
+say "the market's figures, from facts only (channels, claims, agreements on chain; the indexer's own health probes)"
+sleep 2.5  # one more reputation pass after the last claims
+curl -sf "$indexer_url/v1/services?sort=consumers&limit=3" \
+  | jq -r '.items[] | "  \(.org_id)/\(.id): \(.reputation.consumers) consumers, \(.reputation.channels) channels, \(.reputation.claimed) planck claimed, uptime \(.reputation.uptime_24h // "?") %"'
 say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways and $metered_paid planck for 3 metered calls; Alice $paid_alice planck for a compute job her gateway ran; Dave got his undelivered job's payment back; Eve's file lives on two ddc nodes whose providers were paid its rent"
