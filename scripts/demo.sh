@@ -472,5 +472,6 @@ as_bob account; as_charlie account
 say "the market's figures, from facts only (channels, claims, agreements on chain; the indexer's own health probes)"
 sleep 2.5  # one more reputation pass after the last claims
 curl -sf "$indexer_url/v1/services?sort=consumers&limit=3" \
-  | jq -r '.items[] | "  \(.org_id)/\(.id): \(.reputation.consumers) consumers, \(.reputation.channels) channels, \(.reputation.claimed) planck claimed, uptime \(.reputation.uptime_24h // "?") %"'
+  | jq -r '.items[] | "  \(.org_id)/\(.id): \(.reputation.consumers) consumers, \(.reputation.channels) channels, \(.reputation.claimed) planck claimed, uptime \(if .reputation.uptime_24h then (.reputation.uptime_24h * 10 | round / 10) else "?" end) % (probes since before its gateway started)"'
+echo "(acme's three services share the group 'default' paid to Charlie, and so its channels: a channel is opened to a (recipient, group) pair)"
 say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways and $metered_paid planck for 3 metered calls; Alice $paid_alice planck for a compute job her gateway ran; Dave got his undelivered job's payment back; Eve's file lives on two ddc nodes whose providers were paid its rent"

@@ -46,12 +46,9 @@ sha256_of() {
   if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1
 }
 
-# download_archive: installs from $url; prints why not on failure.
-download_archive() {
-  [ -n "$url" ] || { echo "no prebuilt archive for $(uname -s) $(uname -m)"; return 1; }
-  local tmp
-  tmp=$(mktemp -d "${TMPDIR:-/tmp}/osiris-node.XXXXXX")
-  trap 'rm -rf "$tmp"' RETURN
+# install_from DIR: downloads $url into DIR, checks it and installs its node; prints why not on failure.
+install_from() {
+  local tmp=$1
   curl -fsSL --connect-timeout 10 --max-time 600 -o "$tmp/node.tar.gz" "$url" 2>"$tmp/curl.err" \
     || { echo "downloading $url failed: $(tail -n1 "$tmp/curl.err")"; return 1; }
   [ -n "$sha256" ] || { echo "no SHA-256 is pinned for $url (set OSIRIS_NODE_ARCHIVE_SHA256)"; return 1; }
@@ -68,6 +65,17 @@ download_archive() {
   has_version "$found" \
     || { echo "the archive's node reports '$("$found" --version 2>&1 | head -n1)', not $CONTRACTS_NODE_VERSION"; return 1; }
   install -m 0755 "$found" "$node"
+}
+
+# download_archive: installs from $url in a temporary directory, which is removed whatever
+# happens (no trap: it must not depend on which function returns last).
+download_archive() {
+  [ -n "$url" ] || { echo "no prebuilt archive for $(uname -s) $(uname -m)"; return 1; }
+  local tmp status=0
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/osiris-node.XXXXXX")
+  install_from "$tmp" || status=$?
+  rm -rf "$tmp"
+  return "$status"
 }
 
 say "installing substrate-contracts-node $CONTRACTS_NODE_VERSION from ${url:-(no archive)}"

@@ -132,7 +132,14 @@ impl Describer {
         let checks = due.iter().map(|d| async move { (d, check(d).await) });
         let results = futures::future::join_all(checks).await;
         for (due, (found, service_type)) in &results {
-            store(&self.pool, due, found, service_type.as_deref()).await?;
+            let service = Described {
+                org_id: &due.org_id,
+                service_id: &due.service_id,
+                name: &due.name,
+                content_hash: &due.content_hash,
+                service_type: service_type.as_deref(),
+            };
+            record(&self.pool, &service, found).await?;
         }
         Ok(results.len())
     }
@@ -193,9 +200,19 @@ async fn fetch_info(endpoint: &str) -> Result<osiris_gateway_client::pb::Service
         .unwrap_or_else(|_| Err(format!("no answer within {} s", FETCH_TIMEOUT.as_secs())))
 }
 
-/// Writes the check's row, with the search vector: the service's name and ids (weight A),
-/// the document's tags (B) and description (C).
-async fn store(pool: &PgPool, due: &Due, found: &Found, service_type: Option<&str>) -> Result<(), sqlx::Error> {
+/// The service a check was made for: the registry's values it was checked against.
+pub struct Described<'a> {
+    pub org_id: &'a str,
+    pub service_id: &'a str,
+    pub name: &'a str,
+    pub content_hash: &'a [u8],
+    /// As its gateway reported it.
+    pub service_type: Option<&'a str>,
+}
+
+/// Writes a check's row, with the search vector: the service's name and ids (weight A),
+/// the document's tags (B) and description (C). The one writer of `service_documents`.
+pub async fn record(pool: &PgPool, due: &Described<'_>, found: &Found) -> Result<(), sqlx::Error> {
     let (document, endpoint, detail) = match found {
         Found::None => (None, None, None),
         Found::Verified { endpoint, document } => (Some(document), Some(endpoint.clone()), None),
@@ -205,7 +222,7 @@ async fn store(pool: &PgPool, due: &Due, found: &Found, service_type: Option<&st
             Some(format!(
                 "{endpoint} serves a document hashing to 0x{}, not the registry's content_hash 0x{}",
                 hex::encode(served),
-                hex::encode(&due.content_hash)
+                hex::encode(due.content_hash)
             )),
         ),
         Found::Invalid { endpoint, reason } => (None, Some(endpoint.clone()), Some(reason.clone())),
@@ -227,12 +244,12 @@ async fn store(pool: &PgPool, due: &Due, found: &Found, service_type: Option<&st
              service_type = COALESCE(EXCLUDED.service_type, d.service_type), document = EXCLUDED.document,
              search = EXCLUDED.search, endpoint = EXCLUDED.endpoint, detail = EXCLUDED.detail, checked_at = now()",
     )
-    .bind(&due.org_id)
-    .bind(&due.service_id)
-    .bind(&due.content_hash)
-    .bind(&due.name)
+    .bind(due.org_id)
+    .bind(due.service_id)
+    .bind(due.content_hash)
+    .bind(due.name)
     .bind(found.status())
-    .bind(service_type)
+    .bind(due.service_type)
     .bind(json)
     .bind(&tags)
     .bind(&description)

@@ -78,12 +78,19 @@ fn install(url: &str, sha256: Option<&str>, bin: &Path) -> Output {
         Some(digest) => command.env("OSIRIS_NODE_ARCHIVE_SHA256", digest),
         None => command.env_remove("OSIRIS_NODE_ARCHIVE_SHA256"),
     };
-    command
+    // The script's own temporary directory must be gone afterwards, whatever happened.
+    let scratch = bin.with_file_name(format!("{}-tmp", bin.file_name().unwrap().to_string_lossy()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let output = command
         .env("OSIRIS_NODE_ARCHIVE_URL", url)
         .env("OSIRIS_INSTALL_DIR", bin)
         .env("OSIRIS_NODE_NO_SOURCE_BUILD", "1")
+        .env("TMPDIR", &scratch)
         .output()
-        .unwrap()
+        .unwrap();
+    let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "install-node.sh left {left:?} behind");
+    output
 }
 
 #[test]
