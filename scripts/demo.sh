@@ -16,10 +16,17 @@
 # on release. Charlie sells metered access to primes: Dave pays each call with a signed
 # metering record and Charlie settles exactly what was used. A last agreement is never
 # delivered and Dave takes his money back after its deadline. The balances before and
-# after are printed.
+# after are printed. The indexer serves the market's web page; the demo ends by printing its
+# URL, and with --keep leaves the whole stack running for a person to use it (Ctrl-C ends it).
 # Exits non-zero if any step fails; leaves no process behind.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+keep=false
+case "${1:-}" in
+  --keep) keep=true ;;
+  "") ;;
+  *) die "usage: $0 [--keep]" ;;
+esac
 
 "$ROOT/scripts/setup.sh" --background
 
@@ -28,6 +35,7 @@ say "building the osiris CLI, the indexer, the gateway, the example services and
 target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target/debug"
 "$ROOT/scripts/build-contracts.sh"
+"$ROOT/scripts/build-web.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/osiris-demo.XXXXXX")
 export OSIRIS_RUN_DIR="$work/run"
@@ -86,7 +94,8 @@ export DATABASE_URL=$("$ROOT/scripts/dev-db.sh" start)
 indexer_url="http://127.0.0.1:$(free_port)"
 # Service details checked every second, endpoints probed every 2 s (the defaults: 5 s and a minute).
 start indexer env OSIRIS_INDEXER_LISTEN="${indexer_url#http://}" OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS=1000 \
-  OSIRIS_INDEXER_REPUTATION_INTERVAL_MS=2000 RUST_LOG=warn "$bin/osiris-indexer"
+  OSIRIS_INDEXER_REPUTATION_INTERVAL_MS=2000 OSIRIS_INDEXER_WEB_DIR="$ROOT/web/dist" \
+  OSIRIS_INDEXER_CONTRACTS_DIR="$ROOT/contracts/target/ink" RUST_LOG=warn "$bin/osiris-indexer"
 wait_for indexer curl -sf "$indexer_url/health"
 echo "indexer: $indexer_url (database $DATABASE_URL)"
 
@@ -475,3 +484,15 @@ curl -sf "$indexer_url/v1/services?sort=consumers&limit=3" \
   | jq -r '.items[] | "  \(.org_id)/\(.id): \(.reputation.consumers) consumers, \(.reputation.channels) channels, \(.reputation.claimed) planck claimed, uptime \(if .reputation.uptime_24h then (.reputation.uptime_24h * 10 | round / 10) else "?" end) % (probes since before its gateway started)"'
 echo "(acme's three services share the group 'default' paid to Charlie, and so its channels: a channel is opened to a (recipient, group) pair)"
 say "demo complete: Charlie earned $claimed planck for 9 calls through 3 gateways and $metered_paid planck for 3 metered calls; Alice $paid_alice planck for a compute job her gateway ran; Dave got his undelivered job's payment back; Eve's file lives on two ddc nodes whose providers were paid its rent"
+
+say "the market's web page: the indexer serves it beside its API, with the chain and contract ABIs a page signs with"
+curl -sf "$indexer_url/" | grep -o '<title>[^<]*</title>'
+curl -sf "$indexer_url/v1/network" | jq -c '{node_url, escrow}'
+curl -sf -H 'Accept-Encoding: gzip' -o /dev/null -w '  escrow contract metadata: %{size_download} bytes gzip\n' \
+  "$indexer_url/contracts/osiris_escrow/osiris_escrow.json"
+echo "market: $indexer_url/ (browse without a wallet; on this dev chain pick a dev account: Bob and Dave buy, Charlie is paid for acme's services)"
+if $keep; then
+  say "the stack stays up for you (--keep): open $indexer_url/ in a browser; Ctrl-C ends it all"
+  trap 'exit 0' INT TERM
+  while sleep 3600; do :; done
+fi

@@ -17,8 +17,11 @@ case "${1:-}" in
 esac
 
 # --- Debian packages ---
-# bubblewrap: the sandbox a job gateway runs consumers' code in.
-packages=(protobuf-compiler clang libclang-dev postgresql zstd curl python3 bubblewrap)
+# bubblewrap: the sandbox a job gateway runs consumers' code in. chromium: the browser the
+# market's web test drives (Playwright cannot download its own here). nodejs/npm build the
+# market's web application when the machine has no Node.js of its own.
+packages=(protobuf-compiler clang libclang-dev postgresql zstd curl python3 bubblewrap chromium)
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -28,6 +28,8 @@ say "building the workspace's tests"
 
 say "building the contracts"
 "$ROOT/scripts/build-contracts.sh"
+# The market's browser test (tests/tests/market_web.rs) serves web/dist.
+"$ROOT/scripts/build-web.sh"
 
 if [ -n "${DATABASE_URL:-}" ]; then
   export OSIRIS_TEST_DATABASE_URL=$DATABASE_URL

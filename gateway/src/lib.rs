@@ -27,6 +27,7 @@ pub mod buckets;
 pub mod channels;
 pub mod config;
 pub mod descriptors;
+pub mod earnings_service;
 pub mod forward;
 pub mod free_calls;
 pub mod front;

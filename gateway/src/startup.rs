@@ -6,6 +6,7 @@ use crate::authorize::Authorizer;
 use crate::buckets::BucketNode;
 use crate::channels::ChannelCache;
 use crate::config::{Config, GatewayMode, JobSandbox, ServiceConfig, ServiceType};
+use crate::earnings_service::EarningsService;
 use crate::forward::Forward;
 use crate::free_calls::FreeCalls;
 use crate::front::web::Web;
@@ -276,6 +277,11 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             contract: agreements_contract,
         }))
         .add_service(pb::gateway_info_server::GatewayInfoServer::new(InfoService { channels: channels.clone(), info }))
+        .add_service(pb::provider_earnings_server::ProviderEarningsServer::new(EarningsService {
+            pool: pool.clone(),
+            escrow,
+            recipient,
+        }))
         .add_service(reflection.0)
         .add_service(reflection.1);
     let own = mode.add_services(own).prepare();

@@ -152,7 +152,7 @@ async fn main() {
     let state = AppState::new(store.clone(), Arc::new(Progress::default()), &deployment, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = api::app(state, &["*".into()]).unwrap();
+    let app = api::app(state, &["*".into()], None).unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::new();
 

@@ -4,7 +4,8 @@
 //! `OSIRIS_NODE_URL`, `OSIRIS_DEPLOYMENT`, `OSIRIS_INDEXER_LISTEN`,
 //! `OSIRIS_INDEXER_MAX_CONNECTIONS`, `OSIRIS_INDEXER_CORS_ALLOWED_ORIGINS` (a TOML-like
 //! list, `[https://a.example, https://b.example]`), `OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS`,
-//! `OSIRIS_INDEXER_REPUTATION_INTERVAL_MS`.
+//! `OSIRIS_INDEXER_REPUTATION_INTERVAL_MS`, `OSIRIS_INDEXER_WEB_DIR`, `OSIRIS_INDEXER_CONTRACTS_DIR`,
+//! `OSIRIS_INDEXER_PUBLIC_NODE_URL`.
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -30,6 +31,13 @@ pub struct Config {
     /// Pause between passes of the reputation task (endpoint probes, then figures),
     /// milliseconds; 0 turns it off.
     pub reputation_interval_ms: u64,
+    /// The market's built web application, served at `/` (absent: not served).
+    pub web_dir: PathBuf,
+    /// cargo-contract's output (`contracts/target/ink`), whose metadata is served under `/contracts`.
+    pub contracts_dir: PathBuf,
+    /// The node URL web pages are told to connect to (`GET /v1/network`); empty: the
+    /// deployment's `node_url`.
+    pub public_node_url: String,
 }
 
 impl Default for Config {
@@ -43,6 +51,9 @@ impl Default for Config {
             cors_allowed_origins: vec![crate::api::cors::ANY_ORIGIN.into()],
             describe_interval_ms: 5_000,
             reputation_interval_ms: 60_000,
+            web_dir: "web/dist".into(),
+            contracts_dir: "contracts/target/ink".into(),
+            public_node_url: String::new(),
         }
     }
 }

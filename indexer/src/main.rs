@@ -55,8 +55,22 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     // The genesis hash was checked equal to the deployment's above.
     let (describer_pool, reputation_pool) = (store.pool.clone(), store.pool.clone());
-    let state = AppState::new(store, progress, &deployment, Some(metrics));
-    let app = api::app(state, &config.cors_allowed_origins)?;
+    let mut state = AppState::new(store, progress, &deployment, Some(metrics));
+    if !config.public_node_url.is_empty() {
+        state.node_url = config.public_node_url.clone();
+    }
+    let site = config
+        .web_dir
+        .join("index.html")
+        .is_file()
+        .then(|| api::site::Site { web_dir: config.web_dir.clone(), contracts_dir: config.contracts_dir.clone() });
+    match &site {
+        Some(site) => tracing::info!(web_dir = %site.web_dir.display(), "serving the market at /"),
+        None => {
+            tracing::info!(web_dir = %config.web_dir.display(), "no web application built there (scripts/build-web.sh); API only")
+        }
+    }
+    let app = api::app(state, &config.cors_allowed_origins, site.as_ref())?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listen on {}", config.listen))?;
     tracing::info!(listen = %listener.local_addr()?, node = %config.node_url, "indexer started");

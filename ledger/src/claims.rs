@@ -65,9 +65,12 @@ pub struct Claimer {
     pub signer: Signer,
 }
 
-struct Pending {
-    claimed: Claimed,
-    signature: PaymentSignature,
+/// A started claim: what it pays and the consumer's authorization it is made with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub claimed: Claimed,
+    /// The consumer's signature over `claimed.authorized` at `claimed.nonce`.
+    pub signature: PaymentSignature,
 }
 
 impl Claimer {
@@ -81,7 +84,7 @@ impl Claimer {
         }
         let mut report = ClaimReport::default();
         let mut pending = Vec::new();
-        for claim in self.in_progress(&channels).await? {
+        for claim in in_progress(&self.pool, &channels).await? {
             let on_chain = self.escrow.channel(claim.claimed.channel_id).await?;
             if on_chain.is_some_and(|c| c.nonce > claim.claimed.nonce) {
                 self.mark_done(std::slice::from_ref(&claim.claimed), None).await?;
@@ -90,7 +93,7 @@ impl Claimer {
                 pending.push(claim);
             }
         }
-        pending.extend(self.start(&channels).await?);
+        pending.extend(start(&self.pool, &channels).await?);
         if pending.is_empty() {
             return Ok(report);
         }
@@ -112,46 +115,6 @@ impl Claimer {
         Ok(report)
     }
 
-    async fn in_progress(&self, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
-        let rows = sqlx::query(
-            "SELECT g.channel_id, g.nonce, g.amount::text AS amount, g.spent::text AS spent, g.signature \
-             FROM gateway_claims g \
-             WHERE g.status = 'in_progress' AND g.channel_id = ANY($1) ORDER BY g.channel_id",
-        )
-        .bind(ids(channels))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(pending_from_row).collect()
-    }
-
-    /// Records new claims and moves their channels to the next nonce (a new row version, so
-    /// that a payment decided on the old row is not written), in one transaction.
-    async fn start(&self, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(
-            "WITH due AS ( \
-                 SELECT p.channel_id FROM gateway_payments p \
-                 WHERE p.channel_id = ANY($1) AND p.spent > 0 AND p.signature IS NOT NULL \
-                   AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
-                                   WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
-                 FOR UPDATE OF p), \
-             recorded AS ( \
-                 INSERT INTO gateway_claims (channel_id, nonce, amount, signature, spent, status) \
-                 SELECT p.channel_id, p.nonce, p.amount, p.signature, p.spent, 'in_progress' \
-                 FROM gateway_payments p JOIN due USING (channel_id) \
-                 RETURNING channel_id, nonce, amount::text AS amount, spent::text AS spent, signature) \
-             UPDATE gateway_payments p SET nonce = p.nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0, \
-                 version = p.version + 1, updated_at = now() \
-             FROM recorded r WHERE p.channel_id = r.channel_id \
-             RETURNING r.channel_id, r.nonce, r.amount, r.spent, r.signature",
-        )
-        .bind(ids(channels))
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        rows.iter().map(pending_from_row).collect()
-    }
-
     async fn mark_done(&self, claims: &[Claimed], block_number: Option<u64>) -> Result<(), ClaimError> {
         let channels: Vec<i64> = claims.iter().map(|c| c.channel_id.0 as i64).collect();
         let nonces: Vec<i64> = claims.iter().map(|c| c.nonce.0 as i64).collect();
@@ -167,6 +130,48 @@ impl Claimer {
         .await?;
         Ok(())
     }
+}
+
+/// The claims started on `channels` and not yet known to have landed.
+pub async fn in_progress(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
+    let rows = sqlx::query(
+        "SELECT g.channel_id, g.nonce, g.amount::text AS amount, g.spent::text AS spent, g.signature \
+         FROM gateway_claims g \
+         WHERE g.status = 'in_progress' AND g.channel_id = ANY($1) ORDER BY g.channel_id",
+    )
+    .bind(ids(channels))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(pending_from_row).collect()
+}
+
+/// Records new claims of `channels` (those with something spent and no claim in progress)
+/// and moves them to the next nonce (a new row version, so that a payment decided on the old
+/// row is not written), in one transaction; the started claims.
+pub async fn start(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(
+        "WITH due AS ( \
+             SELECT p.channel_id FROM gateway_payments p \
+             WHERE p.channel_id = ANY($1) AND p.spent > 0 AND p.signature IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
+                               WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
+             FOR UPDATE OF p), \
+         recorded AS ( \
+             INSERT INTO gateway_claims (channel_id, nonce, amount, signature, spent, status) \
+             SELECT p.channel_id, p.nonce, p.amount, p.signature, p.spent, 'in_progress' \
+             FROM gateway_payments p JOIN due USING (channel_id) \
+             RETURNING channel_id, nonce, amount::text AS amount, spent::text AS spent, signature) \
+         UPDATE gateway_payments p SET nonce = p.nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0, \
+             version = p.version + 1, updated_at = now() \
+         FROM recorded r WHERE p.channel_id = r.channel_id \
+         RETURNING r.channel_id, r.nonce, r.amount, r.spent, r.signature",
+    )
+    .bind(ids(channels))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter().map(pending_from_row).collect()
 }
 
 /// Claims every `interval` until `shutdown` (the gateway's periodic task); logs each run.
@@ -260,4 +265,94 @@ fn pending_from_row(row: &sqlx::postgres::PgRow) -> Result<Pending, ClaimError> 
         },
         signature: signature.try_into().map_err(|_| malformed("signature is not 65 bytes".into()))?,
     })
+}
+
+/// Where a channel's earnings stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarningStatus {
+    /// Accepted payments with no claim started.
+    Unclaimed,
+    /// A claim started and not yet seen on chain (in the mirror).
+    Claiming,
+}
+
+impl EarningStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unclaimed => "unclaimed",
+            Self::Claiming => "claiming",
+        }
+    }
+}
+
+/// One channel's earnings at one nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earning {
+    pub channel_id: ChannelId,
+    pub nonce: Nonce,
+    /// Planck the accepted calls cost (a claim's actual amount).
+    pub spent: Balance,
+    /// Planck the consumer signed for (a claim's plan amount).
+    pub authorized: Balance,
+    /// The consumer's signature over `authorized` at `nonce`.
+    pub signature: Option<PaymentSignature>,
+    /// Block from which the sender may take the channel back.
+    pub expiration: u64,
+    pub status: EarningStatus,
+}
+
+/// Marks done the started claims of `recipient`'s channels that the mirror shows landed
+/// (the channel's nonce moved past the claim's: only a claim moves it); how many. Reads
+/// the mirror, never the chain, so a gateway may run it while serving.
+pub async fn reconcile_from_mirror(pool: &PgPool, recipient: &str) -> Result<u64, ClaimError> {
+    let done = sqlx::query(
+        "UPDATE gateway_claims g SET status = 'done', finished_at = now() \
+         FROM channels c \
+         WHERE g.status = 'in_progress' AND c.channel_id = g.channel_id AND c.recipient = $1 AND c.nonce > g.nonce",
+    )
+    .bind(recipient)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// What `recipient`'s channels hold: payments not claimed yet, and claims started and not
+/// yet in the mirror, by channel then nonce.
+pub async fn earnings(pool: &PgPool, recipient: &str) -> Result<Vec<Earning>, ClaimError> {
+    let rows = sqlx::query(
+        "SELECT p.channel_id, p.nonce, p.spent::text AS spent, p.amount::text AS amount, p.signature, \
+                c.expiration, FALSE AS claiming \
+         FROM gateway_payments p JOIN channels c ON c.channel_id = p.channel_id \
+         WHERE c.recipient = $1 AND p.spent > 0 \
+           AND NOT EXISTS (SELECT 1 FROM gateway_claims k WHERE k.channel_id = p.channel_id AND k.nonce = p.nonce) \
+         UNION ALL \
+         SELECT g.channel_id, g.nonce, g.spent::text, g.amount::text, g.signature, c.expiration, TRUE \
+         FROM gateway_claims g JOIN channels c ON c.channel_id = g.channel_id \
+         WHERE c.recipient = $1 AND g.status = 'in_progress' \
+         ORDER BY channel_id, nonce",
+    )
+    .bind(recipient)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
+            let malformed = |reason: String| ClaimError::Malformed { channel_id, reason };
+            let spent: String = row.try_get("spent")?;
+            let amount: String = row.try_get("amount")?;
+            let signature: Option<Vec<u8>> = row.try_get("signature")?;
+            let signature = signature
+                .map(|s| PaymentSignature::try_from(s).map_err(|_| malformed("signature is not 65 bytes".into())))
+                .transpose()?;
+            Ok(Earning {
+                channel_id,
+                nonce: Nonce(row.try_get::<i64, _>("nonce")? as u64),
+                spent: spent.parse().map_err(|_| malformed(format!("spent `{spent}`")))?,
+                authorized: amount.parse().map_err(|_| malformed(format!("amount `{amount}`")))?,
+                signature,
+                expiration: u64::try_from(row.try_get::<i64, _>("expiration")?).unwrap_or(0),
+                status: if row.try_get("claiming")? { EarningStatus::Claiming } else { EarningStatus::Unclaimed },
+            })
+        })
+        .collect()
 }

@@ -117,6 +117,12 @@ impl Market {
     /// Serves the indexer's REST API over this market's mirror on a port of its own (bound
     /// here, in this process); its URL.
     pub async fn serve_indexer_api(&self) -> String {
+        self.serve_indexer(None).await
+    }
+
+    /// Serves the indexer's REST API with the market's web application and the contracts'
+    /// metadata beside it (`site`), as the indexer binary does; its URL.
+    pub async fn serve_indexer(&self, site: Option<&osiris_indexer::api::site::Site>) -> String {
         let state = osiris_indexer::api::AppState::new(
             self.store.clone(),
             self.progress.clone(),
@@ -126,7 +132,7 @@ impl Market {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the indexer API");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = self.stop.clone();
-        let app = osiris_indexer::api::app(state, &["*".into()]).expect("any origin");
+        let app = osiris_indexer::api::app(state, &["*".into()], site).expect("any origin");
         tokio::spawn(async move {
             axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await.expect("indexer API")
         });

@@ -34,14 +34,15 @@ pub const EXPOSED_HEADERS: [&str; 5] =
 pub struct WebConfig {
     /// Accept gRPC-Web requests (HTTP/1.1 or HTTP/2).
     pub grpc_web: bool,
-    /// Origins allowed to call from a browser (`https://app.example`), or `["*"]` for any;
-    /// empty sends no CORS headers (same-origin pages only).
+    /// Origins allowed to call from a browser (`https://app.example`), or `["*"]` for any
+    /// (the default: a call carries its own signed payment and no cookie, so a page of any
+    /// market may make it); empty sends no CORS headers (same-origin pages only).
     pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { grpc_web: true, cors_allowed_origins: Vec::new() }
+        Self { grpc_web: true, cors_allowed_origins: vec!["*".into()] }
     }
 }
 

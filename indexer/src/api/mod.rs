@@ -16,6 +16,7 @@ pub mod models;
 pub mod openapi;
 pub mod params;
 mod registry;
+pub mod site;
 mod status;
 
 use crate::follower::Progress;
@@ -44,13 +45,22 @@ pub struct AppState {
     pub agreements: Option<String>,
     /// SS58 of the ddc contract, when the deployment has one.
     pub ddc: Option<String>,
+    /// The node URL web pages are told to use (`GET /v1/network`).
+    pub node_url: String,
 }
 
 /// The API's routes, readable from web pages of `origins` (`*`: any; see [`cors`]).
-pub fn app(state: AppState, origins: &[String]) -> Result<Router, cors::BadOrigin> {
-    Ok(match cors::layer(origins)? {
-        Some(cors) => router(state).layer(cors),
+/// With `site`, the web application and the contracts' metadata are served beside it
+/// ([`site`]); every answer is compressed (gzip or brotli) when the client accepts it.
+pub fn app(state: AppState, origins: &[String], site: Option<&site::Site>) -> Result<Router, cors::BadOrigin> {
+    let router = match site {
+        Some(site) => router(state).fallback_service(site.service()),
         None => router(state),
+    };
+    let router = router.layer(tower_http::compression::CompressionLayer::new());
+    Ok(match cors::layer(origins)? {
+        Some(cors) => router.layer(cors),
+        None => router,
     })
 }
 
@@ -81,9 +91,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ddc/buckets/{bucket_id}", get(ddc::get_bucket))
         .route("/v1/ddc/accounts/{account}", get(ddc::get_ddc_account))
         .route("/v1/status", get(status::status))
+        .route("/v1/network", get(status::network))
         .route("/health", get(status::health))
         .route("/metrics", get(status::metrics))
         .route("/openapi.json", get(openapi::serve))
+        // Unknown API paths answer in JSON even when the site serves everything else.
+        .route(
+            "/v1/{*rest}",
+            axum::routing::any(|| async { ApiError::NotFound("no such endpoint; see /openapi.json".into()) }),
+        )
         .fallback(|| async { ApiError::NotFound("no such endpoint; see /openapi.json".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
@@ -106,6 +122,7 @@ impl AppState {
             escrow: deployment.escrow.address.to_string(),
             agreements: deployment.agreements.as_ref().map(|a| a.address.to_string()),
             ddc: deployment.ddc.as_ref().map(|a| a.address.to_string()),
+            node_url: deployment.node_url.clone(),
         }
     }
 

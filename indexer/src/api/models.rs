@@ -187,6 +187,24 @@ pub struct Status {
     pub lag_ms: u64,
 }
 
+/// What a web page needs to reach the chain the mirror follows: `GET /v1/network`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Network {
+    /// 0x-hex genesis hash of the chain.
+    pub genesis_hash: String,
+    /// A node's RPC URL for web pages (`ws://` or `wss://`): the indexer's
+    /// `public_node_url`, else the URL the contracts were deployed through.
+    pub node_url: String,
+    /// SS58 addresses of the contracts.
+    pub registry: String,
+    pub escrow: String,
+    pub agreements: Option<String>,
+    pub ddc: Option<String>,
+    /// Where each contract's ink! metadata (its ABI, as cargo-contract writes it) is
+    /// served, relative to the indexer: `/contracts/osiris_escrow/osiris_escrow.json`.
+    pub metadata_path: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     #[schema(example = "ok")]

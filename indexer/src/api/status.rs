@@ -1,7 +1,7 @@
 //! Status, health and metrics.
 
 use super::error::{ApiError, ErrorBody};
-use super::models::{CursorPosition, Health, Status};
+use super::models::{CursorPosition, Health, Network, Status};
 use super::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -38,4 +38,18 @@ pub async fn health(State(s): State<AppState>) -> Result<Json<Health>, ApiError>
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(s): State<AppState>) -> String {
     s.metrics.as_ref().map(|m| m.render()).unwrap_or_default()
+}
+
+/// The chain and contracts this indexer mirrors, for web pages that sign transactions.
+#[utoipa::path(get, path = "/v1/network", tag = "indexer", responses((status = 200, body = Network)))]
+pub async fn network(State(s): State<AppState>) -> Json<Network> {
+    Json(Network {
+        genesis_hash: s.genesis_hash.clone(),
+        node_url: s.node_url.clone(),
+        registry: s.registry.clone(),
+        escrow: s.escrow.clone(),
+        agreements: s.agreements.clone(),
+        ddc: s.ddc.clone(),
+        metadata_path: format!("{}/osiris_{{name}}/osiris_{{name}}.json", super::site::CONTRACTS_PATH),
+    })
 }

@@ -7,13 +7,16 @@
 //!   and job requests (the same payment key);
 //! - [`bucket`]: requests within a bucket (sr25519, the caller's [`account`] key);
 //! - [`free_call_token`]: a provider's voucher for a consumer's free calls (sr25519, the
-//!   provider's account key).
+//!   provider's account key);
+//! - [`provider`]: a payment recipient's requests to its own gateways (sr25519, its
+//!   account key).
 
 pub mod account;
 pub mod agreement;
 pub mod bucket;
 pub mod channel;
 pub mod free_call_token;
+pub mod provider;
 
 use blake2::{digest::consts::U32, Blake2b, Digest};
 

@@ -1,0 +1,104 @@
+//! The market in a real browser: Playwright drives Debian's chromium (headless) through
+//! web/tests/market.spec.ts against the real stack this test starts — a dev chain with the
+//! contracts, PostgreSQL, the indexer serving the built web application (web/dist) and the
+//! contracts' metadata, and Bob's gateway in front of the primes example.
+//!
+//! In the browser, Charlie finds and buys `acme/primes` and makes three paid calls; his
+//! fourth call (beyond the channel's value) and a call from Dave's channel with Charlie's
+//! key are refused in words; Bob claims from his provider view. Here, after the browser is
+//! done, the chain says what it must: Bob claimed exactly three prices, Charlie's channel
+//! lost exactly that, and Dave's channel (the stranger's) lost nothing.
+//!
+//! Needs `scripts/build-web.sh` (npm ci, the build) and chromium (`scripts/setup.sh`).
+//! Screenshots go to `target/market-web/` (or `OSIRIS_WEB_ARTIFACTS`).
+
+use osiris_e2e::{actor, actor_account, example_service, payment_key, spawn_primes, Market, PROVIDER};
+use osiris_gateway::config::ServiceType;
+use osiris_gateway_client::document::content_hash;
+use osiris_indexer::api::site::Site;
+use osiris_indexer::describe::Describer;
+use osiris_indexer::reputation::Reputation;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Planck per call: 0.001 UNIT.
+const PRICE: u128 = 1_000_000_000;
+/// Dave's channel, the one Charlie's browser tries to spend.
+const STRANGER_VALUE: u128 = 50 * PRICE;
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+const PRIMES_DOC: &str = r#"{"description":"Factorizes integers up to 2^64 and tells whether they are prime.","tags":["math","primes"],"docs_url":"https://acme.example/primes"}"#;
+
+fn web_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_buys_and_calls_in_the_browser_and_the_provider_claims_there() {
+    let web = web_dir();
+    assert!(
+        web.join("dist/index.html").is_file() && web.join("node_modules/.bin/playwright").is_file(),
+        "the web application is not built: run scripts/build-web.sh"
+    );
+    assert!(std::path::Path::new(CHROMIUM).is_file(), "chromium is not installed: run scripts/setup.sh");
+
+    let market = Market::start().await;
+    let upstream = spawn_primes().await;
+    let offer = market.offer_api("acme", "primes", "default", PRICE, 1, content_hash(PRIMES_DOC.as_bytes())).await;
+    let mut service = example_service(ServiceType::Grpc, &upstream, "primes.proto");
+    let document = market.dir.path().join("primes.json");
+    std::fs::write(&document, PRIMES_DOC).unwrap();
+    service.metadata_file = Some(document);
+    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+
+    // Dave, a stranger to Charlie, has a channel of his own to the same group.
+    let dave = actor("//Dave");
+    let stranger = market.open_channel(&dave, &payment_key(), &offer, STRANGER_VALUE, 1_000).await;
+
+    Describer { pool: market.pool.clone(), interval: Duration::from_secs(1) }.pass().await.unwrap();
+    Reputation { pool: market.pool.clone(), interval: Duration::from_secs(1) }.pass().await.unwrap();
+    let site =
+        Site { web_dir: web.join("dist"), contracts_dir: osiris_chain::artifacts::contracts_dir().join("target/ink") };
+    let url = market.serve_indexer(Some(&site)).await;
+
+    let artifacts = std::env::var_os("OSIRIS_WEB_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/market-web")));
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let output = tokio::process::Command::new(web.join("node_modules/.bin/playwright"))
+        .args(["test", "--config", "playwright.config.ts"])
+        .current_dir(&web)
+        .env("OSIRIS_MARKET_URL", &url)
+        .env("OSIRIS_PRICE", PRICE.to_string())
+        .env("OSIRIS_STRANGER_CHANNEL", stranger.to_string())
+        .env("OSIRIS_WEB_ARTIFACTS", &artifacts)
+        .env("OSIRIS_CHROMIUM", CHROMIUM)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run Playwright");
+    let said = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the browser story failed (screenshots in {}):\n{said}", artifacts.display());
+    for page in ["catalogue", "service", "refused-beyond-value", "refused-stranger-channel", "deals", "provider"] {
+        assert!(artifacts.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
+    }
+
+    // What the chain says after the browser: Bob has exactly three prices in escrow,
+    // Charlie's channel gave exactly those, Dave's gave nothing and stayed at nonce 0.
+    let escrow = market.osiris.escrow();
+    assert_eq!(escrow.balance_of(&actor_account(PROVIDER)).await.unwrap(), 3 * PRICE);
+    let charlie = actor_account("//Charlie");
+    let page =
+        osiris_mirror::channels::channel_ids_paying(&market.pool, &actor_account(PROVIDER).to_string()).await.unwrap();
+    let mut charlies = Vec::new();
+    for id in page {
+        let channel = escrow.channel(id).await.unwrap().unwrap();
+        if channel.sender == osiris_chain::account::to_ink(&charlie) {
+            charlies.push(channel);
+        }
+    }
+    assert_eq!(charlies.len(), 1, "Charlie opened one channel");
+    assert_eq!(charlies[0].value, PRICE * 7 / 2 - 3 * PRICE);
+    let daves = escrow.channel(stranger).await.unwrap().unwrap();
+    assert_eq!((daves.value, daves.nonce.0), (STRANGER_VALUE, 0));
+}

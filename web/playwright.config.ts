@@ -1,0 +1,31 @@
+import { defineConfig } from "@playwright/test";
+
+// The market's browser test runs against a stack the Rust end-to-end test started
+// (tests/tests/market_web.rs passes its URLs in the environment). Debian's chromium, headless:
+// Playwright's own browser download is not reachable from these machines.
+export default defineConfig({
+  testDir: "tests",
+  timeout: 240_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: process.env.OSIRIS_WEB_ARTIFACTS ? `${process.env.OSIRIS_WEB_ARTIFACTS}/results` : "test-results",
+  use: {
+    baseURL: process.env.OSIRIS_MARKET_URL,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    launchOptions: {
+      executablePath: process.env.OSIRIS_CHROMIUM ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+});

@@ -1,0 +1,72 @@
+// The catalogue: search, filters, sorting, one card per service.
+
+import { services } from "../indexer";
+import type { Service } from "../indexer";
+import { formatPlanck, h, percent } from "../ui";
+
+const TYPES: [string, string][] = [["", "Any kind"], ["calls", "Calls"], ["jobs", "Compute jobs"]];
+const SORTS: [string, string][] = [["", "Best match"], ["price", "Price (lowest first)"], ["uptime", "Uptime"], ["consumers", "Consumers"]];
+
+export async function renderCatalogue(root: HTMLElement, params: URLSearchParams): Promise<void> {
+  const q = params.get("q") ?? "";
+  const form = h(
+    "form",
+    { class: "search", role: "search", onSubmit: (e) => submit(e) },
+    h("input", { type: "search", name: "q", value: q, placeholder: "Search services (e.g. primes)", "aria-label": "Search services" }),
+    h("input", { type: "text", name: "tag", value: params.get("tag") ?? "", placeholder: "tag", "aria-label": "Tag", size: 10 }),
+    select("type", "Kind", TYPES, params.get("type") ?? ""),
+    select("sort", "Sort by", SORTS, params.get("sort") ?? ""),
+    h("button", { type: "submit" }, "Search"),
+  );
+  const list = h("ul", { class: "cards", "aria-label": "Services" });
+  root.append(h("h1", {}, "Services"), form, list);
+  const page = await services({
+    q: q || undefined,
+    tag: params.get("tag") || undefined,
+    type: params.get("type") || undefined,
+    sort: params.get("sort") || undefined,
+  });
+  if (page.items.length === 0) list.append(h("li", { class: "muted" }, "No service matches."));
+  list.append(...page.items.map(card));
+}
+
+function submit(event: Event): void {
+  event.preventDefault();
+  const data = new FormData(event.target as HTMLFormElement);
+  const params = new URLSearchParams();
+  for (const [k, v] of data) if (typeof v === "string" && v) params.set(k, v);
+  location.hash = `#/?${params}`;
+}
+
+function select(name: string, label: string, options: [string, string][], value: string): HTMLSelectElement {
+  const element = h("select", { name, "aria-label": label }, ...options.map(([v, text]) => h("option", { value: v }, text)));
+  element.value = value;
+  return element;
+}
+
+function card(s: Service): HTMLElement {
+  const href = `#/service/${encodeURIComponent(s.org_id)}/${encodeURIComponent(s.id)}`;
+  return h(
+    "li",
+    { class: "card", "data-service": `${s.org_id}/${s.id}` },
+    h("h2", {}, h("a", { href }, s.name || s.id)),
+    h("div", { class: "muted" }, `${s.org_id}/${s.id}`),
+    s.details.description ? h("p", {}, s.details.description) : null,
+    h("div", {}, ...s.details.tags.map((t) => h("span", { class: "tag" }, t))),
+    h(
+      "dl",
+      { class: "figures" },
+      h("dt", {}, "Price"), h("dd", {}, `${formatPlanck(s.price_per_call)} per call`),
+      h("dt", {}, "Kind"), h("dd", {}, kind(s.details.service_type)),
+      h("dt", {}, "Uptime"), h("dd", {}, percent(s.reputation.uptime_24h)),
+      h("dt", {}, "Consumers"), h("dd", {}, String(s.reputation.consumers)),
+    ),
+  );
+}
+
+/** A gateway's service type in words. */
+export function kind(type: string | null): string {
+  if (type === "job") return "compute jobs";
+  if (type === null) return "not checked yet";
+  return `calls (${type})`;
+}
