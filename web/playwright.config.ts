@@ -4,7 +4,8 @@ import { defineConfig } from "@playwright/test";
 // (tests/tests/market_web.rs passes its URLs in the environment). Debian's chromium, headless:
 // Playwright's own browser download is not reachable from these machines.
 export default defineConfig({
-  testDir: "tests",
+  // OSIRIS_WEB_BENCH: the page-load benchmark (web/bench), else the browser tests (web/tests).
+  testDir: process.env.OSIRIS_WEB_BENCH ? "bench" : "tests",
   timeout: 240_000,
   expect: { timeout: 30_000 },
   workers: 1,

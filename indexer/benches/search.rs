@@ -7,7 +7,10 @@
 //! at a time: the first catalogue page (`/v1/services`, 50 services, creation order, the
 //! baseline), a search of one word from the documents' vocabulary (`q=`, ranked), a tag,
 //! and a search sorted by price. Reported: p50 / p95 / p99 per request kind, and the first
-//! catalogue page's size (uncompressed JSON).
+//! catalogue page's size (uncompressed JSON). Then, when the market's web application is
+//! built (`scripts/build-web.sh`) and chromium installed, the page itself: Playwright opens
+//! the catalogue in a fresh browser three times (web/bench/catalogue.spec.ts) and reports
+//! the time from navigation until its cards are shown and the bytes transferred (compressed).
 //!
 //! `cargo bench -p osiris-indexer --bench search` (BENCH_SERVICES, default 1,000;
 //! BENCH_REQUESTS per kind, default 300).
@@ -152,7 +155,9 @@ async fn main() {
     let state = AppState::new(store.clone(), Arc::new(Progress::default()), &deployment, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = api::app(state, &["*".into()], None).unwrap();
+    let web = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web"));
+    let site = api::site::Site { web_dir: web.join("dist"), contracts_dir: web.join("dist") };
+    let app = api::app(state, &["*".into()], Some(&site)).unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::new();
 
@@ -180,5 +185,32 @@ async fn main() {
             ms(percentile(&times, 0.95)),
             ms(percentile(&times, 0.99))
         );
+    }
+    page_load(&web, &url).await;
+}
+
+/// The catalogue page in a real browser (see the module docs); skipped, saying why, when
+/// the web application is not built or chromium is missing.
+async fn page_load(web: &std::path::Path, url: &str) {
+    let playwright = web.join("node_modules/.bin/playwright");
+    if !web.join("dist/index.html").is_file()
+        || !playwright.is_file()
+        || !std::path::Path::new("/usr/bin/chromium").is_file()
+    {
+        println!("catalogue page in a browser: skipped (run scripts/build-web.sh; chromium from scripts/setup.sh)");
+        return;
+    }
+    let output = tokio::process::Command::new(playwright)
+        .args(["test", "--config", "playwright.config.ts"])
+        .current_dir(web)
+        .env("OSIRIS_WEB_BENCH", "1")
+        .env("OSIRIS_MARKET_URL", url)
+        .output()
+        .await
+        .expect("run Playwright");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the page benchmark failed:\n{text}\n{}", String::from_utf8_lossy(&output.stderr));
+    for line in text.lines().filter(|l| l.trim_start().starts_with("catalogue page")) {
+        println!("{}", line.trim());
     }
 }

@@ -1,9 +1,6 @@
 // Osiris Market: the pages (hash routes) and the wallet in the header.
 
 import { renderCatalogue } from "./pages/catalogue";
-import { renderService } from "./pages/service";
-import { renderDeals } from "./pages/deals";
-import { renderProvider } from "./pages/provider";
 import { renderWallet } from "./pages/wallet";
 import { onAccountChange } from "./session";
 import { errorBox, h } from "./ui";
@@ -20,9 +17,12 @@ async function route(): Promise<void> {
   const body = h("div", {});
   page.replaceChildren(body);
   try {
-    if (path === "service" && rest.length >= 2) await renderService(body, rest[0], rest[1].split("?")[0]);
-    else if (path === "deals") await renderDeals(body);
-    else if (path === "provider") await renderProvider(body);
+    // Only the catalogue is in the first download; the pages that sign load the chain's
+    // libraries when opened.
+    if (path === "service" && rest.length >= 2) {
+      await (await import("./pages/service")).renderService(body, rest[0], rest[1].split("?")[0]);
+    } else if (path === "deals") await (await import("./pages/deals")).renderDeals(body);
+    else if (path === "provider") await (await import("./pages/provider")).renderProvider(body);
     else await renderCatalogue(body, params);
   } catch (error) {
     if (mine === generation) body.append(errorBox(error));

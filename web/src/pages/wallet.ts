@@ -1,7 +1,6 @@
 // The header's wallet: the extension's accounts, and on a development chain the dev
 // accounts; the chosen account's balance and escrow balance. Browsing needs none.
 
-import { devAccounts, extensionAccounts, freeBalance, isDevelopment } from "../chain";
 import type { Account } from "../chain";
 import { escrowBalance } from "../indexer";
 import { account, onAccountChange, rememberedAddress, setAccount } from "../session";
@@ -17,6 +16,8 @@ export async function renderWallet(root: HTMLElement): Promise<void> {
     connect.disabled = true;
     connect.textContent = "Connecting…";
     try {
+      // The chain's libraries load only when a wallet is wanted: browsing needs none.
+      const { devAccounts, extensionAccounts, isDevelopment } = await import("../chain");
       const [extension, dev] = await Promise.all([
         extensionAccounts().catch(() => [] as Account[]),
         isDevelopment().then((yes) => (yes ? devAccounts() : [])),
@@ -53,6 +54,7 @@ export async function renderWallet(root: HTMLElement): Promise<void> {
       return;
     }
     try {
+      const { freeBalance } = await import("../chain");
       const [free, escrow] = await Promise.all([freeBalance(me.address), escrowBalance(me.address)]);
       balances.textContent = `Balance ${formatPlanck(free)} · escrow ${formatPlanck(escrow.balance)}`;
     } catch (error) {
