@@ -53,3 +53,53 @@ impl Site {
         Router::new().nest(CONTRACTS_PATH, contracts).fallback_service(ServeDir::new(&self.web_dir))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    async fn get(router: &Router, path: &str, gzip: bool) -> (StatusCode, Option<String>, Vec<u8>) {
+        let mut request = Request::get(path);
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        let app = router.clone().layer(tower_http::compression::CompressionLayer::new());
+        let response = app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
+        (status, encoding, body)
+    }
+
+    #[tokio::test]
+    async fn the_page_and_the_contracts_metadata_are_served_and_nothing_else_of_the_contracts_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let (web, contracts) = (dir.path().join("web"), dir.path().join("ink"));
+        std::fs::create_dir_all(web.join("assets")).unwrap();
+        std::fs::create_dir_all(contracts.join("osiris_escrow")).unwrap();
+        let page = format!("<!doctype html><title>Osiris Market</title>{}", "<p>market</p>".repeat(200));
+        std::fs::write(web.join("index.html"), &page).unwrap();
+        std::fs::write(contracts.join("osiris_escrow/osiris_escrow.json"), r#"{"spec":{}}"#).unwrap();
+        std::fs::write(contracts.join("osiris_escrow/osiris_escrow.wasm"), b"\0asm").unwrap();
+        std::fs::write(dir.path().join("secret"), "key").unwrap();
+        let router = Site { web_dir: web, contracts_dir: contracts }.service();
+
+        let (status, encoding, body) = get(&router, "/", true).await;
+        assert_eq!((status, encoding.as_deref()), (StatusCode::OK, Some("gzip")));
+        assert!(body.len() < page.len(), "compressed");
+        let (status, _, body) = get(&router, "/contracts/osiris_escrow/osiris_escrow.json", false).await;
+        assert_eq!((status, body.as_slice()), (StatusCode::OK, br#"{"spec":{}}"#.as_slice()));
+        for path in [
+            "/contracts/osiris_escrow/osiris_escrow.wasm",
+            "/contracts/osiris_escrow/osiris_other.json",
+            "/contracts/..%2Fsecret/..%2Fsecret.json",
+            "/../secret",
+            "/assets/missing.js",
+        ] {
+            assert_eq!(get(&router, path, false).await.0, StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+}

@@ -17,6 +17,9 @@ import { refreshBalances } from "./wallet";
 
 /** A channel's life beyond the gateway's expiry threshold, blocks. */
 const CHANNEL_LIFETIME_BLOCKS = 10_000;
+/** How often, and how far apart (ms), to ask a gateway for a channel it may not have yet. */
+const STATE_TRIES = 20;
+const STATE_RETRY_MS = 500;
 /** How long to wait for the indexer to mirror a new channel, ms. */
 const MIRROR_WAIT_MS = 30_000;
 
@@ -224,7 +227,11 @@ async function renderChannel(
     h("p", {}, "Pay from channel ", channelInput, " with this browser's key. ", download),
     stateView,
   );
-  await showState().catch(() => undefined);
+  // A channel opened a moment ago may not have reached the gateway's mirror yet.
+  for (let tries = 0; tries < STATE_TRIES; tries++) {
+    if (await showState().then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, STATE_RETRY_MS));
+  }
   channelInput.addEventListener("change", () => void showState().catch(() => undefined));
 
   if (list.length === 0) return;
