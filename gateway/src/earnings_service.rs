@@ -8,7 +8,7 @@ use crate::pb::provider_earnings_server::ProviderEarnings;
 use crate::pb::{ChannelEarnings, Earnings, ProviderRequest};
 use crate::state_service::MAX_CLOCK_SKEW_SECS;
 use osiris_chain::AccountId;
-use osiris_ledger::claims::{self, ClaimError, Earning};
+use osiris_ledger::claims::{self, ClaimError, Earning, EarningStatus};
 use osiris_payments::signing::provider::{is_recipients, SIGNATURE_BYTES};
 use sqlx::PgPool;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -55,12 +55,19 @@ impl EarningsService {
 }
 
 fn reply_row(e: Earning) -> ChannelEarnings {
+    // Only a started claim's authorization is handed out: claiming a channel's latest one
+    // without the gateway moving it to the next nonce would leave later calls at a nonce
+    // the contract no longer pays.
+    let signature = match e.status {
+        EarningStatus::Claiming => e.signature.map(|s| s.to_vec()).unwrap_or_default(),
+        EarningStatus::Unclaimed => Vec::new(),
+    };
     ChannelEarnings {
         channel_id: e.channel_id.0,
         nonce: e.nonce.0,
         spent: e.spent.to_string(),
         authorized: e.authorized.to_string(),
-        signature: e.signature.map(|s| s.to_vec()).unwrap_or_default(),
+        signature,
         expiration: e.expiration,
         status: e.status.as_str().into(),
     }

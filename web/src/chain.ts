@@ -7,6 +7,7 @@ import { ContractPromise } from "@polkadot/api-contract";
 import type { ContractSubmittableResult } from "@polkadot/api-contract/base/Contract";
 import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
+import type { WeightV2 } from "@polkadot/types/interfaces";
 import type { Signer } from "@polkadot/types/types";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { network } from "./indexer";
@@ -138,7 +139,14 @@ async function dryRun(name: ContractName, from: string, message: string, value: 
   const { contract: c, errors } = await contract(name);
   const query = c.query[message];
   if (!query) throw new Error(`the ${name} contract has no message ${message}`);
-  const outcome = await query(from, { gasLimit: -1, storageDepositLimit: null, value }, ...args);
+  // The dry run may use what one extrinsic may (both time and proof size); the
+  // transaction then asks for what the dry run needed.
+  const weights = c.api.consts.system.blockWeights as unknown as {
+    perClass: { normal: { maxExtrinsic: { unwrap(): { refTime: unknown; proofSize: unknown } } } };
+  };
+  const limits = weights.perClass.normal.maxExtrinsic.unwrap();
+  const gasLimit = c.api.registry.createType("WeightV2", { refTime: limits.refTime, proofSize: limits.proofSize }) as WeightV2;
+  const outcome = await query(from, { gasLimit, storageDepositLimit: null, value }, ...args);
   if (outcome.result.isErr) {
     const error = outcome.result.asErr;
     if (error.isModule) {

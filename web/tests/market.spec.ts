@@ -25,7 +25,8 @@ async function shot(page: Page, name: string) {
 async function accessible(page: Page, where: string) {
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(serious.map((v) => `${where}: ${v.id} (${v.impact}): ${v.help}`)).toEqual([]);
+  const named = serious.map((v) => `${where}: ${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(named).toEqual([]);
 }
 
 const remaining = async (page: Page) => BigInt((await page.locator("#remaining").getAttribute("data-planck")) ?? "-1");

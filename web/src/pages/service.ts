@@ -224,7 +224,7 @@ async function renderChannel(
 
   const download = h("a", { href: URL.createObjectURL(keys.keyFile(key)), download: `channel-${key.channelId}.key` }, "Export the channel key (CLI key file)");
   root.append(
-    h("p", {}, "Pay from channel ", channelInput, " with this browser's key. ", download),
+    h("p", {}, h("label", {}, "Pay from channel ", channelInput), " with this browser's key. ", download),
     stateView,
   );
   // A channel opened a moment ago may not have reached the gateway's mirror yet.
