@@ -8,7 +8,8 @@
 use crate::facts::BucketFacts;
 use crate::metadata::{self, bad, number, text};
 use crate::refusal::Refusal;
-use crate::signing::bucket::{bucket_request_message, verify, SIGNATURE_BYTES};
+use crate::signing::account::verify_bare_or_wrapped;
+use crate::signing::bucket::{bucket_request_message, SIGNATURE_BYTES};
 use crate::AccountId;
 use base64::Engine;
 use http::HeaderMap;
@@ -139,10 +140,10 @@ impl BucketRequest {
     }
 
     /// Whether the signature is the account's over this request to node `node_id` doing
-    /// `op` (sr25519, sp-core).
+    /// `op` (sr25519, sp-core; as signed by a program or by a wallet extension).
     pub fn signed_by_account(&self, ddc: &AccountId, node_id: NodeId, op: BucketOp) -> bool {
         let message = bucket_request_message(ddc, node_id, self.bucket_id, op.as_str(), &self.key, self.timestamp_ms);
-        verify(&self.account, &message, &self.signature)
+        verify_bare_or_wrapped(&self.account, &message, &self.signature)
     }
 }
 

@@ -91,6 +91,8 @@ test("a consumer buys and makes paid calls; the provider claims", async ({ page 
   // My deals: the channel with what is left.
   await page.getByRole("link", { name: "My deals" }).click();
   await expect(page.locator("#channels")).toContainText("#");
+  await expect(page.locator("#agreements")).toContainText("No agreements.");
+  await expect(page.locator("#buckets")).toContainText("No buckets.");
   await shot(page, "deals");
   await accessible(page, "my deals");
 
@@ -104,7 +106,13 @@ test("a consumer buys and makes paid calls; the provider claims", async ({ page 
   await page.getByRole("button", { name: "Claim all" }).click();
   await expect(page.locator("#claimed")).toContainText("Claimed", { timeout: 90_000 });
   await expect(page.locator("#unclaimed-total")).toHaveAttribute("data-planck", "0");
+  // Earned over time: the claim, from the mirror's events.
+  await page.getByRole("link", { name: "Catalogue" }).click();
+  await page.getByRole("link", { name: "Provider" }).click();
+  await expect(page.locator("#earned")).toContainText("claimed in 1 claim(s)");
+  await expect(page.locator("#earned svg")).toBeVisible();
   await shot(page, "provider-claimed");
+  await accessible(page, "provider view after the claim");
 
   expect(consoleErrors).toEqual([]);
 });

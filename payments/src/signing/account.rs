@@ -36,3 +36,29 @@ pub fn verify(account: &AccountId, message: &[u8], signature: &[u8; SIGNATURE_BY
     let public = sr25519::Public::from_raw(account.0);
     sr25519::Pair::verify(&sr25519::Signature::from_raw(*signature), message, &public)
 }
+
+/// What a browser wallet puts around raw bytes before it signs them (polkadot.js
+/// `signRaw`, which every Substrate wallet extension implements).
+const WRAP_OPEN: &[u8] = b"<Bytes>";
+const WRAP_CLOSE: &[u8] = b"</Bytes>";
+
+/// Whether `signature` is `account`'s over `message`, signed as it is (a key in a program)
+/// or as a wallet extension signs raw bytes (`<Bytes>` + message + `</Bytes>`).
+pub fn verify_bare_or_wrapped(account: &AccountId, message: &[u8], signature: &[u8; SIGNATURE_BYTES]) -> bool {
+    verify(account, message, signature) || verify(account, &[WRAP_OPEN, message, WRAP_CLOSE].concat(), signature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wallet_wrapped_signature_verifies_and_another_wrapping_does_not() {
+        let key = AccountKey::from_uri("//Ferdie").unwrap();
+        let message = b"osiris";
+        assert!(verify_bare_or_wrapped(&key.account(), message, &key.sign(message)));
+        assert!(verify_bare_or_wrapped(&key.account(), message, &key.sign(b"<Bytes>osiris</Bytes>")));
+        assert!(!verify_bare_or_wrapped(&key.account(), message, &key.sign(b"<Bytes>osiris")));
+        assert!(!verify_bare_or_wrapped(&key.account(), message, &key.sign(b"osiris!")));
+    }
+}

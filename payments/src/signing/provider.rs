@@ -8,16 +8,12 @@
 //! one provider, the operation to one use, the timestamp bounds its life. Browser wallets
 //! sign raw bytes wrapped as `<Bytes>` + message + `</Bytes>`; either form verifies.
 
-pub use super::account::{verify, AccountKey, SIGNATURE_BYTES};
+pub use super::account::{verify, verify_bare_or_wrapped, AccountKey, SIGNATURE_BYTES};
 use crate::AccountId;
 use parity_scale_codec::Encode;
 
 /// The domain tag of the signed message.
 pub const PROVIDER_REQUEST_CONTEXT: &str = "osiris/provider/v1";
-
-/// What a browser wallet puts around raw bytes before it signs them (polkadot.js `signRaw`).
-const WRAP_OPEN: &[u8] = b"<Bytes>";
-const WRAP_CLOSE: &[u8] = b"</Bytes>";
 
 /// The message a provider request's signature covers (see the module docs).
 pub fn provider_request_message(escrow: &AccountId, recipient: &AccountId, op: &str, timestamp_secs: u64) -> Vec<u8> {
@@ -32,8 +28,7 @@ pub fn is_recipients(
     op: &str,
     timestamp_secs: u64,
 ) -> bool {
-    let message = provider_request_message(escrow, recipient, op, timestamp_secs);
-    verify(recipient, &message, signature) || verify(recipient, &[WRAP_OPEN, &message, WRAP_CLOSE].concat(), signature)
+    verify_bare_or_wrapped(recipient, &provider_request_message(escrow, recipient, op, timestamp_secs), signature)
 }
 
 impl AccountKey {
@@ -54,8 +49,9 @@ mod tests {
         let signature = bob.sign_provider_request(&escrow, "claim", 1_000);
         assert!(is_recipients(&signature, &escrow, &bob.account(), "claim", 1_000));
         // Wallets wrap what they sign.
-        let wrapped =
-            bob.sign(&[WRAP_OPEN, &provider_request_message(&escrow, &bob.account(), "list", 5), WRAP_CLOSE].concat());
+        let wrapped = bob.sign(
+            &[&b"<Bytes>"[..], &provider_request_message(&escrow, &bob.account(), "list", 5), b"</Bytes>"].concat(),
+        );
         assert!(is_recipients(&wrapped, &escrow, &bob.account(), "list", 5));
         assert!(!is_recipients(&signature, &escrow, &bob.account(), "list", 1_000));
         assert!(!is_recipients(&signature, &escrow, &bob.account(), "claim", 1_001));

@@ -1,11 +1,11 @@
 // The provider view: the services the account receives payments for, their gateways'
 // health, what each channel holds unclaimed, and a claim signed by the account's wallet.
 
-import { u8aToHex, hexToU8a } from "@polkadot/util";
+import { u8aToHex } from "@polkadot/util";
+import { accountSign } from "../accountSign";
 import { send } from "../chain";
 import type { Account } from "../chain";
 import { earnings, health } from "../gateway";
-import type { ProviderSign } from "../gateway";
 import { get, network } from "../indexer";
 import type { Page, Service } from "../indexer";
 import { account } from "../session";
@@ -48,6 +48,66 @@ export async function renderProvider(root: HTMLElement): Promise<void> {
   const panel = h("section", { class: "panel", id: "earnings" }, h("h2", {}, "Unclaimed earnings"));
   root.append(panel);
   await renderEarnings(panel, me, [...endpoints]);
+  const history = h("section", { class: "panel", id: "earned" }, h("h2", {}, "Earned over time"));
+  root.append(history);
+  await renderHistory(history, me.address).catch((error) => history.append(errorBox(error)));
+}
+
+interface ClaimEvent {
+  block_number: number;
+  fields: { recipient?: string; amount?: string } | null;
+}
+
+/** Cumulative planck claimed by `recipient`, by block, from the mirror's ChannelClaimed events. */
+async function renderHistory(root: HTMLElement, recipient: string): Promise<void> {
+  const points: { block: number; total: bigint }[] = [];
+  let total = 0n;
+  let cursor: string | undefined;
+  do {
+    const page: Page<ClaimEvent> = await get("/v1/events", { contract: "escrow", name: "ChannelClaimed", limit: "500", cursor });
+    for (const e of page.items) {
+      if (e.fields?.recipient !== recipient) continue;
+      total += BigInt(e.fields.amount ?? "0");
+      points.push({ block: e.block_number, total });
+    }
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  if (points.length === 0) {
+    root.append(h("p", { class: "muted" }, "Nothing claimed yet."));
+    return;
+  }
+  root.append(chart(points), h("p", {}, `${formatPlanck(total)} claimed in ${points.length} claim(s), last at block ${points[points.length - 1].block}.`));
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A step chart of the cumulative total over blocks (SVG, with a text alternative). */
+function chart(points: { block: number; total: bigint }[]): SVGSVGElement {
+  const [width, height, pad] = [640, 200, 40];
+  const first = points[0].block;
+  const span = Math.max(1, points[points.length - 1].block - first);
+  const max = Number(points[points.length - 1].total) || 1;
+  const x = (block: number) => pad + ((block - first) / span) * (width - 2 * pad);
+  const y = (total: bigint) => height - pad - (Number(total) / max) * (height - 2 * pad);
+  let path = `M ${x(first)} ${height - pad}`;
+  for (const p of points) path += ` V ${y(p.total)} H ${x(p.block)}`;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `Claimed planck over blocks ${first} to ${points[points.length - 1].block}`);
+  const element = (name: string, attrs: Record<string, string>, text?: string) => {
+    const e = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text) e.textContent = text;
+    svg.append(e);
+  };
+  element("line", { x1: String(pad), y1: String(height - pad), x2: String(width - pad), y2: String(height - pad), stroke: "#57606a" });
+  element("line", { x1: String(pad), y1: String(pad), x2: String(pad), y2: String(height - pad), stroke: "#57606a" });
+  element("path", { d: path, fill: "none", stroke: "#0b57d0", "stroke-width": "2" });
+  element("text", { x: String(pad), y: String(height - 12), "font-size": "12" }, `block ${first}`);
+  element("text", { x: String(width - pad), y: String(height - 12), "font-size": "12", "text-anchor": "end" }, `block ${points[points.length - 1].block}`);
+  element("text", { x: String(pad + 4), y: String(pad - 8), "font-size": "12" }, formatPlanck(points[points.length - 1].total));
+  return svg;
 }
 
 async function allServices(): Promise<Service[]> {
@@ -59,15 +119,6 @@ async function allServices(): Promise<Service[]> {
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
   return found;
-}
-
-function signer(me: Account): ProviderSign {
-  return async (message) => {
-    if (me.pair) return me.pair.sign(message);
-    if (!me.signer?.signRaw) throw new Error("this wallet cannot sign messages");
-    const { signature } = await me.signer.signRaw({ address: me.address, data: u8aToHex(message), type: "bytes" });
-    return hexToU8a(signature);
-  };
 }
 
 interface Row {
@@ -85,7 +136,7 @@ async function rows(endpoints: string[], me: Account, op: "list" | "claim"): Pro
   const errors: unknown[] = [];
   for (const endpoint of endpoints) {
     try {
-      const reply = await earnings(endpoint, escrow, me.address, op, signer(me));
+      const reply = await earnings(endpoint, escrow, me.address, op, accountSign(me));
       for (const c of reply.channels) {
         byChannel.set(`${c.channelId}/${c.nonce}`, {
           channelId: c.channelId,
