@@ -3,7 +3,8 @@
 //! contracts, PostgreSQL, the indexer serving the built web application (web/dist) and the
 //! contracts' metadata, and Bob's gateway in front of the primes example.
 //!
-//! In the browser, Charlie finds and buys `acme/primes` and makes three paid calls; his
+//! In the browser, Charlie finds `acme/primes`, makes its one free call without a wallet
+//! (the second is refused), then buys it and makes three paid calls; his
 //! fourth call (beyond the channel's value) and a call from Dave's channel with Charlie's
 //! key are refused in words; Bob claims from his provider view. Here, after the browser is
 //! done, the chain says what it must: Bob claimed exactly three prices, Charlie's channel
@@ -52,7 +53,11 @@ async fn a_consumer_buys_and_calls_in_the_browser_and_the_provider_claims_there(
     let document = market.dir.path().join("primes.json");
     std::fs::write(&document, PRIMES_DOC).unwrap();
     service.metadata_file = Some(document);
-    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+    let mut config = market.gateway_config(&offer, 0, service);
+    // One free call a day for any key (no token): the page offers it without a wallet.
+    config.free_calls.per_period = 1;
+    config.free_calls.need_token = false;
+    let _gateway = market.start_gateway(config).await;
 
     // Dave, a stranger to Charlie, has a channel of his own to the same group.
     let dave = actor("//Dave");

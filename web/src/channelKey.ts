@@ -111,3 +111,12 @@ export function signDigest(key: StoredKey, digest: Uint8Array): Uint8Array {
 export function providerRequestMessage(escrow: string, recipient: string, op: string, timestampSecs: bigint): Uint8Array {
   return u8aConcat(scale.str(PROVIDER_TAG), decodeAddress(escrow), decodeAddress(recipient), scale.str(op), scale.u64(timestampSecs));
 }
+
+/** blake2-256 of SCALE(("osiris/free-call/v1", escrow, org_id, service_id, timestamp_ms)):
+ * what a consumer's key signs for a free call. */
+export function freeCallDigest(escrow: string, orgId: string, serviceId: string, timestampMs: bigint): Uint8Array {
+  return blake2AsU8a(
+    u8aConcat(scale.str("osiris/free-call/v1"), decodeAddress(escrow), scale.str(orgId), scale.str(serviceId), scale.u64(timestampMs)),
+    256,
+  );
+}

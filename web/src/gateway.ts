@@ -11,7 +11,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { HealthCheckResponse_ServingStatus, Health } from "./gen/grpc/health/v1/health_pb";
 import { GatewayInfo, PaymentChannelState, ProviderEarnings } from "./gen/osiris/gateway/v1/gateway_pb";
 import type { ServiceInfo } from "./gen/osiris/gateway/v1/gateway_pb";
-import { channelStateDigest, paymentDigest, providerRequestMessage, signDigest } from "./channelKey";
+import { channelStateDigest, freeCallDigest, paymentDigest, providerRequestMessage, signDigest } from "./channelKey";
 import type { StoredKey } from "./channelKey";
 
 /** How long a health check or an info request may take, ms. */
@@ -129,12 +129,6 @@ export async function paidCall(
   input: JsonValue,
   payment: ChannelPayment,
 ): Promise<JsonValue> {
-  let request;
-  try {
-    request = fromJson(method.input, input);
-  } catch (e) {
-    throw new Error(`the request does not fit ${method.input.name}: ${(e as Error).message}`);
-  }
   const signature = signDigest(payment.key, paymentDigest(payment.escrow, payment.channelId, payment.nonce, payment.amount));
   const headers = new Headers({
     "osiris-payment-type": "escrow",
@@ -143,6 +137,45 @@ export async function paidCall(
     "osiris-amount": payment.amount.toString(),
     "osiris-signature-bin": encodeBinaryHeader(signature),
   });
+  return call(endpoint, service, method, input, headers);
+}
+
+/** A free call: the consumer's key signs (escrow, org, service, now); `token` is the
+ * provider's free-call token for the key, where the gateway needs one. */
+export interface FreeCallPayment {
+  escrow: string;
+  orgId: string;
+  serviceId: string;
+  key: StoredKey;
+  token?: string;
+}
+
+/** Calls `method` with `input` as a free call; the reply as JSON. */
+export async function freeCall(
+  endpoint: string,
+  service: DescService,
+  method: DescMethod,
+  input: JsonValue,
+  free: FreeCallPayment,
+): Promise<JsonValue> {
+  const timestamp = BigInt(Date.now());
+  const signature = signDigest(free.key, freeCallDigest(free.escrow, free.orgId, free.serviceId, timestamp));
+  const headers = new Headers({
+    "osiris-payment-type": "free",
+    "osiris-free-timestamp": timestamp.toString(),
+    "osiris-signature-bin": encodeBinaryHeader(signature),
+  });
+  if (free.token) headers.set("osiris-free-call-token", free.token);
+  return call(endpoint, service, method, input, headers);
+}
+
+async function call(endpoint: string, service: DescService, method: DescMethod, input: JsonValue, headers: Headers) {
+  let request;
+  try {
+    request = fromJson(method.input, input);
+  } catch (e) {
+    throw new Error(`the request does not fit ${method.input.name}: ${(e as Error).message}`);
+  }
   const client = createClient(service, transport(endpoint)) as unknown as Record<
     string,
     (request: unknown, options: { headers: Headers; timeoutMs: number }) => Promise<unknown>

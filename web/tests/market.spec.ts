@@ -2,7 +2,7 @@
 // indexer, a gateway in front of the primes example): Charlie finds "primes", opens it,
 // connects a dev account, opens a channel, makes three paid calls and sees what is left fall
 // by three prices; a call beyond the channel's value and a stranger's channel are refused in
-// words; Bob's provider view shows the unclaimed amount and claims it. Every page is
+// words; a free call passes without a wallet and the next is refused; Bob's provider view shows the unclaimed amount and claims it. Every page is
 // screenshotted and checked with axe-core; any console error fails the test.
 
 import AxeBuilder from "@axe-core/playwright";
@@ -54,6 +54,13 @@ test("a consumer buys and makes paid calls; the provider claims", async ({ page 
   await expect(page.locator("#methods")).toContainText("Primes.Factorize");
   await expect(page.locator("#methods")).toContainText("number");
 
+  // Free calls need no wallet: one a period for this browser's key, then refused in words.
+  await page.locator("#free-call").getByLabel(/^number/).fill("10");
+  await page.getByRole("button", { name: "Call for free" }).click();
+  await expect(page.locator("#free-call-reply")).toContainText('"5"');
+  await page.getByRole("button", { name: "Call for free" }).click();
+  await expect(page.locator("#free-call-result .error")).toContainText("free calls used up");
+
   // Connect Charlie's dev account; open a channel holding three and a half calls.
   await page.getByRole("button", { name: "Connect wallet" }).click();
   await page.getByLabel("Account").selectOption({ label: "Charlie (dev account)" });
@@ -65,11 +72,11 @@ test("a consumer buys and makes paid calls; the provider claims", async ({ page 
 
   // Three paid calls: each answers, and what is left falls by one price each time.
   for (let i = 1n; i <= 3n; i++) {
-    await page.getByLabel(/^number/).fill("91");
+    await page.locator("#try-it").getByLabel(/^number/).fill("91");
     await page.getByRole("button", { name: /^Call \(pays/ }).click();
-    await expect(page.locator("#reply")).toContainText('"7"');
+    await expect(page.locator("#try-it-reply")).toContainText('"7"');
     await expect(page.locator("#remaining")).toHaveAttribute("data-planck", String(value - i * PRICE));
-    await page.locator("#reply").evaluate((e) => e.remove());
+    await page.locator("#try-it-reply").evaluate((e) => e.remove());
   }
   expect(await remaining(page)).toBe(value - 3n * PRICE);
   await shot(page, "service");

@@ -6,7 +6,7 @@ import { bestBlock, send } from "../chain";
 import type { Account } from "../chain";
 import * as keys from "../channelKey";
 import type { StoredKey } from "../channelKey";
-import { channelState, fields, health, methods, paidCall, serviceInfo } from "../gateway";
+import { channelState, fields, freeCall, health, methods, paidCall, serviceInfo } from "../gateway";
 import type { ServiceInfo } from "../gen/osiris/gateway/v1/gateway_pb";
 import { channels, network, service as fetchService } from "../indexer";
 import type { Group, Service } from "../indexer";
@@ -80,6 +80,7 @@ export async function renderService(root: HTMLElement, org: string, id: string):
       fieldTable("Response", fields(method.output)),
     );
   }
+  await renderFreeCalls(buy, `${s.org_id}/${s.id}`, group, info, list);
   await renderBuy(buy, s, group, info, list);
 }
 
@@ -197,7 +198,6 @@ async function renderChannel(
   const endpoint = group.endpoints[0];
   const channelInput = h("input", { id: "channel-id", name: "channel", value: key.channelId!, inputmode: "numeric", size: 8 });
   const stateView = h("dl", { class: "figures", id: "channel-state", "aria-live": "polite" });
-  const lastCall = h("div", { id: "last-call", "aria-live": "polite" });
   const channelId = () => {
     if (!/^\d+$/.test(channelInput.value.trim())) throw new Error(`"${channelInput.value}" is not a channel id`);
     return BigInt(channelInput.value.trim());
@@ -235,9 +235,29 @@ async function renderChannel(
   channelInput.addEventListener("change", () => void showState().catch(() => undefined));
 
   if (list.length === 0) return;
+  const { form, output } = methodForm("try-it", "Try it", `Call (pays ${formatPlanck(price)})`, list, async (service, method, request) => {
+    const id = channelId();
+    const state = await channelState(endpoint, escrow, id, key);
+    const amount = BigInt(state.currentSignedAmount) + price;
+    const reply = await paidCall(endpoint, service, method, request, { escrow, channelId: id, nonce: state.currentNonce, amount, key });
+    return { text: `Paid ${formatPlanck(price)} for this call.`, reply };
+  }, () => showState().then(() => undefined, () => undefined));
+  output.id = "last-call";
+  root.append(form, output);
+}
+
+type Methods = { service: DescService; method: DescMethod }[];
+type Run = (service: DescService, method: DescMethod, request: JsonValue) => Promise<{ text: string; reply: JsonValue }>;
+
+/**
+ * A form generated from the methods' request fields: a method picker, one input per field,
+ * and a button that runs `run`; its reply (or refusal, in words) goes to `output`. `id`
+ * names the form; its reply is `#<id>-reply`.
+ */
+function methodForm(id: string, title: string, button: string, list: Methods, run: Run, after?: () => Promise<void>) {
   const methodSelect = h(
     "select",
-    { id: "method", "aria-label": "Method" },
+    { id: `${id}-method`, "aria-label": "Method" },
     ...list.map(({ service, method }, i) => h("option", { value: String(i) }, `${service.name}.${method.name}`)),
   );
   const inputs = h("div", {});
@@ -258,45 +278,62 @@ async function renderChannel(
   };
   methodSelect.addEventListener("change", showInputs);
   showInputs();
+  const output = h("div", { "aria-live": "polite" });
   const form = h(
     "form",
-    { class: "call", id: "try-it", onSubmit: (e) => void call(e) },
-    h("h3", {}, "Try it"),
+    { class: "call", id, onSubmit: (e) => void call(e) },
+    h("h3", {}, title),
     h("label", {}, "Method ", methodSelect),
     inputs,
-    h("button", { type: "submit" }, `Call (pays ${formatPlanck(price)})`),
+    h("button", { type: "submit" }, button),
   );
-  root.append(form, lastCall);
-
   async function call(event: Event) {
     event.preventDefault();
-    const button = form.querySelector("button")!;
-    button.disabled = true;
-    lastCall.replaceChildren(h("p", { class: "muted" }, "Calling…"));
+    const submit = form.querySelector("button")!;
+    submit.disabled = true;
+    output.replaceChildren(h("p", { class: "muted" }, "Calling…"));
     try {
       const { service, method } = list[Number(methodSelect.value)];
-      const request = readInputs(inputs);
-      const id = channelId();
-      const state = await channelState(endpoint, escrow, id, key);
-      const amount = BigInt(state.currentSignedAmount) + price;
-      const reply = await paidCall(endpoint, service, method, request, {
-        escrow,
-        channelId: id,
-        nonce: state.currentNonce,
-        amount,
-        key,
-      });
-      lastCall.replaceChildren(
-        h("p", { class: "ok" }, `Paid ${formatPlanck(price)} for this call.`),
-        h("pre", { class: "reply", id: "reply" }, JSON.stringify(reply, null, 2)),
-      );
+      const { text, reply } = await run(service, method, readInputs(inputs));
+      output.replaceChildren(h("p", { class: "ok" }, text), h("pre", { class: "reply", id: `${id}-reply` }, JSON.stringify(reply, null, 2)));
     } catch (error) {
-      lastCall.replaceChildren(errorBox(error));
+      output.replaceChildren(errorBox(error));
     } finally {
-      button.disabled = false;
-      await showState().catch(() => undefined);
+      submit.disabled = false;
+      await after?.();
     }
   }
+  return { form, output };
+}
+
+/** Free calls, where the gateway offers them: signed by a key of this browser's, no wallet needed. */
+async function renderFreeCalls(root: HTMLElement, label: string, group: Group, info: ServiceInfo, list: Methods): Promise<void> {
+  if (info.freeCallsPerPeriod === 0n || list.length === 0) return;
+  const { escrow } = await network();
+  const owner = account()?.address ?? "anonymous";
+  const stored = await keys.keysFor(owner, `free:${label}`);
+  const key = stored[0] ?? (await keys.generate(owner, `free:${label}`));
+  const token = h("input", { id: "free-call-token", name: "token", size: 40 });
+  const section = h(
+    "section",
+    { class: "panel", id: "free-calls" },
+    h("h2", {}, "Free calls"),
+    h("p", {}, `${info.freeCallsPerPeriod} free call(s) every ${info.freeCallPeriodSecs} s for each key. This browser's key: `, h("code", {}, key.signer)),
+    info.freeCallsNeedToken ? h("label", {}, "The provider's free-call token for this key ", token) : "",
+  );
+  const { form, output } = methodForm("free-call", "Call for free", "Call for free", list, async (service, method, request) => {
+    const reply = await freeCall(group.endpoints[0], service, method, request, {
+      escrow,
+      orgId: info.orgId,
+      serviceId: info.serviceId,
+      key,
+      token: info.freeCallsNeedToken ? token.value.trim() : undefined,
+    });
+    return { text: "A free call: nothing paid.", reply };
+  });
+  output.id = "free-call-result";
+  section.append(form, output);
+  root.after(section);
 }
 
 function readInputs(container: HTMLElement): JsonValue {
