@@ -20,6 +20,11 @@ test("a bucket's objects are listed and downloaded from its nodes", async ({ pag
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
   page.on("pageerror", (e) => consoleErrors.push(e.message));
 
+  // Storage for rent, in the catalogue: the cluster with its price.
+  await page.goto("/#/?type=storage");
+  await expect(page.locator(".card[data-cluster]")).toHaveCount(1);
+  await expect(page.locator(".card[data-cluster]")).toContainText("per resource unit per block");
+
   await page.goto("/#/deals");
   await page.getByRole("button", { name: "Connect wallet" }).click();
   await page.getByLabel("Account").selectOption({ label: "Eve (dev account)" });

@@ -1,10 +1,10 @@
 // The catalogue: search, filters, sorting, one card per service.
 
-import { services } from "../indexer";
-import type { Service } from "../indexer";
+import { get, services } from "../indexer";
+import type { Page, Service } from "../indexer";
 import { formatPlanck, h, percent } from "../ui";
 
-const TYPES: [string, string][] = [["", "Any kind"], ["calls", "Calls"], ["jobs", "Compute jobs"]];
+const TYPES: [string, string][] = [["", "Any kind"], ["calls", "Calls"], ["jobs", "Compute jobs"], ["storage", "Storage (ddc clusters)"]];
 const SORTS: [string, string][] = [["", "Best match"], ["price", "Price (lowest first)"], ["uptime", "Uptime"], ["consumers", "Consumers"]];
 
 export async function renderCatalogue(root: HTMLElement, params: URLSearchParams): Promise<void> {
@@ -20,6 +20,10 @@ export async function renderCatalogue(root: HTMLElement, params: URLSearchParams
   );
   const list = h("ul", { class: "cards", "aria-label": "Services" });
   root.append(h("h1", {}, "Services"), form, list);
+  if (params.get("type") === "storage") {
+    await renderClusters(list);
+    return;
+  }
   const page = await services({
     q: q || undefined,
     tag: params.get("tag") || undefined,
@@ -69,4 +73,39 @@ export function kind(type: string | null): string {
   if (type === "job") return "compute jobs";
   if (type === null) return "not checked yet";
   return `calls (${type})`;
+}
+
+interface Cluster {
+  cluster_id: number;
+  manager: string;
+  vnodes: number[];
+  resource_per_vnode: number;
+  resource_used: number;
+  rent_per_resource: string;
+  manager_fee_bp: number;
+}
+
+/** Storage for rent: the ddc clusters, each priced per resource unit and block. */
+async function renderClusters(list: HTMLElement): Promise<void> {
+  const page: Page<Cluster> = await get("/v1/ddc/clusters", { limit: "48" });
+  if (page.items.length === 0) list.append(h("li", { class: "muted" }, "No storage cluster."));
+  for (const c of page.items) {
+    const capacity = c.vnodes.length * c.resource_per_vnode;
+    list.append(
+      h(
+        "li",
+        { class: "card", "data-cluster": String(c.cluster_id) },
+        h("h2", {}, `Storage cluster ${c.cluster_id}`),
+        h("div", { class: "muted" }, `managed by ${c.manager.slice(0, 8)}…; rent a bucket with \`osiris bucket create --cluster ${c.cluster_id}\``),
+        h(
+          "dl",
+          { class: "figures" },
+          h("dt", {}, "Price"), h("dd", {}, `${formatPlanck(c.rent_per_resource)} per resource unit per block`),
+          h("dt", {}, "Nodes"), h("dd", {}, `${new Set(c.vnodes).size} (${c.vnodes.length} vnodes)`),
+          h("dt", {}, "Free"), h("dd", {}, `${capacity - c.resource_used} of ${capacity} units`),
+          h("dt", {}, "Manager's fee"), h("dd", {}, `${(c.manager_fee_bp / 100).toFixed(2)} %`),
+        ),
+      ),
+    );
+  }
 }
