@@ -10,8 +10,8 @@ use crate::pb::{
 use bytes::{Buf, Bytes};
 use http::uri::PathAndQuery;
 use osiris_contract_types::agreements::AgreementId;
-use osiris_contract_types::ChannelId;
 use osiris_contract_types::PaymentSignature;
+use osiris_contract_types::{Balance, ChannelId};
 use osiris_payments::metadata::PaymentHeaders;
 use osiris_payments::signing::channel::PaymentKey;
 use osiris_payments::AccountId;
@@ -31,6 +31,10 @@ pub enum ClientError {
     Unreachable { url: String, reason: String },
     #[error("the gateway sent a malformed {field}: `{value}`")]
     Malformed { field: &'static str, value: String },
+    /// The gateway's channel state names an amount this key never signed (a gateway
+    /// trying to make the consumer sign on from more than it spent).
+    #[error("the gateway says {amount} planck were signed at nonce {nonce}, but shows no signature of this channel's key for it")]
+    UnsignedState { nonce: u64, amount: Balance },
 }
 
 /// A method name that does not resolve in a service's API.

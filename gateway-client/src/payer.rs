@@ -4,7 +4,7 @@
 use crate::client::ClientError;
 use crate::pb::ChannelStateReply;
 use osiris_contract_types::{Balance, ChannelId, Nonce};
-use osiris_payments::signing::channel::PaymentKey;
+use osiris_payments::signing::channel::{is_authorized, PaymentKey};
 use osiris_payments::AccountId;
 use osiris_payments::{Payment, PaymentKind};
 
@@ -38,13 +38,25 @@ impl ChannelPayer {
         }
     }
 
-    /// Takes the gateway's view of the channel (after a claim moved the nonce, or lost state).
+    /// Takes the gateway's view of the channel (after a claim moved the nonce, or lost state),
+    /// but only an amount this key signed: a non-zero amount must come with this key's
+    /// signature over it at that nonce, so a gateway cannot make the consumer sign on from
+    /// more than it spent. Errors: [`ClientError::Malformed`], [`ClientError::UnsignedState`].
     pub fn resync(&mut self, state: &ChannelStateReply) -> Result<(), ClientError> {
-        self.amount = state.current_signed_amount.parse().map_err(|_| ClientError::Malformed {
+        let amount: Balance = state.current_signed_amount.parse().map_err(|_| ClientError::Malformed {
             field: "current_signed_amount",
             value: state.current_signed_amount.clone(),
         })?;
-        self.nonce = Nonce(state.current_nonce);
+        let nonce = Nonce(state.current_nonce);
+        if amount > 0 {
+            let signed = <[u8; 65]>::try_from(state.current_signature.as_slice()).is_ok_and(|signature| {
+                is_authorized(&signature, &self.key.signer_key(), &self.escrow, self.channel_id, nonce, amount)
+            });
+            if !signed {
+                return Err(ClientError::UnsignedState { nonce: nonce.0, amount });
+            }
+        }
+        (self.amount, self.nonce) = (amount, nonce);
         Ok(())
     }
 }
@@ -156,5 +168,43 @@ impl FreeCaller {
             signature: self.key.sign_digest(&digest),
             token: self.token,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(nonce: u64, amount: Balance, signature: Vec<u8>) -> ChannelStateReply {
+        ChannelStateReply {
+            channel_id: 7,
+            current_nonce: nonce,
+            current_signed_amount: amount.to_string(),
+            current_signature: signature,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_gateway_cannot_make_the_consumer_sign_on_from_an_amount_it_never_signed() {
+        let key = PaymentKey::generate();
+        let escrow = AccountId::from([3; 32]);
+        let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id: ChannelId(7), nonce: Nonce(0), amount: 0 };
+        // The gateway's true state: 3,000 planck signed by this key at nonce 1.
+        let ours = key.sign(&escrow, ChannelId(7), Nonce(1), 3_000).to_vec();
+        payer.resync(&state(1, 3_000, ours.clone())).unwrap();
+        assert_eq!((payer.nonce, payer.amount), (Nonce(1), 3_000));
+        // An inflated amount with that signature, with none, or with another key's: refused,
+        // and the payer keeps what it knew.
+        let stranger = PaymentKey::generate().sign(&escrow, ChannelId(7), Nonce(1), 900_000).to_vec();
+        for forged in [state(1, 900_000, ours.clone()), state(1, 900_000, Vec::new()), state(1, 900_000, stranger)] {
+            let refused = payer.resync(&forged).unwrap_err();
+            assert!(matches!(refused, ClientError::UnsignedState { amount: 900_000, .. }), "{refused}");
+            assert_eq!((payer.nonce, payer.amount), (Nonce(1), 3_000));
+        }
+        // After a claim: the next nonce with nothing signed needs no signature.
+        payer.resync(&state(2, 0, Vec::new())).unwrap();
+        let next = payer.pay(1_000);
+        assert_eq!((next.nonce, next.amount), (Nonce(2), 1_000));
     }
 }

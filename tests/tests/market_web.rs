@@ -187,3 +187,12 @@ async fn a_bucket_owner_lists_and_downloads_her_objects_in_the_browser() {
     .await;
     assert!(artifacts.join("buckets.png").is_file());
 }
+
+/// The browser's channel signatures are byte for byte the contracts' (the pinned vector),
+/// and a gateway's account of what was signed is believed only with the key's signature.
+#[tokio::test]
+async fn the_browser_signs_as_the_contracts_do_and_believes_no_amount_it_did_not_sign() {
+    let web = prerequisites();
+    // No page is opened: the spec runs in Node against the web application's own modules.
+    browser_story(&web, "tests/keys.spec.ts", "http://127.0.0.1:9", &[]).await;
+}

@@ -120,3 +120,16 @@ export function freeCallDigest(escrow: string, orgId: string, serviceId: string,
     256,
   );
 }
+
+/** Whether `signature` (65 bytes, `r || s || v`) is `key`'s authorization of `amount` at
+ * `nonce`: a gateway's account of what was signed is believed only with it. */
+export function signedByKey(key: StoredKey, escrow: string, channelId: bigint, nonce: bigint, amount: bigint, signature: Uint8Array): boolean {
+  if (signature.length !== 65) return false;
+  try {
+    const recovered = u8aConcat(signature.slice(64), signature.slice(0, 64));
+    const digest = paymentDigest(escrow, channelId, nonce, amount);
+    return u8aToHex(secp256k1.recoverPublicKey(recovered, digest, { prehash: false })) === key.signer;
+  } catch {
+    return false;
+  }
+}

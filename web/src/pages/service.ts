@@ -124,7 +124,12 @@ async function renderBuy(
     return;
   }
   const label = `${s.org_id}/${s.id}`;
-  const price = BigInt(info.pricePerCall);
+  // The registry's price is what the provider published on chain; a gateway asking more is
+  // not paid more.
+  const price = BigInt(s.price_per_call);
+  if (info.pricePerCall && BigInt(info.pricePerCall) !== price) {
+    root.append(h("p", { class: "error" }, `The gateway asks ${formatPlanck(info.pricePerCall)} per call, the registry says ${formatPlanck(price)}: calls pay the registry's price.`));
+  }
   const key = (await keys.keysFor(me.address, label)).find((k) => k.channelId !== undefined);
   if (!key) {
     root.append(openForm(me, label, group, info, price, () => void rerender()));
@@ -238,7 +243,12 @@ async function renderChannel(
   const { form, output } = methodForm("try-it", "Try it", `Call (pays ${formatPlanck(price)})`, list, async (service, method, request) => {
     const id = channelId();
     const state = await channelState(endpoint, escrow, id, key);
-    const amount = BigInt(state.currentSignedAmount) + price;
+    const signed = BigInt(state.currentSignedAmount);
+    // Sign on only from an amount this key signed: a gateway cannot inflate it.
+    if (signed > 0n && !keys.signedByKey(key, escrow, id, state.currentNonce, signed, state.currentSignature)) {
+      throw new Error(`the gateway says ${formatPlanck(signed)} was signed at nonce ${state.currentNonce}, but shows no signature of this channel's key for it; not paying`);
+    }
+    const amount = signed + price;
     const reply = await paidCall(endpoint, service, method, request, { escrow, channelId: id, nonce: state.currentNonce, amount, key });
     return { text: `Paid ${formatPlanck(price)} for this call.`, reply };
   }, () => showState().then(() => undefined, () => undefined));
