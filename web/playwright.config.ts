@@ -11,7 +11,8 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [["list"]],
-  outputDir: process.env.OSIRIS_WEB_ARTIFACTS ? `${process.env.OSIRIS_WEB_ARTIFACTS}/results` : "test-results",
+  // Each story's own folder: Playwright empties it at start, and stories run at once.
+  outputDir: process.env.OSIRIS_WEB_RESULTS ?? "test-results",
   use: {
     baseURL: process.env.OSIRIS_MARKET_URL,
     headless: true,

@@ -104,6 +104,25 @@ pub struct Storage {
     pub replicas: usize,
     /// A CA file (PEM) trusted for `https://` nodes besides the system roots.
     pub ca_file: Option<std::path::PathBuf>,
+    /// One connection per node, made at its first request and shared by the rest (HTTP/2
+    /// carries them side by side); `Connections::default()` to start with none.
+    pub connections: Connections,
+}
+
+/// The connections a [`Storage`] has made, one per node; clones share them.
+#[derive(Clone, Default)]
+pub struct Connections(std::sync::Arc<tokio::sync::Mutex<BTreeMap<NodeId, Channel>>>);
+
+impl Connections {
+    /// How many nodes have a connection.
+    pub async fn len(&self) -> usize {
+        self.0.lock().await.len()
+    }
+
+    /// Whether no node has one yet.
+    pub async fn is_empty(&self) -> bool {
+        self.0.lock().await.is_empty()
+    }
 }
 
 fn now_ms() -> u64 {
@@ -120,11 +139,17 @@ impl Storage {
         self.nodes.get(&node).map(String::as_str).ok_or(StorageError::UnknownNode(node))
     }
 
+    /// The node's connection: the one made earlier, or a new one (kept only if it was made).
     async fn client(&self, node: NodeId) -> Result<ObjectStoreClient<Channel>, StorageError> {
         let url = self.url(node)?;
+        let mut connections = self.connections.0.lock().await;
+        if let Some(channel) = connections.get(&node) {
+            return Ok(ObjectStoreClient::new(channel.clone()));
+        }
         let gateway = GatewayClient::connect_with_ca(url, self.ca_file.as_deref())
             .await
             .map_err(|e| StorageError::Node { node, url: url.into(), status: Status::unavailable(e.to_string()) })?;
+        connections.insert(node, gateway.channel());
         Ok(ObjectStoreClient::new(gateway.channel()))
     }
 

@@ -79,6 +79,7 @@ async fn main() {
         nodes: BTreeMap::from([(NodeId(0), node_url.to_string())]),
         replicas: 1,
         ca_file: None,
+        connections: Default::default(),
     };
     // The store reads the bucket and key from the same metadata; it ignores the signature.
     let (direct, gateway) = (storage(&store.url), storage(&url));

@@ -113,6 +113,10 @@ async fn browser_story(web: &std::path::Path, spec: &str, url: &str, env: &[(&st
         .current_dir(web)
         .env("OSIRIS_MARKET_URL", url)
         .env("OSIRIS_WEB_ARTIFACTS", &artifacts)
+        .env(
+            "OSIRIS_WEB_RESULTS",
+            artifacts.join("results").join(spec.trim_start_matches("tests/").trim_end_matches(".spec.ts")),
+        )
         .env("OSIRIS_CHROMIUM", CHROMIUM)
         .kill_on_drop(true);
     for (name, value) in env {
@@ -169,6 +173,7 @@ async fn a_bucket_owner_lists_and_downloads_her_objects_in_the_browser() {
         nodes: [(NodeId(0), urls[0].clone()), (NodeId(1), urls[1].clone())].into(),
         replicas: 2,
         ca_file: None,
+        connections: Default::default(),
     };
     let stored = eves.put(bucket, "notes/alphabet.txt", &Source::Bytes(note.clone().into())).await.unwrap();
     assert_eq!(stored.nodes.len(), 2);

@@ -31,6 +31,7 @@ fn storage(market: &Market, who: &str, vnodes: Vec<NodeId>, nodes: &BTreeMap<Nod
         nodes: nodes.clone(),
         replicas: 2,
         ca_file: None,
+        connections: Default::default(),
     }
 }
 
@@ -123,6 +124,8 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     assert_eq!(read, photo);
     let (listed, missing) = eves.list(bucket, "photos/").await.unwrap();
     assert_eq!((listed.len(), listed[0].size, missing.len()), (1, photo.len() as u64, 0));
+    // A put, a get and a list made one connection to each node, no more.
+    assert_eq!(eves.connections.len().await, 2);
 
     // Ferdie reads; he may not write. Dave, a stranger, may do neither.
     let ferdies = storage(&market, "//Ferdie", [0, 1, 0, 1].map(NodeId).to_vec(), &nodes);

@@ -70,7 +70,7 @@ async fn storage(global: &GlobalArgs, bucket: BucketId, replicas: usize) -> Resu
     let ddc = crate::context::ddc_address(&global.deployment_file()?)?;
     let key = AccountKey::from_uri(&global.secret_uri()?)?;
     let (vnodes, nodes) = Directory::open(global).await?.ddc_cluster_of(bucket).await?;
-    Ok(Storage { ddc, key, vnodes, nodes, replicas, ca_file: global.ca_file.clone() })
+    Ok(Storage { ddc, key, vnodes, nodes, replicas, ca_file: global.ca_file.clone(), connections: Default::default() })
 }
 
 pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
