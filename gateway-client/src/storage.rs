@@ -29,6 +29,8 @@ use tonic::{Code, Request, Status};
 
 /// Bytes per streamed chunk of a put.
 pub const PUT_CHUNK_BYTES: usize = 64 * 1024;
+/// Chunks queued per replica while a put reads its input: bounds a put's memory.
+pub const FAN_OUT_CHUNKS: usize = 4;
 /// Replicas of each object unless the caller asks otherwise.
 pub const DEFAULT_REPLICAS: usize = 2;
 
@@ -170,22 +172,92 @@ impl Storage {
         StorageError::Node { node, url: self.nodes.get(&node).cloned().unwrap_or_default(), status }
     }
 
-    /// Stores the object on each of its replicas (streamed in [`PUT_CHUNK_BYTES`] chunks).
-    /// When no replica stored it, the error is the first node's; when some did,
-    /// [`StorageError::Partial`] names the others.
+    /// Stores the object on each of its replicas (see [`Storage::put_reader`]); a file is
+    /// read once, as it is sent.
     pub async fn put(&self, bucket: BucketId, key: &str, source: &Source) -> Result<Stored, StorageError> {
+        match source {
+            Source::Bytes(bytes) => self.put_reader(bucket, key, std::io::Cursor::new(bytes.clone()), "input").await,
+            Source::File(path) => {
+                let file = tokio::fs::File::open(path).await.map_err(|e| source_error(path, e))?;
+                self.put_reader(bucket, key, file, &path.display().to_string()).await
+            }
+        }
+    }
+
+    /// Stores what `reader` yields as the object on each of its replicas, reading it once:
+    /// each [`PUT_CHUNK_BYTES`] chunk goes to every replica as it is read, with at most
+    /// [`FAN_OUT_CHUNKS`] chunks queued per replica, so memory stays flat whatever the size.
+    /// A replica's digest must be the one computed here.
+    ///
+    /// Errors: a read error (`name` says of what) cancels every upload before it ends, so no
+    /// replica stores a truncated object ([`StorageError::Source`]); when no replica stored
+    /// it, the first node's error; when some did, [`StorageError::Partial`] names the others.
+    pub async fn put_reader<R>(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        mut reader: R,
+        name: &str,
+    ) -> Result<Stored, StorageError>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send,
+    {
+        use tokio::io::AsyncReadExt;
         check_key(key, false).map_err(StorageError::BadKey)?;
         let nodes = self.replicas_of(key);
         if nodes.is_empty() {
             return Err(StorageError::NoVnodes);
         }
-        let results =
-            futures_util::future::join_all(nodes.iter().map(|node| self.put_on(*node, bucket, key, source))).await;
+        let (mut senders, mut uploads) = (Vec::new(), Vec::new());
+        for node in &nodes {
+            let (sender, receiver) = tokio::sync::mpsc::channel::<Chunk>(FAN_OUT_CHUNKS);
+            senders.push(sender);
+            let chunks = futures_util::stream::unfold(receiver, |mut r| async move { r.recv().await.map(|c| (c, r)) });
+            uploads.push(self.put_on(*node, bucket, key, chunks));
+        }
+        let feed = async {
+            let (mut hash, mut size) = (Sha256::new(), 0u64);
+            loop {
+                let mut buf = vec![0u8; PUT_CHUNK_BYTES];
+                let n = reader.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                buf.truncate(n);
+                hash.update(&buf);
+                size += n as u64;
+                // A replica that failed has dropped its queue; the others are still fed.
+                let mut fed = false;
+                for sender in &senders {
+                    fed |= sender.send(Chunk { data: buf.clone() }).await.is_ok();
+                }
+                if !fed {
+                    break;
+                }
+            }
+            // Ending the queues ends the uploads: only now may a replica commit the object.
+            senders.clear();
+            Ok::<_, std::io::Error>((size, hex::encode(hash.finalize())))
+        };
+        let uploads = futures_util::future::join_all(uploads);
+        tokio::pin!(feed);
+        tokio::pin!(uploads);
+        let (results, read) = tokio::select! {
+            read = &mut feed => match read {
+                Ok(read) => (uploads.await, Some(read)),
+                // Returning drops the uploads mid-stream: each request is cancelled, not ended.
+                Err(e) => return Err(StorageError::Source { path: name.into(), reason: e.to_string() }),
+            },
+            results = &mut uploads => (results, None),
+        };
         let mut stored = None;
         let mut failures = Vec::new();
         let mut held = Vec::new();
         for (node, result) in nodes.iter().zip(results) {
             match result {
+                Ok(reply) if read.as_ref().is_some_and(|(_, digest)| *digest != reply.sha256) => {
+                    failures.push(self.node_error(*node, Status::data_loss(format!("stored sha256 {}", reply.sha256))))
+                }
                 Ok(reply) => {
                     held.push(*node);
                     stored = Some((reply.size, reply.sha256));
@@ -210,10 +282,9 @@ impl Storage {
         node: NodeId,
         bucket: BucketId,
         key: &str,
-        source: &Source,
+        chunks: impl futures_util::Stream<Item = Chunk> + Send + 'static,
     ) -> Result<crate::pb::storage::PutReply, StorageError> {
         let mut client = self.client(node).await?;
-        let chunks = chunks(source).await?;
         let request = self.signed(chunks, node, bucket, BucketOp::Put, key);
         client.put(request).await.map(|r| r.into_inner()).map_err(|s| self.node_error(node, s))
     }
@@ -338,31 +409,6 @@ fn fall_back(status: &Status) -> bool {
 }
 
 /// The source as a stream of chunks (a file is read as it is sent).
-async fn chunks(source: &Source) -> Result<futures_util::stream::BoxStream<'static, Chunk>, StorageError> {
-    match source {
-        Source::Bytes(bytes) => {
-            let parts: Vec<Chunk> = bytes.chunks(PUT_CHUNK_BYTES).map(|c| Chunk { data: c.to_vec() }).collect();
-            Ok(futures_util::stream::iter(parts).boxed())
-        }
-        Source::File(path) => {
-            let file = tokio::fs::File::open(path).await.map_err(|e| source_error(path, e))?;
-            Ok(futures_util::stream::unfold(Some(file), |file| async move {
-                use tokio::io::AsyncReadExt;
-                let mut file = file?;
-                let mut buf = vec![0u8; PUT_CHUNK_BYTES];
-                match file.read(&mut buf).await {
-                    Ok(0) | Err(_) => None,
-                    Ok(n) => {
-                        buf.truncate(n);
-                        Some((Chunk { data: buf }, Some(file)))
-                    }
-                }
-            })
-            .boxed())
-        }
-    }
-}
-
 fn source_error(path: &Path, e: std::io::Error) -> StorageError {
     StorageError::Source { path: path.display().to_string(), reason: e.to_string() }
 }

@@ -127,6 +127,16 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     // A put, a get and a list made one connection to each node, no more.
     assert_eq!(eves.connections.len().await, 2);
 
+    // Input that fails half-way (a disk error, a broken pipe) stores nothing anywhere: the
+    // uploads are cancelled, not ended, so no replica commits a truncated object.
+    let broken = eves.put_reader(bucket, "photos/half.jpg", FailingReader { left: 200 * 1024 }, "camera").await;
+    assert!(matches!(&broken, Err(StorageError::Source { path, .. }) if path == "camera"), "{broken:?}");
+    let (listed, _) = eves.list(bucket, "photos/").await.unwrap();
+    assert_eq!(listed.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["photos/cat.jpg"]);
+    for store in &stores {
+        assert!(!store.dir.path().join(bucket.to_string()).join(hex::encode("photos/half.jpg")).exists());
+    }
+
     // Ferdie reads; he may not write. Dave, a stranger, may do neither.
     let ferdies = storage(&market, "//Ferdie", [0, 1, 0, 1].map(NodeId).to_vec(), &nodes);
     let mut read = Vec::new();
@@ -238,4 +248,25 @@ async fn a_bucket_is_stored_on_two_nodes_and_served_only_to_whom_it_should() {
     let missing = unknown.get(BucketId(99), "k", &mut Vec::new()).await.unwrap_err();
     assert!(missing.to_string().contains("bucket 99 does not exist"), "{missing}");
     drop(gateway0);
+}
+
+/// Yields `left` bytes, then fails like a disk or a pipe that broke.
+struct FailingReader {
+    left: usize,
+}
+
+impl tokio::io::AsyncRead for FailingReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(Err(std::io::Error::other("the input broke")));
+        }
+        let n = self.left.min(buf.remaining()).min(10_000);
+        buf.put_slice(&vec![7u8; n]);
+        self.left -= n;
+        std::task::Poll::Ready(Ok(()))
+    }
 }

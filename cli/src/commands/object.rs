@@ -86,15 +86,13 @@ pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
                     json!({ "dry_run": true, "bucket": bucket, "key": key, "nodes": nodes, "urls": urls }),
                 ));
             }
-            let source = if file.as_os_str() == "-" {
-                let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("reading standard input")?;
-                Source::Bytes(bytes.into())
+            // Standard input is streamed to the replicas as it is read, never held whole.
+            let stored = if file.as_os_str() == "-" {
+                storage.put_reader(bucket, &key, tokio::io::stdin(), "standard input").await?
             } else {
                 anyhow::ensure!(file.is_file(), "{} is not a readable file", file.display());
-                Source::File(file)
+                storage.put(bucket, &key, &Source::File(file)).await?
             };
-            let stored = storage.put(bucket, &key, &source).await?;
             Ok(Report::new(
                 format!(
                     "stored `{key}` in bucket {bucket}: {} bytes, sha256 {}, on node(s) {:?}",
