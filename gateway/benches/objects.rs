@@ -9,6 +9,11 @@
 //! runs the object store and the gateway in this process. Each mode: `OBJECTS` sequential
 //! puts, then `OBJECTS` sequential gets, then `CLIENTS` clients doing the same at once.
 //! Environment: `OSIRIS_BENCH_OBJECTS` (default 64), `OSIRIS_BENCH_OBJECT_KIB` (default 1024).
+//!
+//! Then memory: an object of 64 MiB, then one of `OSIRIS_BENCH_STREAM_MIB` (default 1,024),
+//! streamed through the gateway from a reader (as `osiris object put -` streams standard
+//! input): this process's peak resident memory (VmHWM) after each, which stays flat when
+//! nothing holds an object whole.
 
 use bytes::Bytes;
 use osiris_contract_types::ddc::BucketId;
@@ -103,5 +108,50 @@ async fn main() {
             gg / dg
         );
     }
+    let stream_mib = env_or("OSIRIS_BENCH_STREAM_MIB", 1024);
+    if stream_mib > 0 {
+        for mib in [64, stream_mib] {
+            let started = Instant::now();
+            let stored = gateway
+                .put_reader(bucket, &format!("stream/{mib}"), Pattern { left: mib << 20 }, "generated")
+                .await
+                .expect("streamed put");
+            assert_eq!(stored.size, (mib as u64) << 20);
+            println!(
+                "streamed put of {mib} MiB through the gateway: {:.0} MiB/s; peak resident memory of this process {} MiB",
+                mib as f64 / started.elapsed().as_secs_f64(),
+                peak_rss_kib() / 1024
+            );
+        }
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// This process's peak resident memory (VmHWM), KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `left` bytes of a repeating pattern, made as they are read.
+struct Pattern {
+    left: usize,
+}
+
+impl tokio::io::AsyncRead for Pattern {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = self.left.min(buf.remaining());
+        let start = self.left;
+        buf.put_slice(&(0..n).map(|i| ((start - i) % 251) as u8).collect::<Vec<u8>>());
+        self.left -= n;
+        std::task::Poll::Ready(Ok(()))
+    }
 }
