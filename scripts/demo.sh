@@ -460,6 +460,19 @@ if echo "hi" | OSIRIS_SURI=//Bob OSIRIS_INDEXER_URL="$indexer_url" osiris object
 fi
 cat "$work/bob-put.err"
 
+say "Eve stores her diary encrypted for herself and Bob: the nodes hold only ciphertext; Bob decrypts, Dave (granted read) cannot"
+as_eve bucket grant "$bucket" //Dave reader
+printf 'Dear diary: the vault code is 0451.\n%.0s' $(seq 2000) >"$work/diary.txt"
+as_eve_storage object put "$bucket" diary.txt "$work/diary.txt" --encrypt --recipient //Bob
+if grep -rqa "vault code" "$work/objects-Ferdie" "$work/objects-Charlie"; then die "a node's disk holds the diary's plaintext"; fi
+echo "no node's disk holds a byte of the diary's plaintext"
+OSIRIS_SURI=//Bob OSIRIS_INDEXER_URL="$indexer_url" osiris object get "$bucket" diary.txt --out "$work/bob-diary.txt"
+cmp "$work/diary.txt" "$work/bob-diary.txt" && echo "Bob's copy is the diary"
+if OSIRIS_SURI=//Dave OSIRIS_INDEXER_URL="$indexer_url" osiris object get "$bucket" diary.txt --out "$work/dave-diary.txt" 2>"$work/dave-get.err"; then
+  die "Dave opened a diary not encrypted for him"
+fi
+cat "$work/dave-get.err"
+
 say "Charlie's node goes down: Eve's read falls back to Ferdie's replica"
 pkill -f "gateway-node-Charlie.toml" || true
 sleep 0.5

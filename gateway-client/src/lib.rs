@@ -11,6 +11,7 @@ pub mod api;
 pub mod client;
 pub mod document;
 pub mod payer;
+pub mod sealed;
 pub mod storage;
 
 /// Generated code of proto/osiris/gateway/v1/gateway.proto (clients and servers), and of

@@ -31,6 +31,8 @@ use tonic::{Code, Request, Status};
 pub const PUT_CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks queued per replica while a put reads its input: bounds a put's memory.
 pub const FAN_OUT_CHUNKS: usize = 4;
+/// Bytes buffered between fetching a sealed object and opening it.
+const OPEN_PIPE_BYTES: usize = 256 * 1024;
 /// Replicas of each object unless the caller asks otherwise.
 pub const DEFAULT_REPLICAS: usize = 2;
 
@@ -53,6 +55,9 @@ pub enum StorageError {
     Partial { stored: usize, wanted: usize, failures: String },
     #[error("no replica could serve `{key}`: {failures}")]
     Unavailable { key: String, failures: String },
+    /// A sealed object could not be sealed or opened (see [`crate::sealed`]).
+    #[error("`{key}`: {error}")]
+    Sealed { key: String, error: crate::sealed::SealError },
 }
 
 /// The replicas' nodes of `key` among `vnodes` (vnode i lives on node `vnodes[i]`): at most
@@ -275,6 +280,54 @@ impl Storage {
                 failures: failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
             }),
         }
+    }
+
+    /// [`Storage::put_reader`] of `reader`'s bytes sealed on this side for `recipients`
+    /// and the key's own account (see [`crate::sealed`]): the nodes receive, store and
+    /// count only ciphertext. `Stored` describes the ciphertext.
+    pub async fn put_sealed<R>(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        reader: R,
+        name: &str,
+        recipients: &[AccountId],
+    ) -> Result<Stored, StorageError>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
+        let mut all = vec![self.key.account()];
+        all.extend(recipients.iter().cloned());
+        let sealed = crate::sealed::seal(reader, &all, bucket, key)
+            .map_err(|error| StorageError::Sealed { key: key.into(), error })?;
+        self.put_reader(bucket, key, tokio_util::io::StreamReader::new(Box::pin(sealed)), name).await
+    }
+
+    /// [`Storage::get`] that opens a sealed object with this key (plain objects are
+    /// written as they are), streaming: the plaintext goes to `out` as the ciphertext
+    /// arrives. Returns the node, the bytes written and whether the object was sealed.
+    ///
+    /// Errors: those of `get`, and [`StorageError::Sealed`] when this key's account is
+    /// not a recipient or the ciphertext does not verify (altered, cut short, another
+    /// object's); plaintext written before such an error must be discarded.
+    pub async fn get_opened<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        bucket: BucketId,
+        key: &str,
+        out: &mut W,
+    ) -> Result<(NodeId, u64, bool), StorageError> {
+        let (mut sink, source) = tokio::io::duplex(OPEN_PIPE_BYTES);
+        let fetch = async {
+            let fetched = self.get(bucket, key, &mut sink).await;
+            // The end of the pipe ends the opening: cut short, a sealed object fails to verify.
+            drop(sink);
+            fetched
+        };
+        let open = crate::sealed::open_or_copy(source, out, &self.key, bucket, key);
+        let (fetched, opened) = tokio::join!(fetch, open);
+        let (node, _) = fetched?;
+        let (written, sealed) = opened.map_err(|error| StorageError::Sealed { key: key.into(), error })?;
+        Ok((node, written, sealed))
     }
 
     async fn put_on(

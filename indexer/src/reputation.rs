@@ -10,7 +10,11 @@
 //! the agreements of the service by state, and uptime over 24 h and 30 d (percent of probes
 //! that found an endpoint serving) with the last time any of its endpoints was seen up.
 //! Services of one provider that share a group id share their channels (channels are
-//! opened to a (recipient, group) pair, not to a service), so each counts them.
+//! opened to a (recipient, group) pair, not to a service), so each counts them. Storage
+//! (migrations/0014): a service serves the buckets of every ddc cluster holding a node
+//! whose url is one of its endpoints and whose owner owns the service's organization (an
+//! endpoint is anybody's to write down, a node's owner is not); an organization, those of
+//! its services, once each.
 
 use osiris_gateway_client::GatewayClient;
 use sqlx::postgres::PgPool;
@@ -87,15 +91,17 @@ impl Reputation {
         sqlx::query(&format!(
             "{FACTS}
              INSERT INTO service_reputation AS r (org_id, service_id, consumers, channels, claimed, agreements_active,
-                 agreements_fulfilled, agreements_refunded, agreements_terminated, uptime_24h, uptime_30d, last_seen, updated_at)
+                 agreements_fulfilled, agreements_refunded, agreements_terminated, buckets_served, uptime_24h, uptime_30d, last_seen, updated_at)
              SELECT s.org_id, s.service_id, COALESCE(m.consumers, 0), COALESCE(m.channels, 0), COALESCE(m.claimed, 0),
                     COALESCE(d.active, 0), COALESCE(d.fulfilled, 0), COALESCE(d.refunded, 0), COALESCE(d.terminated, 0),
-                    u.uptime_24h, u.uptime_30d, u.last_seen, now()
+                    COALESCE(b.buckets, 0), u.uptime_24h, u.uptime_30d, u.last_seen, now()
              FROM services s
              LEFT JOIN (SELECT org_id, service_id, count(DISTINCT sender) AS consumers, count(*) AS channels,
                                COALESCE(sum(claimed), 0) AS claimed
                         FROM ch GROUP BY 1, 2) m USING (org_id, service_id)
              LEFT JOIN (SELECT org_id, service_id, {AGREEMENT_COUNTS} FROM agreements GROUP BY 1, 2) d
+                   USING (org_id, service_id)
+             LEFT JOIN (SELECT org_id, service_id, count(*) AS buckets FROM served GROUP BY 1, 2) b
                    USING (org_id, service_id)
              LEFT JOIN (SELECT org_id, service_id, {UPTIME} FROM ends
                         LEFT JOIN eu USING (endpoint) LEFT JOIN endpoint_status st USING (endpoint)
@@ -107,16 +113,17 @@ impl Reputation {
         sqlx::query(&format!(
             "{FACTS}
              INSERT INTO organization_reputation AS r (org_id, consumers, channels, claimed, agreements_active,
-                 agreements_fulfilled, agreements_refunded, agreements_terminated, uptime_24h, uptime_30d, last_seen, updated_at)
+                 agreements_fulfilled, agreements_refunded, agreements_terminated, buckets_served, uptime_24h, uptime_30d, last_seen, updated_at)
              SELECT o.org_id, COALESCE(m.consumers, 0), COALESCE(m.channels, 0), COALESCE(m.claimed, 0),
                     COALESCE(d.active, 0), COALESCE(d.fulfilled, 0), COALESCE(d.refunded, 0), COALESCE(d.terminated, 0),
-                    u.uptime_24h, u.uptime_30d, u.last_seen, now()
+                    COALESCE(b.buckets, 0), u.uptime_24h, u.uptime_30d, u.last_seen, now()
              FROM organizations o
              LEFT JOIN (SELECT org_id, count(DISTINCT sender) AS consumers, count(DISTINCT channel_id) AS channels,
                                COALESCE(sum(claimed) FILTER (WHERE first), 0) AS claimed
                         FROM (SELECT *, row_number() OVER (PARTITION BY org_id, channel_id) = 1 AS first FROM ch) x
                         GROUP BY 1) m USING (org_id)
              LEFT JOIN (SELECT org_id, {AGREEMENT_COUNTS} FROM agreements GROUP BY 1) d USING (org_id)
+             LEFT JOIN (SELECT org_id, count(DISTINCT bucket_id) AS buckets FROM served GROUP BY 1) b USING (org_id)
              LEFT JOIN (SELECT org_id, {UPTIME} FROM (SELECT DISTINCT org_id, endpoint FROM ends) e
                         LEFT JOIN eu USING (endpoint) LEFT JOIN endpoint_status st USING (endpoint)
                         GROUP BY 1) u USING (org_id)
@@ -140,7 +147,9 @@ impl Reputation {
 
 /// The facts both figures are computed from: `ch`, each channel opened to a service's
 /// groups by another account than the recipient, with what was claimed from it; `ends`,
-/// each endpoint of a service; `eu`, each endpoint's probes and successes over 24 h and 30 d.
+/// each endpoint of a service; `served`, each bucket of a cluster holding a ddc node of the
+/// organization's owner at one of a service's endpoints (a JSON array contains its elements: `vnodes @> node_id`);
+/// `eu`, each endpoint's probes and successes over 24 h and 30 d.
 const FACTS: &str =
     "WITH pairs AS (SELECT DISTINCT org_id, service_id, payment_recipient, group_id FROM service_groups),
      claims AS (SELECT (fields->>'channel_id')::bigint AS channel_id, sum((fields->>'amount')::numeric) AS claimed
@@ -151,6 +160,11 @@ const FACTS: &str =
             LEFT JOIN claims cl ON cl.channel_id = c.channel_id),
      ends AS (SELECT DISTINCT g.org_id, g.service_id, e.endpoint
               FROM service_groups g, unnest(g.endpoints) AS e(endpoint)),
+     served AS (SELECT DISTINCT e.org_id, e.service_id, b.bucket_id
+                FROM ends e JOIN organizations o USING (org_id)
+                JOIN ddc_nodes n ON rtrim(n.doc->>'url', '/') = rtrim(e.endpoint, '/') AND n.owner = o.owner
+                JOIN ddc_clusters c ON c.doc->'vnodes' @> to_jsonb(n.node_id)
+                JOIN ddc_buckets b ON b.cluster_id = c.cluster_id),
      eu AS (SELECT endpoint,
                    sum(up) FILTER (WHERE hour >= now() - interval '24 hours') AS up24,
                    sum(probes) FILTER (WHERE hour >= now() - interval '24 hours') AS n24,
@@ -173,7 +187,7 @@ const UPTIME: &str = "100.0 * sum(eu.up24) / NULLIF(sum(eu.n24), 0) AS uptime_24
 const UPDATE: &str = "consumers = EXCLUDED.consumers, channels = EXCLUDED.channels, claimed = EXCLUDED.claimed,
     agreements_active = EXCLUDED.agreements_active, agreements_fulfilled = EXCLUDED.agreements_fulfilled,
     agreements_refunded = EXCLUDED.agreements_refunded, agreements_terminated = EXCLUDED.agreements_terminated,
-    uptime_24h = EXCLUDED.uptime_24h, uptime_30d = EXCLUDED.uptime_30d, last_seen = EXCLUDED.last_seen,
+    buckets_served = EXCLUDED.buckets_served, uptime_24h = EXCLUDED.uptime_24h, uptime_30d = EXCLUDED.uptime_30d, last_seen = EXCLUDED.last_seen,
     updated_at = EXCLUDED.updated_at";
 
 /// Asks `endpoint` whether it is serving, within [`PROBE_TIMEOUT`].

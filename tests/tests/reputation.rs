@@ -5,9 +5,14 @@
 //!
 //! The attack: Bob opens a channel to his own service to look busier. It counts for
 //! nothing — not a consumer, not a channel, not a planck.
+//!
+//! Storage: Bob's `acme/vault` answers where his ddc node does, so it serves the buckets of
+//! the cluster holding that node. Eve lists the same address for her own service to borrow
+//! the figure; she owns no node there, so she gets none of it.
 
-use osiris_chain::Nonce;
-use osiris_e2e::{actor, example_service, payment_key, spawn_primes, Market, PROVIDER, UNIT};
+use osiris_chain::{account::to_ink, Nonce};
+use osiris_contract_types::registry::{InstanceGroup, OrgMetadata, ServiceMetadata};
+use osiris_e2e::{actor, actor_account, example_service, payment_key, spawn_primes, Market, PROVIDER, UNIT};
 use osiris_gateway::config::ServiceType;
 use osiris_indexer::reputation::Reputation;
 use serde_json::Value;
@@ -86,4 +91,59 @@ async fn figures_come_from_the_chain_and_the_probes_and_a_provider_paying_itself
     let figures = get(&http, &format!("{indexer}/v1/services/acme/primes")).await["reputation"].clone();
     assert_eq!(figures["uptime_24h"], 50.0, "one probe up, one down: {figures}");
     assert!(figures["last_seen"].is_string(), "it was seen before");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_node_serves_its_clusters_buckets_and_nobody_borrows_the_figure() {
+    let market = Market::start().await;
+    let vault = market.offer("acme", "vault", 1_000, 1).await;
+    market.offer("acme", "primes", 1_000, 1).await;
+    let node_url = vault.endpoints[0].clone();
+
+    // Bob's node answers at vault's endpoint; Dave forms a cluster of it and Alice's node.
+    let ddc = market.osiris.ddc();
+    let (bob, dave) = (actor(PROVIDER), actor("//Dave"));
+    let bobs = ddc.node_create(&bob, 100, 1, &node_url).await.unwrap().value;
+    let alices = ddc.node_create(&actor("//Alice"), 100, 1, "http://127.0.0.1:9").await.unwrap().value;
+    for provider in [&bob, &actor("//Alice")] {
+        ddc.node_trust_manager(provider, &actor_account("//Dave"), true).await.unwrap();
+    }
+    let cluster = ddc.cluster_create(&dave, vec![bobs, alices], 10, 1).await.unwrap().value;
+    // Charlie rents two buckets, Ferdie one; a second cluster without Bob's node has one more.
+    for (who, name) in [("//Charlie", "photos"), ("//Charlie", "music"), ("//Ferdie", "logs")] {
+        ddc.bucket_create(&actor(who), cluster, name).await.unwrap();
+    }
+    let other = ddc.cluster_create(&dave, vec![alices], 10, 1).await.unwrap().value;
+    ddc.bucket_create(&actor("//Charlie"), other, "elsewhere").await.unwrap();
+
+    // Eve registers her own organization with a service at Bob's node's address.
+    let eve = actor("//Eve");
+    let registry = market.osiris.registry();
+    let meta = OrgMetadata { name: "evil inc.".into(), uri: String::new(), content_hash: [0; 32] };
+    registry.create_org(&eve, "evil", meta, &[]).await.unwrap();
+    let group = InstanceGroup {
+        id: "default".into(),
+        payment_recipient: to_ink(&actor_account("//Eve")),
+        endpoints: vec![node_url.clone()],
+    };
+    let metadata =
+        ServiceMetadata { name: "copy".into(), uri: String::new(), content_hash: [0; 32], price_per_call: 1 };
+    let outcome = registry.create_service(&eve, "evil", "copy", metadata, vec![group]).await.unwrap();
+    market.wait_for_block(outcome.block_number).await;
+
+    Reputation { pool: market.pool.clone(), interval: Duration::from_secs(60) }.refresh().await.unwrap();
+    let indexer = market.serve_indexer_api().await;
+    let http = reqwest::Client::new();
+    let figures = |path: &str| {
+        let (http, url) = (http.clone(), format!("{indexer}{path}"));
+        async move { get(&http, &url).await["reputation"]["buckets_served"].as_u64() }
+    };
+    assert_eq!(figures("/v1/services/acme/vault").await, Some(3), "the three buckets of the node's cluster");
+    assert_eq!(figures("/v1/services/acme/primes").await, Some(0));
+    assert_eq!(figures("/v1/organizations/acme").await, Some(3));
+    assert_eq!(figures("/v1/services/evil/copy").await, Some(0), "an address is not a node");
+    assert_eq!(figures("/v1/organizations/evil").await, Some(0));
+
+    // type=storage lists the storage node's service, and only it.
+    assert_eq!(ids(&get(&http, &format!("{indexer}/v1/services?type=storage")).await), ["vault"]);
 }

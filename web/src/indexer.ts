@@ -17,6 +17,7 @@ export interface Reputation {
   channels: number;
   claimed: string;
   agreements: { active: number; fulfilled: number; refunded: number; terminated: number };
+  buckets_served: number;
   uptime_24h: number | null;
   uptime_30d: number | null;
   last_seen: string | null;

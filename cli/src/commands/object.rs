@@ -11,7 +11,7 @@ use crate::output::Report;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use osiris_chain::types::ddc::BucketId;
-use osiris_gateway_client::storage::{Source, Storage, DEFAULT_REPLICAS};
+use osiris_gateway_client::storage::{Source, Storage, StorageError, DEFAULT_REPLICAS};
 use osiris_payments::signing::account::AccountKey;
 use serde_json::json;
 use std::path::PathBuf;
@@ -30,6 +30,14 @@ pub enum ObjectCommand {
         /// Print the nodes the object would go to, and send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Encrypt here before sending: the nodes store only ciphertext, which only the
+        /// signing account and the `--recipient`s can open (see the README, "Storage").
+        #[arg(long)]
+        encrypt: bool,
+        /// Another account (SS58, or a dev account's `//Name`) that may decrypt the object;
+        /// repeat for more.
+        #[arg(long = "recipient", value_name = "ACCOUNT", requires = "encrypt", value_parser = super::parse_account)]
+        recipients: Vec<osiris_payments::AccountId>,
     },
     /// Fetch KEY into a file (`--out -`: standard output), from the first replica that serves it.
     Get {
@@ -39,6 +47,9 @@ pub enum ObjectCommand {
         out: PathBuf,
         #[arg(long, default_value_t = DEFAULT_REPLICAS)]
         replicas: usize,
+        /// Write an encrypted object's ciphertext as stored, not decrypted.
+        #[arg(long)]
+        raw: bool,
     },
     /// The objects under a prefix, from every reachable node of the cluster.
     Ls {
@@ -55,6 +66,22 @@ pub enum ObjectCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// The object into `out`: opened as it arrives when encrypted, unless `raw` asks for the
+/// ciphertext as stored. The node that served it, the bytes written, whether decrypted.
+async fn fetch<W: tokio::io::AsyncWrite + Unpin>(
+    storage: &Storage,
+    bucket: BucketId,
+    key: &str,
+    raw: bool,
+    out: &mut W,
+) -> Result<(osiris_chain::types::ddc::NodeId, u64, bool), StorageError> {
+    if raw {
+        storage.get(bucket, key, out).await.map(|(node, size)| (node, size, false))
+    } else {
+        storage.get_opened(bucket, key, out).await
+    }
 }
 
 /// Refuses a bad object key before anything is asked of the network (the storage client
@@ -75,7 +102,7 @@ async fn storage(global: &GlobalArgs, bucket: BucketId, replicas: usize) -> Resu
 
 pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
     match cmd {
-        ObjectCommand::Put { bucket, key, file, replicas, dry_run } => {
+        ObjectCommand::Put { bucket, key, file, replicas, dry_run, encrypt, recipients } => {
             check_key(&key)?;
             let storage = storage(global, bucket, replicas).await?;
             if dry_run {
@@ -87,29 +114,42 @@ pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
                 ));
             }
             // Standard input is streamed to the replicas as it is read, never held whole.
-            let stored = if file.as_os_str() == "-" {
-                storage.put_reader(bucket, &key, tokio::io::stdin(), "standard input").await?
-            } else {
-                anyhow::ensure!(file.is_file(), "{} is not a readable file", file.display());
-                storage.put(bucket, &key, &Source::File(file)).await?
+            let stored = match (file.as_os_str() == "-", encrypt) {
+                (true, false) => storage.put_reader(bucket, &key, tokio::io::stdin(), "standard input").await?,
+                (true, true) => {
+                    storage.put_sealed(bucket, &key, tokio::io::stdin(), "standard input", &recipients).await?
+                }
+                (false, encrypt) => {
+                    anyhow::ensure!(file.is_file(), "{} is not a readable file", file.display());
+                    if encrypt {
+                        let name = file.display().to_string();
+                        let reader = tokio::fs::File::open(&file).await.with_context(|| format!("opening {name}"))?;
+                        storage.put_sealed(bucket, &key, reader, &name, &recipients).await?
+                    } else {
+                        storage.put(bucket, &key, &Source::File(file)).await?
+                    }
+                }
             };
+            let sealed =
+                if encrypt { format!(", encrypted for {} account(s)", recipients.len() + 1) } else { String::new() };
             Ok(Report::new(
                 format!(
-                    "stored `{key}` in bucket {bucket}: {} bytes, sha256 {}, on node(s) {:?}",
+                    "stored `{key}` in bucket {bucket}: {} bytes, sha256 {}, on node(s) {:?}{sealed}",
                     stored.size, stored.sha256, stored.nodes
                 ),
-                json!({ "bucket": bucket, "key": key, "size": stored.size, "sha256": stored.sha256, "nodes": stored.nodes }),
+                json!({ "bucket": bucket, "key": key, "size": stored.size, "sha256": stored.sha256, "nodes": stored.nodes,
+                        "encrypted": encrypt }),
             ))
         }
-        ObjectCommand::Get { bucket, key, out, replicas } => {
+        ObjectCommand::Get { bucket, key, out, replicas, raw } => {
             check_key(&key)?;
             let storage = storage(global, bucket, replicas).await?;
-            let (node, size) = if out.as_os_str() == "-" {
-                let served = storage.get(bucket, &key, &mut tokio::io::stdout()).await?;
+            let (node, size, decrypted) = if out.as_os_str() == "-" {
+                let served = fetch(&storage, bucket, &key, raw, &mut tokio::io::stdout()).await?;
                 eprintln!("fetched `{key}` from node {}: {} bytes", served.0, served.1);
                 return Ok(Report::new(
                     String::new(),
-                    json!({ "bucket": bucket, "key": key, "node": served.0, "size": served.1 }),
+                    json!({ "bucket": bucket, "key": key, "node": served.0, "size": served.1, "decrypted": served.2 }),
                 ));
             } else {
                 // Into a temporary file beside the target, renamed when whole.
@@ -117,7 +157,7 @@ pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
                 let mut file = tokio::fs::File::create(&partial)
                     .await
                     .with_context(|| format!("creating {}", partial.display()))?;
-                let served = storage.get(bucket, &key, &mut file).await;
+                let served = fetch(&storage, bucket, &key, raw, &mut file).await;
                 match served {
                     Ok(served) => {
                         tokio::fs::rename(&partial, &out)
@@ -131,9 +171,10 @@ pub async fn run(global: &GlobalArgs, cmd: ObjectCommand) -> Result<Report> {
                     }
                 }
             };
+            let how = if decrypted { " (decrypted)" } else { "" };
             Ok(Report::new(
-                format!("fetched `{key}` from bucket {bucket} (node {node}) into {}: {size} bytes", out.display()),
-                json!({ "bucket": bucket, "key": key, "node": node, "size": size, "file": out }),
+                format!("fetched `{key}` from bucket {bucket} (node {node}) into {}: {size} bytes{how}", out.display()),
+                json!({ "bucket": bucket, "key": key, "node": node, "size": size, "file": out, "decrypted": decrypted }),
             ))
         }
         ObjectCommand::Ls { bucket, prefix } => {

@@ -44,6 +44,10 @@ pub struct Reputation {
     #[schema(example = "3000000000")]
     pub claimed: String,
     pub agreements: AgreementCounts,
+    /// Storage buckets it serves: those of the ddc clusters holding a node of its
+    /// organization's owner whose url is one of its endpoints (for an organization, of its
+    /// services, each counted once).
+    pub buckets_served: u64,
     /// Percent of the indexer's probes of its endpoints that found one serving, over the
     /// last 24 hours; null before the first probe.
     pub uptime_24h: Option<f64>,

@@ -52,7 +52,8 @@ impl IntoParams for ServiceQuery {
             params::query("tag", "Only services whose metadata document has this tag.", params::tag_schema()),
             params::query(
                 "type",
-                "Only services selling calls (grpc, jsonrpc, process gateways) or compute jobs (job gateways).",
+                "Only services selling calls (grpc, jsonrpc, process gateways), compute jobs (job gateways) or \
+                 storage (a ddc node answers at one of their endpoints).",
                 params::enum_schema(&ServiceKind::NAMES).build(),
             ),
             params::query(

@@ -11,10 +11,21 @@ use sqlx::{Postgres, QueryBuilder, Row};
 /// Position of a row in creation order: (block, event index).
 /// The columns of a reputation row `r` ([`reputation`] reads them; all NULL before the
 /// first computation).
+/// Whether service `s` is a storage node: a ddc node of its organization's owner answers at
+/// one of its endpoints (the link reputation.rs counts buckets served by).
+macro_rules! storage_node {
+    () => {
+        "EXISTS (SELECT 1 FROM service_groups g JOIN organizations o USING (org_id),
+                 unnest(g.endpoints) AS e(endpoint)
+            JOIN ddc_nodes n ON rtrim(n.doc->>'url', '/') = rtrim(e.endpoint, '/')
+            WHERE g.org_id = s.org_id AND g.service_id = s.service_id AND n.owner = o.owner)"
+    };
+}
+
 macro_rules! reputation_columns {
     () => {
         "r.consumers, r.channels, r.claimed::text AS claimed, r.agreements_active, r.agreements_fulfilled,
-    r.agreements_refunded, r.agreements_terminated, r.uptime_24h, r.uptime_30d,
+    r.agreements_refunded, r.agreements_terminated, r.buckets_served, r.uptime_24h, r.uptime_30d,
     to_char(r.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_seen,
     to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS reputation_at"
     };
@@ -86,28 +97,35 @@ impl ServiceSort {
 /// What a service sells, by its gateway's service type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceKind {
-    /// Paid calls: `grpc`, `jsonrpc` and `process` gateways.
+    /// Paid calls: `grpc`, `jsonrpc` and `process` gateways that are not storage nodes.
     Calls,
     /// Compute jobs under agreements: `job` gateways.
     Jobs,
+    /// Storage: a ddc node's url is one of its endpoints (its gateway serves buckets).
+    Storage,
 }
 
 impl ServiceKind {
     /// The names as the `type` parameter takes them.
-    pub const NAMES: [&'static str; 2] = ["calls", "jobs"];
+    pub const NAMES: [&'static str; 3] = ["calls", "jobs", "storage"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "calls" => Some(Self::Calls),
             "jobs" => Some(Self::Jobs),
+            "storage" => Some(Self::Storage),
             _ => None,
         }
     }
 
-    fn service_types(self) -> Vec<&'static str> {
+    /// The condition on a row of [`SERVICE_TABLES`] that keeps services of this kind.
+    fn condition(self) -> &'static str {
         match self {
-            Self::Calls => vec!["grpc", "jsonrpc", "process"],
-            Self::Jobs => vec!["job"],
+            Self::Calls => {
+                concat!(" AND d.service_type IN ('grpc', 'jsonrpc', 'process') AND NOT ", storage_node!())
+            }
+            Self::Jobs => " AND d.service_type = 'job'",
+            Self::Storage => concat!(" AND ", storage_node!()),
         }
     }
 }
@@ -188,6 +206,7 @@ fn reputation(r: &PgRow) -> Result<Reputation, StoreError> {
             refunded: count("agreements_refunded")?,
             terminated: count("agreements_terminated")?,
         },
+        buckets_served: count("buckets_served")?,
         uptime_24h: r.try_get("uptime_24h")?,
         uptime_30d: r.try_get("uptime_30d")?,
         last_seen: r.try_get("last_seen")?,
@@ -347,7 +366,7 @@ impl Store {
             q.push(" AND d.document -> 'tags' ? ").push_bind(tag);
         }
         if let Some(kind) = filter.kind {
-            q.push(" AND d.service_type = ANY(").push_bind(kind.service_types()).push(")");
+            q.push(kind.condition());
         }
         q.push(") x WHERE ");
         let (b, e) = after.as_ref().map_or((-1, -1), ServiceCursor::position);

@@ -25,6 +25,12 @@ impl AccountKey {
         AccountId::from(self.0.public().0)
     }
 
+    /// The sr25519 pair itself: the objects sealed for the account are opened with its
+    /// secret (a key exchange on the same curve, see `osiris_gateway_client::sealed`).
+    pub fn sr25519(&self) -> &sr25519::Pair {
+        &self.0
+    }
+
     /// The key's signature over `message` (each format's module builds the message).
     pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_BYTES] {
         self.0.sign(message).0

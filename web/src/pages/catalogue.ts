@@ -20,18 +20,17 @@ export async function renderCatalogue(root: HTMLElement, params: URLSearchParams
   );
   const list = h("ul", { class: "cards", "aria-label": "Services" });
   root.append(h("h1", {}, "Services"), form, list);
-  if (params.get("type") === "storage") {
-    await renderClusters(list);
-    return;
-  }
   const page = await services({
     q: q || undefined,
     tag: params.get("tag") || undefined,
     type: params.get("type") || undefined,
     sort: params.get("sort") || undefined,
   });
-  if (page.items.length === 0) list.append(h("li", { class: "muted" }, "No service matches."));
+  const storage = params.get("type") === "storage";
+  if (page.items.length === 0 && !storage) list.append(h("li", { class: "muted" }, "No service matches."));
   list.append(...page.items.map(card));
+  // Storage is rented from clusters (the ddc contract), whichever services run their nodes.
+  if (storage) await renderClusters(list);
 }
 
 function submit(event: Event): void {
@@ -64,6 +63,9 @@ function card(s: Service): HTMLElement {
       h("dt", {}, "Kind"), h("dd", {}, kind(s.details.service_type)),
       h("dt", {}, "Uptime"), h("dd", {}, percent(s.reputation.uptime_24h)),
       h("dt", {}, "Consumers"), h("dd", {}, String(s.reputation.consumers)),
+      ...(s.reputation.buckets_served > 0
+        ? [h("dt", {}, "Buckets served"), h("dd", {}, String(s.reputation.buckets_served))]
+        : []),
     ),
   );
 }

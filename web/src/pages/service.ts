@@ -97,6 +97,7 @@ function figures(s: Service): HTMLElement {
     h("dt", {}, "Claimed"), h("dd", {}, formatPlanck(r.claimed)),
     h("dt", {}, "Agreements fulfilled / refunded / terminated"),
     h("dd", {}, `${r.agreements.fulfilled} / ${r.agreements.refunded} / ${r.agreements.terminated}`),
+    h("dt", {}, "Storage buckets served"), h("dd", {}, String(r.buckets_served)),
     h("dt", {}, "Last seen"), h("dd", {}, r.last_seen ?? "never"),
   );
 }
