@@ -426,6 +426,7 @@ recipient_suri = "//$provider"
 database_url = "$DATABASE_URL"
 [bucket_node]
 node_id = ${node_id[$provider]}
+repair_interval_ms = 1000
 [service]
 service_type = "grpc"
 endpoint = "http://$store_addr"
@@ -472,6 +473,20 @@ if OSIRIS_SURI=//Dave OSIRIS_INDEXER_URL="$indexer_url" osiris object get "$buck
   die "Dave opened a diary not encrypted for him"
 fi
 cat "$work/dave-get.err"
+
+say "Ferdie's disk loses the bucket: his node's repair copies every object back from Charlie's replica"
+rm -rf "$work/objects-Ferdie/$bucket"
+repaired=false
+for _ in $(seq 100); do
+  if [ "$(ls "$work/objects-Ferdie/$bucket" 2>/dev/null | wc -l)" -eq "$(ls "$work/objects-Charlie/$bucket" | wc -l)" ]; then
+    repaired=true; break
+  fi
+  sleep 0.2
+done
+$repaired || die "Ferdie's node did not repair the bucket"
+as_alice cluster repair-status "$cluster"
+as_eve_storage object get "$bucket" reports/2026.bin --out "$work/eve-data.repaired"
+cmp "$work/eve-data.bin" "$work/eve-data.repaired" && echo "the repaired replicas read back identical"
 
 say "Charlie's node goes down: Eve's read falls back to Ferdie's replica"
 pkill -f "gateway-node-Charlie.toml" || true

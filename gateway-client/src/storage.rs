@@ -31,6 +31,8 @@ use tonic::{Code, Request, Status};
 pub const PUT_CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks queued per replica while a put reads its input: bounds a put's memory.
 pub const FAN_OUT_CHUNKS: usize = 4;
+/// Objects per page of a node's list.
+pub const LIST_PAGE: u32 = 1_000;
 /// Bytes buffered between fetching a sealed object and opening it.
 const OPEN_PIPE_BYTES: usize = 256 * 1024;
 /// Replicas of each object unless the caller asks otherwise.
@@ -382,6 +384,36 @@ impl Storage {
             return Ok((node, size));
         }
         Err(StorageError::Unavailable { key: key.into(), failures: failures.join("; ") })
+    }
+
+    /// Every object of `bucket` node `node` holds, in key order (all pages of its list).
+    pub async fn list_node(&self, node: NodeId, bucket: BucketId) -> Result<Vec<ObjectInfo>, StorageError> {
+        let mut client = self.client(node).await?;
+        let mut all: Vec<ObjectInfo> = Vec::new();
+        loop {
+            let start_after = all.last().map(|o| o.key.clone()).unwrap_or_default();
+            let list = ListRequest { limit: LIST_PAGE, start_after };
+            let request = self.signed(list, node, bucket, BucketOp::List, "");
+            let page = client.list(request).await.map_err(|s| self.node_error(node, s))?.into_inner().objects;
+            let full = page.len() == LIST_PAGE as usize;
+            all.extend(page);
+            if !full {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The object's chunks as node `node` streams them (no fall-back to another replica).
+    pub async fn get_stream(
+        &self,
+        node: NodeId,
+        bucket: BucketId,
+        key: &str,
+    ) -> Result<tonic::Streaming<Chunk>, StorageError> {
+        check_key(key, false).map_err(StorageError::BadKey)?;
+        let mut client = self.client(node).await?;
+        let request = self.signed(GetRequest {}, node, bucket, BucketOp::Get, key);
+        client.get(request).await.map(|r| r.into_inner()).map_err(|s| self.node_error(node, s))
     }
 
     /// The objects under `prefix`, merged from every reachable node of the cluster (an

@@ -45,11 +45,26 @@ pub struct BucketNodeConfig {
     pub freshness_ms: u64,
     /// How often the byte counts are added to PostgreSQL, ms.
     pub usage_flush_ms: u64,
+    /// Nodes holding each object: the cluster's replication, which repair keeps (the CLI
+    /// writes this many by default).
+    pub replicas: usize,
+    /// Time between two repair passes, ms; 0: no repair. Repair needs the owner's key
+    /// (`recipient_suri`).
+    pub repair_interval_ms: u64,
+    /// The most repair copies from peers per second, bytes.
+    pub repair_bytes_per_s: u32,
 }
 
 impl Default for BucketNodeConfig {
     fn default() -> Self {
-        Self { node_id: None, freshness_ms: 60_000, usage_flush_ms: 1_000 }
+        Self {
+            node_id: None,
+            freshness_ms: 60_000,
+            usage_flush_ms: 1_000,
+            replicas: 2,
+            repair_interval_ms: 60_000,
+            repair_bytes_per_s: 32 * 1024 * 1024,
+        }
     }
 }
 

@@ -42,6 +42,7 @@
 //!
 //! [bucket_node]                        # bucket mode: a ddc node before its object store (see `buckets`)
 //! node_id = 0; freshness_ms = 60000; usage_flush_ms = 1000
+//! replicas = 2; repair_interval_ms = 60000; repair_bytes_per_s = 33554432   # repair (see `repair`)
 //!
 //! [service]                             # in bucket mode only service_type = "grpc" and endpoint apply
 //! org_id = "acme"; service_id = "primes"; group_id = "default"

@@ -39,6 +39,7 @@ pub mod mirror_watch;
 pub mod modes;
 pub mod proxy;
 pub mod refusal;
+pub mod repair;
 pub mod run;
 pub mod server;
 pub mod startup;

@@ -235,7 +235,8 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
                     .await?;
             let node = Arc::new(BucketNode::new(node_id, ddc.address, pool.clone(), config.bucket_node.freshness_ms));
             let forward = forward(upstream(svc, api.clone())?);
-            (channels, Mode::BucketNode(BucketNodeMode { node, forward }), false)
+            let repair = repair(config, &node, &recipient)?;
+            (channels, Mode::BucketNode(BucketNodeMode { node, forward, repair }), false)
         }
     };
 
@@ -575,4 +576,35 @@ async fn wait_for_mirror(
             other => return Ok(other?),
         }
     }
+}
+
+/// The node's repair (see [`crate::repair`]): on unless `repair_interval_ms = 0`, and only
+/// with the owner's key (`recipient_suri`), which its peers serve reads to.
+fn repair(
+    config: &Config,
+    node: &Arc<BucketNode>,
+    owner: &AccountId,
+) -> Result<Option<Arc<crate::repair::Repair>>, StartError> {
+    let settings = &config.bucket_node;
+    if settings.repair_interval_ms == 0 {
+        return Ok(None);
+    }
+    let Some(key) = crate::repair::owner_key(config.recipient_suri.as_deref(), owner) else {
+        tracing::warn!("no repair: it needs the node owner's key (recipient_suri)");
+        return Ok(None);
+    };
+    let bytes_per_s = std::num::NonZeroU32::new(settings.repair_bytes_per_s)
+        .ok_or_else(|| StartError::Config("bucket_node.repair_bytes_per_s must be at least 1".into()))?;
+    let store = tonic::transport::Channel::from_shared(config.service.endpoint.clone())
+        .map_err(|e| StartError::Config(format!("service.endpoint {}: {e}", config.service.endpoint)))?
+        .connect_lazy();
+    Ok(Some(Arc::new(crate::repair::Repair::new(
+        node.clone(),
+        osiris_gateway_client::pb::storage::object_store_client::ObjectStoreClient::new(store),
+        key,
+        settings.replicas,
+        None,
+        std::time::Duration::from_millis(settings.repair_interval_ms),
+        bytes_per_s,
+    ))))
 }

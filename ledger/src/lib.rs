@@ -19,6 +19,7 @@ pub mod bucket_replays;
 pub mod bucket_usage;
 pub mod claims;
 pub mod free_call_budget;
+pub mod repair;
 pub mod settlements;
 pub mod tables;
 pub mod versioned;

@@ -105,6 +105,8 @@ pub async fn bucket_with_facts(
 ) -> Result<Option<(BucketRow, BucketFacts)>, MirrorError> {
     let row = sqlx::query(
         "SELECT b.doc AS bucket, c.doc->'vnodes' AS vnodes, a.deposit::text AS deposit,
+                (SELECT COALESCE(jsonb_agg(DISTINCT n.owner), '[]') FROM ddc_nodes n
+                   WHERE c.doc->'vnodes' @> to_jsonb(n.node_id)) AS node_owners,
                 (SELECT jsonb_agg(jsonb_build_array(o.doc->>'rent_per_block', o.doc->'settled_until'))
                    FROM ddc_buckets o WHERE o.owner = b.owner) AS owner_buckets,
                 (SELECT block_number FROM indexer_cursor) AS head
@@ -124,6 +126,9 @@ pub async fn bucket_with_facts(
     let vnodes: serde_json::Value = row.try_get("vnodes")?;
     let vnodes: Vec<NodeId> =
         serde_json::from_value(vnodes.clone()).map_err(|_| malformed("ddc_clusters.doc.vnodes", &vnodes))?;
+    let node_owners: serde_json::Value = row.try_get("node_owners")?;
+    let node_owners: Vec<String> =
+        serde_json::from_value(node_owners.clone()).map_err(|_| malformed("ddc_nodes.owner", &node_owners))?;
     let deposit: Option<String> = row.try_get("deposit")?;
     let owner_deposit = deposit.map(|d| parse_planck("ddc_accounts.deposit", &d)).transpose()?.unwrap_or(0);
     let others: serde_json::Value = row.try_get("owner_buckets")?;
@@ -147,6 +152,7 @@ pub async fn bucket_with_facts(
         BucketFacts {
             bucket: access,
             vnodes,
+            node_owners,
             owner_deposit,
             owner_buckets,
             finalized_block: head.map(|b| to_u64("indexer_cursor.block_number", b)).transpose()?.unwrap_or(0),
@@ -166,4 +172,77 @@ pub async fn node(pool: &PgPool, node_id: NodeId) -> Result<Option<NodeRow>, Mir
             .map_err(|_| MirrorError::Malformed { field: "ddc_nodes.doc", value: doc.to_string() })
     })
     .transpose()
+}
+
+/// A bucket a node serves, with its cluster's vnode → node map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeBucket {
+    pub bucket_id: BucketId,
+    pub vnodes: Vec<NodeId>,
+}
+
+/// The buckets of every cluster that maps a vnode to `node_id`, by bucket id, from
+/// `after` (excluding; `None`: from the first), at most `limit` (a node's repair pass).
+pub async fn buckets_on_node(
+    pool: &PgPool,
+    node_id: NodeId,
+    after: Option<BucketId>,
+    limit: i64,
+) -> Result<Vec<NodeBucket>, MirrorError> {
+    let rows = sqlx::query(
+        "SELECT b.bucket_id, c.doc->'vnodes' AS vnodes
+         FROM ddc_buckets b JOIN ddc_clusters c ON c.cluster_id = b.cluster_id
+         WHERE c.doc->'vnodes' @> to_jsonb($1::bigint) AND b.bucket_id > $2
+         ORDER BY b.bucket_id LIMIT $3",
+    )
+    .bind(i64::from(node_id.0))
+    .bind(after.map_or(-1, |b| i64::from(b.0)))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get("bucket_id")?;
+            let vnodes: serde_json::Value = r.try_get("vnodes")?;
+            let malformed = || MirrorError::Malformed { field: "ddc_clusters.doc.vnodes", value: vnodes.to_string() };
+            Ok(NodeBucket {
+                bucket_id: BucketId(u32::try_from(id).map_err(|_| malformed())?),
+                vnodes: serde_json::from_value(vnodes.clone()).map_err(|_| malformed())?,
+            })
+        })
+        .collect()
+}
+
+/// The URLs of the nodes among `ids` the mirror knows.
+pub async fn node_urls(
+    pool: &PgPool,
+    ids: &[NodeId],
+) -> Result<std::collections::BTreeMap<NodeId, String>, MirrorError> {
+    let ids: Vec<i64> = ids.iter().map(|n| i64::from(n.0)).collect();
+    let rows = sqlx::query("SELECT node_id, doc->>'url' AS url FROM ddc_nodes WHERE node_id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get("node_id")?;
+            let url: Option<String> = r.try_get("url")?;
+            let id = u32::try_from(id)
+                .map_err(|_| MirrorError::Malformed { field: "ddc_nodes.node_id", value: id.to_string() })?;
+            Ok((NodeId(id), url.unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// The distinct nodes of a cluster, by id; `None` if the mirror has no such cluster.
+pub async fn cluster_nodes(pool: &PgPool, cluster_id: ClusterId) -> Result<Option<Vec<NodeId>>, MirrorError> {
+    let row = sqlx::query("SELECT doc->'vnodes' AS vnodes FROM ddc_clusters WHERE cluster_id = $1")
+        .bind(i64::from(cluster_id.0))
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let vnodes: serde_json::Value = row.try_get("vnodes")?;
+    let nodes: Vec<NodeId> = serde_json::from_value(vnodes.clone())
+        .map_err(|_| MirrorError::Malformed { field: "ddc_clusters.doc.vnodes", value: vnodes.to_string() })?;
+    Ok(Some(nodes.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect()))
 }

@@ -161,7 +161,8 @@ pub struct NodeTerms {
 /// **The** rule of requests within a bucket, from the mirror's facts of the bucket (`None`:
 /// the mirror does not know it): the timestamp is fresh; the bucket's cluster maps a vnode
 /// to this node and the bucket has resource allocated; the caller is the owner, or a writer
-/// (any operation), or a reader (`get`, `list`); the owner's deposit covers the rent at
+/// (any operation), or a reader or the owner of a node of the cluster (`get`, `list`: a
+/// node repairs by copying from its peers); the owner's deposit covers the rent at
 /// the mirror's finalized block. The signature and replays are checked by the caller (a
 /// signature check costs more than all of these).
 pub fn decide_bucket(
@@ -192,7 +193,7 @@ pub fn decide_bucket(
     let caller = request.account.to_string();
     let permitted = caller == bucket.owner
         || bucket.writers.contains(&caller)
-        || (!op.writes() && bucket.readers.contains(&caller));
+        || (!op.writes() && (bucket.readers.contains(&caller) || facts.node_owners.contains(&caller)));
     if !permitted {
         return Err(Refusal::BucketForbidden {
             bucket_id: bucket.bucket_id,
@@ -232,6 +233,7 @@ mod tests {
                 readers: vec![who("//Ferdie").to_string()],
             },
             vnodes: [0, 1, 0, 1].map(NodeId).to_vec(),
+            node_owners: vec![who("//Bob").to_string()],
             owner_deposit: 1_000,
             owner_buckets: vec![(10, 100)],
             finalized_block: 110,
@@ -258,6 +260,9 @@ mod tests {
             assert_eq!(decide_bucket(Some(&f), &request("//Charlie"), op, TERMS), Ok(()));
             let reader = decide_bucket(Some(&f), &request("//Ferdie"), op, TERMS);
             assert_eq!(reader.is_ok(), !op.writes(), "{op:?}");
+            // A peer node's owner copies replicas (repair): it reads, it never writes.
+            let peer = decide_bucket(Some(&f), &request("//Bob"), op, TERMS);
+            assert_eq!(peer.is_ok(), !op.writes(), "{op:?}");
             assert!(matches!(
                 decide_bucket(Some(&f), &request("//Dave"), op, TERMS),
                 Err(Refusal::BucketForbidden { .. })

@@ -120,6 +120,9 @@ pub struct BucketFacts {
     pub bucket: BucketAccess,
     /// The node each of the bucket's cluster's vnodes is mapped onto.
     pub vnodes: Vec<NodeId>,
+    /// The owners (SS58) of those nodes: they may read the bucket, so that a node can copy
+    /// from its peers the replicas its placement gives it (repair).
+    pub node_owners: Vec<String>,
     /// The owner's deposit, planck.
     pub owner_deposit: Balance,
     /// `(rent per block, settled until)` of every bucket the owner pays for, this one included.

@@ -93,6 +93,14 @@ pub enum ClusterCommand {
         #[arg(long, default_value_t = DEFAULT_LIMIT)]
         limit: u32,
     },
+    /// Each node's repair (copies to and removals from it so that it holds exactly what
+    /// the placement gives it), as the node gateways recorded it in their database.
+    RepairStatus {
+        cluster_id: ClusterId,
+        /// The node gateways' database (which mirrors the chain).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,6 +286,9 @@ pub async fn node(global: &GlobalArgs, command: NodeCommand) -> Result<Report> {
 }
 
 pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Report> {
+    if let ClusterCommand::RepairStatus { cluster_id, database_url } = command {
+        return repair_status(cluster_id, &database_url).await;
+    }
     let ddc = ddc(global).await?;
     Ok(match command {
         ClusterCommand::Create { vnodes, resource_per_vnode, manager_fee_bp } => {
@@ -331,6 +342,7 @@ pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Rep
             let value = cluster_json(cluster_id, &cluster);
             show_report(value)?
         }
+        ClusterCommand::RepairStatus { .. } => unreachable!("answered above, without the chain"),
         ClusterCommand::List { offset, limit } => {
             let clusters = ddc.cluster_list(offset, limit).await?;
             list_report(
@@ -449,13 +461,58 @@ pub async fn account(global: &GlobalArgs, command: DdcAccountCommand) -> Result<
 /// How long the gateways' database may take to answer a connection.
 const DATABASE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
-async fn bucket_usage(bucket_id: BucketId, database_url: &str) -> Result<Report> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
+async fn gateways_database(database_url: &str) -> Result<sqlx::PgPool> {
+    sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(DATABASE_CONNECT_TIMEOUT)
         .connect(database_url)
         .await
-        .context("connecting to the node gateways' database (DATABASE_URL)")?;
+        .context("connecting to the node gateways' database (DATABASE_URL)")
+}
+
+async fn repair_status(cluster_id: ClusterId, database_url: &str) -> Result<Report> {
+    let pool = gateways_database(database_url).await?;
+    let nodes = osiris_mirror::ddc::cluster_nodes(&pool, cluster_id)
+        .await?
+        .with_context(|| format!("no cluster {cluster_id} in the mirror"))?;
+    let status = osiris_ledger::repair::status(&pool, &nodes).await?;
+    let mut lines = Vec::new();
+    let mut items = Vec::new();
+    for node in &nodes {
+        let Some(s) = status.iter().find(|s| s.node_id == *node) else {
+            lines.push(format!("node {node}: has not repaired yet"));
+            items.push(json!({ "node_id": node, "passes": 0 }));
+            continue;
+        };
+        let t = &s.totals;
+        let at = match &s.cursor.bucket_id {
+            Some(b) => format!("pass running at bucket {b} after `{}`", s.cursor.after_key),
+            None => "between passes".into(),
+        };
+        lines.push(format!(
+            "node {node}: {} passes (last completed {}), {at}; {} objects checked, {} copied ({} bytes), {} removed, {} failed{}",
+            s.passes,
+            s.last_pass_at.as_deref().unwrap_or("never"),
+            t.checked,
+            t.copied,
+            t.bytes_copied,
+            t.removed,
+            t.failures,
+            s.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default(),
+        ));
+        items.push(json!({
+            "node_id": node, "passes": s.passes, "last_pass_at": s.last_pass_at, "pass_started_at": s.pass_started_at,
+            "bucket_id": s.cursor.bucket_id, "after_key": s.cursor.after_key,
+            "objects_checked": t.checked, "objects_copied": t.copied, "objects_removed": t.removed,
+            "bytes_copied": t.bytes_copied, "failures": t.failures, "last_error": s.last_error,
+            "updated_at": s.updated_at,
+        }));
+    }
+    Ok(Report::new(lines.join("\n"), Value::Array(items)))
+}
+
+async fn bucket_usage(bucket_id: BucketId, database_url: &str) -> Result<Report> {
+    let pool = gateways_database(database_url).await?;
     let usage = osiris_ledger::bucket_usage::of_bucket(&pool, bucket_id).await?;
     let lines: Vec<String> = usage
         .iter()

@@ -25,6 +25,8 @@ pub const BUCKET_PAYMENT_TYPE: &str = "bucket";
 pub struct BucketNodeMode {
     pub node: Arc<BucketNode>,
     pub forward: Forward,
+    /// The node's repair, when it has its owner's key and repair is on.
+    pub repair: Option<Arc<crate::repair::Repair>>,
 }
 
 impl BucketNodeMode {
@@ -55,6 +57,11 @@ impl BucketNodeMode {
     /// Flushes the byte counts every `every` until `shutdown`, then once more.
     pub fn spawn_flush(&self, every: Duration, shutdown: &CancellationToken) -> JoinHandle<()> {
         tokio::spawn(self.node.clone().flush_periodically(every, shutdown.clone()))
+    }
+
+    /// Runs repair passes until `shutdown` (none without a repair).
+    pub fn spawn_repair(&self, shutdown: &CancellationToken) -> Option<JoinHandle<()>> {
+        self.repair.as_ref().map(|repair| tokio::spawn(repair.clone().run(shutdown.clone())))
     }
 
     /// Keeps the bucket facts cache no older than the mirror's last block, until `shutdown`.

@@ -74,7 +74,11 @@ impl Mode {
     pub fn spawn_tasks(&self, flush_every: Duration, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         match self {
             Self::Calls(_) | Self::Jobs(_) => Vec::new(),
-            Self::BucketNode(node) => vec![node.spawn_flush(flush_every, shutdown), node.spawn_follow(shutdown)],
+            Self::BucketNode(node) => {
+                let mut tasks = vec![node.spawn_flush(flush_every, shutdown), node.spawn_follow(shutdown)];
+                tasks.extend(node.spawn_repair(shutdown));
+                tasks
+            }
         }
     }
 }
