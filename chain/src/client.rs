@@ -56,6 +56,24 @@ pub struct CallOutcome<T> {
     pub events: Vec<ContractEvent>,
 }
 
+/// What a batch of contract calls did ([`Chain::call_batch`]); indices are those of the
+/// calls given.
+#[derive(Debug, Clone)]
+pub struct BatchOutcome {
+    /// Calls submitted (their dry runs passed).
+    pub included: Vec<usize>,
+    /// Calls left out: their dry runs reverted.
+    pub skipped: Vec<usize>,
+    /// Submitted calls that failed on chain (rolled back alone).
+    pub failed: Vec<usize>,
+    /// The included calls' dry-run gas, summed.
+    pub gas: Weight,
+    /// The finalized block holding the batch; `None` when nothing was submitted.
+    pub block_number: Option<u64>,
+    /// Events the contracts emitted, in order.
+    pub events: Vec<ContractEvent>,
+}
+
 /// Longest a first connection to a node may take (reachability probe, RPC handshake and
 /// the runtime metadata download) before it fails with [`ChainError::Unreachable`].
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -274,6 +292,73 @@ impl Chain {
         );
         let (block_number, events) = self.submit(signer, &tx).await?;
         Ok(CallOutcome { value: (), gas, block_number, events })
+    }
+
+    /// Submits every message of `calls` (contract, SCALE-encoded message) in one extrinsic,
+    /// `Utility::force_batch`: each runs with its own dry run's gas (plus
+    /// [`GAS_MARGIN_PERCENT`]); one that reverts is rolled back alone and the rest still run.
+    /// Messages whose dry run reverts are left out (their indices in `skipped`). Waits for
+    /// finality. Errors: RPC, or the batch extrinsic itself failing ([`ChainError::Dispatch`]).
+    pub async fn call_batch(
+        &self,
+        signer: &Signer,
+        calls: Vec<(AccountId, Vec<u8>)>,
+    ) -> Result<BatchOutcome, ChainError> {
+        use runtime_types::contracts_node_runtime::RuntimeCall;
+        use runtime_types::pallet_contracts::pallet::Call as ContractsCall;
+        let origin = account_of(signer);
+        let with_margin = |v: u64| v.saturating_add(v / 100 * GAS_MARGIN_PERCENT);
+        let (mut batch, mut included, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+        let mut gas = Weight { ref_time: 0, proof_size: 0 };
+        for (i, (contract, data)) in calls.into_iter().enumerate() {
+            let dry = self.dry_run(&origin, &contract, 0, data.clone()).await?;
+            if dry.reverted {
+                skipped.push(i);
+                continue;
+            }
+            gas.ref_time = gas.ref_time.saturating_add(dry.gas_required.ref_time);
+            gas.proof_size = gas.proof_size.saturating_add(dry.gas_required.proof_size);
+            batch.push(RuntimeCall::Contracts(ContractsCall::call {
+                dest: MultiAddress::Id(crate::account::to_subxt(&contract)),
+                value: 0,
+                gas_limit: runtime_types::sp_weights::weight_v2::Weight {
+                    ref_time: with_margin(dry.gas_required.ref_time),
+                    proof_size: with_margin(dry.gas_required.proof_size),
+                },
+                storage_deposit_limit: None,
+                data,
+            }));
+            included.push(i);
+        }
+        if batch.is_empty() {
+            return Ok(BatchOutcome {
+                included,
+                skipped,
+                failed: Vec::new(),
+                gas,
+                block_number: None,
+                events: Vec::new(),
+            });
+        }
+        let tx = runtime::transactions().utility().force_batch(batch);
+        let (block_number, events) = self.submit_finalized(signer, &tx).await?;
+        let mut emitted = Vec::new();
+        let mut failed = Vec::new();
+        let mut item = 0usize;
+        for event in events.iter() {
+            let event = event.map_err(ChainError::rpc)?;
+            if let Some(e) = event.decode_fields_as::<runtime::contracts::events::ContractEmitted>() {
+                let e = e.map_err(ChainError::rpc)?;
+                let topics = event.topics().iter().map(|t| t.0).collect();
+                emitted.push(ContractEvent { contract: AccountId(e.contract.0), topics, data: e.data });
+            } else if event.decode_fields_as::<runtime::utility::events::ItemCompleted>().is_some() {
+                item += 1;
+            } else if event.decode_fields_as::<runtime::utility::events::ItemFailed>().is_some() {
+                failed.push(included[item]);
+                item += 1;
+            }
+        }
+        Ok(BatchOutcome { included, skipped, failed, gas, block_number: Some(block_number), events: emitted })
     }
 
     /// The chain's existential deposit in planck: the part of an account's free balance it cannot spend.

@@ -181,6 +181,30 @@ impl Ddc {
         self.call(signer, 0, message("bucket_settle_payment", (bucket_id,)), "bucket_settle_payment").await
     }
 
+    /// Settles the rent of every bucket of `bucket_ids` in one extrinsic (`Utility::force_batch`,
+    /// see [`crate::Chain::call_batch`]): a bucket whose settlement would fail is left out
+    /// or rolled back alone. Anyone may settle.
+    pub async fn bucket_settle_many(
+        &self,
+        signer: &Signer,
+        bucket_ids: &[BucketId],
+    ) -> Result<crate::BatchOutcome, ChainError> {
+        let calls = bucket_ids.iter().map(|b| (self.address, message("bucket_settle_payment", (*b,)))).collect();
+        self.chain.call_batch(signer, calls).await
+    }
+
+    /// Sets the resource of each `(bucket, resource)` in one extrinsic (the cluster's
+    /// manager or each bucket's owner), as [`Ddc::bucket_settle_many`].
+    pub async fn bucket_alloc_many(
+        &self,
+        signer: &Signer,
+        allocations: &[(BucketId, Resource)],
+    ) -> Result<crate::BatchOutcome, ChainError> {
+        let calls =
+            allocations.iter().map(|(b, r)| (self.address, message("bucket_alloc_into_cluster", (*b, *r)))).collect();
+        self.chain.call_batch(signer, calls).await
+    }
+
     /// Grants (`granted`) or revokes `account`'s `permission` on the bucket (its owner only).
     pub async fn bucket_permission(
         &self,

@@ -23,7 +23,7 @@ pub mod node;
 pub mod registry;
 
 pub use account::{parse_account, AccountId, Signer};
-pub use client::Chain;
+pub use client::{BatchOutcome, Chain};
 pub use deployment::Deployment;
 pub use error::{ChainError, ContractError};
 pub use osiris_contract_types as types;

@@ -327,9 +327,15 @@ impl Storage {
         };
         let open = crate::sealed::open_or_copy(source, out, &self.key, bucket, key);
         let (fetched, opened) = tokio::join!(fetch, open);
-        let (node, _) = fetched?;
-        let (written, sealed) = opened.map_err(|error| StorageError::Sealed { key: key.into(), error })?;
-        Ok((node, written, sealed))
+        match (fetched, opened) {
+            (Ok((node, _)), Ok((written, sealed))) => Ok((node, written, sealed)),
+            // The opening stopped first (not a recipient, a bad tag): the fetch then failed
+            // only because nobody read the pipe any more.
+            (Ok(_) | Err(StorageError::Source { .. }), Err(error)) => {
+                Err(StorageError::Sealed { key: key.into(), error })
+            }
+            (Err(e), _) => Err(e),
+        }
     }
 
     async fn put_on(
