@@ -64,8 +64,8 @@ pub struct BatchOutcome {
     pub included: Vec<usize>,
     /// Calls left out: their dry runs reverted.
     pub skipped: Vec<usize>,
-    /// Submitted calls that failed on chain (rolled back alone).
-    pub failed: Vec<usize>,
+    /// Submitted calls that failed on chain (rolled back alone), with the dispatch error.
+    pub failed: Vec<(usize, String)>,
     /// The included calls' dry-run gas, summed.
     pub gas: Weight,
     /// The finalized block holding the batch; `None` when nothing was submitted.
@@ -353,8 +353,9 @@ impl Chain {
                 emitted.push(ContractEvent { contract: AccountId(e.contract.0), topics, data: e.data });
             } else if event.decode_fields_as::<runtime::utility::events::ItemCompleted>().is_some() {
                 item += 1;
-            } else if event.decode_fields_as::<runtime::utility::events::ItemFailed>().is_some() {
-                failed.push(included[item]);
+            } else if let Some(e) = event.decode_fields_as::<runtime::utility::events::ItemFailed>() {
+                let reason = e.map(|e| format!("{:?}", e.error)).unwrap_or_else(|e| e.to_string());
+                failed.push((included[item], reason));
                 item += 1;
             }
         }

@@ -104,7 +104,7 @@ pub async fn bucket_with_facts(
     bucket_id: BucketId,
 ) -> Result<Option<(BucketRow, BucketFacts)>, MirrorError> {
     let row = sqlx::query(
-        "SELECT b.doc AS bucket, c.doc->'vnodes' AS vnodes, a.deposit::text AS deposit,
+        "SELECT b.doc AS bucket, c.doc->'vnodes' AS vnodes, c.manager, a.deposit::text AS deposit,
                 (SELECT COALESCE(jsonb_agg(DISTINCT n.owner), '[]') FROM ddc_nodes n
                    WHERE c.doc->'vnodes' @> to_jsonb(n.node_id)) AS node_owners,
                 (SELECT jsonb_agg(jsonb_build_array(o.doc->>'rent_per_block', o.doc->'settled_until'))
@@ -146,6 +146,7 @@ pub async fn bucket_with_facts(
         resource: bucket.resource,
         writers: bucket.writers.clone(),
         readers: bucket.readers.clone(),
+        manager: row.try_get("manager")?,
     };
     Ok(Some((
         bucket,
@@ -245,4 +246,33 @@ pub async fn cluster_nodes(pool: &PgPool, cluster_id: ClusterId) -> Result<Optio
     let nodes: Vec<NodeId> = serde_json::from_value(vnodes.clone())
         .map_err(|_| MirrorError::Malformed { field: "ddc_clusters.doc.vnodes", value: vnodes.to_string() })?;
     Ok(Some(nodes.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect()))
+}
+
+fn doc<T: serde::de::DeserializeOwned>(row: &sqlx::postgres::PgRow, field: &'static str) -> Result<T, MirrorError> {
+    let doc: serde_json::Value = row.try_get("doc")?;
+    serde_json::from_value(doc.clone()).map_err(|_| MirrorError::Malformed { field, value: doc.to_string() })
+}
+
+/// The clusters `manager` (SS58) manages, by id.
+pub async fn clusters_of_manager(pool: &PgPool, manager: &str) -> Result<Vec<ClusterRow>, MirrorError> {
+    let rows = sqlx::query("SELECT doc FROM ddc_clusters WHERE manager = $1 ORDER BY cluster_id")
+        .bind(manager)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| doc(r, "ddc_clusters.doc")).collect()
+}
+
+/// The buckets of a cluster, by id.
+pub async fn cluster_buckets(pool: &PgPool, cluster_id: ClusterId) -> Result<Vec<BucketRow>, MirrorError> {
+    let rows = sqlx::query("SELECT doc FROM ddc_buckets WHERE cluster_id = $1 ORDER BY bucket_id")
+        .bind(i64::from(cluster_id.0))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| doc(r, "ddc_buckets.doc")).collect()
+}
+
+/// The last block the mirror holds (the indexer's cursor); 0 before the first.
+pub async fn head_block(pool: &PgPool) -> Result<u64, MirrorError> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT block_number FROM indexer_cursor").fetch_optional(pool).await?;
+    head.map(|b| to_u64("indexer_cursor.block_number", b)).transpose().map(|b| b.unwrap_or(0))
 }

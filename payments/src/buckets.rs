@@ -162,7 +162,8 @@ pub struct NodeTerms {
 /// the mirror does not know it): the timestamp is fresh; the bucket's cluster maps a vnode
 /// to this node and the bucket has resource allocated; the caller is the owner, or a writer
 /// (any operation), or a reader or the owner of a node of the cluster (`get`, `list`: a
-/// node repairs by copying from its peers); the owner's deposit covers the rent at
+/// node repairs by copying from its peers), or the cluster's manager (`list`: its keeper
+/// measures usage); the owner's deposit covers the rent at
 /// the mirror's finalized block. The signature and replays are checked by the caller (a
 /// signature check costs more than all of these).
 pub fn decide_bucket(
@@ -193,7 +194,8 @@ pub fn decide_bucket(
     let caller = request.account.to_string();
     let permitted = caller == bucket.owner
         || bucket.writers.contains(&caller)
-        || (!op.writes() && (bucket.readers.contains(&caller) || facts.node_owners.contains(&caller)));
+        || (!op.writes() && (bucket.readers.contains(&caller) || facts.node_owners.contains(&caller)))
+        || (op == BucketOp::List && caller == bucket.manager);
     if !permitted {
         return Err(Refusal::BucketForbidden {
             bucket_id: bucket.bucket_id,
@@ -231,6 +233,7 @@ mod tests {
                 resource: 8,
                 writers: vec![who("//Charlie").to_string()],
                 readers: vec![who("//Ferdie").to_string()],
+                manager: who("//Alice").to_string(),
             },
             vnodes: [0, 1, 0, 1].map(NodeId).to_vec(),
             node_owners: vec![who("//Bob").to_string()],
@@ -260,6 +263,9 @@ mod tests {
             assert_eq!(decide_bucket(Some(&f), &request("//Charlie"), op, TERMS), Ok(()));
             let reader = decide_bucket(Some(&f), &request("//Ferdie"), op, TERMS);
             assert_eq!(reader.is_ok(), !op.writes(), "{op:?}");
+            // The manager lists (its keeper measures usage), and does nothing else.
+            let manager = decide_bucket(Some(&f), &request("//Alice"), op, TERMS);
+            assert_eq!(manager.is_ok(), op == BucketOp::List, "{op:?}");
             // A peer node's owner copies replicas (repair): it reads, it never writes.
             let peer = decide_bucket(Some(&f), &request("//Bob"), op, TERMS);
             assert_eq!(peer.is_ok(), !op.writes(), "{op:?}");

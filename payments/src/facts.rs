@@ -111,6 +111,9 @@ pub struct BucketAccess {
     pub writers: Vec<String>,
     /// SS58 accounts allowed `get` and `list`.
     pub readers: Vec<String>,
+    /// The cluster's manager (SS58), allowed `list`: its keeper measures a bucket's usage
+    /// from what the placed nodes agree they hold (`osiris-keeper`), without reading data.
+    pub manager: String,
 }
 
 /// What a node gateway needs to decide a request within a bucket, as the mirror saw it at
