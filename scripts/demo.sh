@@ -31,7 +31,7 @@ esac
 "$ROOT/scripts/setup.sh" --background
 
 say "building the osiris CLI, the indexer, the gateway, the example services and the contracts"
-(cd "$ROOT" && cargo build --quiet -p osiris-cli -p osiris-indexer -p osiris-gateway -p osiris-examples)
+(cd "$ROOT" && cargo build --quiet -p osiris-cli -p osiris-indexer -p osiris-gateway -p osiris-keeper -p osiris-examples)
 target=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target/debug"
 "$ROOT/scripts/build-contracts.sh"
@@ -487,6 +487,16 @@ $repaired || die "Ferdie's node did not repair the bucket"
 as_alice cluster repair-status "$cluster"
 as_eve_storage object get "$bucket" reports/2026.bin --out "$work/eve-data.repaired"
 cmp "$work/eve-data.bin" "$work/eve-data.repaired" && echo "the repaired replicas read back identical"
+
+say "Alice runs the cluster's keeper: it measures Eve's bucket from what both nodes agree they hold (one unit = 32 KiB here), raises her allocation, settles her rent and pays the providers, with nobody calling"
+cat >"$work/keeper.toml" <<TOML
+manager_suri = "//Alice"
+bytes_per_unit = 32768
+settle_every_blocks = 1
+TOML
+as_alice bucket show "$bucket" | head -3
+"$bin/osiris-keeper" --config "$work/keeper.toml" --once
+as_alice bucket show "$bucket" | head -3
 
 say "Charlie's node goes down: Eve's read falls back to Ferdie's replica"
 pkill -f "gateway-node-Charlie.toml" || true

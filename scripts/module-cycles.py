@@ -15,7 +15,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT = ["chain", "cli", "examples", "gateway", "gateway-client", "indexer", "ledger", "mirror", "payments", "tests"]
+DEFAULT = ["chain", "cli", "examples", "gateway", "gateway-client", "indexer", "keeper", "ledger", "mirror", "payments", "tests"]
 PATH = re.compile(r"\b(crate|super)((?:::[a-z_][a-z0-9_]*)+)")
 
 
