@@ -488,15 +488,29 @@ as_alice cluster repair-status "$cluster"
 as_eve_storage object get "$bucket" reports/2026.bin --out "$work/eve-data.repaired"
 cmp "$work/eve-data.bin" "$work/eve-data.repaired" && echo "the repaired replicas read back identical"
 
-say "Alice runs the cluster's keeper: it measures Eve's bucket from what both nodes agree they hold (one unit = 32 KiB here), raises her allocation, settles her rent and pays the providers, with nobody calling"
+say "Alice runs the cluster's keeper: it measures Eve's bucket from what both nodes agree they hold (one unit = 32 KiB here), raises her allocation, settles her rent, pays the providers and audits both nodes, with nobody calling"
 cat >"$work/keeper.toml" <<TOML
 manager_suri = "//Alice"
 bytes_per_unit = 32768
 settle_every_blocks = 1
 TOML
-as_alice bucket show "$bucket" | head -3
+bucket_line() {
+  as_alice --json bucket show "$bucket" | python3 -c 'import json,sys; b=json.load(sys.stdin); print("bucket %s: %s units allocated, rent settled until block %s" % (b["bucket_id"], b["resource"], b["settled_until"]))'
+}
+bucket_line
 "$bin/osiris-keeper" --config "$work/keeper.toml" --once
-as_alice bucket show "$bucket" | head -3
+bucket_line
+echo "a byte of reports/2026.bin rots on Charlie's disk; the keeper's next pass (auditing every object this time) catches it:"
+python3 - "$work/objects-Charlie/$bucket/$(python3 -c 'print(b"reports/2026.bin".hex())')" <<'PY'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+data[4242] ^= 0x01
+open(path, "wb").write(data)
+PY
+echo "audit_all_objects = true" >>"$work/keeper.toml"
+"$bin/osiris-keeper" --config "$work/keeper.toml" --once
+as_alice node audits "${node_id[Charlie]}" --limit 5
 
 say "Charlie's node goes down: Eve's read falls back to Ferdie's replica"
 pkill -f "gateway-node-Charlie.toml" || true

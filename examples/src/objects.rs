@@ -2,12 +2,15 @@
 //! (proto/osiris/storage/v1/objects.proto). Each bucket is a directory under the root,
 //! each object a file named by its key in hex (so any key is a safe file name); a put
 //! writes a temporary file, syncs it and renames it over the old object, so a put cut
-//! short leaves the old object whole.
+//! short leaves the old object whole. Beside each object, `.sha256/<hex key>` keeps the
+//! SHA-256 it had when stored, so a `Prove` (an audit's challenge) also says whether the
+//! object's bytes are still those.
 
 use futures::{Stream, StreamExt};
 use osiris_gateway_client::pb::storage::object_store_server::{ObjectStore, ObjectStoreServer};
 use osiris_gateway_client::pb::storage::{
-    Chunk, DeleteReply, DeleteRequest, GetRequest, ListReply, ListRequest, ObjectInfo, PutReply,
+    Chunk, DeleteReply, DeleteRequest, GetRequest, ListReply, ListRequest, ObjectInfo, ProveReply, ProveRequest,
+    PutReply,
 };
 use osiris_payments::buckets::check_key;
 use osiris_payments::metadata::{BUCKET_ID, OBJECT_KEY};
@@ -26,6 +29,12 @@ pub const DEFAULT_LIST_LIMIT: usize = 1_000;
 pub const BUCKET_BYTES: &str = "osiris-bucket-bytes";
 /// Prefix of in-progress puts' files (never listed).
 const PARTIAL_PREFIX: &str = ".partial-";
+/// The directory of a bucket's stored digests (never listed, not counted).
+const DIGESTS_DIR: &str = ".sha256";
+/// Most bytes one proof covers.
+pub const MAX_PROVE_BYTES: u64 = 1024 * 1024;
+/// Longest nonce of a proof, bytes.
+pub const MAX_NONCE_BYTES: usize = 64;
 
 /// The store over a root directory.
 pub struct Objects {
@@ -61,6 +70,35 @@ impl Objects {
     fn object_path(&self, bucket_id: u32, key: &str) -> PathBuf {
         self.bucket_dir(bucket_id).join(hex::encode(key))
     }
+
+    fn digest_path(&self, bucket_id: u32, key: &str) -> PathBuf {
+        self.bucket_dir(bucket_id).join(DIGESTS_DIR).join(hex::encode(key))
+    }
+}
+
+/// SHA-256 of `nonce` then the file's bytes in `[offset, offset + length)`, and SHA-256 of
+/// the whole file (hex).
+async fn prove_file(path: &Path, offset: u64, length: u64, nonce: &[u8]) -> std::io::Result<(Vec<u8>, String)> {
+    let mut file = tokio::fs::File::open(path).await?;
+    let (mut range, mut whole) = (Sha256::new(), Sha256::new());
+    range.update(nonce);
+    let mut at = 0u64;
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        let data = &buf[..n];
+        whole.update(data);
+        let (start, end) = (at, at + n as u64);
+        let (from, to) = (offset.max(start), (offset + length).min(end));
+        if from < to {
+            range.update(&data[(from - start) as usize..(to - start) as usize]);
+        }
+        at = end;
+    }
+    Ok((range.finalize().to_vec(), hex::encode(whole.finalize())))
 }
 
 /// Bytes of the objects in `dir` (0 when it does not exist).
@@ -72,7 +110,8 @@ async fn bucket_bytes(dir: &Path) -> Result<u64, Status> {
         Err(e) => return Err(io(e)),
     };
     while let Some(entry) = entries.next_entry().await.map_err(io)? {
-        if !entry.file_name().to_string_lossy().starts_with(PARTIAL_PREFIX) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(PARTIAL_PREFIX) && name != DIGESTS_DIR {
             total += entry.metadata().await.map_err(io)?.len();
         }
     }
@@ -116,8 +155,15 @@ impl ObjectStore for Objects {
             let _ = tokio::fs::remove_file(&partial).await;
             return Err(status);
         }
+        let sha256 = hex::encode(hash.finalize());
+        // The digest first: an object is never without the digest it was stored with.
+        let digests = dir.join(DIGESTS_DIR);
+        tokio::fs::create_dir_all(&digests).await.map_err(io)?;
+        let digest_partial = digests.join(format!("{PARTIAL_PREFIX}{}-{n}", std::process::id()));
+        tokio::fs::write(&digest_partial, &sha256).await.map_err(io)?;
+        tokio::fs::rename(&digest_partial, self.digest_path(bucket, &key)).await.map_err(io)?;
         tokio::fs::rename(&partial, self.object_path(bucket, &key)).await.map_err(io)?;
-        let reply = PutReply { size, sha256: hex::encode(hash.finalize()) };
+        let reply = PutReply { size, sha256 };
         Ok(with_bucket_bytes(reply, bucket_bytes(&dir).await?))
     }
 
@@ -180,7 +226,34 @@ impl ObjectStore for Objects {
             Err(e) => return Err(io(e)),
         };
         tokio::fs::remove_file(&path).await.map_err(io)?;
+        let _ = tokio::fs::remove_file(self.digest_path(bucket, &key)).await;
         Ok(with_bucket_bytes(DeleteReply { size }, bucket_bytes(&self.bucket_dir(bucket)).await?))
+    }
+
+    async fn prove(&self, request: Request<ProveRequest>) -> Result<Response<ProveReply>, Status> {
+        let (bucket, key) = Self::target(&request, false)?;
+        let ProveRequest { offset, length, nonce } = request.into_inner();
+        if length > MAX_PROVE_BYTES || nonce.len() > MAX_NONCE_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "a proof covers at most {MAX_PROVE_BYTES} bytes with a nonce of at most {MAX_NONCE_BYTES} bytes"
+            )));
+        }
+        let path = self.object_path(bucket, &key);
+        let size = match tokio::fs::metadata(&path).await {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Status::not_found(format!("bucket {bucket} has no object `{key}`")))
+            }
+            Err(e) => return Err(io(e)),
+        };
+        if offset.checked_add(length).is_none_or(|end| end > size) {
+            return Err(Status::out_of_range(format!("`{key}` has {size} bytes")));
+        }
+        let (proof, whole) = prove_file(&path, offset, length, &nonce).await.map_err(io)?;
+        // An object stored before digests were kept has none: it cannot be found altered.
+        let stored = tokio::fs::read_to_string(self.digest_path(bucket, &key)).await.ok();
+        let intact = stored.is_none_or(|d| d.trim() == whole);
+        Ok(Response::new(ProveReply { proof, intact, size }))
     }
 }
 

@@ -409,6 +409,22 @@ impl Storage {
         }
     }
 
+    /// Node `node`'s answer to an audit's challenge on `key` (see the object store's
+    /// `Prove`): SHA-256(nonce ‖ bytes in `[offset, offset + length)`) and whether the
+    /// object still hashes to its digest at put time.
+    pub async fn prove(
+        &self,
+        node: NodeId,
+        bucket: BucketId,
+        key: &str,
+        challenge: crate::pb::storage::ProveRequest,
+    ) -> Result<crate::pb::storage::ProveReply, StorageError> {
+        check_key(key, false).map_err(StorageError::BadKey)?;
+        let mut client = self.client(node).await?;
+        let request = self.signed(challenge, node, bucket, BucketOp::Prove, key);
+        client.prove(request).await.map(|r| r.into_inner()).map_err(|s| self.node_error(node, s))
+    }
+
     /// The object's chunks as node `node` streams them (no fall-back to another replica).
     pub async fn get_stream(
         &self,

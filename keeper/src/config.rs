@@ -9,6 +9,11 @@
 //! replicas = 2                      # nodes holding each object (as the node gateways repair)
 //! settle_every_blocks = 600         # settle a bucket's rent once this many blocks are unsettled
 //! clusters = []                     # only these cluster ids; empty: every cluster the manager has
+//! audits_per_node = 1               # challenges per node per pass (0: no audits)
+//! audit_all_objects = false         # instead, challenge each node on every object it should hold
+//! alert_window = 10                 # a node's last audits the alert looks at
+//! alert_failed_percent = 20         # alert when more than this share of them failed
+//! alert_webhook_url = "https://…"   # where the alert is POSTed as JSON (absent: logged only)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +41,16 @@ pub struct Config {
     pub clusters: Vec<u32>,
     /// A CA file (PEM) trusted for `https://` nodes besides the system roots.
     pub ca_file: Option<PathBuf>,
+    /// Challenges per node per pass, each on a random object; 0: no audits.
+    pub audits_per_node: usize,
+    /// Challenge each node on every object it should hold instead (a full sweep).
+    pub audit_all_objects: bool,
+    /// The alert looks at a node's last this many audits (only once it has that many).
+    pub alert_window: usize,
+    /// A node whose failed (or disputed) audits in the window exceed this percent raises an alert.
+    pub alert_failed_percent: u32,
+    /// Where an alert is POSTed as JSON; absent: logged only.
+    pub alert_webhook_url: Option<String>,
 }
 
 impl Default for Config {
@@ -51,6 +66,11 @@ impl Default for Config {
             settle_every_blocks: 600,
             clusters: Vec::new(),
             ca_file: None,
+            audits_per_node: 1,
+            audit_all_objects: false,
+            alert_window: 10,
+            alert_failed_percent: 20,
+            alert_webhook_url: None,
         }
     }
 }

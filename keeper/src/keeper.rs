@@ -19,6 +19,8 @@ pub enum KeeperError {
     Mirror(#[from] osiris_mirror::MirrorError),
     #[error("chain: {0}")]
     Chain(#[from] ChainError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 /// An allocation a pass raised.
@@ -47,6 +49,77 @@ pub struct PassReport {
     pub silent_nodes: BTreeSet<NodeId>,
     /// Dry-run gas of the pass's batches, ref_time picoseconds.
     pub gas_ref_time: u64,
+    /// The audits made (and stored).
+    pub audits: Vec<osiris_ledger::audits::Audit>,
+    /// Nodes whose recent audits crossed the alert threshold in this pass.
+    pub alerts: Vec<NodeId>,
+}
+
+impl Keeper {
+    /// The keeper of `manager` (its signer and key) with `config`.
+    pub fn new(pool: sqlx::PgPool, ddc: Ddc, manager: Signer, key: AccountKey, config: Config) -> Self {
+        Self { pool, ddc, manager, key, config, alerted: Default::default() }
+    }
+
+    /// Challenges `target` on `key` (see [`crate::audit`]) and stores the result; `None`
+    /// when the node refused the keeper.
+    pub async fn audit(
+        &self,
+        storage: &Storage,
+        bucket: BucketId,
+        key: &str,
+        size: u64,
+        placed: &[NodeId],
+        target: NodeId,
+    ) -> Result<Option<osiris_ledger::audits::Audit>, KeeperError> {
+        let Some(audit) = crate::audit::audit_object(storage, bucket, key, size, placed, target).await else {
+            return Ok(None);
+        };
+        osiris_ledger::audits::record(&self.pool, &audit).await?;
+        metrics::counter!("osiris_keeper_audits_total", "result" => audit.result.as_str()).increment(1);
+        if audit.result != osiris_ledger::audits::AuditResult::Passed {
+            tracing::warn!(
+                "audit of node {target}: {} on `{key}` of bucket {bucket}: {}",
+                audit.result.as_str(),
+                audit.detail.as_deref().unwrap_or("")
+            );
+        }
+        Ok(Some(audit))
+    }
+
+    /// Whether `node` just crossed the alert threshold (its last `alert_window` audits
+    /// failed or were disputed more than `alert_failed_percent` of the time); if so the
+    /// alert is logged and POSTed to `alert_webhook_url`. A node alerts once until it
+    /// recovers.
+    async fn check_alert(&self, node: NodeId) -> Result<bool, KeeperError> {
+        use osiris_ledger::audits::AuditResult;
+        let window = self.config.alert_window.max(1);
+        let recent = osiris_ledger::audits::recent(&self.pool, node, window as i64).await?;
+        let bad = recent.iter().filter(|a| matches!(a.result, AuditResult::Failed | AuditResult::Disputed)).count();
+        let over = recent.len() == window && bad * 100 > window * self.config.alert_failed_percent as usize;
+        let newly = {
+            let mut alerted = self.alerted.lock().expect("alerted lock");
+            if over {
+                alerted.insert(node)
+            } else {
+                alerted.remove(&node) && false
+            }
+        };
+        if newly {
+            tracing::error!("ALERT: ddc node {node} failed {bad} of its last {window} audits");
+            metrics::counter!("osiris_keeper_alerts_total").increment(1);
+            if let Some(url) = &self.config.alert_webhook_url {
+                let body = serde_json::json!({
+                    "alert": "ddc_node_failing_audits", "node_id": node, "failed": bad, "window": window,
+                    "threshold_percent": self.config.alert_failed_percent,
+                });
+                if let Err(e) = reqwest::Client::new().post(url).json(&body).send().await {
+                    tracing::warn!("the alert could not be delivered to {url}: {e}");
+                }
+            }
+        }
+        Ok(newly)
+    }
 }
 
 /// The manager's keeper.
@@ -57,6 +130,8 @@ pub struct Keeper {
     /// The manager's key, signing its bucket lists.
     pub key: AccountKey,
     pub config: Config,
+    /// Nodes over the alert threshold (alerted once until they recover).
+    pub alerted: std::sync::Mutex<BTreeSet<NodeId>>,
 }
 
 impl Keeper {
@@ -102,6 +177,7 @@ impl Keeper {
                 connections: Default::default(),
             };
             let mut touched = cluster.revenues > 0;
+            let mut candidates: BTreeMap<NodeId, Vec<(BucketId, String, u64, Vec<NodeId>)>> = BTreeMap::new();
             for bucket in osiris_mirror::ddc::cluster_buckets(&self.pool, cluster.cluster_id).await? {
                 let mut listings: BTreeMap<NodeId, Listing> = BTreeMap::new();
                 for &node in &ids {
@@ -116,6 +192,25 @@ impl Keeper {
                     listings.insert(node, listed);
                 }
                 report.buckets += 1;
+                // Audit candidates: every object some placed node lists, for each node placed.
+                let mut sizes: BTreeMap<&String, u64> = BTreeMap::new();
+                for listing in listings.values().flatten() {
+                    for (key, size) in listing {
+                        let s = sizes.entry(key).or_insert(*size);
+                        *s = (*s).min(*size);
+                    }
+                }
+                for (key, size) in sizes {
+                    let placed = osiris_gateway_client::storage::placement(key, &cluster.vnodes, self.config.replicas);
+                    for node in &placed {
+                        candidates.entry(*node).or_default().push((
+                            bucket.bucket_id,
+                            key.clone(),
+                            size,
+                            placed.clone(),
+                        ));
+                    }
+                }
                 let bytes = agreed_bytes(&listings, &cluster.vnodes, self.config.replicas);
                 let needed = units(bytes, self.config.bytes_per_unit);
                 if needed > bucket.resource {
@@ -137,6 +232,24 @@ impl Keeper {
             }
             if touched {
                 active.push(cluster.cluster_id);
+            }
+            for (node, objects) in candidates {
+                let picks: Vec<_> = if self.config.audit_all_objects {
+                    objects
+                } else {
+                    use rand::seq::SliceRandom;
+                    let mut rng = rand::thread_rng();
+                    (0..self.config.audits_per_node).filter_map(|_| objects.choose(&mut rng).cloned()).collect()
+                };
+                let audited = !picks.is_empty();
+                for (bucket, key, size, placed) in picks {
+                    if let Some(audit) = self.audit(&storage, bucket, &key, size, &placed, node).await? {
+                        report.audits.push(audit);
+                    }
+                }
+                if audited && self.check_alert(node).await? {
+                    report.alerts.push(node);
+                }
             }
         }
         if !allocations.is_empty() {

@@ -5,8 +5,11 @@
 //! ([`usage`]), raises the allocations usage crossed (`bucket_alloc_into_cluster`, the
 //! manager's call), settles the rent of buckets unsettled for a while, and distributes the
 //! clusters' revenues; the calls of a pass go in batched extrinsics (`Utility::force_batch`).
-//! Repair is not here: each node's own gateway does it (`osiris_gateway::repair`).
+//! Each pass also audits every node ([`audit`]: random challenges judged against the
+//! other replicas), keeps the results (`ddc_audits`) and raises an alert for a node whose
+//! recent audits fail too often. Repair is not here: each node's own gateway does it (`osiris_gateway::repair`).
 
+pub mod audit;
 pub mod config;
 pub mod keeper;
 pub mod usage;

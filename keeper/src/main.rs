@@ -42,11 +42,11 @@ async fn main() -> anyhow::Result<()> {
         .context("connecting to the mirror's database (DATABASE_URL)")?;
     let manager = osiris_chain::account::signer_from_uri(&config.manager_suri)?;
     let key = AccountKey::from_uri(&config.manager_suri)?;
-    let keeper = Keeper { pool, ddc: Ddc::new(chain, ddc_address), manager, key, config };
+    let keeper = Keeper::new(pool, Ddc::new(chain, ddc_address), manager, key, config);
     if args.once {
         let r = keeper.pass().await?;
         println!(
-            "{} buckets measured; allocations raised: {}; rent settled for {} bucket(s); revenues distributed in {} cluster(s); {} nodes silent",
+            "{} buckets measured; allocations raised: {}; rent settled for {} bucket(s); revenues distributed in {} cluster(s); {} nodes silent; audits: {}",
             r.buckets,
             if r.allocations.is_empty() {
                 "none".to_string()
@@ -60,6 +60,17 @@ async fn main() -> anyhow::Result<()> {
             r.settled.len(),
             r.distributed.len(),
             r.silent_nodes.len(),
+            r.audits
+                .iter()
+                .map(|a| format!(
+                    "node {} {} (`{}`{})",
+                    a.node_id,
+                    a.result.as_str(),
+                    a.key,
+                    a.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         return Ok(());
     }

@@ -15,6 +15,7 @@
 //! - [`claims`]: channel payments turned into on-chain claims, crash-safe;
 //! - [`settlements`]: metering records settled on chain.
 
+pub mod audits;
 pub mod bucket_replays;
 pub mod bucket_usage;
 pub mod claims;

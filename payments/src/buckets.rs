@@ -18,14 +18,16 @@ use osiris_contract_types::ddc::{BucketId, NodeId};
 /// Longest object key (or list prefix), bytes.
 pub const MAX_KEY_BYTES: usize = 120;
 
-/// What a request does to a bucket; `put` and `delete` need write permission, `get` and
-/// `list` read permission (a writer may also read; the owner may do everything).
+/// What a request does to a bucket; `put` and `delete` need write permission, `get`,
+/// `list` and `prove` (an audit's challenge) read permission (a writer may also read; the
+/// owner may do everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BucketOp {
     Put,
     Get,
     List,
     Delete,
+    Prove,
 }
 
 impl BucketOp {
@@ -36,6 +38,7 @@ impl BucketOp {
             Self::Get => "get",
             Self::List => "list",
             Self::Delete => "delete",
+            Self::Prove => "prove",
         }
     }
 
@@ -46,6 +49,7 @@ impl BucketOp {
             "Get" => Some(Self::Get),
             "List" => Some(Self::List),
             "Delete" => Some(Self::Delete),
+            "Prove" => Some(Self::Prove),
             _ => None,
         }
     }
@@ -195,7 +199,7 @@ pub fn decide_bucket(
     let permitted = caller == bucket.owner
         || bucket.writers.contains(&caller)
         || (!op.writes() && (bucket.readers.contains(&caller) || facts.node_owners.contains(&caller)))
-        || (op == BucketOp::List && caller == bucket.manager);
+        || (matches!(op, BucketOp::List | BucketOp::Prove) && caller == bucket.manager);
     if !permitted {
         return Err(Refusal::BucketForbidden {
             bucket_id: bucket.bucket_id,
@@ -258,14 +262,14 @@ mod tests {
     #[test]
     fn owners_writers_and_readers_get_what_they_may() {
         let f = facts();
-        for op in [BucketOp::Put, BucketOp::Get, BucketOp::List, BucketOp::Delete] {
+        for op in [BucketOp::Put, BucketOp::Get, BucketOp::List, BucketOp::Delete, BucketOp::Prove] {
             assert_eq!(decide_bucket(Some(&f), &request("//Eve"), op, TERMS), Ok(()));
             assert_eq!(decide_bucket(Some(&f), &request("//Charlie"), op, TERMS), Ok(()));
             let reader = decide_bucket(Some(&f), &request("//Ferdie"), op, TERMS);
             assert_eq!(reader.is_ok(), !op.writes(), "{op:?}");
-            // The manager lists (its keeper measures usage), and does nothing else.
+            // The manager lists and audits (its keeper), and does nothing else.
             let manager = decide_bucket(Some(&f), &request("//Alice"), op, TERMS);
-            assert_eq!(manager.is_ok(), op == BucketOp::List, "{op:?}");
+            assert_eq!(manager.is_ok(), matches!(op, BucketOp::List | BucketOp::Prove), "{op:?}");
             // A peer node's owner copies replicas (repair): it reads, it never writes.
             let peer = decide_bucket(Some(&f), &request("//Bob"), op, TERMS);
             assert_eq!(peer.is_ok(), !op.writes(), "{op:?}");

@@ -111,7 +111,7 @@ pub struct BucketAccess {
     pub writers: Vec<String>,
     /// SS58 accounts allowed `get` and `list`.
     pub readers: Vec<String>,
-    /// The cluster's manager (SS58), allowed `list`: its keeper measures a bucket's usage
+    /// The cluster's manager (SS58), allowed `list` and `prove`: its keeper measures a bucket's usage
     /// from what the placed nodes agree they hold (`osiris-keeper`), without reading data.
     pub manager: String,
 }

@@ -25,13 +25,13 @@ fn keeper(market: &Market) -> Keeper {
         settle_every_blocks: 1,
         ..Config::default()
     };
-    Keeper {
-        pool: market.pool.clone(),
-        ddc: market.osiris.ddc(),
-        manager: actor("//Dave"),
-        key: AccountKey::from_uri("//Dave").unwrap(),
+    Keeper::new(
+        market.pool.clone(),
+        market.osiris.ddc(),
+        actor("//Dave"),
+        AccountKey::from_uri("//Dave").unwrap(),
         config,
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,4 +149,118 @@ async fn a_hundred_buckets_settle_in_one_batch() {
     assert!(hundred.gas.ref_time < 1_500_000_000_000, "{}", hundred.gas.ref_time);
     let status = ddc.bucket(ids[99]).await.unwrap().unwrap();
     assert!(u64::from(status.bucket.settled_until) >= hundred.block_number.unwrap() - 1);
+}
+
+/// Audits: Charlie's node silently drops an object, Bob's rots a byte of another. The
+/// keeper's challenges catch both (each node's copy judged against the other's and against
+/// the digest it was stored with); the honest copies pass; the manager is alerted of the
+/// failing node, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audits_catch_a_dropped_and_a_rotten_object_and_alert_the_manager() {
+    let market = Market::start().await;
+    let ddc = market.osiris.ddc();
+    let urls = [market.reserve_gateway_url(), market.reserve_gateway_url()];
+    for (owner, url) in [("//Bob", &urls[0]), ("//Charlie", &urls[1])] {
+        ddc.node_create(&actor(owner), 100, UNIT / 1_000, url).await.unwrap();
+        ddc.node_trust_manager(&actor(owner), &account("//Dave"), true).await.unwrap();
+    }
+    let vnodes = vec![NodeId(0), NodeId(1)];
+    let cluster = ddc.cluster_create(&actor("//Dave"), vnodes.clone(), 10, 1_000).await.unwrap().value;
+    let eve = actor("//Eve");
+    let bucket = ddc.bucket_create(&eve, cluster, "archive").await.unwrap().value;
+    ddc.account_deposit(&eve, 50 * UNIT).await.unwrap();
+    let last = ddc.bucket_alloc_into_cluster(&eve, bucket, 10).await.unwrap();
+    market.wait_for_block(last.block_number).await;
+    let stores = [spawn_object_store().await, spawn_object_store().await];
+    let _gateways = [
+        market.start_gateway(market.node_gateway_config(&urls[0], NodeId(0), "//Bob", &stores[0].url)).await,
+        market.start_gateway(market.node_gateway_config(&urls[1], NodeId(1), "//Charlie", &stores[1].url)).await,
+    ];
+    let nodes: BTreeMap<NodeId, String> = [(NodeId(0), urls[0].clone()), (NodeId(1), urls[1].clone())].into();
+    let storage = |who: &str| Storage {
+        ddc: *ddc.address(),
+        key: AccountKey::from_uri(who).unwrap(),
+        vnodes: vnodes.clone(),
+        nodes: nodes.clone(),
+        replicas: 2,
+        ca_file: None,
+        connections: Default::default(),
+    };
+    let eves = storage("//Eve");
+    for key in ["a", "b", "c"] {
+        eves.put(bucket, key, &Source::Bytes(vec![key.as_bytes()[0]; 3_000].into())).await.unwrap();
+    }
+    let file = |store: usize, key: &str| stores[store].dir.path().join(bucket.to_string()).join(hex::encode(key));
+    std::fs::remove_file(file(1, "a")).unwrap();
+    let mut rotten = std::fs::read(file(0, "b")).unwrap();
+    rotten[1_234] ^= 0x20;
+    std::fs::write(file(0, "b"), rotten).unwrap();
+
+    // Where the alerts go.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let webhook = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let (sender, mut alerts) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let app = axum::Router::new().route(
+        "/alerts",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let sender = sender.clone();
+            async move { sender.send(body).unwrap() }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let config = Config {
+        manager_suri: "//Dave".into(),
+        bytes_per_unit: BYTES_PER_UNIT,
+        alert_window: 2,
+        alert_failed_percent: 40,
+        alert_webhook_url: Some(webhook),
+        audits_per_node: 0,
+        ..Config::default()
+    };
+    let keeper =
+        Keeper::new(market.pool.clone(), ddc.clone(), actor("//Dave"), AccountKey::from_uri("//Dave").unwrap(), config);
+
+    // Each node on each object, as the keeper's random picks would challenge them.
+    let daves = storage("//Dave");
+    let (bob, charlie) = (NodeId(0), NodeId(1));
+    let mut results = BTreeMap::new();
+    for key in ["a", "b", "c"] {
+        for node in [bob, charlie] {
+            let audit = keeper.audit(&daves, bucket, key, 3_000, &vnodes, node).await.unwrap().unwrap();
+            results.insert((key, node), (audit.result.as_str(), audit.detail.clone()));
+        }
+    }
+    assert_eq!(results[&("a", charlie)].0, "failed", "the dropped object: {:?}", results[&("a", charlie)]);
+    assert_eq!(results[&("a", charlie)].1.as_deref(), Some("the object is missing"));
+    assert_eq!(results[&("a", bob)].0, "passed");
+    assert_eq!(results[&("b", bob)].0, "failed", "the rotten byte: {:?}", results[&("b", bob)]);
+    assert_eq!(results[&("b", charlie)].0, "passed", "{:?}", results[&("b", charlie)]);
+    assert_eq!((results[&("c", bob)].0, results[&("c", charlie)].0), ("passed", "passed"));
+    let charlies = osiris_ledger::audits::of_node(&market.pool, charlie, 10).await.unwrap();
+    assert_eq!((charlies.passed, charlies.failed, charlies.recent.len()), (2, 1, 3));
+
+    // A pass audits every node at random and alerts on the ones failing too often.
+    let keeper = Keeper::new(
+        market.pool.clone(),
+        ddc.clone(),
+        actor("//Dave"),
+        AccountKey::from_uri("//Dave").unwrap(),
+        Config { audits_per_node: 4, ..keeper.config.clone() },
+    );
+    let report = keeper.pass().await.unwrap();
+    assert_eq!(report.audits.len(), 8, "four challenges for each of the two nodes: {:?}", report.audits);
+    let failed_on = |node: NodeId, key: &str| {
+        report.audits.iter().filter(|a| a.node_id == node && a.key == key).all(|a| a.result.as_str() == "failed")
+    };
+    assert!(failed_on(charlie, "a") && failed_on(bob, "b"), "{:?}", report.audits);
+    for alerted in &report.alerts {
+        let alert = alerts.recv().await.unwrap();
+        assert_eq!(
+            (alert["alert"].as_str(), alert["node_id"].as_u64()),
+            (Some("ddc_node_failing_audits"), Some(u64::from(alerted.0)))
+        );
+    }
+    // The next pass alerts no node twice.
+    let again = keeper.pass().await.unwrap();
+    assert!(again.alerts.iter().all(|n| !report.alerts.contains(n)), "{:?} then {:?}", report.alerts, again.alerts);
 }

@@ -58,6 +58,16 @@ pub enum NodeCommand {
         #[arg(long, default_value_t = DEFAULT_LIMIT)]
         limit: u32,
     },
+    /// The keeper's audits of a node: totals by result and the most recent ones.
+    Audits {
+        node_id: NodeId,
+        /// Most recent audits shown.
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        /// The database the keeper writes (the mirror's).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -240,6 +250,9 @@ fn bucket_json(status: &BucketStatus) -> Value {
 }
 
 pub async fn node(global: &GlobalArgs, command: NodeCommand) -> Result<Report> {
+    if let NodeCommand::Audits { node_id, limit, database_url } = command {
+        return node_audits(node_id, limit, &database_url).await;
+    }
     let ddc = ddc(global).await?;
     Ok(match command {
         NodeCommand::Create { capacity, rent_per_vnode, endpoint } => {
@@ -268,6 +281,7 @@ pub async fn node(global: &GlobalArgs, command: NodeCommand) -> Result<Report> {
             let value = node_json(node_id, &node);
             show_report(value)?
         }
+        NodeCommand::Audits { .. } => unreachable!("answered above, without the chain"),
         NodeCommand::List { offset, limit } => {
             let nodes = ddc.node_list(offset, limit).await?;
             list_report(
@@ -468,6 +482,38 @@ async fn gateways_database(database_url: &str) -> Result<sqlx::PgPool> {
         .connect(database_url)
         .await
         .context("connecting to the node gateways' database (DATABASE_URL)")
+}
+
+async fn node_audits(node_id: NodeId, limit: u32, database_url: &str) -> Result<Report> {
+    let pool = gateways_database(database_url).await?;
+    let audits = osiris_ledger::audits::of_node(&pool, node_id, i64::from(limit)).await?;
+    let mut lines = vec![format!(
+        "node {node_id}: {} passed, {} failed, {} disputed, {} unreachable",
+        audits.passed, audits.failed, audits.disputed, audits.unreachable
+    )];
+    for a in &audits.recent {
+        lines.push(format!(
+            "  {} {:<11} bucket {} `{}` bytes {}+{}{}",
+            a.audited_at,
+            a.result.as_str(),
+            a.bucket_id,
+            a.key,
+            a.range_start,
+            a.range_bytes,
+            a.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+        ));
+    }
+    let recent: Vec<Value> = audits
+        .recent
+        .iter()
+        .map(|a| {
+            json!({ "audited_at": a.audited_at, "result": a.result.as_str(), "bucket_id": a.bucket_id, "key": a.key,
+                    "range_start": a.range_start, "range_bytes": a.range_bytes, "detail": a.detail })
+        })
+        .collect();
+    let json = json!({ "node_id": node_id, "passed": audits.passed, "failed": audits.failed,
+                       "disputed": audits.disputed, "unreachable": audits.unreachable, "recent": recent });
+    Ok(Report::new(lines.join("\n"), json))
 }
 
 async fn repair_status(cluster_id: ClusterId, database_url: &str) -> Result<Report> {

@@ -42,7 +42,7 @@ impl BucketNodeMode {
         let node = &self.node;
         let op = BucketOp::of_method(request.uri().path()).ok_or_else(|| {
             Refused::Call(tonic::Status::unimplemented(format!(
-                "{}: a ddc node serves the object store ({OBJECT_STORE_PATH}Put, Get, List, Delete)",
+                "{}: a ddc node serves the object store ({OBJECT_STORE_PATH}Put, Get, List, Delete, Prove)",
                 request.uri().path()
             )))
         })?;
