@@ -20,7 +20,63 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file osiris/storage/v1/objects.proto.
  */
 export const file_osiris_storage_v1_objects: GenFile = /*@__PURE__*/
-  fileDesc("Ch9vc2lyaXMvc3RvcmFnZS92MS9vYmplY3RzLnByb3RvEhFvc2lyaXMuc3RvcmFnZS52MSIVCgVDaHVuaxIMCgRkYXRhGAEgASgMIigKCFB1dFJlcGx5EgwKBHNpemUYASABKAQSDgoGc2hhMjU2GAIgASgJIgwKCkdldFJlcXVlc3QiMQoLTGlzdFJlcXVlc3QSDQoFbGltaXQYASABKA0SEwoLc3RhcnRfYWZ0ZXIYAiABKAkiJwoKT2JqZWN0SW5mbxILCgNrZXkYASABKAkSDAoEc2l6ZRgCIAEoBCI7CglMaXN0UmVwbHkSLgoHb2JqZWN0cxgBIAMoCzIdLm9zaXJpcy5zdG9yYWdlLnYxLk9iamVjdEluZm8iDwoNRGVsZXRlUmVxdWVzdCIbCgtEZWxldGVSZXBseRIMCgRzaXplGAEgASgEMqECCgtPYmplY3RTdG9yZRI+CgNQdXQSGC5vc2lyaXMuc3RvcmFnZS52MS5DaHVuaxobLm9zaXJpcy5zdG9yYWdlLnYxLlB1dFJlcGx5KAESQAoDR2V0Eh0ub3NpcmlzLnN0b3JhZ2UudjEuR2V0UmVxdWVzdBoYLm9zaXJpcy5zdG9yYWdlLnYxLkNodW5rMAESRAoETGlzdBIeLm9zaXJpcy5zdG9yYWdlLnYxLkxpc3RSZXF1ZXN0Ghwub3NpcmlzLnN0b3JhZ2UudjEuTGlzdFJlcGx5EkoKBkRlbGV0ZRIgLm9zaXJpcy5zdG9yYWdlLnYxLkRlbGV0ZVJlcXVlc3QaHi5vc2lyaXMuc3RvcmFnZS52MS5EZWxldGVSZXBseWIGcHJvdG8z");
+  fileDesc("Ch9vc2lyaXMvc3RvcmFnZS92MS9vYmplY3RzLnByb3RvEhFvc2lyaXMuc3RvcmFnZS52MSI9CgxQcm92ZVJlcXVlc3QSDgoGb2Zmc2V0GAEgASgEEg4KBmxlbmd0aBgCIAEoBBINCgVub25jZRgDIAEoDCI5CgpQcm92ZVJlcGx5Eg0KBXByb29mGAEgASgMEg4KBmludGFjdBgCIAEoCBIMCgRzaXplGAMgASgEIhUKBUNodW5rEgwKBGRhdGEYASABKAwiKAoIUHV0UmVwbHkSDAoEc2l6ZRgBIAEoBBIOCgZzaGEyNTYYAiABKAkiDAoKR2V0UmVxdWVzdCIxCgtMaXN0UmVxdWVzdBINCgVsaW1pdBgBIAEoDRITCgtzdGFydF9hZnRlchgCIAEoCSInCgpPYmplY3RJbmZvEgsKA2tleRgBIAEoCRIMCgRzaXplGAIgASgEIjsKCUxpc3RSZXBseRIuCgdvYmplY3RzGAEgAygLMh0ub3NpcmlzLnN0b3JhZ2UudjEuT2JqZWN0SW5mbyIPCg1EZWxldGVSZXF1ZXN0IhsKC0RlbGV0ZVJlcGx5EgwKBHNpemUYASABKAQy6gIKC09iamVjdFN0b3JlEj4KA1B1dBIYLm9zaXJpcy5zdG9yYWdlLnYxLkNodW5rGhsub3NpcmlzLnN0b3JhZ2UudjEuUHV0UmVwbHkoARJACgNHZXQSHS5vc2lyaXMuc3RvcmFnZS52MS5HZXRSZXF1ZXN0Ghgub3NpcmlzLnN0b3JhZ2UudjEuQ2h1bmswARJECgRMaXN0Eh4ub3NpcmlzLnN0b3JhZ2UudjEuTGlzdFJlcXVlc3QaHC5vc2lyaXMuc3RvcmFnZS52MS5MaXN0UmVwbHkSSgoGRGVsZXRlEiAub3NpcmlzLnN0b3JhZ2UudjEuRGVsZXRlUmVxdWVzdBoeLm9zaXJpcy5zdG9yYWdlLnYxLkRlbGV0ZVJlcGx5EkcKBVByb3ZlEh8ub3NpcmlzLnN0b3JhZ2UudjEuUHJvdmVSZXF1ZXN0Gh0ub3NpcmlzLnN0b3JhZ2UudjEuUHJvdmVSZXBseWIGcHJvdG8z");
+
+/**
+ * @generated from message osiris.storage.v1.ProveRequest
+ */
+export type ProveRequest = Message<"osiris.storage.v1.ProveRequest"> & {
+  /**
+   * @generated from field: uint64 offset = 1;
+   */
+  offset: bigint;
+
+  /**
+   * @generated from field: uint64 length = 2;
+   */
+  length: bigint;
+
+  /**
+   * @generated from field: bytes nonce = 3;
+   */
+  nonce: Uint8Array;
+};
+
+/**
+ * Describes the message osiris.storage.v1.ProveRequest.
+ * Use `create(ProveRequestSchema)` to create a new message.
+ */
+export const ProveRequestSchema: GenMessage<ProveRequest> = /*@__PURE__*/
+  messageDesc(file_osiris_storage_v1_objects, 0);
+
+/**
+ * @generated from message osiris.storage.v1.ProveReply
+ */
+export type ProveReply = Message<"osiris.storage.v1.ProveReply"> & {
+  /**
+   * @generated from field: bytes proof = 1;
+   */
+  proof: Uint8Array;
+
+  /**
+   * @generated from field: bool intact = 2;
+   */
+  intact: boolean;
+
+  /**
+   * The object's size, bytes.
+   *
+   * @generated from field: uint64 size = 3;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message osiris.storage.v1.ProveReply.
+ * Use `create(ProveReplySchema)` to create a new message.
+ */
+export const ProveReplySchema: GenMessage<ProveReply> = /*@__PURE__*/
+  messageDesc(file_osiris_storage_v1_objects, 1);
 
 /**
  * @generated from message osiris.storage.v1.Chunk
@@ -37,7 +93,7 @@ export type Chunk = Message<"osiris.storage.v1.Chunk"> & {
  * Use `create(ChunkSchema)` to create a new message.
  */
 export const ChunkSchema: GenMessage<Chunk> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 0);
+  messageDesc(file_osiris_storage_v1_objects, 2);
 
 /**
  * @generated from message osiris.storage.v1.PutReply
@@ -63,7 +119,7 @@ export type PutReply = Message<"osiris.storage.v1.PutReply"> & {
  * Use `create(PutReplySchema)` to create a new message.
  */
 export const PutReplySchema: GenMessage<PutReply> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 1);
+  messageDesc(file_osiris_storage_v1_objects, 3);
 
 /**
  * @generated from message osiris.storage.v1.GetRequest
@@ -76,7 +132,7 @@ export type GetRequest = Message<"osiris.storage.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 2);
+  messageDesc(file_osiris_storage_v1_objects, 4);
 
 /**
  * @generated from message osiris.storage.v1.ListRequest
@@ -102,7 +158,7 @@ export type ListRequest = Message<"osiris.storage.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 3);
+  messageDesc(file_osiris_storage_v1_objects, 5);
 
 /**
  * @generated from message osiris.storage.v1.ObjectInfo
@@ -124,7 +180,7 @@ export type ObjectInfo = Message<"osiris.storage.v1.ObjectInfo"> & {
  * Use `create(ObjectInfoSchema)` to create a new message.
  */
 export const ObjectInfoSchema: GenMessage<ObjectInfo> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 4);
+  messageDesc(file_osiris_storage_v1_objects, 6);
 
 /**
  * @generated from message osiris.storage.v1.ListReply
@@ -141,7 +197,7 @@ export type ListReply = Message<"osiris.storage.v1.ListReply"> & {
  * Use `create(ListReplySchema)` to create a new message.
  */
 export const ListReplySchema: GenMessage<ListReply> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 5);
+  messageDesc(file_osiris_storage_v1_objects, 7);
 
 /**
  * @generated from message osiris.storage.v1.DeleteRequest
@@ -154,7 +210,7 @@ export type DeleteRequest = Message<"osiris.storage.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 6);
+  messageDesc(file_osiris_storage_v1_objects, 8);
 
 /**
  * @generated from message osiris.storage.v1.DeleteReply
@@ -173,7 +229,7 @@ export type DeleteReply = Message<"osiris.storage.v1.DeleteReply"> & {
  * Use `create(DeleteReplySchema)` to create a new message.
  */
 export const DeleteReplySchema: GenMessage<DeleteReply> = /*@__PURE__*/
-  messageDesc(file_osiris_storage_v1_objects, 7);
+  messageDesc(file_osiris_storage_v1_objects, 9);
 
 /**
  * @generated from service osiris.storage.v1.ObjectStore
@@ -219,6 +275,20 @@ export const ObjectStore: GenService<{
     methodKind: "unary";
     input: typeof DeleteRequestSchema;
     output: typeof DeleteReplySchema;
+  },
+  /**
+   * An audit's challenge (osiris-keeper): proves the node holds the object now. The proof
+   * is SHA-256(nonce || the object's bytes in [offset, offset + length)); `intact` says
+   * whether the whole object still hashes to the SHA-256 it had when stored. NOT_FOUND
+   * without the object, OUT_OF_RANGE past its end, INVALID_ARGUMENT for a length over
+   * 1 MiB or a nonce over 64 bytes.
+   *
+   * @generated from rpc osiris.storage.v1.ObjectStore.Prove
+   */
+  prove: {
+    methodKind: "unary";
+    input: typeof ProveRequestSchema;
+    output: typeof ProveReplySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_osiris_storage_v1_objects, 0);
