@@ -10,6 +10,14 @@
 //! puts, then `OBJECTS` sequential gets, then `CLIENTS` clients doing the same at once.
 //! Environment: `OSIRIS_BENCH_OBJECTS` (default 64), `OSIRIS_BENCH_OBJECT_KIB` (default 1024).
 //!
+//! Then encryption: the same puts and gets through the gateway sealed on the client
+//! (`put_sealed`, `get_opened`), as a ratio to plain ones in the same run.
+//!
+//! Then repair: a second node joins a cluster of both, the objects are stored on both, the
+//! second node's disk loses them and its repair pass copies them back (no rate limit):
+//! MiB/s and objects/s. Then audits: the keeper challenges the first node `AUDITS` times on
+//! random objects (each challenge also goes to the other replica): milliseconds per audit.
+//!
 //! Then memory: an object of 64 MiB, then one of `OSIRIS_BENCH_STREAM_MIB` (default 1,024),
 //! streamed through the gateway from a reader (as `osiris object put -` streams standard
 //! input): this process's peak resident memory (VmHWM) after each, which stays flat when
@@ -25,6 +33,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 4;
+/// Audits timed.
+const AUDITS: usize = 50;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -108,6 +118,112 @@ async fn main() {
             gg / dg
         );
     }
+    // Encryption: sealed on the client, through the same gateway.
+    {
+        let started = Instant::now();
+        for i in 0..objects {
+            let reader = std::io::Cursor::new(object.clone());
+            gateway.put_sealed(bucket, &format!("sealed/{i}"), reader, "bench", &[]).await.expect("sealed put");
+        }
+        let sealed_put = objects as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for i in 0..objects {
+            let mut out = Vec::with_capacity(object.len());
+            let (_, size, sealed) = gateway.get_opened(bucket, &format!("sealed/{i}"), &mut out).await.expect("open");
+            assert!(sealed && size == object.len() as u64);
+        }
+        let sealed_get = objects as f64 / started.elapsed().as_secs_f64();
+        let (plain_put, plain_get) = measure(&gateway, bucket, object.clone(), objects, 1).await;
+        println!(
+            "encrypted, 1 client: put {:.0} MiB/s ({:.2}× plain {:.0} MiB/s), get {:.0} MiB/s ({:.2}× plain {:.0} MiB/s)",
+            mib(sealed_put),
+            sealed_put / plain_put,
+            mib(plain_put),
+            mib(sealed_get),
+            sealed_get / plain_get,
+            mib(plain_get)
+        );
+    }
+
+    // Repair and audits: node 1 joins node 0 in a cluster of two; a bucket there holds the
+    // objects on both; node 1 loses its disk and repairs.
+    {
+        let charlie = actor("//Charlie");
+        let url1 = market.reserve_gateway_url();
+        ddc.node_create(&charlie, 1_000, UNIT / 1_000, &url1).await.unwrap();
+        ddc.node_trust_manager(&charlie, &actor_account("//Bob"), true).await.unwrap();
+        let pair = ddc.cluster_create(&bob, vec![NodeId(0), NodeId(1)], 100, 0).await.unwrap().value;
+        let shared = ddc.bucket_create(&eve, pair, "repair").await.unwrap().value;
+        let last = ddc.bucket_alloc_into_cluster(&eve, shared, 10).await.unwrap();
+        market.wait_for_block(last.block_number).await;
+        let store1 = spawn_object_store().await;
+        let _gateway1 =
+            market.start_gateway(market.node_gateway_config(&url1, NodeId(1), "//Charlie", &store1.url)).await;
+        let both = Storage {
+            vnodes: vec![NodeId(0), NodeId(1)],
+            nodes: BTreeMap::from([(NodeId(0), url.clone()), (NodeId(1), url1.clone())]),
+            replicas: 2,
+            ..storage(&url)
+        };
+        let source = Source::Bytes(object.clone());
+        for i in 0..objects {
+            both.put(shared, &format!("r/{i}"), &source).await.expect("put on both");
+        }
+        std::fs::remove_dir_all(store1.dir.path().join(shared.to_string())).unwrap();
+        let node1 = std::sync::Arc::new(osiris_gateway::buckets::BucketNode::new(
+            NodeId(1),
+            *ddc.address(),
+            market.pool.clone(),
+            60_000,
+        ));
+        let channel = tonic::transport::Channel::from_shared(store1.url.clone()).unwrap().connect_lazy();
+        let repair = osiris_gateway::repair::Repair::new(
+            node1,
+            osiris_gateway_client::pb::storage::object_store_client::ObjectStoreClient::new(channel),
+            AccountKey::from_uri("//Charlie").unwrap(),
+            2,
+            None,
+            Duration::from_secs(60),
+            std::num::NonZeroU32::new(u32::MAX).unwrap(),
+        );
+        let started = Instant::now();
+        let report = repair.pass().await.expect("repair pass");
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(report.counts.copied as usize, objects);
+        println!(
+            "repair: {} objects, {} MiB copied in {:.2} s: {:.0} MiB/s, {:.0} objects/s",
+            report.counts.copied,
+            report.counts.bytes_copied >> 20,
+            seconds,
+            (report.counts.bytes_copied >> 20) as f64 / seconds,
+            report.counts.copied as f64 / seconds
+        );
+
+        let config = osiris_keeper::Config { manager_suri: "//Bob".into(), ..Default::default() };
+        let keeper = osiris_keeper::Keeper::new(
+            market.pool.clone(),
+            ddc.clone(),
+            bob.clone(),
+            AccountKey::from_uri("//Bob").unwrap(),
+            config,
+        );
+        let auditor = Storage { key: AccountKey::from_uri("//Bob").unwrap(), ..both };
+        let started = Instant::now();
+        for i in 0..AUDITS {
+            let key = format!("r/{}", i % objects);
+            let audit = keeper
+                .audit(&auditor, shared, &key, object.len() as u64, &[NodeId(0), NodeId(1)], NodeId(0))
+                .await
+                .expect("audit")
+                .expect("not refused");
+            assert_eq!(audit.result.as_str(), "passed");
+        }
+        println!(
+            "audits: {:.1} ms per challenge of a {kib} KiB object on two replicas (each hashes the whole object), 32 bytes back",
+            started.elapsed().as_secs_f64() * 1000.0 / AUDITS as f64
+        );
+    }
+
     let stream_mib = env_or("OSIRIS_BENCH_STREAM_MIB", 1024);
     if stream_mib > 0 {
         for mib in [64, stream_mib] {
