@@ -3,7 +3,7 @@
 //! repair copies every object back from Bob's. Then Dave moves a vnode onto Ferdie's new
 //! node: Ferdie's gateway copies what the new placement gives it on its own, Charlie's
 //! removes what is no longer his, and every object ends up on exactly its placement's
-//! nodes, so reads never fall back.
+//! nodes, so reads never fall back. A pass cut short resumes from its cursor.
 //!
 //! The attack: Bob, whose node may read the cluster's buckets to repair, writes into Eve's
 //! bucket on Charlie's node; it is refused and nothing changes.
@@ -14,6 +14,7 @@ use osiris_gateway::buckets::BucketNode;
 use osiris_gateway::repair::Repair;
 use osiris_gateway_client::pb::storage::object_store_client::ObjectStoreClient;
 use osiris_gateway_client::storage::{placement, Source, Storage};
+use osiris_ledger::repair::RepairCursor;
 use osiris_payments::signing::account::AccountKey;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -120,6 +121,16 @@ async fn a_node_that_lost_its_data_or_joined_the_cluster_gets_exactly_its_placem
     let again = charlies.pass().await.unwrap();
     assert_eq!((again.counts.checked, again.counts.copied, again.counts.removed), (12, 0, 0));
 
+    // A pass that stopped (a crash) resumes from its cursor: the disk is lost again, the
+    // cursor says the pass had done the keys up to photos/05.jpg of this bucket.
+    std::fs::remove_dir_all(stores[1].dir.path().join(bucket.to_string())).unwrap();
+    let cursor = RepairCursor { bucket_id: Some(bucket), after_key: "photos/05.jpg".into() };
+    osiris_ledger::repair::save(&market.pool, charlie, &cursor, Default::default(), false, false, None).await.unwrap();
+    let resumed = charlies.pass().await.unwrap();
+    assert_eq!((resumed.counts.checked, resumed.counts.copied), (6, 6), "only the keys after the cursor");
+    let next = charlies.pass().await.unwrap();
+    assert_eq!((next.counts.checked, next.counts.copied), (12, 6), "the next pass starts over and finds the rest");
+
     // Bob's node may read Eve's bucket (to repair) but never write it.
     let bobs = storage("//Bob", &market, &before, &nodes);
     let write = bobs.put(bucket, "photos/00.jpg", &Source::Bytes(b"defaced".to_vec().into())).await;
@@ -169,8 +180,8 @@ async fn a_node_that_lost_its_data_or_joined_the_cluster_gets_exactly_its_placem
     // Each node's repair is on record for `osiris cluster repair-status`.
     let status = osiris_ledger::repair::status(&market.pool, &[bob, charlie, ferdie]).await.unwrap();
     let charlie_status = status.iter().find(|s| s.node_id == charlie).unwrap();
-    assert_eq!(charlie_status.passes, 3);
-    assert_eq!((charlie_status.totals.copied, charlie_status.totals.removed), (12, ferdies_share as u64));
+    assert_eq!(charlie_status.passes, 5);
+    assert_eq!((charlie_status.totals.copied, charlie_status.totals.removed), (24, ferdies_share as u64));
     let ferdie_status = status.iter().find(|s| s.node_id == ferdie).unwrap();
     assert_eq!(ferdie_status.totals.copied as usize, ferdies_share);
     drop(gateways);
