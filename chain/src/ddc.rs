@@ -181,6 +181,39 @@ impl Ddc {
         self.call(signer, 0, message("bucket_settle_payment", (bucket_id,)), "bucket_settle_payment").await
     }
 
+    /// Removes vnode `vnode` (an index) from the cluster, after distributing its revenues
+    /// (the manager only).
+    pub async fn cluster_remove_vnode(
+        &self,
+        signer: &Signer,
+        cluster_id: ClusterId,
+        vnode: u32,
+    ) -> Result<CallOutcome<()>, ChainError> {
+        self.call(signer, 0, message("cluster_remove_vnode", (cluster_id, vnode)), "cluster_remove_vnode").await
+    }
+
+    /// Removes every vnode of node `node_id` from the cluster, after distributing its
+    /// revenues (the manager only).
+    pub async fn cluster_remove_node(
+        &self,
+        signer: &Signer,
+        cluster_id: ClusterId,
+        node_id: NodeId,
+    ) -> Result<CallOutcome<()>, ChainError> {
+        self.call(signer, 0, message("cluster_remove_node", (cluster_id, node_id)), "cluster_remove_node").await
+    }
+
+    /// Hands the cluster to `manager` (the manager only).
+    pub async fn cluster_set_manager(
+        &self,
+        signer: &Signer,
+        cluster_id: ClusterId,
+        manager: &AccountId,
+    ) -> Result<CallOutcome<()>, ChainError> {
+        let data = message("cluster_set_manager", (cluster_id, to_ink(manager)));
+        self.call(signer, 0, data, "cluster_set_manager").await
+    }
+
     /// Settles the rent of every bucket of `bucket_ids` in one extrinsic (`Utility::force_batch`,
     /// see [`crate::Chain::call_batch`]): a bucket whose settlement would fail is left out
     /// or rolled back alone. Anyone may settle.

@@ -41,6 +41,8 @@ pub fn ddc_error_text(e: DdcError) -> &'static str {
         TooManyPermissions => "a bucket has at most 32 readers and writers",
         CapacityBelowReserved => "the capacity would fall below what clusters reserved on the node",
         NothingToDistribute => "the cluster has collected nothing to distribute",
+        LastVnode => "a cluster keeps at least one vnode",
+        NodeNotInCluster => "the node holds no vnode of this cluster",
     }
 }
 

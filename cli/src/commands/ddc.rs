@@ -92,6 +92,25 @@ pub enum ClusterCommand {
         #[arg(long)]
         node: NodeId,
     },
+    /// Remove a vnode (by index; the later ones move down) after paying out the cluster's
+    /// revenues (the manager only); the nodes' repair moves its data.
+    RemoveVnode {
+        cluster_id: ClusterId,
+        #[arg(long)]
+        vnode: u32,
+    },
+    /// Remove every vnode of a node (one that failed its audits, say), as remove-vnode does.
+    RemoveNode {
+        cluster_id: ClusterId,
+        #[arg(long)]
+        node: NodeId,
+    },
+    /// Hand the cluster to another manager (the manager only).
+    SetManager {
+        cluster_id: ClusterId,
+        #[arg(value_parser = super::parse_account)]
+        manager: AccountId,
+    },
     /// Pay out the cluster's revenues: network fee, manager fee, then by vnode to the providers.
     Distribute { cluster_id: ClusterId },
     /// One cluster with its vnode → node map.
@@ -322,6 +341,23 @@ pub async fn cluster(global: &GlobalArgs, command: ClusterCommand) -> Result<Rep
         ClusterCommand::ReplaceNode { cluster_id, vnode, node } => {
             let outcome = ddc.cluster_replace_node(&global.signer()?, cluster_id, vnode, node).await?;
             Report::call(format!("cluster {cluster_id}: vnode {vnode} moved to node {node}"), &outcome, json!({}))
+        }
+        ClusterCommand::RemoveVnode { cluster_id, vnode } => {
+            let outcome = ddc.cluster_remove_vnode(&global.signer()?, cluster_id, vnode).await?;
+            let vnodes = ddc.cluster(cluster_id).await?.map(|c| c.vnodes).unwrap_or_default();
+            let text = format!("removed vnode {vnode} from cluster {cluster_id}: vnodes now {vnodes:?}");
+            Report::call(text, &outcome, json!({ "cluster_id": cluster_id, "vnodes": vnodes }))
+        }
+        ClusterCommand::RemoveNode { cluster_id, node } => {
+            let outcome = ddc.cluster_remove_node(&global.signer()?, cluster_id, node).await?;
+            let vnodes = ddc.cluster(cluster_id).await?.map(|c| c.vnodes).unwrap_or_default();
+            let text = format!("removed node {node} from cluster {cluster_id}: vnodes now {vnodes:?}");
+            Report::call(text, &outcome, json!({ "cluster_id": cluster_id, "vnodes": vnodes }))
+        }
+        ClusterCommand::SetManager { cluster_id, manager } => {
+            let outcome = ddc.cluster_set_manager(&global.signer()?, cluster_id, &manager).await?;
+            let text = format!("cluster {cluster_id} is now managed by {manager}");
+            Report::call(text, &outcome, json!({ "cluster_id": cluster_id, "manager": manager.to_string() }))
         }
         ClusterCommand::Distribute { cluster_id } => {
             let outcome = ddc.cluster_distribute_revenues(&global.signer()?, cluster_id).await?;

@@ -86,6 +86,69 @@ impl Ddc {
         Ok(())
     }
 
+    /// Removes the vnodes at `indices` (ascending) from a managed cluster; see
+    /// `cluster_remove_vnode`.
+    fn remove_vnodes(&mut self, cluster_id: ClusterId, indices: &[usize]) -> Result<()> {
+        let cluster = self.managed_cluster(cluster_id)?;
+        let left = cluster.vnodes.len().checked_sub(indices.len()).ok_or(DdcError::VnodeNotFound)?;
+        if left == 0 {
+            return Err(DdcError::LastVnode);
+        }
+        let capacity = Resource::try_from(left)
+            .ok()
+            .and_then(|n| n.checked_mul(cluster.resource_per_vnode))
+            .ok_or(DdcError::Overflow)?;
+        if capacity < cluster.resource_used {
+            return Err(DdcError::InsufficientClusterResource);
+        }
+        // What was collected while these vnodes served is paid out by the vnodes that served.
+        match self.do_distribute(cluster_id) {
+            Ok(()) | Err(DdcError::NothingToDistribute) => {}
+            Err(e) => return Err(e),
+        }
+        let mut cluster = self.clusters.get(cluster_id).ok_or(DdcError::ClusterNotFound)?;
+        // From the highest index down, so that each event's index is the one it had then.
+        for &index in indices.iter().rev() {
+            let node_id = cluster.vnodes.remove(index);
+            let mut node = self.nodes.get(node_id).ok_or(DdcError::NodeNotFound)?;
+            node.free_resource =
+                node.free_resource.checked_add(cluster.resource_per_vnode).ok_or(DdcError::Overflow)?;
+            self.nodes.insert(node_id, &node);
+            let vnode = u32::try_from(index).map_err(|_| DdcError::Overflow)?;
+            self.env().emit_event(ClusterVnodeRemoved { cluster_id, vnode, node_id });
+        }
+        self.clusters.insert(cluster_id, &cluster);
+        Ok(())
+    }
+
+    pub(crate) fn do_cluster_remove_vnode(&mut self, cluster_id: ClusterId, vnode: u32) -> Result<()> {
+        let cluster = self.managed_cluster(cluster_id)?;
+        let index = usize::try_from(vnode).map_err(|_| DdcError::VnodeNotFound)?;
+        if index >= cluster.vnodes.len() {
+            return Err(DdcError::VnodeNotFound);
+        }
+        self.remove_vnodes(cluster_id, &[index])
+    }
+
+    pub(crate) fn do_cluster_remove_node(&mut self, cluster_id: ClusterId, node_id: NodeId) -> Result<()> {
+        let cluster = self.managed_cluster(cluster_id)?;
+        let indices: Vec<usize> =
+            cluster.vnodes.iter().enumerate().filter(|(_, n)| **n == node_id).map(|(i, _)| i).collect();
+        if indices.is_empty() {
+            return Err(DdcError::NodeNotInCluster);
+        }
+        self.remove_vnodes(cluster_id, &indices)
+    }
+
+    pub(crate) fn do_cluster_set_manager(&mut self, cluster_id: ClusterId, to: AccountId) -> Result<()> {
+        let mut cluster = self.managed_cluster(cluster_id)?;
+        let from = cluster.manager;
+        cluster.manager = to;
+        self.clusters.insert(cluster_id, &cluster);
+        self.env().emit_event(ClusterManagerChanged { cluster_id, from, to });
+        Ok(())
+    }
+
     pub(crate) fn do_distribute(&mut self, cluster_id: ClusterId) -> Result<()> {
         let mut cluster = self.clusters.get(cluster_id).ok_or(DdcError::ClusterNotFound)?;
         let total = cluster.revenues;

@@ -148,6 +148,29 @@ mod ddc {
             self.do_cluster_replace_node(cluster_id, vnode, node_id)
         }
 
+        /// Removes vnode `vnode` (an index; the later vnodes move down by one) and frees its
+        /// resource on its node. The revenues collected so far are distributed first, among
+        /// the vnodes that served. A cluster keeps one vnode at least and room for what its
+        /// buckets allocated. Manager only.
+        #[ink(message)]
+        pub fn cluster_remove_vnode(&mut self, cluster_id: ClusterId, vnode: u32) -> Result<()> {
+            self.do_cluster_remove_vnode(cluster_id, vnode)
+        }
+
+        /// Removes every vnode on node `node_id` (one that failed its audits, say), as
+        /// `cluster_remove_vnode` does for each. Manager only.
+        #[ink(message)]
+        pub fn cluster_remove_node(&mut self, cluster_id: ClusterId, node_id: NodeId) -> Result<()> {
+            self.do_cluster_remove_node(cluster_id, node_id)
+        }
+
+        /// Hands the cluster to manager `manager` (its nodes' owners decide whether they
+        /// trust it for further vnodes). Manager only.
+        #[ink(message)]
+        pub fn cluster_set_manager(&mut self, cluster_id: ClusterId, manager: AccountId) -> Result<()> {
+            self.do_cluster_set_manager(cluster_id, manager)
+        }
+
         /// Pays out the cluster's revenues: the network fee, the manager fee, then equal
         /// parts per vnode to the owners of the vnodes' nodes (into their deposits).
         #[ink(message)]

@@ -287,6 +287,66 @@ fn a_vnode_moves_to_another_trusted_node() {
 }
 
 #[ink::test]
+fn a_node_leaves_a_cluster_after_it_is_paid_for_what_it_served() {
+    let mut ddc = with_bucket(1_000_000);
+    advance(100);
+    act_as(alice());
+    ddc.bucket_settle_payment(BucketId(0)).unwrap();
+    let total = ddc.cluster(ClusterId(0)).unwrap().revenues;
+    assert!(total > 0);
+    let before = liabilities(&ddc);
+    act_as(bob());
+    assert_eq!(ddc.cluster_remove_node(ClusterId(0), NodeId(1)), Err(DdcError::NotClusterManager));
+    act_as(django());
+    assert_eq!(ddc.cluster_remove_node(ClusterId(0), NodeId(7)), Err(DdcError::NodeNotInCluster));
+    ddc.cluster_remove_node(ClusterId(0), NodeId(1)).unwrap();
+    // Charlie's two vnodes were paid before they left: the revenues were distributed first.
+    let network_fee = total * 500 / 10_000;
+    let manager_fee = total * 1_000 / 10_000;
+    let per_vnode = (total - network_fee - manager_fee) / 4;
+    assert_eq!(ddc.account(charlie()).deposit, 2 * per_vnode);
+    assert_eq!(liabilities(&ddc), before, "a removal moves money, it creates none");
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().vnodes, [NodeId(0), NodeId(0)]);
+    assert_eq!(ddc.node(NodeId(1)).unwrap().free_resource, 100, "its reservation is free again");
+    assert_eq!(
+        last_event::<ClusterVnodeRemoved>(),
+        ClusterVnodeRemoved { cluster_id: ClusterId(0), vnode: 1, node_id: NodeId(1) }
+    );
+    assert_eq!(ddc.cluster_remove_node(ClusterId(0), NodeId(1)), Err(DdcError::NodeNotInCluster));
+    assert_eq!(ddc.cluster_remove_vnode(ClusterId(0), 2), Err(DdcError::VnodeNotFound));
+    // The bucket's 8 units still fit in one vnode of 10; 15 would not.
+    act_as(eve());
+    ddc.bucket_alloc_into_cluster(BucketId(0), 15).unwrap();
+    act_as(django());
+    assert_eq!(ddc.cluster_remove_vnode(ClusterId(0), 1), Err(DdcError::InsufficientClusterResource));
+    act_as(eve());
+    ddc.bucket_alloc_into_cluster(BucketId(0), 8).unwrap();
+    act_as(django());
+    ddc.cluster_remove_vnode(ClusterId(0), 1).unwrap();
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().vnodes, [NodeId(0)]);
+    assert_eq!(ddc.node(NodeId(0)).unwrap().free_resource, 90);
+    assert_eq!(ddc.cluster_remove_vnode(ClusterId(0), 0), Err(DdcError::LastVnode));
+}
+
+#[ink::test]
+fn a_cluster_is_handed_to_another_manager() {
+    let mut ddc = with_cluster();
+    act_as(bob());
+    assert_eq!(ddc.cluster_set_manager(ClusterId(0), bob()), Err(DdcError::NotClusterManager));
+    act_as(django());
+    ddc.cluster_set_manager(ClusterId(0), alice()).unwrap();
+    assert_eq!(
+        last_event::<ClusterManagerChanged>(),
+        ClusterManagerChanged { cluster_id: ClusterId(0), from: django(), to: alice() }
+    );
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().manager, alice());
+    assert_eq!(ddc.cluster_remove_vnode(ClusterId(0), 0), Err(DdcError::NotClusterManager));
+    act_as(alice());
+    ddc.cluster_remove_vnode(ClusterId(0), 0).unwrap();
+    assert_eq!(ddc.cluster(ClusterId(0)).unwrap().vnodes, [1, 0, 1].map(NodeId));
+}
+
+#[ink::test]
 fn revenues_are_distributed_by_vnode_after_the_fees() {
     let mut ddc = with_bucket(1_000_000);
     act_as(alice());

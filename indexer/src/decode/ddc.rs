@@ -18,6 +18,8 @@ contract_events!(
         ClusterCreated,
         ClusterResourceReserved,
         ClusterNodeReplaced,
+        ClusterVnodeRemoved,
+        ClusterManagerChanged,
         ClusterRevenuesDistributed,
         BucketCreated,
         BucketAllocated,
@@ -66,6 +68,10 @@ impl DdcEvent {
             }),
             ClusterNodeReplaced(x) => {
                 json!({ "cluster_id": x.cluster_id, "vnode": x.vnode, "from": x.from, "to": x.to })
+            }
+            ClusterVnodeRemoved(x) => json!({ "cluster_id": x.cluster_id, "vnode": x.vnode, "node_id": x.node_id }),
+            ClusterManagerChanged(x) => {
+                json!({ "cluster_id": x.cluster_id, "from": account(&x.from), "to": account(&x.to) })
             }
             ClusterRevenuesDistributed(x) => json!({
                 "cluster_id": x.cluster_id, "total": planck(x.total), "network_fee": planck(x.network_fee),

@@ -51,6 +51,14 @@ pub fn add_keys(keys: &mut Keys, ev: &DdcEvent) {
             keys.clusters.insert(x.cluster_id);
             keys.nodes.extend([x.from, x.to]);
         }
+        ClusterVnodeRemoved(x) => {
+            keys.clusters.insert(x.cluster_id);
+            keys.nodes.insert(x.node_id);
+        }
+        ClusterManagerChanged(x) => {
+            keys.clusters.insert(x.cluster_id);
+            keys.accounts.extend([account(&x.from), account(&x.to)]);
+        }
         ClusterRevenuesDistributed(x) => {
             keys.clusters.insert(x.cluster_id);
             keys.accounts.insert(account(&x.network_fee_account));
@@ -187,6 +195,15 @@ pub fn apply(s: &mut Snapshot, ev: &DdcEvent, at: Position) -> Result<(), StateE
             s.ddc_reserve(x.to, resource, true)?;
             s.ddc_reserve(x.from, resource, false)?;
         }
+        ClusterVnodeRemoved(x) => {
+            let cluster = s.ddc_cluster(x.cluster_id)?;
+            let resource = cluster.resource_per_vnode;
+            let index = usize::try_from(x.vnode).ok().filter(|i| cluster.vnodes.get(*i) == Some(&x.node_id));
+            let index = index.ok_or(StateError::Missing(format!("vnode {} of cluster {}", x.vnode, x.cluster_id)))?;
+            cluster.vnodes.remove(index);
+            s.ddc_reserve(x.node_id, resource, false)?;
+        }
+        ClusterManagerChanged(x) => s.ddc_cluster(x.cluster_id)?.manager = account(&x.to),
         ClusterRevenuesDistributed(x) => {
             let cluster = s.ddc_cluster(x.cluster_id)?;
             cluster.revenues = x.kept;
@@ -306,6 +323,34 @@ mod tests {
         assert_eq!((deposit(8), deposit(9), deposit(1), deposit(2)), (1, 10, 29, 58));
         let cluster = s.ddc_clusters[&ClusterId(0)].as_ref().unwrap();
         assert_eq!((cluster.revenues, cluster.distributed), (2, 98));
+    }
+
+    #[test]
+    fn a_removed_vnode_frees_its_node_and_a_new_manager_takes_over() {
+        let mut s = Snapshot::default();
+        node(&mut s, NodeId(0), 1, 100);
+        node(&mut s, NodeId(1), 2, 100);
+        let created = d::ClusterCreated {
+            cluster_id: ClusterId(0),
+            manager: who(9),
+            vnodes: vec![NodeId(0), NodeId(1), NodeId(0), NodeId(1)],
+            resource_per_vnode: 10,
+            rent_per_resource: 1,
+            manager_fee_bp: 0,
+        };
+        apply(&mut s, &DdcEvent::ClusterCreated(created), (2, 0)).unwrap();
+        // cluster_remove_node(1) emits the highest index first.
+        for (i, vnode) in [3, 1].into_iter().enumerate() {
+            let removed = d::ClusterVnodeRemoved { cluster_id: ClusterId(0), vnode, node_id: NodeId(1) };
+            apply(&mut s, &DdcEvent::ClusterVnodeRemoved(removed), (3, i as u32)).unwrap();
+        }
+        assert_eq!(s.ddc_clusters[&ClusterId(0)].as_ref().unwrap().vnodes, [NodeId(0), NodeId(0)]);
+        assert_eq!(s.ddc_nodes[&NodeId(1)].as_ref().unwrap().free_resource, 100);
+        let wrong = d::ClusterVnodeRemoved { cluster_id: ClusterId(0), vnode: 0, node_id: NodeId(1) };
+        assert!(apply(&mut s, &DdcEvent::ClusterVnodeRemoved(wrong), (4, 0)).is_err(), "vnode 0 is node 0's");
+        let handed = d::ClusterManagerChanged { cluster_id: ClusterId(0), from: who(9), to: who(7) };
+        apply(&mut s, &DdcEvent::ClusterManagerChanged(handed), (5, 0)).unwrap();
+        assert_eq!(s.ddc_clusters[&ClusterId(0)].as_ref().unwrap().manager, account(&who(7)));
     }
 
     #[test]

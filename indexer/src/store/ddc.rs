@@ -124,7 +124,7 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Postgres>, s: &Snapshot, bloc
                 .push_bind(c.created.1 as i32)
                 .push_bind(block);
         });
-        q.push(" ON CONFLICT (cluster_id) DO UPDATE SET doc = EXCLUDED.doc, updated_block = EXCLUDED.updated_block");
+        q.push(" ON CONFLICT (cluster_id) DO UPDATE SET manager = EXCLUDED.manager, doc = EXCLUDED.doc, updated_block = EXCLUDED.updated_block");
         q.build().execute(&mut **tx).await?;
     }
     let buckets: Vec<&BucketRow> = s.ddc_buckets.values().flatten().collect();

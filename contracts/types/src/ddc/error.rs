@@ -46,4 +46,8 @@ pub enum DdcError {
     CapacityBelowReserved,
     /// Nothing to distribute: the cluster collected no revenues (or less than one per vnode).
     NothingToDistribute,
+    /// A cluster keeps at least one vnode: remove the cluster's buckets' data elsewhere first.
+    LastVnode,
+    /// The node holds no vnode of the cluster.
+    NodeNotInCluster,
 }

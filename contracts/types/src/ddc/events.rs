@@ -98,6 +98,28 @@ pub struct ClusterNodeReplaced {
     pub to: NodeId,
 }
 
+/// Vnode `vnode` (its index before the removal) left the cluster; the vnodes after it
+/// move down by one. Its node's reserved resource is free again.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterVnodeRemoved {
+    #[ink(topic)]
+    pub cluster_id: ClusterId,
+    pub vnode: u32,
+    pub node_id: NodeId,
+}
+
+/// The cluster was handed to another manager.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterManagerChanged {
+    #[ink(topic)]
+    pub cluster_id: ClusterId,
+    pub from: AccountId,
+    #[ink(topic)]
+    pub to: AccountId,
+}
+
 /// The cluster's revenues were distributed: fees first, then equal parts per vnode to
 /// the providers; `kept` (the rounding rest) stays in the cluster.
 #[ink::event]
