@@ -227,6 +227,8 @@ impl ObjectStore for Objects {
         };
         tokio::fs::remove_file(&path).await.map_err(io)?;
         let _ = tokio::fs::remove_file(self.digest_path(bucket, &key)).await;
+        // The last object leaves nothing behind (remove_dir fails while digests remain).
+        let _ = tokio::fs::remove_dir(self.bucket_dir(bucket).join(DIGESTS_DIR)).await;
         Ok(with_bucket_bytes(DeleteReply { size }, bucket_bytes(&self.bucket_dir(bucket)).await?))
     }
 
