@@ -40,11 +40,14 @@ pub const MAX_NONCE_BYTES: usize = 64;
 pub struct Objects {
     root: PathBuf,
     partial: AtomicU64,
+    /// Held while a put renames its digest and its object into place (and a delete removes
+    /// them), so that concurrent puts of one key leave a matching pair.
+    commit: tokio::sync::Mutex<()>,
 }
 
 impl Objects {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into(), partial: AtomicU64::new(0) }
+        Self { root: root.into(), partial: AtomicU64::new(0), commit: tokio::sync::Mutex::new(()) }
     }
 
     fn bucket_dir(&self, bucket_id: u32) -> PathBuf {
@@ -156,13 +159,15 @@ impl ObjectStore for Objects {
             return Err(status);
         }
         let sha256 = hex::encode(hash.finalize());
-        // The digest first: an object is never without the digest it was stored with.
         let digests = dir.join(DIGESTS_DIR);
         tokio::fs::create_dir_all(&digests).await.map_err(io)?;
         let digest_partial = digests.join(format!("{PARTIAL_PREFIX}{}-{n}", std::process::id()));
         tokio::fs::write(&digest_partial, &sha256).await.map_err(io)?;
-        tokio::fs::rename(&digest_partial, self.digest_path(bucket, &key)).await.map_err(io)?;
-        tokio::fs::rename(&partial, self.object_path(bucket, &key)).await.map_err(io)?;
+        {
+            let _commit = self.commit.lock().await;
+            tokio::fs::rename(&digest_partial, self.digest_path(bucket, &key)).await.map_err(io)?;
+            tokio::fs::rename(&partial, self.object_path(bucket, &key)).await.map_err(io)?;
+        }
         let reply = PutReply { size, sha256 };
         Ok(with_bucket_bytes(reply, bucket_bytes(&dir).await?))
     }
@@ -225,6 +230,7 @@ impl ObjectStore for Objects {
             }
             Err(e) => return Err(io(e)),
         };
+        let _commit = self.commit.lock().await;
         tokio::fs::remove_file(&path).await.map_err(io)?;
         let _ = tokio::fs::remove_file(self.digest_path(bucket, &key)).await;
         // The last object leaves nothing behind (remove_dir fails while digests remain).
@@ -251,10 +257,14 @@ impl ObjectStore for Objects {
         if offset.checked_add(length).is_none_or(|end| end > size) {
             return Err(Status::out_of_range(format!("`{key}` has {size} bytes")));
         }
+        let digest = || async { tokio::fs::read_to_string(self.digest_path(bucket, &key)).await.ok() };
+        // The digest before and after the read: a put committing meanwhile matches one of them.
+        let before = digest().await;
         let (proof, whole) = prove_file(&path, offset, length, &nonce).await.map_err(io)?;
+        let after = digest().await;
         // An object stored before digests were kept has none: it cannot be found altered.
-        let stored = tokio::fs::read_to_string(self.digest_path(bucket, &key)).await.ok();
-        let intact = stored.is_none_or(|d| d.trim() == whole);
+        let intact = (before.is_none() && after.is_none())
+            || [before, after].iter().flatten().any(|d| d.trim() == whole);
         Ok(Response::new(ProveReply { proof, intact, size }))
     }
 }
