@@ -263,8 +263,8 @@ impl ObjectStore for Objects {
         let (proof, whole) = prove_file(&path, offset, length, &nonce).await.map_err(io)?;
         let after = digest().await;
         // An object stored before digests were kept has none: it cannot be found altered.
-        let intact = (before.is_none() && after.is_none())
-            || [before, after].iter().flatten().any(|d| d.trim() == whole);
+        let intact =
+            (before.is_none() && after.is_none()) || [before, after].iter().flatten().any(|d| d.trim() == whole);
         Ok(Response::new(ProveReply { proof, intact, size }))
     }
 }

@@ -238,6 +238,13 @@ async fn audits_catch_a_dropped_and_a_rotten_object_and_alert_the_manager() {
     assert_eq!((results[&("c", bob)].0, results[&("c", charlie)].0), ("passed", "passed"));
     let charlies = osiris_ledger::audits::of_node(&market.pool, charlie, 10).await.unwrap();
     assert_eq!((charlies.passed, charlies.failed, charlies.recent.len()), (2, 1, 3));
+    // The indexer serves them too.
+    let indexer = market.serve_indexer_api().await;
+    let served: serde_json::Value =
+        reqwest::get(format!("{indexer}/v1/ddc/nodes/1/audits?limit=2")).await.unwrap().json().await.unwrap();
+    assert_eq!((served["passed"].as_u64(), served["failed"].as_u64()), (Some(2), Some(1)), "{served}");
+    assert_eq!(served["recent"].as_array().unwrap().len(), 2);
+    assert_eq!(served["recent"][0]["result"], "passed", "newest first: c, then b");
 
     // A pass audits every node at random and alerts on the ones failing too often.
     let keeper = Keeper::new(

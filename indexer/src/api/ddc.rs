@@ -168,6 +168,87 @@ pub async fn get_node(
     s.store.ddc_node(id).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no node {id}")))
 }
 
+/// A node's audits' page size.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    limit: Option<String>,
+}
+
+impl IntoParams for AuditQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![params::query("limit", "Most recent audits listed, 1 to 500 (default 50).", params::limit_schema())]
+    }
+}
+
+/// One audit of a node by its cluster manager's keeper (`osiris-keeper`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditItem {
+    /// RFC 3339, UTC.
+    pub audited_at: String,
+    /// `passed`, `failed`, `disputed` or `unreachable`.
+    pub result: String,
+    #[schema(value_type = u32)]
+    pub bucket_id: BucketId,
+    pub key: String,
+    /// The challenged byte range: first byte and length.
+    pub range_start: u64,
+    pub range_bytes: u64,
+    /// Why it did not pass.
+    pub detail: Option<String>,
+}
+
+/// A node's audits: totals by result and the most recent first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeAudits {
+    pub node_id: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub disputed: u64,
+    pub unreachable: u64,
+    pub recent: Vec<AuditItem>,
+}
+
+/// The keeper's audits of a node (proof of storage): totals by result and the latest
+/// challenges, newest first. A node never audited has zero of each.
+#[utoipa::path(get, path = "/v1/ddc/nodes/{node_id}/audits", tag = "ddc", params(NodePath, AuditQuery),
+    responses((status = 200, body = NodeAudits), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn get_node_audits(
+    State(s): State<AppState>,
+    Path(NodePath { node_id }): Path<NodePath>,
+    Params(q): Params<AuditQuery>,
+) -> Result<Json<NodeAudits>, ApiError> {
+    let id = params::number("node_id", &node_id)?;
+    let limit = params::limit(q.limit.as_deref())?;
+    // Node ids are u32 on chain: a larger one was never audited.
+    let audits = match u32::try_from(id) {
+        Ok(node) => {
+            osiris_ledger::audits::of_node(&s.store.pool, osiris_contract_types::ddc::NodeId(node), limit).await?
+        }
+        Err(_) => Default::default(),
+    };
+    Ok(Json(NodeAudits {
+        node_id: id as u64,
+        passed: audits.passed,
+        failed: audits.failed,
+        disputed: audits.disputed,
+        unreachable: audits.unreachable,
+        recent: audits
+            .recent
+            .into_iter()
+            .map(|a| AuditItem {
+                audited_at: a.audited_at,
+                result: a.result.as_str().into(),
+                bucket_id: a.bucket_id,
+                key: a.key,
+                range_start: a.range_start,
+                range_bytes: a.range_bytes,
+                detail: a.detail,
+            })
+            .collect(),
+    }))
+}
+
 /// List clusters by id.
 #[utoipa::path(get, path = "/v1/ddc/clusters", tag = "ddc", params(ClusterQuery),
     responses((status = 200, body = Page<ClusterRow>, links(

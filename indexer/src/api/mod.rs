@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/agreement-balances/{account}", get(agreements::get_agreement_balance))
         .route("/v1/ddc/nodes", get(ddc::list_nodes))
         .route("/v1/ddc/nodes/{node_id}", get(ddc::get_node))
+        .route("/v1/ddc/nodes/{node_id}/audits", get(ddc::get_node_audits))
         .route("/v1/ddc/clusters", get(ddc::list_clusters))
         .route("/v1/ddc/clusters/{cluster_id}", get(ddc::get_cluster))
         .route("/v1/ddc/buckets", get(ddc::list_buckets))
