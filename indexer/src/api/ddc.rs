@@ -158,8 +158,10 @@ pub async fn list_nodes(
 
 /// One node: its owner, capacity, free resource, rent per vnode and URL.
 #[utoipa::path(get, path = "/v1/ddc/nodes/{node_id}", tag = "ddc", params(NodePath),
-    responses((status = 200, body = NodeRow), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = NodeRow, links(
+        ("audits" = (operation_id = "get_node_audits", parameters(("node_id" = "$response.body#/node_id")),
+            description = "The node's audits")))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_node(
     State(s): State<AppState>,
     Path(NodePath { node_id }): Path<NodePath>,
