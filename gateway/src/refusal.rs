@@ -73,6 +73,7 @@ pub fn code(refusal: &Refusal) -> Code {
         | Refusal::BucketNotAllocated(_)
         | Refusal::BucketRentUnpaid { .. }
         | Refusal::NotABucketNode => Code::FailedPrecondition,
+        Refusal::Lease { .. } => Code::Unavailable,
     }
 }
 

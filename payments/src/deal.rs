@@ -10,6 +10,7 @@
 //! | kind | proof | facts | state | rule |
 //! |---|---|---|---|---|
 //! | [`ChannelDeal`] (escrow and prepaid calls) | [`Payment`] | [`ChannelFacts`] | [`PaymentState`] | [`crate::rule::decide`] |
+//! | [`LeaseDeal`] (a replica's share of a prepaid authorization) | [`LeaseOp`] | [`ChannelFacts`] | [`PaymentState`] | [`crate::lease::decide_lease`] |
 //! | [`MeteredDeal`] (calls under an agreement) | [`MeteringRecord`] | [`AgreementFacts`] | [`MeteringState`] | [`crate::metering::decide_metered`] |
 //! | [`FreeCallDeal`] (a service's free calls) | [`CheckedFreeCall`] | none (`()`) | [`FreeCallState`] | [`crate::free_calls::decide_free`] |
 //! | [`BucketDeal`] (requests within a bucket) | [`BucketCall`] | `Option<`[`BucketFacts`]`>` | none (`()`) | [`crate::buckets::decide_bucket`] |
@@ -21,6 +22,7 @@ use crate::buckets::{decide_bucket, BucketOp, BucketRequest, NodeTerms};
 use crate::facts::{AgreementFacts, BucketFacts, ChannelFacts};
 use crate::free_calls::{decide_free, FreeCallState, FreeCallTerms};
 use crate::metering::{decide_metered, MeteringRecord, MeteringState, ServiceTerms};
+use crate::lease::{decide_lease, LeaseOp, LeaseTerms};
 use crate::payment::Payment;
 use crate::refusal::Refusal;
 use crate::rule::{decide, may_pass_on_newer_state, Terms};
@@ -77,6 +79,33 @@ impl Deal for ChannelDeal {
 
     fn may_pass_on_newer_state(refusal: &Refusal) -> bool {
         may_pass_on_newer_state(refusal)
+    }
+}
+
+/// A gateway replica's share of a prepaid authorization: reserved, reported, returned or
+/// swept on the same stored row as the channel's calls ([`crate::lease`]). A refusal
+/// against a stale row may turn around only as a channel call's does (a nonce moved on).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LeaseDeal;
+
+impl Deal for LeaseDeal {
+    type Proof = LeaseOp;
+    type Facts = ChannelFacts;
+    type State = PaymentState;
+    type Terms = LeaseTerms;
+
+    fn decide(
+        proof: &LeaseOp,
+        facts: &ChannelFacts,
+        stored: Option<&PaymentState>,
+        terms: &LeaseTerms,
+    ) -> Result<PaymentState, Refusal> {
+        decide_lease(proof, facts, stored, terms)
+    }
+
+    fn may_pass_on_newer_state(refusal: &Refusal) -> bool {
+        // A report may also be refused against a stale row that lacks the share it reports on.
+        may_pass_on_newer_state(refusal) || matches!(refusal, Refusal::Lease { .. })
     }
 }
 

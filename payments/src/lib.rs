@@ -9,6 +9,8 @@
 //!   and its kinds: [`ChannelDeal`] (escrow and prepaid calls over a payment channel),
 //!   [`MeteredDeal`] (calls under an agreement), [`FreeCallDeal`] and [`BucketDeal`]
 //!   (requests within a bucket);
+//! - [`lease`]: prepaid leases — a replica's share of a prepaid authorization
+//!   ([`LeaseDeal`], [`lease::decide_lease`]);
 //! - the rules themselves, one module each: [`rule`] (channel payments: [`Payment`],
 //!   [`PaymentState`], [`decide`]), [`metering`] ([`MeteringRecord`], [`decide_metered`]),
 //!   [`free_calls`] ([`free_calls::decide_free`]), [`buckets`] ([`buckets::decide_bucket`]);
@@ -25,6 +27,7 @@ pub mod deal;
 pub mod facts;
 pub mod free_calls;
 pub mod headers;
+pub mod lease;
 pub mod metadata;
 pub mod metering;
 pub mod payment;
@@ -34,11 +37,12 @@ pub mod signing;
 pub mod state;
 
 pub use account::AccountId;
-pub use deal::{BucketDeal, ChannelDeal, Deal, FreeCallDeal, MeteredDeal};
+pub use deal::{BucketDeal, ChannelDeal, Deal, FreeCallDeal, LeaseDeal, MeteredDeal};
 pub use facts::{AgreementFacts, BucketFacts, ChannelFacts};
 pub use metadata::CallPayment;
 pub use metering::{decide_metered, MeteringRecord, MeteringState};
 pub use payment::{Payment, PaymentKind};
 pub use refusal::Refusal;
 pub use rule::{decide, Terms};
-pub use state::PaymentState;
+pub use lease::{LeaseOp, LeaseTerms};
+pub use state::{PaymentState, PrepaidLease, ReplicaId};

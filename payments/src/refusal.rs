@@ -38,6 +38,8 @@
 //! | UnknownBucket                                 | NOT_FOUND            |
 //! | BucketForbidden                               | PERMISSION_DENIED    |
 //! | BucketNotOnNode / BucketNotAllocated / BucketRentUnpaid / NotABucketNode | FAILED_PRECONDITION |
+//!
+//! A gateway replica's own lease operations (never a consumer's call): Lease, UNAVAILABLE.
 
 use osiris_contract_types::ddc::{BucketId, ClusterId, NodeId};
 use osiris_contract_types::{Balance, BlockNumber, ChannelId, Nonce};
@@ -132,6 +134,8 @@ pub enum Refusal {
     BucketRentUnpaid { bucket_id: BucketId, covered_until: u32, block: u32 },
     #[error("this gateway serves no buckets (it is not a ddc node: set [bucket_node] node_id)")]
     NotABucketNode,
+    #[error("prepaid lease on channel {channel_id}: {reason}")]
+    Lease { channel_id: ChannelId, reason: &'static str },
 }
 
 impl Refusal {
@@ -191,6 +195,7 @@ impl Refusal {
             Self::BucketNotAllocated(_) => "bucket_not_allocated",
             Self::BucketRentUnpaid { .. } => "bucket_rent_unpaid",
             Self::NotABucketNode => "not_a_bucket_node",
+            Self::Lease { .. } => "lease",
         }
     }
 }

@@ -43,6 +43,67 @@ pub fn decide(
     terms: &Terms,
 ) -> Result<PaymentState, Refusal> {
     let channel_id = payment.channel_id;
+    let (at_nonce, value) = channel_checks(payment, facts, stored, terms)?;
+    let price = terms.price;
+    let already =
+        || Refusal::AlreadyAccepted { nonce: payment.nonce, amount: payment.amount, accepted: at_nonce.amount };
+    let spent = match payment.kind {
+        PaymentKind::Escrow => {
+            if payment.amount <= at_nonce.amount {
+                return Err(already());
+            }
+            let increment = payment.amount - at_nonce.amount;
+            if increment < price {
+                return Err(Refusal::Underpaid { amount: payment.amount, accepted: at_nonce.amount, increment, price });
+            }
+            // The whole increment is spent: the consumer authorized it for this call.
+            at_nonce.spent.checked_add(increment)
+        }
+        PaymentKind::Prepaid => {
+            if payment.amount < at_nonce.amount || (payment.amount == at_nonce.amount && !at_nonce.holds(payment)) {
+                return Err(already());
+            }
+            // Shares reserved by replicas' leases are not this call's to draw from.
+            match at_nonce.spent.checked_add(price) {
+                Some(spent) if spent.saturating_add(at_nonce.leased()) <= payment.amount => Some(spent),
+                _ => {
+                    return Err(Refusal::PrepaidSpent {
+                        nonce: payment.nonce,
+                        amount: payment.amount,
+                        spent: at_nonce.spent.saturating_add(at_nonce.leased()),
+                        price,
+                    })
+                }
+            }
+        }
+    };
+    // `spent` ≤ `amount` ≤ `value` < 2^128, so the sum cannot overflow; the rule stays total anyway.
+    let spent = spent.ok_or(Refusal::AmountExceedsValue { channel_id, amount: payment.amount, value })?;
+    Ok(PaymentState {
+        channel_id,
+        nonce: payment.nonce,
+        amount: payment.amount,
+        signature: Some(payment.signature),
+        spent,
+        calls: at_nonce.calls.saturating_add(1),
+        claiming: at_nonce.claiming,
+        leases: at_nonce.leases,
+        recalled: at_nonce.recalled,
+    })
+}
+
+/// The checks every call on a channel passes before its amount is looked at: the nonce is
+/// the current one, the amount fits the value, the channel stays open long enough. Returns
+/// the stored state at the payment's nonce (a fresh one at a new nonce) and the value left
+/// to the channel's calls. Shared by [`decide`] and the prepaid lease rule
+/// ([`crate::lease::decide_lease`]).
+pub(crate) fn channel_checks(
+    payment: &Payment,
+    facts: &ChannelFacts,
+    stored: Option<&PaymentState>,
+    terms: &Terms,
+) -> Result<(PaymentState, Balance), Refusal> {
+    let channel_id = payment.channel_id;
     // The stored state is ahead of the mirror while a claim is on its way to the chain.
     let current_nonce = facts.nonce.max(stored.map_or(Nonce(0), |s| s.nonce));
     if payment.nonce != current_nonce {
@@ -70,49 +131,7 @@ pub fn decide(
             ..PaymentState::fresh(channel_id, payment.nonce)
         },
     };
-    let price = terms.price;
-    let already =
-        || Refusal::AlreadyAccepted { nonce: payment.nonce, amount: payment.amount, accepted: at_nonce.amount };
-    let spent = match payment.kind {
-        PaymentKind::Escrow => {
-            if payment.amount <= at_nonce.amount {
-                return Err(already());
-            }
-            let increment = payment.amount - at_nonce.amount;
-            if increment < price {
-                return Err(Refusal::Underpaid { amount: payment.amount, accepted: at_nonce.amount, increment, price });
-            }
-            // The whole increment is spent: the consumer authorized it for this call.
-            at_nonce.spent.checked_add(increment)
-        }
-        PaymentKind::Prepaid => {
-            if payment.amount < at_nonce.amount || (payment.amount == at_nonce.amount && !at_nonce.holds(payment)) {
-                return Err(already());
-            }
-            match at_nonce.spent.checked_add(price) {
-                Some(spent) if spent <= payment.amount => Some(spent),
-                _ => {
-                    return Err(Refusal::PrepaidSpent {
-                        nonce: payment.nonce,
-                        amount: payment.amount,
-                        spent: at_nonce.spent,
-                        price,
-                    })
-                }
-            }
-        }
-    };
-    // `spent` ≤ `amount` ≤ `value` < 2^128, so the sum cannot overflow; the rule stays total anyway.
-    let spent = spent.ok_or(Refusal::AmountExceedsValue { channel_id, amount: payment.amount, value })?;
-    Ok(PaymentState {
-        channel_id,
-        nonce: payment.nonce,
-        amount: payment.amount,
-        signature: Some(payment.signature),
-        spent,
-        calls: at_nonce.calls.saturating_add(1),
-        claiming: at_nonce.claiming,
-    })
+    Ok((at_nonce, value))
 }
 
 /// Whether a refusal against a possibly stale stored state could turn into an acceptance
@@ -158,6 +177,8 @@ mod tests {
             spent,
             calls: 1,
             claiming: 0,
+            leases: Vec::new(),
+            recalled: false,
         }
     }
 
