@@ -95,7 +95,7 @@ impl Authorizer {
 
     /// The channel from the cache (or, `from_mirror`, as the mirror holds it now), if it
     /// exists and pays this gateway.
-    async fn our_channel(
+    pub(crate) async fn our_channel(
         &self,
         channel_id: osiris_contract_types::ChannelId,
         from_mirror: bool,
@@ -187,6 +187,15 @@ impl Authorizer {
     pub async fn commit_metered(&self, checked: CheckedRecord) -> Result<MeteringState, Refusal> {
         let CheckedRecord { record, facts, terms, .. } = checked;
         self.metering.accept(record, facts, terms).await
+    }
+
+    /// Whether `payment`'s signature is the channel signer's (BadSignature if not).
+    pub fn verify(&self, payment: &Payment, facts: &ChannelFacts) -> Result<(), Refusal> {
+        if payment.is_signed_by(&facts.signer, &self.escrow) {
+            Ok(())
+        } else {
+            Err(Refusal::BadSignature { channel_id: payment.channel_id, nonce: payment.nonce, amount: payment.amount })
+        }
     }
 
     /// Verifies the signature (unless the stored state already holds this authorization)

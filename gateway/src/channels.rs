@@ -191,6 +191,11 @@ impl ChannelCache {
         }
     }
 
+    /// The recipient this gateway's channels pay, SS58.
+    pub fn recipient(&self) -> &str {
+        &self.recipient
+    }
+
     /// Whether the channel pays this gateway's recipient for its group.
     pub fn is_ours(&self, facts: &ChannelFacts) -> bool {
         facts.recipient == self.recipient && facts.group_id == self.group_id

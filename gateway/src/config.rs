@@ -15,6 +15,9 @@
 //! worker_threads = 1                    # threads serving calls; 0 = one per core
 //! shutdown_grace_ms = 10000             # on SIGTERM, time open calls get to finish
 //!
+//! [prepaid_leases]                      # prepaid calls served from shares (see `leases`)
+//! calls = 64; lease_ms = 1000          # calls = 0: one conditional write per prepaid call
+//!
 //! [rate_limit]                          # calls per second and bursts; 0 = no limit
 //! global_per_sec = 0; consumer_per_sec = 0; free_per_sec = 2000
 //!
@@ -244,6 +247,8 @@ pub struct Config {
     /// On SIGTERM, how long open calls may take to finish before their connections are
     /// closed, milliseconds.
     pub shutdown_grace_ms: u64,
+    /// Prepaid calls served from shares of their authorization (see `leases`).
+    pub prepaid_leases: crate::leases::LeaseConfig,
     /// Token-bucket limits on paid and free calls (see `limits`).
     pub rate_limit: crate::limits::RateLimitConfig,
     /// Probes of the upstream, the database and the indexer behind the health status.
@@ -265,8 +270,8 @@ pub struct Config {
 }
 
 /// Sections whose fields the environment sets as `OSIRIS_GATEWAY_<SECTION>_<FIELD>`.
-const SECTIONS: [&str; 10] =
-    ["service", "rate_limit", "health", "tls", "web", "limits", "log", "free_calls", "alerts", "bucket_node"];
+const SECTIONS: [&str; 11] =
+    ["service", "prepaid_leases", "rate_limit", "health", "tls", "web", "limits", "log", "free_calls", "alerts", "bucket_node"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -285,6 +290,7 @@ impl Default for Config {
             payment_durability: Durability::default(),
             worker_threads: 1,
             shutdown_grace_ms: 10_000,
+            prepaid_leases: Default::default(),
             rate_limit: Default::default(),
             health: Default::default(),
             tls: Default::default(),

@@ -13,6 +13,8 @@
 //! committed by `osiris_payments::metering_store`. Claims are `osiris_payments::claims`,
 //! settlements `osiris_payments::settlements`; [`state_service`] serves the gateway's own
 //! gRPC APIs (proto/osiris/gateway/v1) and [`jobs`] the compute jobs of a `job` gateway.
+//! A prepaid call is served from this replica's share of its authorization when it has one
+//! ([`leases`], `osiris_payments::lease`): no round trip per call.
 //! A free call is decided by `osiris_payments::free_calls::decide_free` ([`free_calls`]).
 //! In bucket mode ([`buckets`]) the gateway is a ddc node in front of an object store: a
 //! request within a bucket is decided by `osiris_payments::buckets::decide_bucket` from the
@@ -33,6 +35,7 @@ pub mod free_calls;
 pub mod front;
 pub mod health;
 pub mod jobs;
+pub mod leases;
 pub mod limits;
 pub mod logging;
 pub mod mirror_watch;

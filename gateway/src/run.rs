@@ -52,7 +52,12 @@ pub async fn serve(
     if config.claim_interval_secs > 0 {
         let signer = started.recipient_signer.clone().ok_or(RunError::ClaimsWithoutKey)?;
         let escrow = Escrow::new(started.chain.clone(), started.deployment.escrow.address);
-        let claimer = Claimer { pool: started.payments.pool().clone(), escrow, signer: signer.clone() };
+        let claimer = Claimer {
+            pool: started.payments.pool().clone(),
+            escrow,
+            signer: signer.clone(),
+            lease_wait: config.prepaid_leases.claim_wait(),
+        };
         let interval = Duration::from_secs(config.claim_interval_secs);
         let vitals = started.gateway.vitals.clone();
         tokio::spawn(claim_periodically(claimer, interval, shutdown.clone(), move |result| {

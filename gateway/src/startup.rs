@@ -16,6 +16,7 @@ use crate::jobs::runner::Limits;
 use crate::jobs::sandbox::Sandbox;
 use crate::jobs::store::JobStore;
 use crate::jobs::Jobs;
+use crate::leases::Leases;
 use crate::limits::RateLimits;
 use crate::modes::bucket_node::BucketNodeMode;
 use crate::modes::calls::Calls;
@@ -31,6 +32,7 @@ use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
 use osiris_contract_types::ddc::NodeId;
 use osiris_ledger::free_call_budget::Budget;
+use osiris_ledger::{LeaseStore, LeaseTable};
 use osiris_ledger::{
     Durability, FreeCallStore, FreeCallTable, MeteringStore, MeteringTable, PaymentStore, PaymentTable,
 };
@@ -165,7 +167,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         .await?;
     osiris_mirror::migrate(&pool).await?;
     let metering = MeteringStore::new(MeteringTable, pool.clone(), config.payment_durability);
-    let payments = PaymentStore::new(PaymentTable, pool.clone(), config.payment_durability);
+    let payments = PaymentStore::new(PaymentTable::default(), pool.clone(), config.payment_durability);
     let agreements_contract = deployment.agreements.as_ref().map(|a| a.address);
     let escrow = deployment.escrow.address;
     let rate_limits = Arc::new(RateLimits::new(config.rate_limit));
@@ -214,7 +216,13 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
             let channels = wait_for_mirror(&pool, &recipient.to_string(), config).await?;
             let authorizer = calls(&channels);
             let forward = forward(upstream(svc, api.clone())?);
-            (channels, Mode::Calls(Calls { authorizer, forward }), true)
+            let leases = Arc::new(Leases::new(
+                config.prepaid_leases,
+                LeaseStore::new(LeaseTable::default(), pool.clone(), config.payment_durability),
+                channels.clone(),
+                config.expiry_threshold_blocks,
+            ));
+            (channels, Mode::Calls(Calls { authorizer, forward, leases }), true)
         }
         GatewayMode::Jobs => {
             check_registry(&chain, &deployment, config, &recipient, &document).await?;

@@ -63,7 +63,9 @@ impl PaymentChannelState for ChannelStateService {
             current_nonce: state.nonce.0,
             current_signed_amount: state.amount.to_string(),
             current_signature: state.signature.map(|s| s.to_vec()).unwrap_or_default(),
-            spent_amount: state.spent.to_string(),
+            // Shares leased to replicas count as spent: they are not the consumer's to use
+            // until returned (the calls served from them are reported within a lease time).
+            spent_amount: (state.spent + state.leased()).to_string(),
             channel_value: facts.value.saturating_sub(claiming).to_string(),
             expiration: facts.expiration.into(),
         };

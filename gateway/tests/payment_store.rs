@@ -40,7 +40,7 @@ async fn accept(store: &PaymentStore, p: &Payment) -> Result<PaymentState, Refus
 async fn store_on(url: &str) -> (sqlx::PgPool, PaymentStore) {
     let pool = sqlx::PgPool::connect(url).await.unwrap();
     osiris_mirror::migrate(&pool).await.unwrap();
-    (pool.clone(), PaymentStore::new(PaymentTable, pool, Durability::Strict))
+    (pool.clone(), PaymentStore::new(PaymentTable::default(), pool, Durability::Strict))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -57,6 +57,8 @@ async fn calls_over_a_consumers_limit_are_refused_unpaid_and_free_endpoints_are_
     );
     // The burst, plus what one second refilled while the calls ran.
     assert!((BURST as usize..=BURST as usize + 2).contains(&served), "{served} of 20 served");
+    // Served from the gateway's share, reported once the share is returned.
+    market.shares_returned(charlie_channel).await;
     let (calls_stored, spent): (i64, String) =
         sqlx::query_as("SELECT calls, spent::text FROM gateway_payments WHERE channel_id = $1")
             .bind(charlie_channel.0 as i64)

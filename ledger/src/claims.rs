@@ -2,9 +2,14 @@
 //!
 //! One run: (1) reconcile claims left `in_progress` by an earlier run with the chain — a
 //! channel nonce past the claim's nonce means it landed (`done`); otherwise it is submitted
-//! again; (2) in one transaction, record a new `in_progress` claim for every channel with
+//! again; (2) channels whose prepaid authorization has shares leased to gateway replicas
+//! are **recalled** (no share is granted or extended) and the run waits, up to
+//! [`Claimer::lease_wait`], for the replicas to report and return them (or for a sweep to
+//! charge a dead replica's share): a claim takes only what was served, and no replica
+//! serves from a share of a nonce already claimed; a channel still leased after the wait is
+//! left for the next run ([`ClaimReport::deferred`]); (3) in one transaction, record a new `in_progress` claim for every channel with
 //! something spent and move its payment state to the next nonce (consumers continue there;
-//! `GetChannelState` tells them); (3) submit all of them in one `multi_channel_claim`
+//! `GetChannelState` tells them); (4) submit all of them in one `multi_channel_claim`
 //! (all or none) and mark them `done`. A crash anywhere leaves records that the next run
 //! finishes, so nothing is claimed twice or forgotten.
 
@@ -48,6 +53,8 @@ pub struct ClaimReport {
     pub submitted: Vec<Claimed>,
     /// Finalized block that holds the submitted claims.
     pub block_number: Option<u64>,
+    /// Channels not claimed by this run because replicas still held shares of them.
+    pub deferred: Vec<ChannelId>,
 }
 
 impl ClaimReport {
@@ -63,7 +70,17 @@ pub struct Claimer {
     pub escrow: Escrow,
     /// The channels' recipient (only it may claim).
     pub signer: Signer,
+    /// How long a run waits for recalled prepaid leases to be returned or swept (the
+    /// gateways' lease time plus its sweep grace and period).
+    pub lease_wait: std::time::Duration,
 }
+
+/// How long a claim run waits for recalled shares when nothing else is known: three times
+/// the gateway's default lease time (its lease time, its sweep grace and a sweep period).
+pub const DEFAULT_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How often a claim run looks whether recalled leases are back.
+const LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A started claim: what it pays and the consumer's authorization it is made with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +110,22 @@ impl Claimer {
                 pending.push(claim);
             }
         }
+        if recall(&self.pool, &channels).await? > 0 {
+            let waited_since = std::time::Instant::now();
+            while still_leased(&self.pool, &channels).await? > 0 && waited_since.elapsed() < self.lease_wait {
+                tokio::time::sleep(LEASE_POLL).await;
+            }
+        }
+        report.deferred = leased(&self.pool, &channels).await?;
         pending.extend(start(&self.pool, &channels).await?);
+        // Recalled rows with nothing to claim (their shares came back unused) lease again.
+        sqlx::query(
+            "UPDATE gateway_payments SET recalled = FALSE, version = version + 1, updated_at = now() \
+             WHERE channel_id = ANY($1) AND recalled AND leases = '[]'::jsonb",
+        )
+        .bind(ids(&channels))
+        .execute(&self.pool)
+        .await?;
         if pending.is_empty() {
             return Ok(report);
         }
@@ -145,7 +177,36 @@ pub async fn in_progress(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pe
     rows.iter().map(pending_from_row).collect()
 }
 
-/// Records new claims of `channels` (those with something spent and no claim in progress)
+/// Marks the rows of `channels` with prepaid shares leased to replicas `recalled` (a new
+/// row version, so replicas deciding on the old one read it again); how many.
+pub async fn recall(pool: &PgPool, channels: &[ChannelId]) -> Result<u64, ClaimError> {
+    let done = sqlx::query(
+        "UPDATE gateway_payments SET recalled = TRUE, version = version + 1, updated_at = now() \
+         WHERE channel_id = ANY($1) AND leases <> '[]'::jsonb AND NOT recalled",
+    )
+    .bind(ids(channels))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+async fn still_leased(pool: &PgPool, channels: &[ChannelId]) -> Result<usize, ClaimError> {
+    Ok(leased(pool, channels).await?.len())
+}
+
+/// The channels among `channels` whose rows hold leased shares.
+pub async fn leased(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<ChannelId>, ClaimError> {
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "SELECT channel_id FROM gateway_payments WHERE channel_id = ANY($1) AND leases <> '[]'::jsonb ORDER BY channel_id",
+    )
+    .bind(ids(channels))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|id| ChannelId(id as u64)).collect())
+}
+
+/// Records new claims of `channels` (those with something spent, no claim in progress and
+/// no share leased to a replica)
 /// and moves them to the next nonce (a new row version, so that a payment decided on the old
 /// row is not written), in one transaction; the started claims.
 pub async fn start(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
@@ -154,6 +215,7 @@ pub async fn start(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pending>
         "WITH due AS ( \
              SELECT p.channel_id FROM gateway_payments p \
              WHERE p.channel_id = ANY($1) AND p.spent > 0 AND p.signature IS NOT NULL \
+               AND p.leases = '[]'::jsonb \
                AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
                                WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
              FOR UPDATE OF p), \
@@ -163,7 +225,7 @@ pub async fn start(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pending>
              FROM gateway_payments p JOIN due USING (channel_id) \
              RETURNING channel_id, nonce, amount::text AS amount, spent::text AS spent, signature) \
          UPDATE gateway_payments p SET nonce = p.nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0, \
-             version = p.version + 1, updated_at = now() \
+             recalled = FALSE, version = p.version + 1, updated_at = now() \
          FROM recorded r WHERE p.channel_id = r.channel_id \
          RETURNING r.channel_id, r.nonce, r.amount, r.spent, r.signature",
     )

@@ -12,6 +12,7 @@
 //! - [`bucket_usage`]: the bytes ddc node gateways count per bucket (added up, not decided);
 //! - [`bucket_replays`]: the bucket-request signatures a node has served (a replay is refused);
 //! - [`free_call_budget`]: the free calls a gateway group gave everyone in a period;
+//! - [`leases`]: which replicas' prepaid shares are past their expiry (the sweep's read);
 //! - [`claims`]: channel payments turned into on-chain claims, crash-safe;
 //! - [`settlements`]: metering records settled on chain.
 
@@ -20,6 +21,7 @@ pub mod bucket_replays;
 pub mod bucket_usage;
 pub mod claims;
 pub mod free_call_budget;
+pub mod leases;
 pub mod repair;
 pub mod settlements;
 pub mod tables;
@@ -27,7 +29,7 @@ pub mod versioned;
 
 pub use tables::free_calls::{FreeCallStore, FreeCallTable};
 pub use tables::metering::{MeteringStore, MeteringTable};
-pub use tables::payments::{PaymentStore, PaymentTable};
+pub use tables::payments::{LeaseStore, LeaseTable, PaymentStore, PaymentTable};
 pub use versioned::{Durability, StoreError, VersionedStore};
 
 /// A count or Unix-ms figure as PostgreSQL's BIGINT, saturating (no figure Osiris counts

@@ -269,12 +269,33 @@ impl Market {
         self.reserved.lock().unwrap().remove(&address);
     }
 
+    /// Waits (up to 10 s) until no gateway replica holds a share of `channel_id`'s prepaid
+    /// authorization: every call served from one is then reported in `gateway_payments`.
+    pub async fn shares_returned(&self, channel_id: osiris_contract_types::ChannelId) {
+        let started = Instant::now();
+        loop {
+            let leased: bool = sqlx::query_scalar(
+                "SELECT COALESCE((SELECT leases <> '[]'::jsonb FROM gateway_payments WHERE channel_id = $1), FALSE)",
+            )
+            .bind(channel_id.0 as i64)
+            .fetch_one(&self.pool)
+            .await
+            .expect("read the channel's leases");
+            if !leased {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "channel {channel_id}'s shares were not returned");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The provider's claimer over this market's database.
     pub fn claimer(&self) -> osiris_ledger::claims::Claimer {
         osiris_ledger::claims::Claimer {
             pool: self.pool.clone(),
             escrow: self.osiris.escrow(),
             signer: actor(PROVIDER),
+            lease_wait: osiris_gateway::leases::LeaseConfig::default().claim_wait(),
         }
     }
 }

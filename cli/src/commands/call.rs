@@ -408,6 +408,7 @@ pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {
         pool,
         escrow: Escrow::new(connected.chain.clone(), connected.deployment.escrow.address),
         signer,
+        lease_wait: osiris_ledger::claims::DEFAULT_LEASE_WAIT,
     };
     let only = (!args.channels.is_empty()).then_some(args.channels.as_slice());
     let report = claimer.run(only).await?;

@@ -5,25 +5,30 @@
 //! charged); the payment is checked early (mirror, rule) and its signature verified; then,
 //! by [`PaymentCommit`], it is committed before the call is sent, or while the call is on
 //! its way with the reply held back until it has. Either way a call is answered OK only
-//! with its payment verified and committed.
+//! with its payment verified and committed — or, for a prepaid authorization, served from
+//! this replica's share of it, reserved in the store beforehand ([`crate::leases`]).
 
 use super::bucket_node::BUCKET_PAYMENT_TYPE;
 use super::{Charge, Refused};
 use crate::authorize::{Authorizer, CheckedRecord};
 use crate::config::PaymentCommit;
 use crate::forward::Forward;
+use crate::leases::{Leases, Served};
 use crate::front::body::RequestBody;
 use crate::proxy::Body;
 use http::{Request, Response};
 use osiris_contract_types::Balance;
 use osiris_ledger::versioned::Pending;
 use osiris_payments::metadata::PAYMENT_TYPE;
-use osiris_payments::{CallPayment, PaymentState, Refusal};
+use osiris_payments::{CallPayment, PaymentKind, PaymentState, Refusal};
+use std::sync::Arc;
 
 /// Calls mode: the authorizer of its payments and where paid calls go.
 pub struct Calls {
     pub authorizer: Authorizer,
     pub forward: Forward,
+    /// This replica's shares of prepaid authorizations.
+    pub leases: Arc<Leases>,
 }
 
 impl Calls {
@@ -41,6 +46,22 @@ impl Calls {
         // reaches the upstream.
         let authorizer = &self.authorizer;
         let commit = match payment {
+            CallPayment::Channel(payment) if payment.kind == PaymentKind::Prepaid && self.leases.enabled() => {
+                let facts = authorizer.our_channel(payment.channel_id, false).await?;
+                let price = authorizer.channels.terms(authorizer.expiry_threshold).price;
+                let verify = || authorizer.verify(&payment, &facts);
+                // The consumer's limit, charged only for its own authorization (a stranger's
+                // forged payments never use it up) and before the call takes from a share.
+                let admit = || authorizer.limits.consumer_call(&facts.signer);
+                match self.leases.serve(&payment, facts.clone(), verify, admit).await? {
+                    Served::Leased => Commit::Leased(price),
+                    Served::Direct => {
+                        let checked = authorizer.check(payment).await?;
+                        let charge = checked.charge;
+                        Commit::Channel(authorizer.commit(checked)?, charge)
+                    }
+                }
+            }
             CallPayment::Channel(payment) => {
                 let checked = authorizer.check(payment).await?;
                 let charge = checked.charge;
@@ -77,7 +98,7 @@ impl Calls {
                 Err(_) => Err(Refusal::Unavailable("the payment store stopped before answering".into())),
             },
             Commit::Metered(checked) => self.authorizer.commit_metered(checked).await.map(drop),
-            Commit::Free => Ok(()),
+            Commit::Free | Commit::Leased(_) => Ok(()),
         }
     }
 }
@@ -92,6 +113,8 @@ enum Commit {
     Metered(CheckedRecord),
     /// A free call, already counted.
     Free,
+    /// A prepaid call served from this replica's share (reserved beforehand), and its price.
+    Leased(Balance),
 }
 
 impl Commit {
@@ -100,6 +123,7 @@ impl Commit {
             Self::Channel(_, price) => Some(("channel", *price)),
             Self::Metered(checked) => Some(("agreement", checked.charge)),
             Self::Free => Some(("free", 0)),
+            Self::Leased(price) => Some(("channel", *price)),
         }
     }
 }

@@ -73,6 +73,7 @@ impl Mode {
     /// `shutdown` (their last work must be done before the gateway exits).
     pub fn spawn_tasks(&self, flush_every: Duration, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         match self {
+            Self::Calls(calls) if calls.leases.enabled() => vec![calls.leases.spawn(shutdown)],
             Self::Calls(_) | Self::Jobs(_) => Vec::new(),
             Self::BucketNode(node) => {
                 let mut tasks = vec![node.spawn_flush(flush_every, shutdown), node.spawn_follow(shutdown)];
