@@ -487,7 +487,11 @@ async fn bench() {
         std::hint::black_box(decide(std::hint::black_box(&sample), &facts, None, &terms).unwrap());
     }
     let decision = per(started, 10_000);
-    let store = osiris_ledger::PaymentStore::new(osiris_ledger::PaymentTable::default(), market.pool.clone(), Durability::Strict);
+    let store = osiris_ledger::PaymentStore::new(
+        osiris_ledger::PaymentTable::default(),
+        market.pool.clone(),
+        Durability::Strict,
+    );
     let facts = Arc::new(ChannelFacts { channel_id: ChannelId(1 << 40), ..facts });
     let mut writes = Vec::new();
     for i in 1..=1000u128 {

@@ -270,8 +270,19 @@ pub struct Config {
 }
 
 /// Sections whose fields the environment sets as `OSIRIS_GATEWAY_<SECTION>_<FIELD>`.
-const SECTIONS: [&str; 11] =
-    ["service", "prepaid_leases", "rate_limit", "health", "tls", "web", "limits", "log", "free_calls", "alerts", "bucket_node"];
+const SECTIONS: [&str; 11] = [
+    "service",
+    "prepaid_leases",
+    "rate_limit",
+    "health",
+    "tls",
+    "web",
+    "limits",
+    "log",
+    "free_calls",
+    "alerts",
+    "bucket_node",
+];
 
 impl Default for Config {
     fn default() -> Self {

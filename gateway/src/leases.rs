@@ -23,8 +23,8 @@
 
 use crate::channels::ChannelCache;
 use osiris_contract_types::ChannelId;
-use osiris_ledger::StoreError;
 use osiris_ledger::LeaseStore;
+use osiris_ledger::StoreError;
 use osiris_payments::{ChannelFacts, LeaseOp, LeaseTerms, Payment, PaymentState, Refusal, ReplicaId, Terms};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -237,7 +237,8 @@ impl Leases {
             return Ok(Served::Direct);
         }
         // Admitted above: the call takes its place in the share now.
-        let taken = held.local.lock().expect("lease lock").take(payment, self.config.calls, Instant::now(), &|| Ok(()))?;
+        let taken =
+            held.local.lock().expect("lease lock").take(payment, self.config.calls, Instant::now(), &|| Ok(()))?;
         match taken {
             Some(_) => Ok(Served::Leased),
             // Granted nothing usable (the rule refuses a `need` it cannot cover; this is the

@@ -32,10 +32,10 @@ use osiris_chain::registry::Registry;
 use osiris_chain::{AccountId, Chain, Deployment, Signer};
 use osiris_contract_types::ddc::NodeId;
 use osiris_ledger::free_call_budget::Budget;
-use osiris_ledger::{LeaseStore, LeaseTable};
 use osiris_ledger::{
     Durability, FreeCallStore, FreeCallTable, MeteringStore, MeteringTable, PaymentStore, PaymentTable,
 };
+use osiris_ledger::{LeaseStore, LeaseTable};
 use osiris_mirror::MirrorError;
 use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;

@@ -21,8 +21,8 @@
 use crate::buckets::{decide_bucket, BucketOp, BucketRequest, NodeTerms};
 use crate::facts::{AgreementFacts, BucketFacts, ChannelFacts};
 use crate::free_calls::{decide_free, FreeCallState, FreeCallTerms};
-use crate::metering::{decide_metered, MeteringRecord, MeteringState, ServiceTerms};
 use crate::lease::{decide_lease, LeaseOp, LeaseTerms};
+use crate::metering::{decide_metered, MeteringRecord, MeteringState, ServiceTerms};
 use crate::payment::Payment;
 use crate::refusal::Refusal;
 use crate::rule::{decide, may_pass_on_newer_state, Terms};

@@ -143,7 +143,9 @@ fn draw(
                 state.spent += charge;
                 state.calls = state.calls.saturating_add(served);
             }
-            _ => return Err(Refusal::Lease { channel_id, reason: "a replica reported more calls than its share holds" }),
+            _ => {
+                return Err(Refusal::Lease { channel_id, reason: "a replica reported more calls than its share holds" })
+            }
         }
     }
     if release {
@@ -156,7 +158,11 @@ fn draw(
             state.amount = payment.amount;
             state.signature = Some(payment.signature);
         } else if !state.holds(payment) {
-            return Err(Refusal::AlreadyAccepted { nonce: payment.nonce, amount: payment.amount, accepted: state.amount });
+            return Err(Refusal::AlreadyAccepted {
+                nonce: payment.nonce,
+                amount: payment.amount,
+                accepted: state.amount,
+            });
         }
     }
     let index = match state.leases.iter().position(|l| l.replica == replica) {
@@ -202,7 +208,8 @@ fn sweep(channel_id: ChannelId, stored: Option<&PaymentState>, terms: &LeaseTerm
         // Charged in full: the replica may have served every call of it.
         state.spent += lease.reserved;
         if terms.call.price > 0 {
-            state.calls = state.calls.saturating_add(u64::try_from(lease.reserved / terms.call.price).unwrap_or(u64::MAX));
+            state.calls =
+                state.calls.saturating_add(u64::try_from(lease.reserved / terms.call.price).unwrap_or(u64::MAX));
         }
     }
     state.leases = live;
