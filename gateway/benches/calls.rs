@@ -15,7 +15,8 @@
 //! - direct — the upstream itself;
 //! - nginx — `grpc_pass` with one worker (when `nginx` is on PATH);
 //! - hop only — the gateway's HTTP/2 passthrough with no payment at all;
-//! - prepaid — one authorization per consumer drawn down by its calls;
+//! - prepaid — one authorization per consumer drawn down by its calls (served from the
+//!   replica's leased shares, `[prepaid_leases]` at its defaults);
 //! - paid — a fresh authorization per call (escrow mode);
 //! - metered — a cumulative metering record per call under a service agreement;
 //! - prepaid‡ / paid‡ on a second replica with `payment_durability = "relaxed"`;
@@ -534,6 +535,18 @@ async fn bench() {
         .execute(&market.pool)
         .await
         .unwrap();
+    // Prepaid calls served from the replicas' shares are reported when the shares are
+    // returned (idle for half a lease time).
+    let waited = Instant::now();
+    while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM gateway_payments WHERE leases <> '[]'::jsonb")
+        .fetch_one(&market.pool)
+        .await
+        .unwrap()
+        > 0
+    {
+        assert!(waited.elapsed() < Duration::from_secs(30), "the replicas never returned their prepaid shares");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let stored: (String, i64) = sqlx::query_as("SELECT sum(spent)::text, sum(calls)::bigint FROM gateway_payments")
         .fetch_one(&market.pool)
         .await

@@ -42,6 +42,8 @@ pub struct Authorizer {
     pub limits: Arc<RateLimits>,
     /// The consumers' free calls.
     pub free_calls: FreeCalls,
+    /// Where payment signatures are checked (inline or off the I/O thread).
+    pub signatures: crate::signatures::SignatureChecks,
 }
 
 /// A metering record that passed the early checks and its signature check, ready to commit.
@@ -201,9 +203,13 @@ impl Authorizer {
     /// Verifies the signature (unless the stored state already holds this authorization)
     /// and submits the payment to the store; the returned [`Pending`] resolves once it is
     /// committed, or refused by the store's own decision.
-    pub fn commit(&self, checked: Checked) -> Result<Pending<PaymentState>, Refusal> {
+    pub async fn commit(&self, checked: Checked) -> Result<Pending<PaymentState>, Refusal> {
         let Checked { payment, facts, terms, unverified, .. } = checked;
-        if unverified && !payment.is_signed_by(&facts.signer, &self.escrow) {
+        let signed = || {
+            let (payment, signer, escrow) = (payment.clone(), facts.signer, self.escrow);
+            move || payment.is_signed_by(&signer, &escrow)
+        };
+        if unverified && !self.signatures.run(signed()).await {
             return Err(Refusal::BadSignature {
                 channel_id: payment.channel_id,
                 nonce: payment.nonce,

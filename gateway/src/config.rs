@@ -13,6 +13,7 @@
 //! payment_commit = "overlapped"         # or "before_forward" (see PaymentCommit)
 //! payment_durability = "strict"         # or "relaxed" (synchronous_commit = off; see Durability)
 //! worker_threads = 1                    # threads serving calls; 0 = one per core
+//! signature_threads = 0                 # payment signature checks at once off the I/O thread; 0 = inline
 //! shutdown_grace_ms = 10000             # on SIGTERM, time open calls get to finish
 //!
 //! [prepaid_leases]                      # prepaid calls served from shares (see `leases`)
@@ -244,6 +245,9 @@ pub struct Config {
     /// everything on one thread, which on a machine shared with the service and the database
     /// measured lower latency and more calls per second than two; 0 means one per core.
     pub worker_threads: usize,
+    /// Payment signature checks run at once on Tokio's blocking pool, off the threads
+    /// serving calls; 0 checks them inline (see `signatures`).
+    pub signature_threads: usize,
     /// On SIGTERM, how long open calls may take to finish before their connections are
     /// closed, milliseconds.
     pub shutdown_grace_ms: u64,
@@ -300,6 +304,7 @@ impl Default for Config {
             payment_commit: PaymentCommit::default(),
             payment_durability: Durability::default(),
             worker_threads: 1,
+            signature_threads: 0,
             shutdown_grace_ms: 10_000,
             prepaid_leases: Default::default(),
             rate_limit: Default::default(),

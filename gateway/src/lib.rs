@@ -45,6 +45,7 @@ pub mod refusal;
 pub mod repair;
 pub mod run;
 pub mod server;
+pub mod signatures;
 pub mod startup;
 pub mod state_service;
 pub mod tls;

@@ -179,6 +179,7 @@ pub async fn start(config: &Config) -> Result<Started, StartError> {
         metering: metering.clone(),
         agreements_contract,
         limits: rate_limits.clone(),
+        signatures: crate::signatures::SignatureChecks::new(config.signature_threads),
         free_calls: FreeCalls {
             config: config.free_calls,
             store: FreeCallStore::new(

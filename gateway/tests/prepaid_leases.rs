@@ -53,7 +53,7 @@ async fn two_replicas_serve_one_prepaid_authorization_while_claims_race_and_ever
     // Charlie prepays 200 calls at a time and tops up whenever the gateways say it is spent.
     let key = payment_key();
     let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100_000 * PRICE, 1_000).await;
-    let mut payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: Nonce(0), amount: 200 * PRICE };
+    let payer = ChannelPayer { key: key.clone(), escrow, channel_id, nonce: Nonce(0), amount: 200 * PRICE };
     let first = payer.authorization(PaymentKind::Prepaid);
     let payer = Arc::new(Mutex::new((payer, first)));
 

@@ -5,7 +5,7 @@
 //! `OSIRIS_INDEXER_MAX_CONNECTIONS`, `OSIRIS_INDEXER_CORS_ALLOWED_ORIGINS` (a TOML-like
 //! list, `[https://a.example, https://b.example]`), `OSIRIS_INDEXER_DESCRIBE_INTERVAL_MS`,
 //! `OSIRIS_INDEXER_REPUTATION_INTERVAL_MS`, `OSIRIS_INDEXER_WEB_DIR`, `OSIRIS_INDEXER_CONTRACTS_DIR`,
-//! `OSIRIS_INDEXER_PUBLIC_NODE_URL`.
+//! `OSIRIS_INDEXER_PUBLIC_NODE_URL`, `OSIRIS_INDEXER_API_ONLY`.
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -38,6 +38,10 @@ pub struct Config {
     /// The node URL web pages are told to connect to (`GET /v1/network`); empty: the
     /// deployment's `node_url`.
     pub public_node_url: String,
+    /// Serve REST only, never follow the chain nor connect to the node (a read replica,
+    /// e.g. against a PostgreSQL streaming replica). Otherwise the process follows the
+    /// chain whenever it holds the follower lock (`leader`), and serves REST either way.
+    pub api_only: bool,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             web_dir: "web/dist".into(),
             contracts_dir: "contracts/target/ink".into(),
             public_node_url: String::new(),
+            api_only: false,
         }
     }
 }

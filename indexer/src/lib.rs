@@ -18,6 +18,7 @@ pub mod decode;
 pub mod describe;
 pub mod follower;
 pub mod json;
+pub mod leader;
 pub mod reputation;
 pub mod state;
 pub mod store;

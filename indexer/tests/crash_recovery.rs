@@ -3,33 +3,10 @@
 
 mod common;
 
-use common::{deployment_file, Indexer};
+use common::{deployment_file, dump, Indexer};
 use osiris_chain::signing::channel::PaymentKey;
 use osiris_e2e::{actor, actor_account as account, Osiris, TestDatabase, UNIT};
 use serde_json::Value;
-use sqlx::{Connection, PgConnection, Row};
-
-/// Every mirrored table as JSON rows in key order (the cursor without its timestamp).
-async fn dump(url: &str) -> Vec<(String, Value)> {
-    let mut conn = PgConnection::connect(url).await.unwrap();
-    let tables = [
-        ("indexer_cursor", "SELECT genesis_hash, block_number, block_hash FROM indexer_cursor", "block_number"),
-        ("events", "SELECT * FROM events", "block_number, event_index"),
-        ("organizations", "SELECT * FROM organizations", "org_id"),
-        ("services", "SELECT * FROM services", "org_id, service_id"),
-        ("service_groups", "SELECT * FROM service_groups", "org_id, service_id, position"),
-        ("escrow_balances", "SELECT * FROM escrow_balances", "account"),
-        ("channels", "SELECT * FROM channels", "channel_id"),
-    ];
-    let mut out = Vec::new();
-    for (name, select, order) in tables {
-        let sql = format!("SELECT COALESCE(json_agg(t ORDER BY {order}), '[]')::text FROM ({select}) t");
-        let text: String = sqlx::query(&sql).fetch_one(&mut conn).await.unwrap().get(0);
-        out.push((name.to_string(), serde_json::from_str(&text).unwrap()));
-    }
-    conn.close().await.unwrap();
-    out
-}
 
 #[tokio::test]
 async fn a_repeatedly_killed_indexer_ends_with_the_same_mirror_as_a_clean_reindex() {

@@ -207,9 +207,8 @@ fn sweep(channel_id: ChannelId, stored: Option<&PaymentState>, terms: &LeaseTerm
     for lease in &expired {
         // Charged in full: the replica may have served every call of it.
         state.spent += lease.reserved;
-        if terms.call.price > 0 {
-            state.calls =
-                state.calls.saturating_add(u64::try_from(lease.reserved / terms.call.price).unwrap_or(u64::MAX));
+        if let Some(calls) = lease.reserved.checked_div(terms.call.price) {
+            state.calls = state.calls.saturating_add(u64::try_from(calls).unwrap_or(u64::MAX));
         }
     }
     state.leases = live;

@@ -58,14 +58,14 @@ impl Calls {
                     Served::Direct => {
                         let checked = authorizer.check(payment).await?;
                         let charge = checked.charge;
-                        Commit::Channel(authorizer.commit(checked)?, charge)
+                        Commit::Channel(authorizer.commit(checked).await?, charge)
                     }
                 }
             }
             CallPayment::Channel(payment) => {
                 let checked = authorizer.check(payment).await?;
                 let charge = checked.charge;
-                Commit::Channel(authorizer.commit(checked)?, charge)
+                Commit::Channel(authorizer.commit(checked).await?, charge)
             }
             CallPayment::Agreement(record) => Commit::Metered(authorizer.check_metered(record).await?),
             CallPayment::Free(call) => {

@@ -4,6 +4,7 @@
 
 use osiris_e2e::{die_with_parent, logged_address_of, Osiris, TestDatabase};
 use serde_json::Value;
+use sqlx::{Connection, PgConnection, Row};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,8 +27,14 @@ impl Indexer {
     /// Starts the indexer on port 0 (it binds, then logs the address it got on stdout) and waits
     /// until its API answers.
     pub async fn start(osiris: &Osiris, db: &TestDatabase, deployment: &std::path::Path) -> Self {
+        Self::start_with(osiris, db, deployment, &[]).await
+    }
+
+    /// [`start`](Self::start) with extra command-line arguments (`--api-only`).
+    pub async fn start_with(osiris: &Osiris, db: &TestDatabase, deployment: &std::path::Path, args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_osiris-indexer"));
         command
+            .args(args)
             .env("DATABASE_URL", &db.url)
             .env("OSIRIS_NODE_URL", &osiris.node.url)
             .env("OSIRIS_DEPLOYMENT", deployment)
@@ -100,4 +107,26 @@ impl Drop for Indexer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Every mirrored table as JSON rows in key order (the cursor without its timestamp).
+pub async fn dump(url: &str) -> Vec<(String, Value)> {
+    let mut conn = PgConnection::connect(url).await.unwrap();
+    let tables = [
+        ("indexer_cursor", "SELECT genesis_hash, block_number, block_hash FROM indexer_cursor", "block_number"),
+        ("events", "SELECT * FROM events", "block_number, event_index"),
+        ("organizations", "SELECT * FROM organizations", "org_id"),
+        ("services", "SELECT * FROM services", "org_id, service_id"),
+        ("service_groups", "SELECT * FROM service_groups", "org_id, service_id, position"),
+        ("escrow_balances", "SELECT * FROM escrow_balances", "account"),
+        ("channels", "SELECT * FROM channels", "channel_id"),
+    ];
+    let mut out = Vec::new();
+    for (name, select, order) in tables {
+        let sql = format!("SELECT COALESCE(json_agg(t ORDER BY {order}), '[]')::text FROM ({select}) t");
+        let text: String = sqlx::query(&sql).fetch_one(&mut conn).await.unwrap().get(0);
+        out.push((name.to_string(), serde_json::from_str(&text).unwrap()));
+    }
+    conn.close().await.unwrap();
+    out
 }
