@@ -302,6 +302,13 @@ say "Bob goes on calling after the claim (the channel moved to nonce 1)"
 echo '{"number": 123456789}' | as_bob call primes Factorize
 as_bob channel show "$channel"
 
+say "Bob prepays 200 calls and makes them one after another: the gateway serves them from its share of the authorization, one database write per share of 64 calls rather than one per call"
+writes_before=$("$PG_BIN/psql" -qtA "$DATABASE_URL" -c "SELECT version FROM gateway_payments WHERE channel_id = $channel")
+echo '{"number": 97}' | as_bob call primes Factorize --prepaid-calls 200 --repeat 200
+writes_after=$("$PG_BIN/psql" -qtA "$DATABASE_URL" -c "SELECT version FROM gateway_payments WHERE channel_id = $channel")
+echo "the channel's payment row was written $((writes_after - writes_before)) times for 200 calls"
+[ $((writes_after - writes_before)) -lt 50 ] || die "prepaid calls were written one by one, not by shares"
+
 say "Alice sells computation on acme's weather data: a job gateway runs the algorithm Dave sends next to the data, under an agreement"
 jobs_url="http://127.0.0.1:$(free_port)"
 as_alice service create acme jobs --name "jobs (job)" --price 1 --group default --recipient //Alice --endpoint "$jobs_url"

@@ -24,7 +24,7 @@ const FLAG_REVERT: u32 = 1;
 /// the block that includes it than in the dry run's; unused gas is refunded.
 pub const GAS_MARGIN_PERCENT: u64 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Weight {
     /// Picoseconds of reference execution time.
     pub ref_time: u64,

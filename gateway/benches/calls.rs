@@ -25,7 +25,9 @@
 //! Then where a paid call's time goes (parse, signature, decision, store, proxy), each
 //! piece measured alone, and the gateway's resident memory after the load. Authorizations
 //! are signed before the timed runs. Environment: `OSIRIS_BENCH_CALLS` (sequential calls
-//! per mode, default 2000; the concurrent runs make 4 × as many).
+//! per mode, default 2000; the concurrent runs make 4 × as many); the gateways'
+//! `worker_threads` and `signature_threads` from `OSIRIS_BENCH_WORKER_THREADS` and
+//! `OSIRIS_BENCH_SIGNATURE_THREADS` (default: the configuration's defaults).
 
 use bytes::Bytes;
 use osiris_chain::types::agreements::{ConditionKind, ConditionSpec, Metering};
@@ -454,6 +456,10 @@ async fn bench() {
     if nginx.is_none() {
         println!("(nginx is not installed: no plain-proxy reference; `apt-get install nginx-light`)");
     }
+    println!(
+        "gateways: worker_threads = {}, signature_threads = {}, prepaid_leases = {} calls / {} ms",
+        config.worker_threads, config.signature_threads, config.prepaid_leases.calls, config.prepaid_leases.lease_ms
+    );
 
     // Where a paid call's time goes: each piece alone, in this process.
     let sample = payers[1].authorization(PaymentKind::Escrow);
@@ -580,6 +586,14 @@ async fn bench() {
 /// Every client of the benchmark is on 127.0.0.1: the per-address and per-connection limits
 /// stay in the path (their check is part of what is measured) at rates never reached.
 fn unlimited_peers(mut config: Config) -> Config {
+    // Threads, when a run compares them: OSIRIS_BENCH_WORKER_THREADS, OSIRIS_BENCH_SIGNATURE_THREADS.
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    if let Some(threads) = env("OSIRIS_BENCH_WORKER_THREADS") {
+        config.worker_threads = threads;
+    }
+    if let Some(threads) = env("OSIRIS_BENCH_SIGNATURE_THREADS") {
+        config.signature_threads = threads;
+    }
     const NEVER_REACHED_PER_SEC: u32 = 100_000_000;
     let limits = &mut config.rate_limit;
     (limits.address_per_sec, limits.address_burst) = (NEVER_REACHED_PER_SEC, NEVER_REACHED_PER_SEC);

@@ -53,6 +53,11 @@ pub struct CallArgs {
     /// Sign this many calls' worth at once and send it as a prepaid authorization.
     #[arg(long)]
     pub prepaid_calls: Option<u32>,
+    /// Make the call this many times, one after another (with --prepaid-calls, all under
+    /// the one authorization); prints the last reply, and the count and time on stderr.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..),
+          conflicts_with_all = ["agreement", "free", "replicas"])]
+    pub repeat: u32,
     /// For `org/service` without a usable channel: open one holding this many planck, signed
     /// by --key-file, from the signing account (--suri) (its escrow balance, or a deposit from
     /// its free balance when that is short).
@@ -275,7 +280,15 @@ async fn direct(
     channel_id: ChannelId,
     key: &PaymentKey,
 ) -> Result<Value> {
-    let spec = CallSpec { method: &args.method, request, channel_id, key, state, prepaid_calls: args.prepaid_calls };
+    let spec = CallSpec {
+        method: &args.method,
+        request,
+        channel_id,
+        key,
+        state,
+        prepaid_calls: args.prepaid_calls,
+        repeat: args.repeat,
+    };
     let (client, info) = paying::open(url).await.map_err(Failure::into_error)?;
     paying::call(url, &client, &info, &spec).await.map_err(Failure::into_error)
 }
@@ -312,6 +325,7 @@ impl Paid<'_> {
             key: self.key,
             state: self.state,
             prepaid_calls: self.args.prepaid_calls,
+            repeat: self.args.repeat,
         };
         routing::call(listing, route, &spec).await
     }

@@ -59,6 +59,19 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// Writes `rows` into `channels` as of `block`, in one transaction, with the statement a
+    /// folded block's channels are written with (`escrow::write`), outside any block and
+    /// without moving the cursor: for benchmarks that give a mirror a given size without a
+    /// chain (e.g. a million channels paying one gateway).
+    pub async fn seed_channels(&self, rows: Vec<crate::state::ChannelRow>, block: u64) -> Result<(), StoreError> {
+        let mut snapshot = crate::state::Snapshot::default();
+        snapshot.channels = rows.into_iter().map(|row| (row.channel_id, Some(row))).collect();
+        let mut tx = self.pool.begin().await?;
+        escrow::write(&mut tx, &snapshot, to_i64(block)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The cursor, or `None` before the first block is committed.
     pub async fn cursor(&self) -> Result<Option<Cursor>, StoreError> {
         let row = sqlx::query("SELECT genesis_hash, block_number, block_hash FROM indexer_cursor")
