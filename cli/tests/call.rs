@@ -63,3 +63,56 @@ async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {
             .unwrap();
     assert_eq!((record["nonce"].clone(), record["amount"].clone()), (Value::from(1), Value::from(PRICE.to_string())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepaid_calls_repeated_under_one_authorization_stop_where_it_is_used_up() {
+    let market = Market::start().await;
+    let offer = market.offer("acme", "text", PRICE, 1).await;
+    let service = example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto");
+    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+    let state = market.dir.path().join("charlie");
+    let key_file = market.dir.path().join("charlie.key");
+    let key_path = key_file.to_str().unwrap();
+    assert!(osiris(&market, &state, CONSUMER, &["key", "generate", "--out", key_path], b"").status.success());
+    let key =
+        osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 1_000 * PRICE, 1_000).await;
+    let channel = channel_id.to_string();
+    let add = ["gateway", "add", "text", "--url", &offer.endpoints[0], "--channel", &channel, "--key-file", key_path];
+    assert!(osiris(&market, &state, CONSUMER, &add, b"").status.success());
+
+    // Two hundred calls under one authorization: the gateway writes its share, not each call.
+    let version = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COALESCE((SELECT version FROM gateway_payments WHERE channel_id = $1), 0)")
+            .bind(channel_id.0 as i64)
+            .fetch_one(&market.pool)
+            .await
+            .unwrap()
+    };
+    let before = version().await;
+    let args = ["call", "text", "Analyze", "--prepaid-calls", "200", "--repeat", "200"];
+    let many = osiris(&market, &state, CONSUMER, &args, br#"{"text": "one two"}"#);
+    assert!(many.status.success(), "{many:?}");
+    let writes = version().await - before;
+    eprintln!("200 prepaid calls, {writes} writes of the channel's row");
+    assert!(writes <= 20, "{writes} writes for 200 prepaid calls");
+    market.shares_returned(channel_id).await;
+
+    // Ten calls' worth, ten calls: all answered, the count on stderr.
+    let args = ["call", "text", "Analyze", "--prepaid-calls", "10", "--repeat", "10"];
+    let ten = osiris(&market, &state, CONSUMER, &args, br#"{"text": "one two"}"#);
+    assert_eq!(reply(&ten)["words"], Value::from(2));
+    assert!(String::from_utf8_lossy(&ten.stderr).contains("10 calls answered"), "{ten:?}");
+    // Five more calls' worth cannot be stretched to six: the sixth is refused, nothing more is spent.
+    let args = ["call", "text", "Analyze", "--prepaid-calls", "5", "--repeat", "6"];
+    let six = osiris(&market, &state, CONSUMER, &args, br#"{"text": "one two"}"#);
+    assert!(!six.status.success());
+    assert!(String::from_utf8_lossy(&six.stderr).contains("used up"), "{six:?}");
+    market.shares_returned(channel_id).await;
+    let spent: String = sqlx::query_scalar("SELECT spent::text FROM gateway_payments WHERE channel_id = $1")
+        .bind(channel_id.0 as i64)
+        .fetch_one(&market.pool)
+        .await
+        .unwrap();
+    assert_eq!(spent, (215 * PRICE).to_string());
+}

@@ -115,6 +115,9 @@ struct Local {
     closed: bool,
     /// A renewal is on its way.
     renewing: bool,
+    /// The last draw could not extend the share (the authorization is used up to it): no
+    /// renewal until a call brings a new authorization.
+    exhausted: bool,
     last_call: Instant,
 }
 
@@ -128,6 +131,7 @@ impl Local {
             deadline: now,
             closed: false,
             renewing: false,
+            exhausted: false,
             last_call: now,
         }
     }
@@ -150,7 +154,7 @@ impl Local {
         self.unreported += 1;
         self.last_call = now;
         let left = self.reserved_calls - self.unreported;
-        let renew = !self.renewing && left <= share_calls / 2;
+        let renew = !self.renewing && !self.exhausted && left <= share_calls / 2;
         self.renewing |= renew;
         Ok(Some(renew))
     }
@@ -277,8 +281,13 @@ impl Leases {
             Ok(state) => {
                 let share = state.leases.iter().find(|l| l.replica == self.replica).map_or(0, |l| l.reserved);
                 let price = terms.call.price.max(1);
+                let reserved_calls = u64::try_from(share / price).unwrap_or(u64::MAX);
+                let same_authorization = local.payment.as_ref() == Some(&payment);
+                // What the share held after the report, before this draw's grant.
+                let kept = local.reserved_calls.saturating_sub(served);
+                local.exhausted = same_authorization && reserved_calls <= kept;
                 local.payment = Some(payment);
-                local.reserved_calls = u64::try_from(share / price).unwrap_or(u64::MAX);
+                local.reserved_calls = reserved_calls;
                 local.unreported -= served;
                 local.deadline = asked_at + Duration::from_millis(self.config.lease_ms).saturating_sub(LEASE_MARGIN);
                 local.closed = state.recalled;
