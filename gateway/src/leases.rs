@@ -264,9 +264,16 @@ impl Leases {
     ) -> Result<PaymentState, Refusal> {
         let served = {
             let mut local = held.local.lock().expect("lease lock");
-            if local.payment.as_ref().is_some_and(|p| p.nonce != payment.nonce) {
-                // A share at an older nonce was returned or swept before its claim.
-                *local = Local::empty();
+            match local.payment.as_ref().map(|p| p.nonce) {
+                // A call under an authorization older than the share's: the share stays as
+                // it is (its calls are yet to be reported), the call is refused.
+                Some(current) if payment.nonce < current => {
+                    return Err(Refusal::WrongNonce { channel_id: payment.channel_id, given: payment.nonce, current });
+                }
+                // The share's nonce was claimed, which only happens once the share was
+                // returned or swept (charged in full): nothing of it is left to report.
+                Some(current) if payment.nonce > current => *local = Local::empty(),
+                _ => {}
             }
             local.unreported
         };
@@ -292,9 +299,12 @@ impl Leases {
                 local.deadline = asked_at + Duration::from_millis(self.config.lease_ms).saturating_sub(LEASE_MARGIN);
                 local.closed = state.recalled;
             }
-            Err(Refusal::Lease { .. } | Refusal::WrongNonce { .. }) if served > 0 || local.payment.is_some() => {
-                // The share is gone (swept and charged in full, or its nonce claimed): the
-                // calls served from it are paid; nothing is left to report.
+            Err(Refusal::Lease { .. } | Refusal::WrongNonce { .. })
+                if local.payment.as_ref().is_some_and(|p| p.nonce == payment.nonce) =>
+            {
+                // The share is gone (swept and charged in full, or its nonce claimed after
+                // it was returned): the calls served from it are paid; nothing is left to
+                // report.
                 *local = Local::empty();
             }
             Err(_) => {}

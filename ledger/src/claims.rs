@@ -228,25 +228,38 @@ pub async fn leased(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Channel
 /// row is not written), in one transaction; the started claims.
 pub async fn start(pool: &PgPool, channels: &[ChannelId]) -> Result<Vec<Pending>, ClaimError> {
     let mut tx = pool.begin().await?;
+    // First lock the rows due, in a statement of its own: the statements after it read
+    // them under a snapshot taken once the locks are held, so they see the last write
+    // committed before the lock. (One statement that locks in a CTE and reads the same
+    // table in another reads the snapshot from before the lock: a payment committed in
+    // between would be left out of the claim and then wiped by the nonce move.)
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT p.channel_id FROM gateway_payments p \
+         WHERE p.channel_id = ANY($1) AND p.spent > 0 AND p.signature IS NOT NULL \
+           AND p.leases = '[]'::jsonb \
+           AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
+                           WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
+         FOR UPDATE OF p",
+    )
+    .bind(ids(channels))
+    .fetch_all(&mut *tx)
+    .await?;
+    if due.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
     let rows = sqlx::query(
-        "WITH due AS ( \
-             SELECT p.channel_id FROM gateway_payments p \
-             WHERE p.channel_id = ANY($1) AND p.spent > 0 AND p.signature IS NOT NULL \
-               AND p.leases = '[]'::jsonb \
-               AND NOT EXISTS (SELECT 1 FROM gateway_claims g \
-                               WHERE g.channel_id = p.channel_id AND g.status = 'in_progress') \
-             FOR UPDATE OF p), \
-         recorded AS ( \
+        "WITH recorded AS ( \
              INSERT INTO gateway_claims (channel_id, nonce, amount, signature, spent, status) \
              SELECT p.channel_id, p.nonce, p.amount, p.signature, p.spent, 'in_progress' \
-             FROM gateway_payments p JOIN due USING (channel_id) \
+             FROM gateway_payments p WHERE p.channel_id = ANY($1) \
              RETURNING channel_id, nonce, amount::text AS amount, spent::text AS spent, signature) \
          UPDATE gateway_payments p SET nonce = p.nonce + 1, amount = 0, signature = NULL, spent = 0, calls = 0, \
              recalled = FALSE, version = p.version + 1, updated_at = now() \
          FROM recorded r WHERE p.channel_id = r.channel_id \
          RETURNING r.channel_id, r.nonce, r.amount, r.spent, r.signature",
     )
-    .bind(ids(channels))
+    .bind(&due)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -4,7 +4,9 @@
 //! A call's proof is decided by its kind's rule ([`Deal::decide`]) against the row it
 //! belongs to, and the state it decided is written **on condition that the row is still
 //! the version it was decided from**. A write that loses (another replica, or a claim,
-//! changed the row) reloads the row and decides again. So replicas sharing the database
+//! changed the row) reloads the row and decides again — in a transaction that locks the
+//! rows it reads (`SELECT … FOR UPDATE`, [`Table::load_for_update`]), so that a replica
+//! that must read first is not starved by one writing from an up-to-date copy. So replicas sharing the database
 //! never accept the same proof twice, and an accepted call is committed before it is
 //! answered.
 //!
@@ -114,6 +116,14 @@ pub trait Table: Send + Sync + 'static {
     /// Reads the rows of `keys` (with the facts of a call on each, for tables whose reading
     /// depends on the mirror); a key without a row may be left out.
     fn load(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(Self::Key, &Facts<Self>)],
+    ) -> impl Future<Output = Result<HashMap<Self::Key, Versioned<State<Self>>>, StoreError>> + Send;
+
+    /// [`load`](Self::load), locking the rows read until the transaction `db` is in ends
+    /// (`SELECT … FOR UPDATE`): how a batch that lost its compare-and-set reads again.
+    fn load_for_update(
         &self,
         db: &mut PgConnection,
         keys: &[(Self::Key, &Facts<Self>)],
@@ -304,74 +314,31 @@ where
         }
     }
     for round in 0..MAX_ROUNDS {
-        // Rows this replica has not seen (or saw change under it) are read first.
-        let fresh: Vec<T::Key> = {
-            let local = local.lock().expect("store lock");
-            groups.iter().filter(|g| !local.contains_key(&g.key)).map(|g| g.key.clone()).collect()
-        };
-        if !fresh.is_empty() {
-            let missing: Vec<(T::Key, &Facts<T>)> =
-                groups.iter().filter(|g| fresh.contains(&g.key)).map(|g| (g.key.clone(), &*g.jobs[0].facts)).collect();
-            match table.load(&mut *db, &missing).await {
-                Ok(mut rows) => {
-                    let mut local = local.lock().expect("store lock");
-                    for key in &fresh {
-                        local.insert(key.clone(), rows.remove(key).unwrap_or_else(Versioned::absent));
-                    }
-                }
-                Err(e) => {
-                    answer_all(groups, &Refusal::Unavailable(e.to_string()));
-                    return Err(e);
-                }
-            }
-        }
-        let mut writes: Vec<(Group<T>, i64, State<T>, Vec<Result<State<T>, Refusal>>)> = Vec::new();
-        let mut pending = Vec::new();
-        {
-            let rows = local.lock().expect("store lock");
-            for group in groups {
-                let row = rows.get(&group.key).cloned().unwrap_or_else(Versioned::absent);
-                match decide_group(&group, row.state.as_ref(), fresh.contains(&group.key)) {
-                    Decided::Refused(refusals) => answer(group, refusals.into_iter().map(Err)),
-                    Decided::Write { row: next, outcomes } => writes.push((group, row.version, next, outcomes)),
-                    Decided::Stale => pending.push(group),
-                }
-            }
-        }
-        let rows: Vec<Write<'_, T>> =
-            writes.iter().map(|(g, expected, state, _)| Write { key: &g.key, expected: *expected, state }).collect();
-        let written = if rows.is_empty() { Ok(Vec::new()) } else { table.write(&mut *db, &rows).await };
-        drop(rows);
-        let written = match written {
-            Ok(written) => written,
-            Err(e) => {
-                // Nothing is known to be written: forget the rows, so the next call reads them.
+        // The first round is optimistic (no lock: the usual call costs one round trip). A
+        // batch that lost its compare-and-set decides again in a transaction that locks the
+        // rows it reads, so it cannot lose again: without that, a replica writing the same
+        // row from an up-to-date copy wins every race against one that must read first.
+        let pending = if round == 0 {
+            let (pending, written) = decide_and_write(table, &mut *db, local, groups, false).await?;
+            answer_written(written);
+            pending
+        } else {
+            let mut tx = sqlx::Connection::begin(&mut *db).await?;
+            let (pending, written) = decide_and_write(table, &mut tx, local, groups, true).await?;
+            // Answered only once committed; a failed commit wrote nothing.
+            if let Err(e) = tx.commit().await {
                 let mut rows = local.lock().expect("store lock");
-                for (group, ..) in &writes {
+                for (group, _) in &written {
                     rows.remove(&group.key);
                 }
                 drop(rows);
                 let refusal = Refusal::Unavailable(e.to_string());
-                answer_all(writes.into_iter().map(|(g, ..)| g).chain(pending).collect(), &refusal);
-                return Err(e);
+                answer_all(written.into_iter().map(|(g, _)| g).chain(pending).collect(), &refusal);
+                return Err(e.into());
             }
+            answer_written(written);
+            pending
         };
-        {
-            let mut rows = local.lock().expect("store lock");
-            for (group, version, next, outcomes) in writes {
-                if written.contains(&group.key) {
-                    rows.insert(group.key.clone(), Versioned { state: Some(next), version: version + 1 });
-                    answer(group, outcomes.into_iter());
-                } else {
-                    // Lost the compare-and-set: the row moved on; read it again.
-                    rows.remove(&group.key);
-                    pending.push(group);
-                }
-            }
-            for group in &pending {
-                rows.remove(&group.key);
-            }
-        }
         if pending.is_empty() {
             return Ok(());
         }
@@ -384,6 +351,114 @@ where
         answer(group, std::iter::repeat_with(|| Err(refusal.clone())));
     }
     Ok(())
+}
+
+/// A group written, with each of its jobs' outcomes (answered once the write is durable).
+type WrittenGroup<T> = (Group<T>, Vec<Result<State<T>, Refusal>>);
+
+/// One round of a batch on `db`: reads the rows it has no copy of (locking them if
+/// `lock`), decides every group, writes, and answers the refusals. Returns the groups whose
+/// rows changed under it (to decide again) and the groups written, to answer once the write
+/// is durable. An error: the jobs were answered UNAVAILABLE.
+async fn decide_and_write<T: Table>(
+    table: &T,
+    db: &mut PgConnection,
+    local: &Rows<T>,
+    groups: Vec<Group<T>>,
+    lock: bool,
+) -> Result<(Vec<Group<T>>, Vec<WrittenGroup<T>>), StoreError>
+where
+    State<T>: Clone,
+{
+    // Rows this replica has not seen (or saw change under it) are read first.
+    let fresh: Vec<T::Key> = {
+        let local = local.lock().expect("store lock");
+        groups.iter().filter(|g| !local.contains_key(&g.key)).map(|g| g.key.clone()).collect()
+    };
+    if !fresh.is_empty() {
+        let missing: Vec<(T::Key, &Facts<T>)> =
+            groups.iter().filter(|g| fresh.contains(&g.key)).map(|g| (g.key.clone(), &*g.jobs[0].facts)).collect();
+        match load(table, &mut *db, &missing, lock).await {
+            Ok(mut rows) => {
+                let mut local = local.lock().expect("store lock");
+                for key in &fresh {
+                    local.insert(key.clone(), rows.remove(key).unwrap_or_else(Versioned::absent));
+                }
+            }
+            Err(e) => {
+                answer_all(groups, &Refusal::Unavailable(e.to_string()));
+                return Err(e);
+            }
+        }
+    }
+    let mut writes: Vec<(Group<T>, i64, State<T>, Vec<Result<State<T>, Refusal>>)> = Vec::new();
+    let mut pending = Vec::new();
+    {
+        let rows = local.lock().expect("store lock");
+        for group in groups {
+            let row = rows.get(&group.key).cloned().unwrap_or_else(Versioned::absent);
+            match decide_group(&group, row.state.as_ref(), fresh.contains(&group.key)) {
+                Decided::Refused(refusals) => answer(group, refusals.into_iter().map(Err)),
+                Decided::Write { row: next, outcomes } => writes.push((group, row.version, next, outcomes)),
+                Decided::Stale => pending.push(group),
+            }
+        }
+    }
+    let rows: Vec<Write<'_, T>> =
+        writes.iter().map(|(g, expected, state, _)| Write { key: &g.key, expected: *expected, state }).collect();
+    let written = if rows.is_empty() { Ok(Vec::new()) } else { table.write(&mut *db, &rows).await };
+    drop(rows);
+    let written = match written {
+        Ok(written) => written,
+        Err(e) => {
+            // Nothing is known to be written: forget the rows, so the next call reads them.
+            let mut rows = local.lock().expect("store lock");
+            for (group, ..) in &writes {
+                rows.remove(&group.key);
+            }
+            drop(rows);
+            let refusal = Refusal::Unavailable(e.to_string());
+            answer_all(writes.into_iter().map(|(g, ..)| g).chain(pending).collect(), &refusal);
+            return Err(e);
+        }
+    };
+    let mut done = Vec::new();
+    {
+        let mut rows = local.lock().expect("store lock");
+        for (group, version, next, outcomes) in writes {
+            if written.contains(&group.key) {
+                rows.insert(group.key.clone(), Versioned { state: Some(next), version: version + 1 });
+                done.push((group, outcomes));
+            } else {
+                // Lost the compare-and-set: the row moved on; read it again.
+                rows.remove(&group.key);
+                pending.push(group);
+            }
+        }
+        for group in &pending {
+            rows.remove(&group.key);
+        }
+    }
+    Ok((pending, done))
+}
+
+fn answer_written<T: Table>(written: Vec<WrittenGroup<T>>) {
+    for (group, outcomes) in written {
+        answer(group, outcomes.into_iter());
+    }
+}
+
+async fn load<T: Table>(
+    table: &T,
+    db: &mut PgConnection,
+    keys: &[(T::Key, &Facts<T>)],
+    lock: bool,
+) -> Result<HashMap<T::Key, Versioned<State<T>>>, StoreError> {
+    if lock {
+        table.load_for_update(db, keys).await
+    } else {
+        table.load(db, keys).await
+    }
 }
 
 /// Decides a row's calls one after the other, each on the state the previous left.

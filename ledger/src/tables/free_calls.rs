@@ -25,6 +25,9 @@ pub struct FreeCallTable {
 const LOAD: &str = "SELECT caller, period_start_ms, used, last_timestamp_ms, version FROM gateway_free_calls
      WHERE org_id = $1 AND service_id = $2 AND caller = ANY($3)";
 
+/// [`LOAD`], locking the rows until the transaction ends.
+static LOAD_FOR_UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{LOAD} FOR UPDATE"));
+
 /// Every row in one statement (version 0: no row yet).
 const WRITE: &str = "\
 WITH i AS (
@@ -44,25 +47,16 @@ inserted AS (
     RETURNING caller)
 SELECT caller FROM updated UNION ALL SELECT caller FROM inserted";
 
-impl Table for FreeCallTable {
-    type Deal = FreeCallDeal;
-    type Key = SignerKey;
-
-    fn key(call: &CheckedFreeCall) -> SignerKey {
-        call.caller
-    }
-
-    fn describe(caller: &SignerKey) -> String {
-        format!("the free-call count of consumer 0x{}", hex::encode(caller))
-    }
-
-    async fn load(
+impl FreeCallTable {
+    /// Runs `sql` (a load, locking or not) for `keys`: the rows found.
+    async fn rows(
         &self,
         db: &mut PgConnection,
         keys: &[(SignerKey, &())],
+        sql: &str,
     ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
         let callers: Vec<Vec<u8>> = keys.iter().map(|(k, _)| k.to_vec()).collect();
-        let rows = sqlx::query(LOAD).bind(&self.org_id).bind(&self.service_id).bind(callers).fetch_all(db).await?;
+        let rows = sqlx::query(sql).bind(&self.org_id).bind(&self.service_id).bind(callers).fetch_all(db).await?;
         rows.iter()
             .map(|row| {
                 let caller: Vec<u8> = row.try_get("caller")?;
@@ -84,6 +78,35 @@ impl Table for FreeCallTable {
                 Ok((key, Versioned { state: Some(state), version: row.try_get("version")? }))
             })
             .collect()
+    }
+}
+
+impl Table for FreeCallTable {
+    type Deal = FreeCallDeal;
+    type Key = SignerKey;
+
+    fn key(call: &CheckedFreeCall) -> SignerKey {
+        call.caller
+    }
+
+    fn describe(caller: &SignerKey) -> String {
+        format!("the free-call count of consumer 0x{}", hex::encode(caller))
+    }
+
+    async fn load(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(SignerKey, &())],
+    ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
+        self.rows(db, keys, LOAD).await
+    }
+
+    async fn load_for_update(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(SignerKey, &())],
+    ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
+        self.rows(db, keys, &LOAD_FOR_UPDATE).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<SignerKey>, StoreError> {

@@ -21,6 +21,9 @@ pub struct MeteringTable;
 const LOAD: &str = "SELECT agreement_id, units, amount::text AS amount, signature, calls, version
      FROM gateway_metering WHERE agreement_id = ANY($1)";
 
+/// [`LOAD`], locking the rows until the transaction ends.
+static LOAD_FOR_UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{LOAD} FOR UPDATE"));
+
 /// Every row in one statement (version 0: no row yet).
 const WRITE: &str = "\
 WITH i AS (
@@ -39,25 +42,16 @@ inserted AS (
     RETURNING agreement_id)
 SELECT agreement_id FROM updated UNION ALL SELECT agreement_id FROM inserted";
 
-impl Table for MeteringTable {
-    type Deal = MeteredDeal;
-    type Key = AgreementId;
-
-    fn key(record: &MeteringRecord) -> AgreementId {
-        record.agreement_id
-    }
-
-    fn describe(agreement_id: &AgreementId) -> String {
-        format!("agreement {}", id_text(agreement_id))
-    }
-
-    async fn load(
+impl MeteringTable {
+    /// Runs `sql` (a load, locking or not) for `keys`: the rows found.
+    async fn rows(
         &self,
         db: &mut PgConnection,
         keys: &[(AgreementId, &AgreementFacts)],
+        sql: &str,
     ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
         let ids: Vec<Vec<u8>> = keys.iter().map(|(id, _)| id.to_vec()).collect();
-        let rows = sqlx::query(LOAD).bind(ids).fetch_all(db).await?;
+        let rows = sqlx::query(sql).bind(ids).fetch_all(db).await?;
         rows.iter()
             .map(|row| {
                 let id: Vec<u8> = row.try_get("agreement_id")?;
@@ -81,6 +75,35 @@ impl Table for MeteringTable {
                 Ok((agreement_id, Versioned { state: Some(state), version: row.try_get("version")? }))
             })
             .collect()
+    }
+}
+
+impl Table for MeteringTable {
+    type Deal = MeteredDeal;
+    type Key = AgreementId;
+
+    fn key(record: &MeteringRecord) -> AgreementId {
+        record.agreement_id
+    }
+
+    fn describe(agreement_id: &AgreementId) -> String {
+        format!("agreement {}", id_text(agreement_id))
+    }
+
+    async fn load(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(AgreementId, &AgreementFacts)],
+    ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
+        self.rows(db, keys, LOAD).await
+    }
+
+    async fn load_for_update(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(AgreementId, &AgreementFacts)],
+    ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
+        self.rows(db, keys, &LOAD_FOR_UPDATE).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<AgreementId>, StoreError> {

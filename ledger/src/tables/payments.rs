@@ -55,6 +55,9 @@ SELECT i.channel_id, p.nonce, p.amount::text AS amount, p.signature, p.spent::te
 FROM unnest($1::bigint[], $2::bigint[]) AS i(channel_id, mirror_nonce)
 JOIN gateway_payments p ON p.channel_id = i.channel_id";
 
+/// [`LOAD`], locking the payment rows until the transaction ends.
+static LOAD_FOR_UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{LOAD}\nFOR UPDATE OF p"));
+
 /// Every row in one statement (version 0: no row yet).
 const WRITE: &str = "\
 WITH i AS (
@@ -111,20 +114,15 @@ where
         db: &mut PgConnection,
         keys: &[(ChannelId, &ChannelFacts)],
     ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
-        // Claims at or after the mirror's nonce are still in flight.
-        let rows = sqlx::query(LOAD)
-            .bind(keys.iter().map(|(id, _)| id.0 as i64).collect::<Vec<_>>())
-            .bind(keys.iter().map(|(_, facts)| facts.nonce.0 as i64).collect::<Vec<_>>())
-            .fetch_all(db)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
-                let mut state = state_from_row(channel_id, row)?;
-                state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
-                Ok((channel_id, Versioned { state: Some(state), version: row.try_get("version")? }))
-            })
-            .collect()
+        rows(sqlx::query(LOAD), db, keys).await
+    }
+
+    async fn load_for_update(
+        &self,
+        db: &mut PgConnection,
+        keys: &[(ChannelId, &ChannelFacts)],
+    ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
+        rows(sqlx::query(LOAD_FOR_UPDATE.as_str()), db, keys).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<ChannelId>, StoreError> {
@@ -161,6 +159,28 @@ where
             .await?;
         Ok(written.into_iter().map(|id| ChannelId(id as u64)).collect())
     }
+}
+
+/// Runs a load query (`LOAD` or `LOAD_FOR_UPDATE`) for `keys`: the rows found.
+async fn rows(
+    query: sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    db: &mut PgConnection,
+    keys: &[(ChannelId, &ChannelFacts)],
+) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
+    // Claims at or after the mirror's nonce are still in flight.
+    let rows = query
+        .bind(keys.iter().map(|(id, _)| id.0 as i64).collect::<Vec<_>>())
+        .bind(keys.iter().map(|(_, facts)| facts.nonce.0 as i64).collect::<Vec<_>>())
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
+            let mut state = state_from_row(channel_id, row)?;
+            state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
+            Ok((channel_id, Versioned { state: Some(state), version: row.try_get("version")? }))
+        })
+        .collect()
 }
 
 fn malformed(channel_id: ChannelId, field: &'static str) -> StoreError {
