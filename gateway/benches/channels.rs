@@ -70,13 +70,14 @@ fn resident_kib(pid: u32) -> u64 {
 
 /// Fills the mirror from `from` to `to` channels paying `recipient` for `group`.
 async fn seed(store: &Store, recipient: &str, group: &str, from: usize, to: usize) {
+    let sender = osiris_chain::account::account_of(&actor("//Ferdie")).to_string();
     let mut next = from;
     while next < to {
         let end = (next + SEED_BATCH).min(to);
         let rows = (next..end)
             .map(|i| ChannelRow {
                 channel_id: ChannelId(FIRST_SEEDED_ID + i as u64),
-                sender: osiris_chain::account::account_of(&actor("//Ferdie")).to_string(),
+                sender: sender.clone(),
                 recipient: recipient.to_string(),
                 signer: vec![2; 33],
                 group_id: group.to_string(),
