@@ -83,11 +83,10 @@ pub struct Claimer {
 /// the gateway's default lease time (its lease time, its sweep grace and a sweep period).
 pub const DEFAULT_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Most channels one `multi_channel_claim` extrinsic claims. A block holds about 1.5 × 10¹²
-/// ps of normal extrinsics' ref time; one claim costs the contract a signature recovery
-/// and two storage writes, measured by `cargo bench -p osiris-gateway --bench claims`
-/// (README, "Claims"): this many fit with room to spare.
-pub const MAX_CLAIMS_PER_EXTRINSIC: usize = 200;
+/// Most channels one `multi_channel_claim` extrinsic claims: the escrow contract's own cap
+/// (it refuses more with `InvalidClaimCount`). Gas per extrinsic measured by `cargo bench
+/// -p osiris-gateway --bench claims` (README, "Claims").
+pub const MAX_CLAIMS_PER_EXTRINSIC: usize = osiris_contract_types::escrow::MAX_MULTI_CLAIM;
 
 /// How often a claim run looks whether recalled leases are back.
 const LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(20);
