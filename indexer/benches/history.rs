@@ -136,7 +136,7 @@ async fn main() {
         ("channel by id", format!("/v1/channels/{channel}")),
         ("balance by account", format!("/v1/balances/{bob_account}")),
         ("events page, filtered", "/v1/events?contract=escrow&name=ChannelOpened&limit=50".to_string()),
-        ("events page, newest transfers", "/v1/events?name=Transfer&limit=50".to_string()),
+        ("events page, newest transfers", "/v1/events?name=Transferred&limit=50".to_string()),
         ("service search", "/v1/services?q=primes".to_string()),
     ];
 
