@@ -221,8 +221,6 @@ impl Leases {
         if !known {
             verify()?;
         }
-        // Checked before the draw too: a consumer over its limit reserves nothing.
-        admit()?;
         let state = match self.draw(&held, payment.clone(), facts, self.config.calls, true).await {
             Err(refusal) if refusal.may_pass_on_newer_facts() => {
                 // The cache may not have seen a top-up or an extension: the mirror decides.
@@ -237,12 +235,13 @@ impl Leases {
             drawn => drawn?,
         };
         if state.recalled {
+            // Served the direct way, which charges the consumer's limit itself.
             self.release_locked(payment.channel_id, &held).await;
             return Ok(Served::Direct);
         }
-        // Admitted above: the call takes its place in the share now.
-        let taken =
-            held.local.lock().expect("lease lock").take(payment, self.config.calls, Instant::now(), &|| Ok(()))?;
+        // The limit is charged as the call takes its place in the share (once per call,
+        // whichever way it is served; a refused call takes nothing).
+        let taken = held.local.lock().expect("lease lock").take(payment, self.config.calls, Instant::now(), &admit)?;
         match taken {
             Some(_) => Ok(Served::Leased),
             // Granted nothing usable (the rule refuses a `need` it cannot cover; this is the
