@@ -5,29 +5,38 @@
 mod common;
 
 use common::{osiris, reply};
-use osiris_e2e::{actor, example_service, spawn_text, Market, CONSUMER, PROVIDER, UNIT};
+use osiris_contract_types::ChannelId;
+use osiris_e2e::{actor, example_service, spawn_text, Market, RunningGateway, CONSUMER, PROVIDER, UNIT};
 use osiris_gateway::config::ServiceType;
 use serde_json::Value;
+use std::path::PathBuf;
 
 const PRICE: u128 = UNIT / 100;
+
+/// The text service sold by acme through a gateway, and Charlie set up to call it: a payment
+/// key, a channel holding `value` planck and the gateway named `text` in his state directory.
+/// Returns the gateway (alive while held), the state directory and the channel.
+async fn charlie_on_text(market: &Market, value: u128) -> (RunningGateway, PathBuf, ChannelId) {
+    let offer = market.offer("acme", "text", PRICE, 1).await;
+    let service = example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto");
+    let gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+    let state = market.dir.path().join("charlie");
+    let key_file = market.dir.path().join("charlie.key");
+    let key_path = key_file.to_str().unwrap();
+    assert!(osiris(market, &state, CONSUMER, &["key", "generate", "--out", key_path], b"").status.success());
+    let key =
+        osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, value, 1_000).await;
+    let channel = channel_id.to_string();
+    let add = ["gateway", "add", "text", "--url", &offer.endpoints[0], "--channel", &channel, "--key-file", key_path];
+    assert!(osiris(market, &state, CONSUMER, &add, b"").status.success());
+    (gateway, state, channel_id)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {
     let market = Market::start().await;
-    let offer = market.offer("acme", "text", PRICE, 1).await;
-    let service = example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto");
-    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
-
-    let state = market.dir.path().join("charlie");
-    let key_file = market.dir.path().join("charlie.key");
-    let key_path = key_file.to_str().unwrap();
-    assert!(osiris(&market, &state, CONSUMER, &["key", "generate", "--out", key_path], b"").status.success());
-    let key =
-        osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 100 * PRICE, 1_000).await;
-    let channel = channel_id.to_string();
-    let add = ["gateway", "add", "text", "--url", &offer.endpoints[0], "--channel", &channel, "--key-file", key_path];
-    assert!(osiris(&market, &state, CONSUMER, &add, b"").status.success());
+    let (_gateway, state, channel_id) = charlie_on_text(&market, 100 * PRICE).await;
 
     // Two calls, the second fed from the first's reply (as `| jq … |` would in a pipe).
     let first = osiris(&market, &state, CONSUMER, &["call", "text", "Analyze"], br#"{"text": "one two two. three!"}"#);
@@ -67,19 +76,7 @@ async fn a_consumer_calls_through_a_pipe_and_goes_on_after_a_claim() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepaid_calls_repeated_under_one_authorization_stop_where_it_is_used_up() {
     let market = Market::start().await;
-    let offer = market.offer("acme", "text", PRICE, 1).await;
-    let service = example_service(ServiceType::Jsonrpc, &spawn_text().await, "text.proto");
-    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
-    let state = market.dir.path().join("charlie");
-    let key_file = market.dir.path().join("charlie.key");
-    let key_path = key_file.to_str().unwrap();
-    assert!(osiris(&market, &state, CONSUMER, &["key", "generate", "--out", key_path], b"").status.success());
-    let key =
-        osiris_payments::signing::channel::PaymentKey::from_hex(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
-    let channel_id = market.open_channel(&actor(CONSUMER), &key, &offer, 1_000 * PRICE, 1_000).await;
-    let channel = channel_id.to_string();
-    let add = ["gateway", "add", "text", "--url", &offer.endpoints[0], "--channel", &channel, "--key-file", key_path];
-    assert!(osiris(&market, &state, CONSUMER, &add, b"").status.success());
+    let (_gateway, state, channel_id) = charlie_on_text(&market, 1_000 * PRICE).await;
 
     // Two hundred calls under one authorization: the gateway writes its share, not each call.
     let version = || async {
