@@ -156,6 +156,20 @@ impl Escrow {
         self.call(recipient, 0, message("multi_channel_claim", (claims,)), "multi_channel_claim").await
     }
 
+    /// Several `multi_channel_claim` messages (each a list of claims, all or none) in one
+    /// extrinsic (`Utility::force_batch`, see [`crate::Chain::call_batch`]): a message whose
+    /// dry run reverts is left out, one that fails on chain is rolled back alone, the others
+    /// land. Indices in the outcome are those of `messages`.
+    pub async fn multi_channel_claim_batch(
+        &self,
+        recipient: &Signer,
+        messages: Vec<Vec<ChannelClaim>>,
+    ) -> Result<crate::BatchOutcome, ChainError> {
+        let calls =
+            messages.into_iter().map(|claims| (self.address, message("multi_channel_claim", (claims,)))).collect();
+        self.chain.call_batch(recipient, calls).await
+    }
+
     /// The sender takes back what is left in an expired channel.
     pub async fn channel_claim_timeout(
         &self,

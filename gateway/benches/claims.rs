@@ -7,14 +7,15 @@
 //! (`osiris_ledger::claims::Claimer`, as `osiris claim` and the gateway do) over 1, then
 //! 100, then 10,000 of them (`OSIRIS_BENCH_CLAIMS`, default `1,100,10000`). Per size: the
 //! wall time from the run's start to its last extrinsic finalized, the extrinsics
-//! (`multi_channel_claim`, at most `MAX_CLAIMS_PER_EXTRINSIC` channels each) and their
+//! (`Utility::force_batch` of up to `MAX_MESSAGES_PER_BATCH` `multi_channel_claim` messages of
+//! at most `MAX_CLAIMS_PER_MESSAGE` channels each) and their
 //! summed dry-run gas, and per channel.
 
 use osiris_chain::account::to_ink;
 use osiris_chain::contract::message;
 use osiris_contract_types::Nonce;
 use osiris_e2e::{actor, payment_key, Market, UNIT};
-use osiris_ledger::claims::MAX_CLAIMS_PER_EXTRINSIC;
+use osiris_ledger::claims::{MAX_CLAIMS_PER_MESSAGE, MAX_MESSAGES_PER_BATCH};
 use osiris_ledger::{Durability, PaymentStore, PaymentTable};
 use osiris_payments::{Payment, PaymentKind, Terms};
 use std::sync::Arc;
@@ -89,7 +90,8 @@ async fn main() {
 
     println!("claims on the dev chain: the provider's claimer over N channels with one accepted payment each");
     println!(
-        "(multi_channel_claim, at most {MAX_CLAIMS_PER_EXTRINSIC} channels per extrinsic; gas = the dry runs' sum)"
+        "(up to {MAX_MESSAGES_PER_BATCH} multi_channel_claim messages of at most {MAX_CLAIMS_PER_MESSAGE} \
+         channels per extrinsic; gas = the dry runs' sum)"
     );
     println!(
         "{:>8} {:>10} {:>11} {:>14} {:>14} {:>16} {:>16}",

@@ -57,6 +57,7 @@ pub async fn serve(
             escrow,
             signer: signer.clone(),
             lease_wait: config.prepaid_leases.claim_wait(),
+            batching: Default::default(),
         };
         let interval = Duration::from_secs(config.claim_interval_secs);
         let vitals = started.gateway.vitals.clone();

@@ -1,6 +1,7 @@
 //! Claims survive crashes: a claim recorded `in_progress` whose extrinsic landed before the
 //! crash is recognised on chain and not paid twice; one whose extrinsic never left is
-//! submitted again; and the gateway's periodic task claims on its own.
+//! submitted again; and the gateway's periodic task claims on its own. Claims are batched
+//! (several messages per extrinsic) and a refused message holds back only its own channels.
 
 use osiris_contract_types::ChannelId;
 use osiris_contract_types::Nonce;
@@ -9,7 +10,7 @@ use osiris_e2e::{
 };
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{ChannelPayer, GatewayClient};
-use osiris_ledger::claims::claim_periodically;
+use osiris_ledger::claims::{claim_periodically, ClaimBatching, ClaimError};
 use prost::Message;
 use std::time::{Duration, Instant};
 
@@ -95,4 +96,77 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     }
     stop.cancel();
     assert_eq!(escrow.balance_of(&provider_account()).await.unwrap(), before + lost_spent + PRICE);
+}
+
+/// Claims go on chain as several `multi_channel_claim` messages per extrinsic; a message the
+/// escrow refuses (here: its stored authorization corrupted) leaves only its own channel in
+/// progress — the other messages land — and a later run claims it once it is whole again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_batched_and_a_refused_message_holds_back_only_its_own_channels() {
+    let market = Market::start().await;
+    let offer = market.offer("acme", "primes", PRICE, 1).await;
+    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
+    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+    let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
+    let escrow = market.osiris.escrow();
+    let request = osiris_examples::pb::primes::FactorizeRequest { number: 84 }.encode_to_vec();
+
+    // Three consumers' channels with one, two and three paid calls.
+    let mut channels = Vec::new();
+    for (uri, calls) in [(CONSUMER, 1u128), ("//Dave", 2), ("//Eve", 3)] {
+        let key = payment_key();
+        let channel_id = market.open_channel(&actor(uri), &key, &offer, 10 * PRICE, 1_000).await;
+        let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: Nonce(0), amount: 0 };
+        for _ in 0..calls {
+            client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
+        }
+        channels.push((channel_id, calls * PRICE));
+    }
+    // Dave's stored authorization loses a byte: the escrow will refuse its signature.
+    let dave = channels[1].0;
+    let signature: Vec<u8> = sqlx::query_scalar("SELECT signature FROM gateway_payments WHERE channel_id = $1")
+        .bind(dave.0 as i64)
+        .fetch_one(&market.pool)
+        .await
+        .unwrap();
+    let mut corrupted = signature.clone();
+    corrupted[10] ^= 0xff;
+    sqlx::query("UPDATE gateway_payments SET signature = $2 WHERE channel_id = $1")
+        .bind(dave.0 as i64)
+        .bind(&corrupted)
+        .execute(&market.pool)
+        .await
+        .unwrap();
+    let before = escrow.balance_of(&provider_account()).await.unwrap();
+
+    // One claim per message, two messages per extrinsic: three messages in two extrinsics.
+    let claimer = osiris_ledger::claims::Claimer {
+        batching: ClaimBatching { claims_per_message: 1, messages_per_extrinsic: 2 },
+        ..market.claimer()
+    };
+    let refused = claimer.run(None).await.unwrap_err();
+    assert!(
+        matches!(refused, ClaimError::Refused { channels: 1, claimed: 2, .. }),
+        "only Dave's message is refused: {refused}"
+    );
+    let others = channels[0].1 + channels[2].1;
+    assert_eq!(escrow.balance_of(&provider_account()).await.unwrap(), before + others, "the others landed");
+    assert_eq!(status_of(&market, channels[0].0).await, "done");
+    assert_eq!(status_of(&market, channels[2].0).await, "done");
+    assert_eq!(status_of(&market, dave).await, "in_progress", "Dave's claim waits for the next run");
+    assert_eq!(escrow.channel(dave).await.unwrap().unwrap().nonce, Nonce(0));
+
+    // The authorization made whole again, the next run claims Dave's channel, once.
+    sqlx::query("UPDATE gateway_claims SET signature = $2 WHERE channel_id = $1")
+        .bind(dave.0 as i64)
+        .bind(&signature)
+        .execute(&market.pool)
+        .await
+        .unwrap();
+    let report = claimer.run(None).await.unwrap();
+    assert_eq!(report.submitted.iter().map(|c| (c.channel_id, c.amount)).collect::<Vec<_>>(), vec![channels[1]]);
+    assert_eq!(report.extrinsics, 1);
+    assert_eq!(escrow.balance_of(&provider_account()).await.unwrap(), before + others + channels[1].1);
+    assert_eq!(status_of(&market, dave).await, "done");
+    assert_eq!(claimer.run(None).await.unwrap(), Default::default(), "nothing is left, nothing paid twice");
 }

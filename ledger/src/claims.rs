@@ -9,8 +9,8 @@
 //! serves from a share of a nonce already claimed; a channel still leased after the wait is
 //! left for the next run ([`ClaimReport::deferred`]); (3) in one transaction, record a new `in_progress` claim for every channel with
 //! something spent and move its payment state to the next nonce (consumers continue there;
-//! `GetChannelState` tells them); (4) submit all of them in one `multi_channel_claim`
-//! (all or none) and mark them `done`. A crash anywhere leaves records that the next run
+//! `GetChannelState` tells them); (4) submit them in `multi_channel_claim` messages
+//! (each all or none), several per extrinsic, and mark those that landed `done`. A crash anywhere leaves records that the next run
 //! finishes, so nothing is claimed twice or forgotten.
 
 use osiris_chain::escrow::Escrow;
@@ -29,6 +29,10 @@ pub enum ClaimError {
     Chain(#[from] ChainError),
     #[error("mirror: {0}")]
     Mirror(#[from] MirrorError),
+    /// The escrow refused some `multi_channel_claim` messages (`channels` claims in all, left
+    /// in progress for the next run); `claimed` others landed and are marked done.
+    #[error("the escrow refused the claims of {channels} channels ({claimed} others were claimed): {reason}")]
+    Refused { channels: usize, claimed: usize, reason: String },
     #[error("stored claim of channel {channel_id} is malformed: {reason}")]
     Malformed { channel_id: ChannelId, reason: String },
 }
@@ -55,7 +59,7 @@ pub struct ClaimReport {
     pub block_number: Option<u64>,
     /// Channels not claimed by this run because replicas still held shares of them.
     pub deferred: Vec<ChannelId>,
-    /// `multi_channel_claim` extrinsics this run submitted.
+    /// Extrinsics this run submitted (each several `multi_channel_claim` messages, [`ClaimBatching`]).
     pub extrinsics: usize,
     /// Their dry-run gas, summed (ref time in picoseconds, proof size in bytes).
     pub gas: osiris_chain::client::Weight,
@@ -77,16 +81,38 @@ pub struct Claimer {
     /// How long a run waits for recalled prepaid leases to be returned or swept (the
     /// gateways' lease time plus its sweep grace and period).
     pub lease_wait: std::time::Duration,
+    /// How many claims go in one message and messages in one extrinsic.
+    pub batching: ClaimBatching,
+}
+
+/// How a run's claims are grouped on chain: `multi_channel_claim` messages of at most
+/// `claims_per_message` claims (all or none each), up to `messages_per_extrinsic` of them in
+/// one `Utility::force_batch` extrinsic (each landing or failing alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimBatching {
+    pub claims_per_message: usize,
+    pub messages_per_extrinsic: usize,
+}
+
+impl Default for ClaimBatching {
+    fn default() -> Self {
+        Self { claims_per_message: MAX_CLAIMS_PER_MESSAGE, messages_per_extrinsic: MAX_MESSAGES_PER_BATCH }
+    }
 }
 
 /// How long a claim run waits for recalled shares when nothing else is known: three times
 /// the gateway's default lease time (its lease time, its sweep grace and a sweep period).
 pub const DEFAULT_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Most channels one `multi_channel_claim` extrinsic claims: the escrow contract's own cap
+/// Most channels one `multi_channel_claim` message claims: the escrow contract's own cap
 /// (it refuses more with `InvalidClaimCount`). Gas per extrinsic measured by `cargo bench
 /// -p osiris-gateway --bench claims` (README, "Claims").
-pub const MAX_CLAIMS_PER_EXTRINSIC: usize = osiris_contract_types::escrow::MAX_MULTI_CLAIM;
+pub const MAX_CLAIMS_PER_MESSAGE: usize = osiris_contract_types::escrow::MAX_MULTI_CLAIM;
+
+/// Most `multi_channel_claim` messages in one extrinsic (`Utility::force_batch`): one
+/// message of [`MAX_CLAIMS_PER_MESSAGE`] claims uses a few per cent of a dev-chain block's
+/// ref time (README, "Claims"), so a batch of this many stays well inside a block.
+pub const MAX_MESSAGES_PER_BATCH: usize = 16;
 
 /// How often a claim run looks whether recalled leases are back.
 const LEASE_POLL: std::time::Duration = std::time::Duration::from_millis(20);
@@ -97,6 +123,19 @@ pub struct Pending {
     pub claimed: Claimed,
     /// The consumer's signature over `claimed.authorized` at `claimed.nonce`.
     pub signature: PaymentSignature,
+}
+
+impl Pending {
+    /// The escrow's claim for this channel: what was served, under the consumer's authorization.
+    fn claim(&self) -> ChannelClaim {
+        ChannelClaim {
+            channel_id: self.claimed.channel_id,
+            actual_amount: self.claimed.amount,
+            plan_amount: self.claimed.authorized,
+            signature: self.signature,
+            is_sendback: false,
+        }
+    }
 }
 
 impl Claimer {
@@ -138,27 +177,38 @@ impl Claimer {
         if pending.is_empty() {
             return Ok(report);
         }
-        // One extrinsic per chunk, each marked done once final: a failure leaves the rest
-        // in progress, and the next run reconciles or submits them again.
-        for chunk in pending.chunks(MAX_CLAIMS_PER_EXTRINSIC) {
-            let claims = chunk
-                .iter()
-                .map(|p| ChannelClaim {
-                    channel_id: p.claimed.channel_id,
-                    actual_amount: p.claimed.amount,
-                    plan_amount: p.claimed.authorized,
-                    signature: p.signature,
-                    is_sendback: false,
-                })
-                .collect();
-            let outcome = self.escrow.multi_channel_claim(&self.signer, claims).await?;
-            let claimed: Vec<Claimed> = chunk.iter().map(|p| p.claimed.clone()).collect();
-            self.mark_done(&claimed, Some(outcome.block_number)).await?;
-            report.block_number = Some(outcome.block_number);
-            report.extrinsics += 1;
+        // Messages of at most `claims_per_message` claims, up to `messages_per_extrinsic` of
+        // them in one extrinsic; each message that lands is marked done once final. One
+        // that is refused leaves its claims in progress, and the next run reconciles or
+        // submits them again.
+        let mut refused = Vec::new();
+        let ClaimBatching { claims_per_message, messages_per_extrinsic } = self.batching;
+        let per_message = claims_per_message.clamp(1, MAX_CLAIMS_PER_MESSAGE);
+        for batch in pending.chunks(per_message * messages_per_extrinsic.max(1)) {
+            let messages: Vec<&[Pending]> = batch.chunks(per_message).collect();
+            let claims = messages.iter().map(|message| message.iter().map(Pending::claim).collect()).collect();
+            let outcome = self.escrow.multi_channel_claim_batch(&self.signer, claims).await?;
+            let mut landed = Vec::new();
+            for (i, message) in messages.iter().enumerate() {
+                let failed = outcome.failed.iter().find(|(f, _)| *f == i).map(|(_, reason)| reason.clone());
+                match (outcome.skipped.contains(&i), failed) {
+                    (true, _) => refused.push((message.len(), "its dry run reverted".to_string())),
+                    (false, Some(reason)) => refused.push((message.len(), reason)),
+                    (false, None) => landed.extend(message.iter().map(|p| p.claimed.clone())),
+                }
+            }
+            if let Some(block_number) = outcome.block_number {
+                self.mark_done(&landed, Some(block_number)).await?;
+                report.block_number = Some(block_number);
+                report.extrinsics += 1;
+            }
             report.gas.ref_time += outcome.gas.ref_time;
             report.gas.proof_size += outcome.gas.proof_size;
-            report.submitted.extend(claimed);
+            report.submitted.extend(landed);
+        }
+        if let Some((_, reason)) = refused.first() {
+            let channels = refused.iter().map(|(n, _)| n).sum();
+            return Err(ClaimError::Refused { channels, claimed: report.submitted.len(), reason: reason.clone() });
         }
         Ok(report)
     }

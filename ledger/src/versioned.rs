@@ -5,7 +5,7 @@
 //! belongs to, and the state it decided is written **on condition that the row is still
 //! the version it was decided from**. A write that loses (another replica, or a claim,
 //! changed the row) reloads the row and decides again — in a transaction that locks the
-//! rows it reads (`SELECT … FOR UPDATE`, [`Table::load_for_update`]), so that a replica
+//! rows it reads (`SELECT … FOR UPDATE`, [`RowLock::ForUpdate`]), so that a replica
 //! that must read first is not starved by one writing from an up-to-date copy. So replicas sharing the database
 //! never accept the same proof twice, and an accepted call is committed before it is
 //! answered.
@@ -100,6 +100,26 @@ pub struct Write<'a, T: Table> {
     pub state: &'a State<T>,
 }
 
+/// Whether a load locks the rows it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// A plain read.
+    None,
+    /// `SELECT … FOR UPDATE`, the rows locked until the transaction ends: how a batch that
+    /// lost its compare-and-set reads again.
+    ForUpdate,
+}
+
+impl RowLock {
+    /// `sql` as this lock reads: unchanged, or with `suffix` (its `FOR UPDATE` clause) added.
+    pub fn sql<'a>(self, sql: &'a str, suffix: &str) -> std::borrow::Cow<'a, str> {
+        match self {
+            Self::None => sql.into(),
+            Self::ForUpdate => format!("{sql}\n{suffix}").into(),
+        }
+    }
+}
+
 /// Where one deal kind's state lives: a PostgreSQL table with a `version` column.
 pub trait Table: Send + Sync + 'static {
     /// The kind whose rule decides the rows.
@@ -114,19 +134,12 @@ pub trait Table: Send + Sync + 'static {
     fn describe(key: &Self::Key) -> String;
 
     /// Reads the rows of `keys` (with the facts of a call on each, for tables whose reading
-    /// depends on the mirror); a key without a row may be left out.
+    /// depends on the mirror), locking them as `lock` says; a key without a row may be left out.
     fn load(
         &self,
         db: &mut PgConnection,
         keys: &[(Self::Key, &Facts<Self>)],
-    ) -> impl Future<Output = Result<HashMap<Self::Key, Versioned<State<Self>>>, StoreError>> + Send;
-
-    /// [`load`](Self::load), locking the rows read until the transaction `db` is in ends
-    /// (`SELECT … FOR UPDATE`): how a batch that lost its compare-and-set reads again.
-    fn load_for_update(
-        &self,
-        db: &mut PgConnection,
-        keys: &[(Self::Key, &Facts<Self>)],
+        lock: RowLock,
     ) -> impl Future<Output = Result<HashMap<Self::Key, Versioned<State<Self>>>, StoreError>> + Send;
 
     /// Writes each row whose version is still `expected` (0: no row yet, insert it) at
@@ -204,7 +217,7 @@ where
     /// Reads a row from the database and refreshes the local copy.
     pub async fn load(&self, key: &T::Key, facts: &Facts<T>) -> Result<Option<State<T>>, StoreError> {
         let mut db = self.pool.acquire().await?;
-        let mut loaded = self.table.load(&mut db, &[(key.clone(), facts)]).await?;
+        let mut loaded = self.table.load(&mut db, &[(key.clone(), facts)], RowLock::None).await?;
         let row = loaded.remove(key).unwrap_or_else(Versioned::absent);
         self.local.lock().expect("store lock").insert(key.clone(), row.clone());
         Ok(row.state)
@@ -319,12 +332,12 @@ where
         // rows it reads, so it cannot lose again: without that, a replica writing the same
         // row from an up-to-date copy wins every race against one that must read first.
         let pending = if round == 0 {
-            let (pending, written) = decide_and_write(table, &mut *db, local, groups, false).await?;
+            let (pending, written) = decide_and_write(table, &mut *db, local, groups, RowLock::None).await?;
             answer_written(written);
             pending
         } else {
             let mut tx = sqlx::Connection::begin(&mut *db).await?;
-            let (pending, written) = decide_and_write(table, &mut tx, local, groups, true).await?;
+            let (pending, written) = decide_and_write(table, &mut tx, local, groups, RowLock::ForUpdate).await?;
             // Answered only once committed; a failed commit wrote nothing.
             if let Err(e) = tx.commit().await {
                 let mut rows = local.lock().expect("store lock");
@@ -365,7 +378,7 @@ async fn decide_and_write<T: Table>(
     db: &mut PgConnection,
     local: &Rows<T>,
     groups: Vec<Group<T>>,
-    lock: bool,
+    lock: RowLock,
 ) -> Result<(Vec<Group<T>>, Vec<WrittenGroup<T>>), StoreError>
 where
     State<T>: Clone,
@@ -378,7 +391,7 @@ where
     if !fresh.is_empty() {
         let missing: Vec<(T::Key, &Facts<T>)> =
             groups.iter().filter(|g| fresh.contains(&g.key)).map(|g| (g.key.clone(), &*g.jobs[0].facts)).collect();
-        match load(table, &mut *db, &missing, lock).await {
+        match table.load(&mut *db, &missing, lock).await {
             Ok(mut rows) => {
                 let mut local = local.lock().expect("store lock");
                 for key in &fresh {
@@ -445,19 +458,6 @@ where
 fn answer_written<T: Table>(written: Vec<WrittenGroup<T>>) {
     for (group, outcomes) in written {
         answer(group, outcomes.into_iter());
-    }
-}
-
-async fn load<T: Table>(
-    table: &T,
-    db: &mut PgConnection,
-    keys: &[(T::Key, &Facts<T>)],
-    lock: bool,
-) -> Result<HashMap<T::Key, Versioned<State<T>>>, StoreError> {
-    if lock {
-        table.load_for_update(db, keys).await
-    } else {
-        table.load(db, keys).await
     }
 }
 

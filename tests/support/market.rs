@@ -296,6 +296,7 @@ impl Market {
             escrow: self.osiris.escrow(),
             signer: actor(PROVIDER),
             lease_wait: osiris_gateway::leases::LeaseConfig::default().claim_wait(),
+            batching: Default::default(),
         }
     }
 }

@@ -409,7 +409,7 @@ fn shorten(text: &str) -> String {
 /// How much of each disagreeing output an error shows.
 const SHOWN_OUTPUT_CHARS: usize = 160;
 
-/// Claims the signing account's accepted payments with one `multi_channel_claim`.
+/// Claims the signing account's accepted payments (`multi_channel_claim` messages, batched in extrinsics).
 pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {
     let connected = global.connect().await?;
     let signer = global.signer()?;
@@ -423,6 +423,7 @@ pub async fn claim(global: &GlobalArgs, args: ClaimArgs) -> Result<Report> {
         escrow: Escrow::new(connected.chain.clone(), connected.deployment.escrow.address),
         signer,
         lease_wait: osiris_ledger::claims::DEFAULT_LEASE_WAIT,
+        batching: Default::default(),
     };
     let only = (!args.channels.is_empty()).then_some(args.channels.as_slice());
     let report = claimer.run(only).await?;

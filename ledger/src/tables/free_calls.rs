@@ -3,7 +3,7 @@
 //! together never give a consumer more than its allowance.
 
 use crate::big;
-use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
+use crate::versioned::{RowLock, StoreError, Table, Versioned, VersionedStore, Write};
 use osiris_contract_types::SignerKey;
 use osiris_payments::deal::CheckedFreeCall;
 use osiris_payments::free_calls::FreeCallState;
@@ -24,9 +24,6 @@ pub struct FreeCallTable {
 
 const LOAD: &str = "SELECT caller, period_start_ms, used, last_timestamp_ms, version FROM gateway_free_calls
      WHERE org_id = $1 AND service_id = $2 AND caller = ANY($3)";
-
-/// [`LOAD`], locking the rows until the transaction ends.
-static LOAD_FOR_UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{LOAD} FOR UPDATE"));
 
 /// Every row in one statement (version 0: no row yet).
 const WRITE: &str = "\
@@ -97,16 +94,9 @@ impl Table for FreeCallTable {
         &self,
         db: &mut PgConnection,
         keys: &[(SignerKey, &())],
+        lock: RowLock,
     ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
-        self.rows(db, keys, LOAD).await
-    }
-
-    async fn load_for_update(
-        &self,
-        db: &mut PgConnection,
-        keys: &[(SignerKey, &())],
-    ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
-        self.rows(db, keys, &LOAD_FOR_UPDATE).await
+        self.rows(db, keys, &lock.sql(LOAD, "FOR UPDATE")).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<SignerKey>, StoreError> {

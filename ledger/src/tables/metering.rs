@@ -2,7 +2,7 @@
 //! of each agreement.
 
 use crate::big;
-use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
+use crate::versioned::{RowLock, StoreError, Table, Versioned, VersionedStore, Write};
 use osiris_contract_types::agreements::AgreementId;
 use osiris_contract_types::PaymentSignature;
 use osiris_payments::metering::id_text;
@@ -20,9 +20,6 @@ pub struct MeteringTable;
 
 const LOAD: &str = "SELECT agreement_id, units, amount::text AS amount, signature, calls, version
      FROM gateway_metering WHERE agreement_id = ANY($1)";
-
-/// [`LOAD`], locking the rows until the transaction ends.
-static LOAD_FOR_UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{LOAD} FOR UPDATE"));
 
 /// Every row in one statement (version 0: no row yet).
 const WRITE: &str = "\
@@ -94,16 +91,9 @@ impl Table for MeteringTable {
         &self,
         db: &mut PgConnection,
         keys: &[(AgreementId, &AgreementFacts)],
+        lock: RowLock,
     ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
-        self.rows(db, keys, LOAD).await
-    }
-
-    async fn load_for_update(
-        &self,
-        db: &mut PgConnection,
-        keys: &[(AgreementId, &AgreementFacts)],
-    ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
-        self.rows(db, keys, &LOAD_FOR_UPDATE).await
+        self.rows(db, keys, &lock.sql(LOAD, "FOR UPDATE")).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<AgreementId>, StoreError> {

@@ -7,7 +7,7 @@
 //! [`LeaseStore`]). Both write through the one conditional-write loop on the row's
 //! version, so either sees what the other wrote.
 
-use crate::versioned::{StoreError, Table, Versioned, VersionedStore, Write};
+use crate::versioned::{RowLock, StoreError, Table, Versioned, VersionedStore, Write};
 use osiris_contract_types::{Balance, ChannelId, Nonce, PaymentSignature};
 use osiris_payments::{ChannelDeal, ChannelFacts, Deal, LeaseDeal, LeaseOp, Payment, PaymentState, PrepaidLease};
 use sqlx::postgres::{PgConnection, PgRow};
@@ -54,9 +54,6 @@ SELECT i.channel_id, p.nonce, p.amount::text AS amount, p.signature, p.spent::te
          WHERE c.channel_id = i.channel_id AND c.nonce >= i.mirror_nonce) AS claiming
 FROM unnest($1::bigint[], $2::bigint[]) AS i(channel_id, mirror_nonce)
 JOIN gateway_payments p ON p.channel_id = i.channel_id";
-
-/// [`LOAD`], locking the payment rows until the transaction ends.
-static LOAD_FOR_UPDATE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{LOAD}\nFOR UPDATE OF p"));
 
 /// Every row in one statement (version 0: no row yet).
 const WRITE: &str = "\
@@ -113,16 +110,9 @@ where
         &self,
         db: &mut PgConnection,
         keys: &[(ChannelId, &ChannelFacts)],
+        lock: RowLock,
     ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
-        rows(sqlx::query(LOAD), db, keys).await
-    }
-
-    async fn load_for_update(
-        &self,
-        db: &mut PgConnection,
-        keys: &[(ChannelId, &ChannelFacts)],
-    ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
-        rows(sqlx::query(LOAD_FOR_UPDATE.as_str()), db, keys).await
+        rows(&lock.sql(LOAD, "FOR UPDATE OF p"), db, keys).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<ChannelId>, StoreError> {
@@ -161,14 +151,14 @@ where
     }
 }
 
-/// Runs a load query (`LOAD` or `LOAD_FOR_UPDATE`) for `keys`: the rows found.
+/// Runs `sql` (a load, locking or not) for `keys`: the rows found.
 async fn rows(
-    query: sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    sql: &str,
     db: &mut PgConnection,
     keys: &[(ChannelId, &ChannelFacts)],
 ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
     // Claims at or after the mirror's nonce are still in flight.
-    let rows = query
+    let rows = sqlx::query(sql)
         .bind(keys.iter().map(|(id, _)| id.0 as i64).collect::<Vec<_>>())
         .bind(keys.iter().map(|(_, facts)| facts.nonce.0 as i64).collect::<Vec<_>>())
         .fetch_all(db)
