@@ -25,9 +25,10 @@
 //! Then where a paid call's time goes (parse, signature, decision, store, proxy), each
 //! piece measured alone, and the gateway's resident memory after the load. Authorizations
 //! are signed before the timed runs. Environment: `OSIRIS_BENCH_CALLS` (sequential calls
-//! per mode, default 2000; the concurrent runs make 4 × as many); the gateways'
+//! per mode, default [`DEFAULT_CALLS`]; the concurrent runs make 4 × as many); the gateways'
 //! `worker_threads` and `signature_threads` from `OSIRIS_BENCH_WORKER_THREADS` and
-//! `OSIRIS_BENCH_SIGNATURE_THREADS` (default: the configuration's defaults).
+//! `OSIRIS_BENCH_SIGNATURE_THREADS` (default: the configuration's defaults); only some
+//! gateway modes with `OSIRIS_BENCH_MODES` (e.g. `prepaid,paid`; the baselines always run).
 
 use bytes::Bytes;
 use osiris_chain::types::agreements::{ConditionKind, ConditionSpec, Metering};
@@ -45,6 +46,10 @@ use std::time::{Duration, Instant};
 
 const PRICE: u128 = 1_000;
 const CONSUMERS: usize = 16;
+/// Sequential calls per mode by default (the concurrent runs make 4 × as many): long enough
+/// that a mode's first lease and the machine's hiccups weigh little (2,000 made runs of half
+/// a second, whose ratios moved by a third between runs).
+const DEFAULT_CALLS: usize = 8_000;
 const PATH: &str = "/osiris.examples.primes.v1.Primes/Factorize";
 /// Selects the role of a re-run of this executable: `upstream` or `hop`.
 const ROLE: &str = "OSIRIS_BENCH_ROLE";
@@ -296,7 +301,7 @@ fn main() {
 }
 
 async fn bench() {
-    let calls: usize = std::env::var("OSIRIS_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let calls: usize = std::env::var("OSIRIS_BENCH_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CALLS);
     let per_client = calls * 4 / CONSUMERS;
     // The harness's private cluster at PostgreSQL's default durability (see osiris_e2e::TestDatabase).
     std::env::set_var("OSIRIS_TEST_PG_DURABLE", "1");
@@ -413,6 +418,13 @@ async fn bench() {
         let (seq, conc) = unpaid();
         modes.push(measure(name, url, seq, conc).await);
     }
+    // OSIRIS_BENCH_MODES: only these gateway modes (names as printed), e.g. to profile one.
+    let only: Option<Vec<String>> =
+        std::env::var("OSIRIS_BENCH_MODES").ok().map(|m| m.split(',').map(|m| m.trim().to_string()).collect());
+    let plans: Vec<_> =
+        plans.into_iter().filter(|(name, ..)| only.as_ref().is_none_or(|o| o.iter().any(|m| m == name))).collect();
+    let channel_modes = plans.iter().filter(|(name, ..)| *name != "metered").count();
+    let metered_run = plans.iter().any(|(name, ..)| *name == "metered");
     let mut memory = (0, 0);
     for (name, url, seq, conc) in plans {
         if name == "prepaid†" {
@@ -422,6 +434,9 @@ async fn bench() {
         modes.push(measure(name, url, seq, conc).await);
     }
     set_fsync(&market.pool, true).await;
+    if memory == (0, 0) {
+        memory = memory_kib(gateway_pid);
+    }
 
     let base = |name: &str| modes.iter().find(|m| m.name == name);
     let direct_mode = base("direct").unwrap();
@@ -557,7 +572,7 @@ async fn bench() {
         .fetch_one(&market.pool)
         .await
         .unwrap();
-    let expected_calls = 200 + 6 * (calls + CONSUMERS * per_client);
+    let expected_calls = 200 + channel_modes * (calls + CONSUMERS * per_client);
     println!(
         "payment state after the run: {} planck spent over {} paid calls (expected {expected_calls} calls × {PRICE} planck)",
         stored.0, stored.1
@@ -568,7 +583,7 @@ async fn bench() {
         .fetch_one(&market.pool)
         .await
         .unwrap();
-    let expected_metered = 200 + calls + CONSUMERS * per_client;
+    let expected_metered = 200 + if metered_run { calls + CONSUMERS * per_client } else { 0 };
     println!(
         "metering state after the run: {} planck owed over {} metered calls (expected {expected_metered} calls × {PRICE} planck)",
         metered.0, metered.1
