@@ -6,7 +6,8 @@
 use osiris_contract_types::ChannelId;
 use osiris_contract_types::Nonce;
 use osiris_e2e::{
-    actor, example_service, payment_key, provider_account, spawn_primes, Market, CONSUMER, PROVIDER, UNIT,
+    actor, example_service, payment_key, provider_account, spawn_primes, Market, Offer, RunningGateway, CONSUMER,
+    PROVIDER, UNIT,
 };
 use osiris_gateway::config::ServiceType;
 use osiris_gateway_client::{ChannelPayer, GatewayClient};
@@ -16,6 +17,38 @@ use std::time::{Duration, Instant};
 
 const PRICE: u128 = UNIT / 100;
 const FACTORIZE: &str = "/osiris.examples.primes.v1.Primes/Factorize";
+
+/// acme's primes service on sale behind one gateway (alive while held), and a client of it.
+async fn primes_on_sale(market: &Market) -> (Offer, RunningGateway, GatewayClient) {
+    let offer = market.offer("acme", "primes", PRICE, 1).await;
+    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
+    let gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
+    let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
+    (offer, gateway, client)
+}
+
+/// A channel of 10 calls' worth from each consumer (its dev account URI), and that consumer's
+/// number of calls paid on it through `client`; the channels, in order.
+async fn paid_channels(
+    market: &Market,
+    offer: &Offer,
+    client: &GatewayClient,
+    calls: &[(&str, usize)],
+) -> Vec<ChannelId> {
+    let escrow = *market.osiris.escrow().address();
+    let request = osiris_examples::pb::primes::FactorizeRequest { number: 84 }.encode_to_vec();
+    let mut channels = Vec::new();
+    for &(uri, n) in calls {
+        let key = payment_key();
+        let channel_id = market.open_channel(&actor(uri), &key, offer, 10 * PRICE, 1_000).await;
+        let mut payer = ChannelPayer { key, escrow, channel_id, nonce: Nonce(0), amount: 0 };
+        for _ in 0..n {
+            client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
+        }
+        channels.push(channel_id);
+    }
+    channels
+}
 
 /// What `Claimer::run` records before submitting, for one channel — as a crash leaves it.
 async fn record_in_progress(market: &Market, channel_id: ChannelId) -> (u128, u128, [u8; 65]) {
@@ -46,24 +79,12 @@ async fn status_of(market: &Market, channel_id: ChannelId) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
     let market = Market::start().await;
-    let offer = market.offer("acme", "primes", PRICE, 1).await;
-    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
-    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
-    let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
+    let (offer, _gateway, client) = primes_on_sale(&market).await;
     let escrow = market.osiris.escrow();
     let request = osiris_examples::pb::primes::FactorizeRequest { number: 84 }.encode_to_vec();
 
     // Two consumers' channels, three and two paid calls.
-    let mut channels = Vec::new();
-    for (uri, calls) in [(CONSUMER, 3), ("//Dave", 2)] {
-        let key = payment_key();
-        let channel_id = market.open_channel(&actor(uri), &key, &offer, 10 * PRICE, 1_000).await;
-        let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: Nonce(0), amount: 0 };
-        for _ in 0..calls {
-            client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
-        }
-        channels.push(channel_id);
-    }
+    let channels = paid_channels(&market, &offer, &client, &[(CONSUMER, 3), ("//Dave", 2)]).await;
     let (landed, lost) = (channels[0], channels[1]);
 
     // Crash 1: the claim of `landed` was recorded and reached the chain, but was never marked done.
@@ -104,24 +125,14 @@ async fn interrupted_claims_are_reconciled_never_paid_twice_never_forgotten() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_are_batched_and_a_refused_message_holds_back_only_its_own_channels() {
     let market = Market::start().await;
-    let offer = market.offer("acme", "primes", PRICE, 1).await;
-    let service = example_service(ServiceType::Grpc, &spawn_primes().await, "primes.proto");
-    let _gateway = market.start_gateway(market.gateway_config(&offer, 0, service)).await;
-    let client = GatewayClient::connect(&offer.endpoints[0]).await.unwrap();
+    let (offer, _gateway, client) = primes_on_sale(&market).await;
     let escrow = market.osiris.escrow();
-    let request = osiris_examples::pb::primes::FactorizeRequest { number: 84 }.encode_to_vec();
 
     // Three consumers' channels with one, two and three paid calls.
-    let mut channels = Vec::new();
-    for (uri, calls) in [(CONSUMER, 1u128), ("//Dave", 2), ("//Eve", 3)] {
-        let key = payment_key();
-        let channel_id = market.open_channel(&actor(uri), &key, &offer, 10 * PRICE, 1_000).await;
-        let mut payer = ChannelPayer { key, escrow: *escrow.address(), channel_id, nonce: Nonce(0), amount: 0 };
-        for _ in 0..calls {
-            client.unary(FACTORIZE, request.clone().into(), Some(&payer.pay(PRICE))).await.unwrap();
-        }
-        channels.push((channel_id, calls * PRICE));
-    }
+    let calls = [(CONSUMER, 1), ("//Dave", 2), ("//Eve", 3)];
+    let ids = paid_channels(&market, &offer, &client, &calls).await;
+    let channels: Vec<(ChannelId, u128)> =
+        ids.into_iter().zip(calls).map(|(id, (_, n))| (id, n as u128 * PRICE)).collect();
     // Dave's stored authorization loses a byte: the escrow will refuse its signature.
     let dave = channels[1].0;
     let signature: Vec<u8> = sqlx::query_scalar("SELECT signature FROM gateway_payments WHERE channel_id = $1")

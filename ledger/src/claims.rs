@@ -198,7 +198,9 @@ impl Claimer {
                 }
             }
             if let Some(block_number) = outcome.block_number {
-                self.mark_done(&landed, Some(block_number)).await?;
+                if !landed.is_empty() {
+                    self.mark_done(&landed, Some(block_number)).await?;
+                }
                 report.block_number = Some(block_number);
                 report.extrinsics += 1;
             }

@@ -369,6 +369,10 @@ where
 /// A group written, with each of its jobs' outcomes (answered once the write is durable).
 type WrittenGroup<T> = (Group<T>, Vec<Result<State<T>, Refusal>>);
 
+/// A group decided and waiting to be written: the version it was decided from, the row to
+/// write and each of its jobs' outcomes.
+type DecidedGroup<T> = (Group<T>, i64, State<T>, Vec<Result<State<T>, Refusal>>);
+
 /// One round of a batch on `db`: reads the rows it has no copy of (locking them if
 /// `lock`), decides every group, writes, and answers the refusals. Returns the groups whose
 /// rows changed under it (to decide again) and the groups written, to answer once the write
@@ -404,7 +408,7 @@ where
             }
         }
     }
-    let mut writes: Vec<(Group<T>, i64, State<T>, Vec<Result<State<T>, Refusal>>)> = Vec::new();
+    let mut writes: Vec<DecidedGroup<T>> = Vec::new();
     let mut pending = Vec::new();
     {
         let rows = local.lock().expect("store lock");

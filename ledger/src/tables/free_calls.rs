@@ -44,16 +44,27 @@ inserted AS (
     RETURNING caller)
 SELECT caller FROM updated UNION ALL SELECT caller FROM inserted";
 
-impl FreeCallTable {
-    /// Runs `sql` (a load, locking or not) for `keys`: the rows found.
-    async fn rows(
+impl Table for FreeCallTable {
+    type Deal = FreeCallDeal;
+    type Key = SignerKey;
+
+    fn key(call: &CheckedFreeCall) -> SignerKey {
+        call.caller
+    }
+
+    fn describe(caller: &SignerKey) -> String {
+        format!("the free-call count of consumer 0x{}", hex::encode(caller))
+    }
+
+    async fn load(
         &self,
         db: &mut PgConnection,
         keys: &[(SignerKey, &())],
-        sql: &str,
+        lock: RowLock,
     ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
+        let sql = lock.sql(LOAD, "FOR UPDATE");
         let callers: Vec<Vec<u8>> = keys.iter().map(|(k, _)| k.to_vec()).collect();
-        let rows = sqlx::query(sql).bind(&self.org_id).bind(&self.service_id).bind(callers).fetch_all(db).await?;
+        let rows = sqlx::query(&sql).bind(&self.org_id).bind(&self.service_id).bind(callers).fetch_all(db).await?;
         rows.iter()
             .map(|row| {
                 let caller: Vec<u8> = row.try_get("caller")?;
@@ -75,28 +86,6 @@ impl FreeCallTable {
                 Ok((key, Versioned { state: Some(state), version: row.try_get("version")? }))
             })
             .collect()
-    }
-}
-
-impl Table for FreeCallTable {
-    type Deal = FreeCallDeal;
-    type Key = SignerKey;
-
-    fn key(call: &CheckedFreeCall) -> SignerKey {
-        call.caller
-    }
-
-    fn describe(caller: &SignerKey) -> String {
-        format!("the free-call count of consumer 0x{}", hex::encode(caller))
-    }
-
-    async fn load(
-        &self,
-        db: &mut PgConnection,
-        keys: &[(SignerKey, &())],
-        lock: RowLock,
-    ) -> Result<HashMap<SignerKey, Versioned<FreeCallState>>, StoreError> {
-        self.rows(db, keys, &lock.sql(LOAD, "FOR UPDATE")).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<SignerKey>, StoreError> {

@@ -39,16 +39,27 @@ inserted AS (
     RETURNING agreement_id)
 SELECT agreement_id FROM updated UNION ALL SELECT agreement_id FROM inserted";
 
-impl MeteringTable {
-    /// Runs `sql` (a load, locking or not) for `keys`: the rows found.
-    async fn rows(
+impl Table for MeteringTable {
+    type Deal = MeteredDeal;
+    type Key = AgreementId;
+
+    fn key(record: &MeteringRecord) -> AgreementId {
+        record.agreement_id
+    }
+
+    fn describe(agreement_id: &AgreementId) -> String {
+        format!("agreement {}", id_text(agreement_id))
+    }
+
+    async fn load(
         &self,
         db: &mut PgConnection,
         keys: &[(AgreementId, &AgreementFacts)],
-        sql: &str,
+        lock: RowLock,
     ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
+        let sql = lock.sql(LOAD, "FOR UPDATE");
         let ids: Vec<Vec<u8>> = keys.iter().map(|(id, _)| id.to_vec()).collect();
-        let rows = sqlx::query(sql).bind(ids).fetch_all(db).await?;
+        let rows = sqlx::query(&sql).bind(ids).fetch_all(db).await?;
         rows.iter()
             .map(|row| {
                 let id: Vec<u8> = row.try_get("agreement_id")?;
@@ -72,28 +83,6 @@ impl MeteringTable {
                 Ok((agreement_id, Versioned { state: Some(state), version: row.try_get("version")? }))
             })
             .collect()
-    }
-}
-
-impl Table for MeteringTable {
-    type Deal = MeteredDeal;
-    type Key = AgreementId;
-
-    fn key(record: &MeteringRecord) -> AgreementId {
-        record.agreement_id
-    }
-
-    fn describe(agreement_id: &AgreementId) -> String {
-        format!("agreement {}", id_text(agreement_id))
-    }
-
-    async fn load(
-        &self,
-        db: &mut PgConnection,
-        keys: &[(AgreementId, &AgreementFacts)],
-        lock: RowLock,
-    ) -> Result<HashMap<AgreementId, Versioned<MeteringState>>, StoreError> {
-        self.rows(db, keys, &lock.sql(LOAD, "FOR UPDATE")).await
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<AgreementId>, StoreError> {

@@ -112,7 +112,21 @@ where
         keys: &[(ChannelId, &ChannelFacts)],
         lock: RowLock,
     ) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
-        rows(&lock.sql(LOAD, "FOR UPDATE OF p"), db, keys).await
+        let sql = lock.sql(LOAD, "FOR UPDATE OF p");
+        // Claims at or after the mirror's nonce are still in flight.
+        let rows = sqlx::query(&sql)
+            .bind(keys.iter().map(|(id, _)| id.0 as i64).collect::<Vec<_>>())
+            .bind(keys.iter().map(|(_, facts)| facts.nonce.0 as i64).collect::<Vec<_>>())
+            .fetch_all(db)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
+                let mut state = state_from_row(channel_id, row)?;
+                state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
+                Ok((channel_id, Versioned { state: Some(state), version: row.try_get("version")? }))
+            })
+            .collect()
     }
 
     async fn write(&self, db: &mut PgConnection, writes: &[Write<'_, Self>]) -> Result<Vec<ChannelId>, StoreError> {
@@ -149,28 +163,6 @@ where
             .await?;
         Ok(written.into_iter().map(|id| ChannelId(id as u64)).collect())
     }
-}
-
-/// Runs `sql` (a load, locking or not) for `keys`: the rows found.
-async fn rows(
-    sql: &str,
-    db: &mut PgConnection,
-    keys: &[(ChannelId, &ChannelFacts)],
-) -> Result<HashMap<ChannelId, Versioned<PaymentState>>, StoreError> {
-    // Claims at or after the mirror's nonce are still in flight.
-    let rows = sqlx::query(sql)
-        .bind(keys.iter().map(|(id, _)| id.0 as i64).collect::<Vec<_>>())
-        .bind(keys.iter().map(|(_, facts)| facts.nonce.0 as i64).collect::<Vec<_>>())
-        .fetch_all(db)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let channel_id = ChannelId(row.try_get::<i64, _>("channel_id")? as u64);
-            let mut state = state_from_row(channel_id, row)?;
-            state.claiming = planck(channel_id, "claiming", row.try_get("claiming")?)?;
-            Ok((channel_id, Versioned { state: Some(state), version: row.try_get("version")? }))
-        })
-        .collect()
 }
 
 fn malformed(channel_id: ChannelId, field: &'static str) -> StoreError {
